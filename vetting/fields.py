@@ -1,0 +1,58 @@
+"""The field catalogue: the candidate fields rulesets can read, their types and roster header aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping
+
+import yaml
+
+FIELD_TYPES = ("text", "name", "id_number", "date", "int", "flag", "enum", "education", "role")
+
+#: Cell texts read as yes / no in flag columns (compared after NFKC, strip, lower-case).
+FLAG_TRUE = frozenset({"是", "有", "√", "✓", "y", "yes", "true", "1", "存在", "属实", "涉及"})
+FLAG_FALSE = frozenset({"否", "无", "没有", "×", "✗", "n", "no", "false", "0", "不存在", "未发现", "不涉及"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One candidate field: canonical name, Chinese label, type, header aliases, enum values."""
+
+    name: str
+    label: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    derived: bool = False
+
+    def value_lookup(self) -> dict[str, str]:
+        """Map every accepted spelling of an enum value (lower-cased) to its canonical value."""
+        lookup: dict[str, str] = {}
+        for canonical, spellings in self.values.items():
+            lookup[canonical.lower()] = canonical
+            for spelling in spellings:
+                lookup[str(spelling).lower()] = canonical
+        return lookup
+
+
+def field_from_dict(name: str, spec: Mapping) -> Field:
+    """Build a Field from its catalogue entry (already validated by schema)."""
+    values = {str(k): tuple(str(a) for a in (v or ())) for k, v in (spec.get("values") or {}).items()}
+    return Field(
+        name=name,
+        label=str(spec.get("label", name)),
+        type=str(spec["type"]),
+        aliases=tuple(str(a) for a in spec.get("aliases", ()) or ()),
+        values=values,
+        derived=bool(spec.get("derived", False)),
+    )
+
+
+@lru_cache(maxsize=1)
+def builtin_fields() -> dict[str, Field]:
+    """The catalogue shipped with the tool (vetting/fields.yaml)."""
+    text = resources.files("vetting").joinpath("fields.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return {name: field_from_dict(name, spec) for name, spec in data["fields"].items()}
