@@ -58,5 +58,5 @@ class EngineError(VettingError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A Chinese 'did you mean' suffix for the closest known names, or an empty string."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.6)
-    return f"（是否想写：{'、'.join(close)}？）" if close else ""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"（是否想写：{close[0]}？）" if close else ""

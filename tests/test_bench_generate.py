@@ -1,0 +1,103 @@
+"""The benchmark roster generator (bench/generate.py): deterministic, right headers, valid IDs.
+
+No timings here: speed is measured by bench/run_bench.py, never asserted in unit tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED_HEADER = [
+    "序号", "乡镇(街道)", "村(社区)", "姓名", "性别", "民族", "出生年月", "公民身份号码", "政治面貌",
+    "入党时间", "文化程度", "拟任职务",
+    "刑事处罚", "刑事处罚日期", "被剥夺政治权利",
+    "党纪处分", "党纪处分日期", "留党察看期限(月)",
+    "政务处分", "政务处分日期", "正在接受审查调查",
+    "涉黑涉恶(村霸)", "涉邪教或非法宗教活动", "拉票贿选或破坏选举", "丧失行为能力",
+    "失信被执行人", "行政拘留", "行政拘留日期", "非正常上访或聚众闹事", "上访处理日期",
+    "长期外出不能正常履职", "违法用地建房未整改", "侵占集体资金资产未整改",
+    "最近一次考核", "前一次考核",
+]
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load_generator()
+
+
+def mod11_2_ok(id_number: str) -> bool:
+    """GB 11643-1999: 18 characters, 17 digits, a real birth date, ISO 7064 MOD 11-2 check char."""
+    if len(id_number) != 18 or not id_number[:17].isdigit():
+        return False
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(c) * w for c, w in zip(id_number[:17], weights))
+    if "10X98765432"[total % 11] != id_number[17].upper():
+        return False
+    try:
+        dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
+def test_mod11_2_reference_numbers():
+    # Numbers quoted in criteria.md section (f).
+    assert mod11_2_ok("11010519491231002X")
+    assert mod11_2_ok("360426199101010071")
+    assert mod11_2_ok("440524188001010014")
+    assert not mod11_2_ok("110105194912310021")
+
+
+def test_deterministic_for_a_fixed_seed():
+    a = gen.generate_roster(2000, seed=12345)
+    b = gen.generate_roster(2000, seed=12345)
+    pd.testing.assert_frame_equal(a, b)
+    c = gen.generate_roster(2000, seed=54321)
+    assert not a["公民身份号码"].equals(c["公民身份号码"])
+
+
+def test_headers_match_demo_and_field_catalogue():
+    df = gen.generate_roster(2000, seed=1)
+    assert list(df.columns) == EXPECTED_HEADER
+    assert len(df) == 2000
+
+    demo = ROOT / "fixtures" / "demo_roster.csv"
+    if demo.exists():
+        header = demo.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        assert header == EXPECTED_HEADER
+
+    catalogue = yaml.safe_load((ROOT / "vetting" / "fields.yaml").read_text(encoding="utf-8"))
+    labels = {spec["label"] for spec in catalogue["fields"].values()}
+    assert set(EXPECTED_HEADER) - {"序号"} <= labels
+
+
+def test_every_id_meant_to_be_valid_passes_mod11_2():
+    df, truth = gen.generate(2000, seed=2026)
+    ids = df["公民身份号码"].tolist()
+    meant_valid = truth["id_valid"].tolist()
+    failing = [i for i, (s, ok) in enumerate(zip(ids, meant_valid)) if ok and not mod11_2_ok(s)]
+    assert failing == []
+    # ... and the deliberately invalid ones (~1 %) really are invalid.
+    invalid = [s for s, ok in zip(ids, meant_valid) if not ok]
+    assert 5 <= len(invalid) <= 50
+    assert not any(mod11_2_ok(s) for s in invalid)
+
+
+@pytest.mark.parametrize("n", [1, 13, 301])
+def test_small_sizes(n):
+    df = gen.generate_roster(n, seed=0)
+    assert len(df) == n
+    assert df["公民身份号码"].notna().all()

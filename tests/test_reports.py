@@ -1,0 +1,296 @@
+"""Report layer: formatting (JSON/CSV/XLSX), masking, formula neutralisation, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+# The package is not installed in the venv and setup.cfg sets no pytest pythonpath.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vetting.atomic import write_atomic  # noqa: E402
+from vetting.errors import InputError, VettingError  # noqa: E402
+from vetting.reports import FORMATS, write_report  # noqa: E402
+from vetting.reports.common import (  # noqa: E402
+    CANDIDATE_HEADINGS, FINDING_HEADINGS, candidate_table, findings_table, mask_ids, meta_lines,
+    neutralise_formula, summary_table)
+from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path  # noqa: E402
+from vetting.reports.json_report import candidate_object, format_json  # noqa: E402
+from vetting.reports.xlsx_report import write_xlsx  # noqa: E402
+from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult  # noqa: E402
+
+GOLDEN = Path(__file__).parent / "golden"
+FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
+
+
+def sample_result() -> VettingResult:
+    """Four candidates: two findings + a notice, formula-like name, pass with notice and
+    missing values, pending. Findings deliberately out of order."""
+    candidates = pd.DataFrame([
+        [0, "名册.xlsx", 2, "张三", "村党组织书记", "红星村", "城关镇", "51052519900101123X",
+         "disqualified"],
+        [1, "名册.xlsx", 3, FORMULA_NAME, "村委会主任", "红星村", "城关镇", "510525198805054321",
+         "review"],
+        [2, "名册.xlsx", 5, "李四", "村委会委员", None, "城关镇", None, "pass"],
+        [3, "补充.csv", 2, "王五", "村务监督委员会主任", "新华社区", "-街道", "12345", "pending"],
+    ], columns=CANDIDATE_COLUMNS)
+    candidates["source_row"] = candidates["source_row"].astype("Int64")
+    findings = pd.DataFrame([
+        [0, "R05", "近三年受过党纪处分", "review", "2023年受党内警告处分", "处分记录：2023-05",
+         "《指导意见》第三条"],
+        [3, "P01", "公安反馈待回", "pending", "公安机关尚未反馈", None, "《联审办法》第六条"],
+        [0, "N01", "年龄提示", "notice", "年龄接近上限", "出生：1990-01-01", None],
+        [1, "R05", "近三年受过党纪处分", "review", "2022年受党内警告处分", "+处分决定书", "《指导意见》第三条"],
+        [0, "R01", "受过刑事处罚", "disqualify", "2019年因\"寻衅滋事\"被判刑", "判决书：(2019)川0525刑初1号",
+         "《指导意见》第三条"],
+        [2, "N01", "年龄提示", "notice", "年龄接近上限", None, None],
+    ], columns=FINDING_COLUMNS)
+    meta = {
+        "tool_version": "0.1.0",
+        "ruleset": {"id": "sc-2024", "title": "四川省村(社区)两委换届联审", "version": "1.2",
+                    "sha256": "ab" * 32},
+        "as_of": "2024-06-30",
+        "inputs": [{"file": "名册.xlsx", "sha256": "cd" * 32, "rows": 4, "blank_rows_skipped": 1},
+                   {"file": "补充.csv", "sha256": "ef" * 32, "rows": 1, "blank_rows_skipped": 0}],
+        "candidate_count": 4,
+        "blank_rows_skipped": 1,
+        "verdict_counts": {"disqualified": 1, "review": 1, "pending": 1, "pass": 1},
+        "engine": "pandas",
+        "warnings": ["补充.csv 第3行为空白行，已跳过"],
+    }
+    return VettingResult(candidates, findings, meta)
+
+
+def empty_result() -> VettingResult:
+    return VettingResult(pd.DataFrame(columns=CANDIDATE_COLUMNS),
+                         pd.DataFrame(columns=FINDING_COLUMNS), {})
+
+
+# --- common ---------------------------------------------------------------------------------
+
+def test_mask_ids_series_and_scalar():
+    s = pd.Series(["51052519900101123X", "510525880505432", "12345", "1234567890",
+                   "12345678901", None])
+    assert mask_ids(s).tolist()[:5] == ["510525********123X", "510525*****5432", "*****",
+                                        "**********", "123456*8901"]
+    assert pd.isna(mask_ids(s).iloc[5])
+    assert mask_ids("51052519900101123X") == "510525********123X"
+    assert mask_ids(None) is None
+
+
+def test_neutralise_formula():
+    s = pd.Series(["=1+1", "+86", "-3", "@SUM(A1)", "\tx", "\ry", "正常", "a=b", None, ""])
+    out = neutralise_formula(s).tolist()
+    assert out[:8] == ["'=1+1", "'+86", "'-3", "'@SUM(A1)", "'\tx", "'\ry", "正常", "a=b"]
+    assert pd.isna(out[8]) and out[9] == ""
+    assert neutralise_formula("=x") == "'=x" and neutralise_formula("x") == "x"
+    assert neutralise_formula(pd.Series([1, 2])).tolist() == [1, 2]
+
+
+def test_candidate_table():
+    table = candidate_table(sample_result(), show_id=False)
+    assert list(table.columns) == CANDIDATE_HEADINGS
+    assert table["姓名"].tolist() == ["张三", FORMULA_NAME, "李四", "王五"]
+    assert table["审查结论"].tolist() == ["取消资格", "需复核", "通过", "待反馈"]
+    assert table["问题数"].tolist() == [2, 1, 0, 1]
+    assert table.loc[0, "理由"] == ("[R01] 2019年因\"寻衅滋事\"被判刑\n[R05] 2023年受党内警告处分\n"
+                                   "提示：[N01] 年龄接近上限")
+    assert table.loc[0, "依据"] == "《指导意见》第三条"
+    assert table.loc[0, "证据"].split("\n") == ["[R01] 判决书：(2019)川0525刑初1号",
+                                                "[R05] 处分记录：2023-05", "[N01] 出生：1990-01-01"]
+    assert table.loc[2, "理由"] == "提示：[N01] 年龄接近上限" and table.loc[2, "证据"] == ""
+    assert pd.isna(table.loc[2, "村(社区)"]) and pd.isna(table.loc[2, "公民身份号码"])
+    assert table["公民身份号码"].tolist()[::3] == ["510525********123X", "*****"]
+    assert candidate_table(sample_result(), show_id=True).loc[0, "公民身份号码"] == "51052519900101123X"
+
+
+def test_findings_and_summary_tables():
+    findings = findings_table(sample_result())
+    assert list(findings.columns) == FINDING_HEADINGS
+    assert findings["规则"].tolist() == ["R01", "R05", "N01", "R05", "N01", "P01"]
+    assert findings["严重程度"].tolist()[:3] == ["取消资格", "需复核", "提示"]
+    assert findings["姓名"].tolist()[-1] == "王五"
+    summary = summary_table(sample_result())
+    verdicts = summary[summary["分类"] == "审查结论"]
+    assert verdicts["代码"].tolist() == ["disqualified", "unsuitable", "review", "pending", "pass"]
+    assert verdicts["数量"].tolist() == [1, 0, 1, 1, 1]
+    rules = summary[summary["分类"] == "规则"]
+    assert rules[["代码", "名称", "严重程度", "数量"]].values.tolist() == [
+        ["R01", "受过刑事处罚", "取消资格", 1], ["R05", "近三年受过党纪处分", "需复核", 2],
+        ["P01", "公安反馈待回", "待反馈", 1], ["N01", "年龄提示", "提示", 2]]
+
+
+def test_meta_lines():
+    lines = meta_lines(sample_result().meta)
+    labels = [label for label, _ in lines]
+    assert labels == ["工具版本", "规则集", "规则集版本", "规则集SHA256", "审查基准日", "输入文件",
+                      "输入文件", "候选人数", "跳过空白行数", "审查引擎", "警告"]
+    assert dict(lines)["规则集"] == "四川省村(社区)两委换届联审（sc-2024）"
+    assert lines[5][1] == f"名册.xlsx（SHA256：{'cd' * 32}）"
+    assert ("生成时间", "2024-07-01T09:00:00") in meta_lines({"generated_at": "2024-07-01T09:00:00"})
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+def test_json_structure_and_order():
+    raw = format_json(sample_result())
+    doc = json.loads(raw)
+    assert list(doc) == ["meta", "candidates"]
+    assert doc["meta"] == sample_result().meta
+    first = doc["candidates"][0]
+    assert list(first) == ["row", "file", "name", "role", "village", "township", "id_number",
+                           "verdict", "findings"]
+    assert first["row"] == 2 and first["id_number"] == "510525********123X"
+    assert [f["rule"] for f in first["findings"]] == ["R01", "R05", "N01"]
+    assert list(first["findings"][0]) == ["rule", "severity", "reason", "evidence", "basis"]
+    assert first["findings"][2]["basis"] is None
+    third = doc["candidates"][2]
+    assert third["village"] is None and third["id_number"] is None
+    assert doc["candidates"][1]["name"] == FORMULA_NAME
+    assert [c["verdict"] for c in doc["candidates"]] == ["disqualified", "review", "pass",
+                                                         "pending"]
+
+
+def test_json_matches_json_dumps_layout():
+    raw = format_json(sample_result()).decode("utf-8")
+    assert raw == json.dumps(json.loads(raw), ensure_ascii=False, indent=2) + "\n"
+    empty = format_json(empty_result()).decode("utf-8")
+    assert json.loads(empty) == {"meta": {}, "candidates": []}
+    assert empty == json.dumps(json.loads(empty), ensure_ascii=False, indent=2) + "\n"
+
+
+def test_json_show_id_and_candidate_object():
+    shown = json.loads(format_json(sample_result(), show_id=True))
+    assert shown["candidates"][0]["id_number"] == "51052519900101123X"
+    masked = json.loads(format_json(sample_result()))
+    for i in range(4):
+        assert candidate_object(sample_result(), i) == masked["candidates"][i]
+    assert candidate_object(sample_result(), 0, show_id=True) == shown["candidates"][0]
+    with pytest.raises(KeyError):
+        candidate_object(sample_result(), 99)
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def test_csv_bom_pandas_and_neutralised():
+    raw = format_csv(sample_result())
+    assert raw.startswith(BOM)
+    table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(table.columns) == CANDIDATE_HEADINGS
+    assert len(table) == 4
+    assert table.loc[1, "姓名"] == "'" + FORMULA_NAME
+    assert table.loc[3, "乡镇(街道)"] == "'-街道"
+    assert table.loc[0, "理由"].count("\n") == 2
+    assert table.loc[0, "公民身份号码"] == "510525********123X"
+    shown = pd.read_csv(io.BytesIO(format_csv(sample_result(), show_id=True)), dtype=str,
+                        encoding="utf-8-sig")
+    assert shown.loc[0, "公民身份号码"] == "51052519900101123X"
+
+
+def test_csv_meta():
+    raw = format_csv_meta(sample_result())
+    assert raw.startswith(BOM)
+    meta = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
+    assert list(meta.columns) == ["项目", "值"]
+    assert meta.loc[0].tolist() == ["工具版本", "0.1.0"]
+    assert meta_path("out/报告.csv") == Path("out/报告.meta.csv")
+
+
+def test_empty_result_all_formats(tmp_path):
+    for fmt in FORMATS:
+        write_report(empty_result(), tmp_path / f"r.{fmt}", fmt)
+    assert pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig").empty
+    assert openpyxl.load_workbook(tmp_path / "r.xlsx")["候选人"].max_row == 1
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+def test_xlsx(tmp_path):
+    path = tmp_path / "报告.xlsx"
+    write_xlsx(sample_result(), path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["候选人", "问题清单", "汇总", "说明"]
+    ws = wb["候选人"]
+    assert [c.value for c in ws[1]] == CANDIDATE_HEADINGS
+    assert all(c.font.bold for c in ws[1])
+    assert all(wb[name].freeze_panes == "A2" for name in wb.sheetnames)
+    fills = [ws.cell(row=r, column=1).fill.fgColor.rgb[-6:] for r in (2, 3, 4, 5)]
+    assert fills == ["FFC7CE", "FFEB9C", "000000", "E7E6E6"]
+    assert ws.cell(row=4, column=1).fill.fill_type is None
+    assert ws.cell(row=2, column=11).alignment.wrap_text
+    name = ws.cell(row=3, column=3)
+    assert name.value == "'" + FORMULA_NAME and name.data_type == "s"
+    assert ws.cell(row=2, column=2).value == 2 and ws.cell(row=4, column=5).value is None
+    assert wb["问题清单"].cell(row=5, column=3).value == "'" + FORMULA_NAME
+    assert [c.value for c in wb["问题清单"][1]] == FINDING_HEADINGS
+    assert wb["汇总"].cell(row=2, column=3).value == "取消资格"
+    assert wb["说明"].cell(row=2, column=1).value == "工具版本"
+    assert os.listdir(tmp_path) == ["报告.xlsx"]
+
+
+def test_xlsx_strips_illegal_characters(tmp_path):
+    result = sample_result()
+    result.findings.loc[0, "evidence"] = "记录\x01\x1f完"
+    write_xlsx(result, tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["问题清单"]
+    assert "记录完" in [c.value for c in ws["H"]]
+
+
+# --- atomic writes and dispatch --------------------------------------------------------------
+
+def test_atomic_write_failure_leaves_nothing(tmp_path):
+    def broken(tmp: str) -> None:
+        Path(tmp).write_bytes(b"half")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(tmp_path / "r.xlsx", broken)
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "old.json").write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        write_atomic(tmp_path / "old.json", broken)
+    assert os.listdir(tmp_path) == ["old.json"]
+    assert (tmp_path / "old.json").read_bytes() == b"old"
+    write_atomic(tmp_path / "old.json", b"new")
+    assert (tmp_path / "old.json").read_bytes() == b"new"
+    assert os.listdir(tmp_path) == ["old.json"]
+
+
+def test_missing_output_directory(tmp_path):
+    missing = tmp_path / "无此目录"
+    with pytest.raises(InputError, match="输出目录不存在") as info:
+        write_atomic(missing / "r.json", b"{}")
+    assert str(missing) in info.value.message
+    with pytest.raises(InputError):
+        write_report(sample_result(), missing / "r.xlsx", "xlsx")
+    assert not missing.exists()
+
+
+def test_write_report_dispatch(tmp_path):
+    written = write_report(sample_result(), tmp_path / "r.csv", "csv")
+    assert written == [tmp_path / "r.csv", tmp_path / "r.meta.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.meta.csv"]
+    write_report(sample_result(), tmp_path / "r.json", "json", show_id=True)
+    assert (tmp_path / "r.json").read_bytes() == format_json(sample_result(), show_id=True)
+    with pytest.raises(VettingError, match="不支持的报告格式"):
+        write_report(sample_result(), tmp_path / "r.txt", "jsn")
+
+
+# --- golden files ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, render", [
+    ("report.json", lambda r: format_json(r)),
+    ("report.csv", lambda r: format_csv(r)),
+    ("report.meta.csv", lambda r: format_csv_meta(r)),
+])
+def test_golden(name, render):
+    expected = (GOLDEN / name).read_bytes()
+    assert render(sample_result()) == expected, \
+        f"{name} changed; if intended, run: python tests/golden/regenerate.py"

@@ -1,0 +1,240 @@
+"""The `vet` command line: thin Click commands over the library. Exit 0 done, 1 --fail-on hit, 2 error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from vetting import __version__
+from vetting.errors import VettingError
+from vetting.explain import candidate_text, rule_text
+from vetting.pipeline import ReadOptions, load_candidates, resolve_as_of, vet_files, vet_records, finish
+from vetting.engine.vector import evaluate
+from vetting.reports import FORMATS, write_report
+from vetting.reports.csv_report import format_csv
+from vetting.reports.json_report import candidate_object, format_json
+from vetting.result import VERDICT_LABELS, VERDICTS
+from vetting.ruleset.loader import bundled_packs, load_ruleset
+
+EXIT_FAIL_ON = 1
+EXIT_ERROR = 2
+
+
+def _handle_errors(command: Callable) -> Callable:
+    """Library errors become a Chinese message on stderr and exit 2; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except VettingError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence for users
+            if os.environ.get("VETTING_DEBUG"):
+                raise
+            click.echo(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）",
+                       err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期「{value}」无效，应为 YYYY-MM-DD") from None
+
+
+def _parse_pairs(ctx, param, values):  # noqa: ANN001 - click callback
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"「{item}」应写成 名称=值")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+ruleset_option = click.option("--ruleset", "-r", default="national", show_default=True,
+                              help="规则集名称（内置）或YAML文件路径。")
+as_of_option = click.option("--as-of", callback=_parse_date,
+                            help="审查基准日 YYYY-MM-DD（默认取规则集的选举日）。")
+show_id_option = click.option("--show-id", is_flag=True, help="报告中显示完整身份证号（默认打码）。")
+
+
+def read_options(command: Callable) -> Callable:
+    """Options shared by commands that read roster files."""
+    for option in reversed([
+        click.option("--sheet", help="读取指定名称的工作表。"),
+        click.option("--header-row", type=click.IntRange(min=1), help="表头所在行号（默认自动识别）。"),
+        click.option("--encoding", help="CSV文件编码（默认自动识别 UTF-8 / GB18030）。"),
+        click.option("--map", "mapping", multiple=True, callback=_parse_pairs,
+                     help="补充列映射：表头=字段名，可重复。"),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vet")
+def cli() -> None:
+    """村(社区)"两委"换届人选资格联审工具。"""
+
+
+@cli.command("run")
+@click.argument("rosters", nargs=-1, required=True)
+@ruleset_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="报告格式（默认按输出文件扩展名，否则 json）。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="报告文件；省略时 json/csv 输出到标准输出。")
+@click.option("--fail-on", type=click.Choice(VERDICTS[:-1]),
+              help="出现该等级或更严重的结论时以退出码1结束（用于流水线）。")
+@show_id_option
+@read_options
+@_handle_errors
+def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping):
+    """批量审查一个或多个花名册，输出带理由的结论报告。"""
+    rules = load_ruleset(ruleset)
+    as_of = resolve_as_of(as_of, rules)
+    fmt = fmt or (Path(output).suffix.lstrip(".").lower() if output else "json")
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"无法从输出文件名判断格式「{fmt}」，请用 --format 指定", param_hint="--format")
+    if fmt == "xlsx" and not output:
+        raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
+    result = vet_files(rosters, rules, as_of, ReadOptions(sheet, header_row, encoding, mapping))
+    result.meta["generated_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    if output:
+        write_report(result, output, fmt, show_id=show_id)
+    else:
+        sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
+        sys.stdout.buffer.flush()
+    counts = result.meta["verdict_counts"]
+    summary = "，".join(f"{VERDICT_LABELS[v]} {counts[v]}" for v in VERDICTS)
+    click.echo(f"已审查 {result.meta['candidate_count']} 人（{summary}）" + (f"；报告：{output}" if output else ""),
+               err=True)
+    for warning in result.meta.get("warnings", []):
+        click.echo(f"提示：{warning}", err=True)
+    if fail_on and any(counts[v] for v in VERDICTS[:VERDICTS.index(fail_on) + 1]):
+        sys.exit(EXIT_FAIL_ON)
+
+
+@cli.command("check")
+@click.argument("roster", required=False)
+@click.option("--row", type=int, help="花名册中的行号（与表格中看到的行号一致）。")
+@click.option("--set", "values", multiple=True, callback=_parse_pairs, help="字段=值，可重复（字段可写中文表头）。")
+@click.option("--json", "json_text", help="候选人信息JSON对象；以@开头表示从文件读取。")
+@ruleset_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@show_id_option
+@read_options
+@_handle_errors
+def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
+                  mapping):
+    """审查单个人选：给出结论和每一条理由。"""
+    rules = load_ruleset(ruleset)
+    as_of = resolve_as_of(as_of, rules)
+    if roster:
+        if row is None:
+            raise click.BadParameter("从花名册审查单人时需用 --row 指定行号", param_hint="--row")
+        candidates = load_candidates([roster], rules, ReadOptions(sheet, header_row, encoding, mapping))
+        matches = (candidates.frame["source_row"] == row).to_numpy().nonzero()[0]
+        if len(matches) == 0:
+            raise VettingError(f"{roster} 中没有第{row}行的人选（数据行为第"
+                               f"{candidates.frame['source_row'].min()}至{candidates.frame['source_row'].max()}行）")
+        result = finish(evaluate(rules, candidates, as_of), "vector")
+        row_id = int(matches[0])
+    else:
+        record = dict(values)
+        if json_text:
+            record.update(_load_json(json_text))
+        if not record:
+            raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
+        result = vet_records([record], rules, as_of)
+        row_id = 0
+    if fmt == "json":
+        obj = candidate_object(result, row_id, show_id=show_id)
+        click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    else:
+        click.echo(candidate_text(result, row_id, show_id=show_id))
+
+
+def _load_json(text: str) -> dict:
+    try:
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8-sig")
+        data = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise VettingError(f"无法读取人选JSON：{exc}") from None
+    if not isinstance(data, dict):
+        raise VettingError("人选JSON应为一个对象，如 {\"姓名\": \"张三\"}")
+    return data
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """查看和校验规则集。"""
+
+
+@rules_group.command("list")
+@ruleset_option
+@_handle_errors
+def rules_list_command(ruleset):
+    """列出规则集中的全部规则。"""
+    rules = load_ruleset(ruleset)
+    click.echo(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+    for rule in rules.rules:
+        click.echo(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
+    if rules.disabled:
+        click.echo(f"已停用：{'、'.join(rules.disabled)}")
+
+
+@rules_group.command("show")
+@click.argument("code")
+@ruleset_option
+@as_of_option
+@_handle_errors
+def rules_show_command(code, ruleset, as_of):
+    """解释一条规则：查什么、为什么、依据和基准日有效的参数。"""
+    rules = load_ruleset(ruleset)
+    rule = rules.rule(code)
+    if rule is None:
+        from vetting.errors import did_you_mean
+        raise VettingError(f"规则集「{rules.id}」中没有规则「{code}」{did_you_mean(code, [r.code for r in rules.rules])}")
+    click.echo(rule_text(rule, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date)
+                         else dt.date.max))
+
+
+@rules_group.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+@_handle_errors
+def rules_validate_command(paths):
+    """校验规则集文件；有错误时指出文件、行号和字段。"""
+    for path in paths:
+        rules = load_ruleset(path)
+        click.echo(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+
+
+@rules_group.command("packs")
+def rules_packs_command():
+    """列出内置规则集。"""
+    for name, path in sorted(bundled_packs().items()):
+        click.echo(f"{name}\t{path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="vet")

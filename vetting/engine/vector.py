@@ -1,0 +1,271 @@
+"""The vectorised batch engine: every rule becomes column operations over the whole roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from vetting.datachecks import DATA_CHECKS
+from vetting.engine import values as V
+from vetting.engine.derive import derive
+from vetting.engine.text import format_vec
+from vetting.normalize.roles import roles_match
+from vetting.normalize.roster import Candidates
+from vetting.result import FINDING_COLUMNS, VettingResult
+from vetting.engine.verdicts import candidate_table
+from vetting.ruleset import condition as C
+from vetting.ruleset.model import Rule, Ruleset
+
+WEAK_IDENTITY_NOTE = "（公民身份号码无法核验，比对依据不足，降为人工复核）"
+
+
+class Columns:
+    """Typed candidate columns as interval vectors, converted once and shared by all rules."""
+
+    def __init__(self, candidates: Candidates, ruleset: Ruleset, derived: dict[str, tuple]) -> None:
+        self.candidates, self.ruleset, self.derived = candidates, ruleset, derived
+        self.n = len(candidates)
+        self._cache: dict[str, V.Vec] = {}
+
+    def get(self, name: str) -> V.Vec:
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    def _load(self, name: str) -> V.Vec:
+        if name in self.derived:
+            kind, lo, hi = self.derived[name]
+            known = ~pd.isna(lo) if kind != "bool" else np.ones(self.n, dtype=bool)
+            if name == "id_valid":
+                known = np.full(self.n, "id_number" in self.candidates.present)
+            return V.Vec(kind, lo, hi, np.asarray(known, dtype=bool))
+        spec = self.ruleset.fields[name]
+        kind = C.field_value_type(spec.type)
+        frame = self.candidates.frame
+        if name not in self.candidates.present:
+            return V.unknown(kind, self.n)
+        if kind == "date":
+            lo = frame[f"{name}__lo"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            hi = frame[f"{name}__hi"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            return V.Vec(kind, lo, hi, ~np.isnat(lo))
+        if kind == "number":
+            arr = frame[name].to_numpy(dtype=float, na_value=np.nan)
+            return V.Vec(kind, arr, arr, ~np.isnan(arr))
+        if kind == "bool":
+            col = frame[name]
+            known = col.notna().to_numpy(dtype=bool)
+            arr = col.fillna(False).to_numpy(dtype=bool)
+            return V.Vec(kind, arr, arr, known)
+        arr = frame[name].to_numpy(dtype=object, na_value=None)
+        return V.Vec("string", arr, arr, frame[name].notna().to_numpy(dtype=bool))
+
+    def blank(self, name: str) -> np.ndarray:
+        """Rows where a roster field is empty (derived fields count as blank when unknown)."""
+        return ~self.get(name).known
+
+
+class Evaluator:
+    """Evaluates an AST over all rows (or a subset) on a fixed as-of date and parameter set."""
+
+    def __init__(self, columns: Columns, params: dict[str, Any], as_of: dt.date,
+                 rows: np.ndarray | None = None) -> None:
+        self.columns, self.params, self.rows = columns, params, rows
+        self.as_of = np.datetime64(as_of, "D")
+        self.n = columns.n if rows is None else len(rows)
+
+    def subset(self, rows: np.ndarray) -> "Evaluator":
+        return Evaluator(self.columns, self.params, self.as_of.astype(dt.date), rows)
+
+    def eval(self, node: C.Node) -> V.Vec:
+        handler: Callable[[Any], V.Vec] = getattr(self, "eval_" + type(node).__name__)
+        return handler(node)
+
+    def eval_Literal(self, node: C.Literal) -> V.Vec:
+        return V.constant(node.type, node.value, self.n)
+
+    def eval_AsOf(self, node: C.AsOf) -> V.Vec:
+        return V.constant("date", self.as_of, self.n)
+
+    def eval_FieldRef(self, node: C.FieldRef) -> V.Vec:
+        vec = self.columns.get(node.name)
+        return vec if self.rows is None else vec.take(self.rows)
+
+    def eval_ParamRef(self, node: C.ParamRef) -> V.Vec:
+        value = self.params.get(node.name)
+        if node.index is None:
+            if value is None:
+                return V.unknown("number", self.n)
+            kind = "number" if isinstance(value, (int, float)) else "string"
+            return V.constant(kind, value, self.n)
+        keys = self.eval(node.index)
+        mapped = pd.Series(keys.lo, dtype=object).map(value or {}).to_numpy(dtype=float, na_value=np.nan)
+        return V.Vec("number", mapped, mapped, keys.known & ~np.isnan(mapped))
+
+    def eval_Unary(self, node: C.Unary) -> V.Vec:
+        operand = self.eval(node.operand)
+        return V.logical_not(operand) if node.op == "not" else V.negate(operand)
+
+    def eval_Binary(self, node: C.Binary) -> V.Vec:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if node.op == "and":
+            return V.logical_and(left, right)
+        if node.op == "or":
+            return V.logical_or(left, right)
+        if node.op in ("+", "-"):
+            return V.arith(node.op, left, right)
+        return V.compare(node.op, left, right)
+
+    def eval_InList(self, node: C.InList) -> V.Vec:
+        operand = self.eval(node.operand)
+        items = [np.datetime64(i.value, "D") if i.type == "date" else i.value for i in node.items]
+        result = V.is_in(operand, items)
+        return V.logical_not(result) if node.negate else result
+
+    def eval_Duration(self, node: C.Duration) -> V.Vec:
+        amount = self.eval(node.amount)
+        factor = 12 if node.unit == "years" else 1
+        kind = "duration_days" if node.unit == "days" else "duration_months"
+        return V.Vec(kind, amount.lo * factor, amount.hi * factor, amount.known)
+
+    def eval_Call(self, node: C.Call) -> V.Vec:
+        args = [self.eval(a) for a in node.args]
+        if node.func == "within":
+            return V.within(args[0], args[1], self.as_of)
+        if node.func in ("blank", "present"):
+            return V.presence(args[0], node.func == "present")
+        return V.coalesce(args[0], args[1])
+
+
+def _evidence(candidates: Candidates, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """'文件 第N行：「列」=值；…' for the roster fields a rule read."""
+    raw = candidates.raw
+    text = (raw["source_file"].to_numpy(dtype=object)[rows].astype(str) + " 第"
+            + raw["source_row"].to_numpy()[rows].astype(str) + "行")
+    shown = []
+    for name in fields:
+        if name == "age":
+            name = "id_number" if "id_number" in raw else "birth_date"
+        if name in ("id_valid", "sex_from_id", "birth_used"):
+            name = "id_number"
+        if name in shown:
+            continue
+        shown.append(name)
+        label = candidates.headers.get(name)
+        if label is None:
+            label_text = np.full(len(rows), f"：无「{name}」列", dtype=object)
+            text = text + label_text
+            continue
+        values = raw[name].to_numpy(dtype=object)[rows].astype(str)
+        if name == "id_number":
+            values = np.where(np.char.strip(values.astype(str)) == "", "", "已提供").astype(object)
+        values = np.where(np.char.strip(values.astype(str)) == "", "（空）", values).astype(object)
+        text = text + ("：" if len(shown) == 1 else "；") + f"「{label}」=" + values
+    return text
+
+
+def _render_reason(rule: Rule, evaluator: Evaluator) -> np.ndarray:
+    out = np.full(evaluator.n, "", dtype=object)
+    for part in rule.reason:
+        out = out + (part if isinstance(part, str) else format_vec(evaluator.eval(part)))
+    return out
+
+
+def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates,
+                   weak: np.ndarray) -> list[pd.DataFrame]:
+    columns = evaluator.columns
+    result = evaluator.eval(rule.condition)
+    applies = np.ones(columns.n, dtype=bool)
+    if rule.roles and "role" in candidates.frame:
+        role = candidates.frame["role"]
+        applies = (roles_match(role, rule.roles) | role.isna()).to_numpy(dtype=bool)
+    fired = np.flatnonzero(applies & result.known & result.lo)
+    out = []
+    if len(fired):
+        severity = np.full(len(fired), rule.severity, dtype=object)
+        reason = _render_reason(rule, evaluator.subset(fired))
+        if rule.severity in ("disqualify", "unsuitable"):
+            downgrade = weak[fired]
+            severity[downgrade] = "review"
+            reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
+        out.append(_frame(fired, rule, severity, reason, _evidence(candidates, fired, rule.fields)))
+    undecided = np.flatnonzero(applies & ~result.known)
+    if len(undecided) and rule.severity != "notice":
+        blank = np.zeros(columns.n, dtype=bool)
+        blank_names = np.full(columns.n, "", dtype=object)
+        for name in rule.fields:
+            if name in ("age", "birth_used", "sex_from_id", "id_valid"):
+                continue
+            b = columns.blank(name)
+            label = candidates.headers.get(name, evaluator.columns.ruleset.fields[name].label)
+            blank_names = np.where(b, blank_names + np.where(blank_names == "", "", "、") + f"「{label}」",
+                                   blank_names)
+            blank |= b
+        pending = blank[undecided]
+        severity = np.where(pending, "pending", "review").astype(object)
+        missing = blank_names[undecided]
+        reason = np.where(pending, "尚无" + missing + "信息，无法判定是否属于「" + rule.name + "」",
+                          "现有信息（如日期仅精确到月）不足以判定是否属于「" + rule.name + "」，需人工核实")
+        out.append(_frame(undecided, rule, severity, reason.astype(object),
+                          _evidence(candidates, undecided, rule.fields)))
+    return out
+
+
+def _frame(rows: np.ndarray, rule: Rule, severity, reason, evidence) -> pd.DataFrame:
+    return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
+                         "severity": severity, "reason": reason, "evidence": evidence,
+                         "basis": rule.basis_text()})
+
+
+def _data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
+    if issues.empty:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    rows = issues["row_id"].to_numpy(dtype=np.int64)
+    raw = candidates.raw
+    evidence = (raw["source_file"].to_numpy(dtype=object)[rows].astype(str) + " 第"
+                + raw["source_row"].to_numpy()[rows].astype(str) + "行「"
+                + issues["column"].astype(str).to_numpy(dtype=object) + "」列")
+    codes = issues["code"].to_numpy(dtype=object)
+    checks = [DATA_CHECKS[c] for c in codes]
+    reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
+              + issues["problem"].astype(str).to_numpy(dtype=object))
+    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": [c.name for c in checks],
+                         "severity": "review", "reason": reason, "evidence": evidence,
+                         "basis": [c.basis for c in checks]})
+
+
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
+    """Run every rule over every candidate; returns candidates with verdicts and the findings table."""
+    derived, derived_issues = derive(candidates, as_of)
+    columns = Columns(candidates, ruleset, derived)
+    evaluator = Evaluator(columns, ruleset.params_at(as_of), as_of)
+    weak = ~derived["id_valid"][1]
+    parts = [_data_findings(pd.concat([candidates.issues, derived_issues], ignore_index=True), candidates)]
+    for rule in ruleset.rules:
+        parts.extend(_rule_findings(rule, evaluator, candidates, weak))
+    parts = [p for p in parts if not p.empty]
+    findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
+    findings = findings[FINDING_COLUMNS]
+    return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
+                         meta=_meta(ruleset, candidates, as_of))
+
+
+def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> dict:
+    warnings = []
+    for rule in ruleset.rules:
+        missing = [ruleset.fields[f].label for f in rule.fields
+                   if f not in candidates.present and not ruleset.fields[f].derived]
+        if missing:
+            warnings.append(f"花名册中没有「{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
+                            "对相关人选无法判定，结论为待反馈")
+    return {
+        "ruleset": {"id": ruleset.id, "title": ruleset.title, "version": ruleset.version,
+                    "sha256": ruleset.sha256, "files": [{"file": f, "sha256": s} for f, s in ruleset.sources]},
+        "as_of": as_of.isoformat(),
+        "inputs": [{k: v for k, v in i.items() if k != "path"} for i in candidates.inputs],
+        "blank_rows_skipped": sum(i["blank_rows_skipped"] for i in candidates.inputs),
+        "unmapped_columns": candidates.unmapped,
+        "warnings": warnings,
+    }

@@ -1,0 +1,81 @@
+"""Readable Chinese text for one candidate's outcome and for one rule (used by `vet check` and `vet rules`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from vetting.reports.common import mask_ids
+from vetting.result import SEVERITY_LABELS, VERDICT_LABELS, VettingResult
+from vetting.ruleset.model import Parameter, Rule, Ruleset
+
+_ORDER = {s: i for i, s in enumerate(SEVERITY_LABELS)}
+
+
+def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
+    """The verdict and every reason for one candidate, worst first."""
+    cand = result.candidates.iloc[row_id]
+    ident = cand["id_number"]
+    if not show_id and pd.notna(ident):
+        ident = mask_ids(pd.Series([ident])).iloc[0]
+    lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(ident)}）",
+             f"审查结论：{VERDICT_LABELS[cand['verdict']]}（{cand['verdict']}）"]
+    found = result.findings[result.findings["row_id"] == row_id]
+    found = found.assign(_o=found["severity"].map(_ORDER)).sort_values(["_o", "rule"])
+    if found.empty:
+        lines.append("未发现不符合条件的情形。")
+    for i, f in enumerate(found.itertuples(), 1):
+        lines += [f"{i}. [{f.rule} {f.rule_name}] {SEVERITY_LABELS[f.severity]}",
+                  f"   理由：{f.reason}", f"   证据：{f.evidence}", f"   依据：{f.basis}"]
+    return "\n".join(lines)
+
+
+def _v(value: object) -> str:
+    return "（空）" if value is None or pd.isna(value) else str(value)
+
+
+def parameter_text(param: Parameter, as_of: dt.date) -> str:
+    """A parameter with the value in force on the as-of date and where it comes from."""
+    value = param.at(as_of)
+    if isinstance(value, dict):
+        value = "，".join(f"{k} {_num(v)}" for k, v in value.items())
+    else:
+        value = _num(value)
+    text = f"${param.name}（{param.description}）= {value}{param.unit or '' if not isinstance(param.at(as_of), dict) else ''}"
+    if param.reference:
+        text += f"；出处：{param.reference}"
+    if param.local:
+        text += "；【地方自定】"
+    if param.note:
+        text += f"；说明：{param.note}"
+    return text
+
+
+def _num(value: object) -> str:
+    if value is None:
+        return "（该日尚未生效）"
+    if isinstance(value, float) and value == float("inf"):
+        return "永久"
+    return str(value)
+
+
+def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
+    """One rule explained: what it checks, how severe, on what basis, with parameters in force."""
+    roles = "、".join(rule.roles) if rule.roles else "全部人选"
+    labels = "、".join(ruleset.fields[f].label for f in rule.fields)
+    lines = [f"{rule.code} {rule.name}",
+             f"类别：{rule.category}    严重程度：{SEVERITY_LABELS[rule.severity]}（{rule.severity}）",
+             f"适用：{roles}",
+             f"条件：{rule.when}",
+             f"读取字段：{labels or '无'}",
+             f"理由模板：{rule.reason_text}"]
+    if rule.description:
+        lines.append(f"说明：{rule.description}")
+    for name in rule.params:
+        lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
+    lines += [f"依据：{b.render()}" for b in rule.basis]
+    if rule.refs:
+        lines.append(f"对应条目：{'、'.join(rule.refs)}（criteria.md）")
+    lines.append(f"定义于：{rule.source}:{rule.line}")
+    return "\n".join(lines)

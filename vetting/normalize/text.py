@@ -1,0 +1,79 @@
+"""Vectorised clean-up of free text, person names and header cells (NFKC, spaces, empties)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_SPACES = r"[\s\p{Z}]+"
+_INVISIBLE = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
+_NAME_DOTS = r"[•・･‧∙⋅.]"
+_HEADER_DROP = re.compile(r"[\s*\u200b-\u200d\u2060\ufeff]+")
+_HEADER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+
+
+def arrow_text(s: pd.Series) -> pa.Array:
+    """Cells as a pyarrow string array, NFKC-normalised and stripped, null for NA.
+
+    Shared first step of every parser: non-string cells (numbers, timestamps) become their
+    ``str()`` text so that later steps can recognise them, e.g. an ID stored as a float.
+    """
+    if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
+        s = s.astype("string[pyarrow]")
+    arr = pa.array(s.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_normalize(arr.cast(pa.string()), "NFKC")
+    arr = apply_where(arr, pc.invert(pc.string_is_ascii(arr)),
+                      lambda a: pc.replace_substring_regex(a, _INVISIBLE, ""))
+    return pc.utf8_trim_whitespace(arr)
+
+
+def apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:
+    """``fn`` applied only to the rows where ``mask`` holds, other rows unchanged.
+
+    Costly steps (regexes) run on the few rows that need them, which keeps 10^6-row columns fast.
+    """
+    mask = pc.fill_null(mask, False)
+    if not pc.any(mask).as_py():
+        return arr
+    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask)))
+
+
+def to_series(arr: pa.Array, index: pd.Index) -> pd.Series:
+    """A pyarrow string array as a pandas "string" Series on ``index`` (empty text becomes NA)."""
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    return pd.Series(pd.arrays.ArrowStringArray(arr.cast(pa.large_string())), index=index, copy=False)
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """NFKC (full-width to half-width), strip, and collapse inner whitespace runs to one space.
+
+    Roster cells are typed by hand: this makes equal texts compare equal. Empty becomes NA.
+    """
+    arr = pc.replace_substring_regex(arrow_text(s), _SPACES, " ")
+    return to_series(pc.utf8_trim_whitespace(arr), s.index)
+
+
+def clean_name(s: pd.Series) -> pd.Series:
+    """Like clean_text but with all whitespace removed ("张 三" -> "张三").
+
+    Chinese names are often padded to align two-character names; the separator dot of
+    minority names is kept and its look-alikes ("•", "・", ".") are unified to "·".
+    """
+    arr = pc.replace_substring_regex(arrow_text(s), _SPACES, "")
+    return to_series(pc.replace_substring_regex(arr, _NAME_DOTS, "·"), s.index)
+
+
+def header_key(text: str) -> str:
+    """Normalise one header cell for alias matching.
+
+    NFKC, drop whitespace and line breaks and the "*"/"＊" required marks, unify brackets to
+    "()", lower-case: so "出生\\n年月*" and "出生年月" match the same alias.
+    """
+    text = unicodedata.normalize("NFKC", str(text)).translate(_HEADER_BRACKETS)
+    return _HEADER_DROP.sub("", text).lower()

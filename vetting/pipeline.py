@@ -1,0 +1,68 @@
+"""The stages wired together: read rosters, normalise, evaluate, add the audit meta block."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from vetting import __version__
+from vetting.engine.vector import evaluate
+from vetting.errors import VettingError
+from vetting.inputs import read_table
+from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
+from vetting.result import VERDICTS, VettingResult
+from vetting.ruleset.model import Ruleset
+
+
+@dataclass
+class ReadOptions:
+    """How to read roster files (sheet, header row, encoding, extra header mapping)."""
+
+    sheet: str | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+
+
+def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
+    """The as-of date: given explicitly, else the ruleset's election date; never today's date."""
+    if given:
+        return given
+    if ruleset.election_date:
+        return ruleset.election_date
+    raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
+
+
+def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions) -> Candidates:
+    """Read and normalise every roster file into one candidate set."""
+    tables = [read_table(p, ruleset.fields, options.sheet, options.header_row, options.encoding)
+              for p in paths]
+    return normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping)
+
+
+def finish(result: VettingResult, engine: str) -> VettingResult:
+    """Add the tool version, engine and counts to the meta block."""
+    counts = result.candidates["verdict"].value_counts()
+    result.meta = {
+        "tool_version": __version__,
+        "engine": engine,
+        **result.meta,
+        "candidate_count": int(len(result.candidates)),
+        "finding_count": int(len(result.findings)),
+        "verdict_counts": {v: int(counts.get(v, 0)) for v in VERDICTS},
+    }
+    return result
+
+
+def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
+              options: ReadOptions | None = None) -> VettingResult:
+    """Batch vetting of roster files with the vectorised engine."""
+    candidates = load_candidates(paths, ruleset, options or ReadOptions())
+    return finish(evaluate(ruleset, candidates, as_of), "vector")
+
+
+def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date) -> VettingResult:
+    """Vetting of candidates given as field/header -> value records (single checks)."""
+    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
+    return finish(evaluate(ruleset, candidates, as_of), "vector")

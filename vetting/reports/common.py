@@ -1,0 +1,223 @@
+"""Report formatting shared by every output format: pure functions from a VettingResult to
+tables and text, with no file I/O. Column headings and labels are the user-facing Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vetting.result import SEVERITIES, SEVERITY_LABELS, VERDICT_LABELS, VERDICTS, VettingResult
+
+#: Candidate table headings, in output order.
+CANDIDATE_HEADINGS = ["文件", "行号", "姓名", "拟任职务", "村(社区)", "乡镇(街道)", "公民身份号码",
+                      "审查结论", "结论代码", "问题数", "理由", "依据", "证据"]
+#: Findings table headings, in output order.
+FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
+#: Summary table headings, in output order.
+SUMMARY_HEADINGS = ["分类", "代码", "名称", "严重程度", "数量"]
+
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+NOTICE_PREFIX = "提示："
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(s: pd.Series | str) -> pd.Series | str:
+    """Prefix text starting with ``= + - @``, tab or CR with ``'`` so spreadsheets show it as
+    text instead of running it as a formula (CSV/formula injection). Non-text passes through."""
+    if isinstance(s, str):
+        return "'" + s if s.startswith(_FORMULA_START) else s
+    if not isinstance(s, pd.Series) or not _is_text(s):
+        return s
+    hit = s.str.startswith(_FORMULA_START, na=False).astype(bool)
+    if not hit.any():
+        return s
+    out = s.copy()
+    out[hit] = "'" + s[hit]
+    return out
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """`neutralise_formula` applied to every text column of `df` (a new frame)."""
+    return df.apply(neutralise_formula)
+
+
+def mask_ids(s: pd.Series | str | Any) -> pd.Series | str | Any:
+    """Mask ID numbers: keep the first 6 and last 4 characters, star the middle
+    ("510525********123X"); values of 10 characters or fewer are starred entirely, since
+    keeping 6 + 4 of them would hide nothing. NA stays NA."""
+    if isinstance(s, str):
+        return "*" * len(s) if len(s) <= 10 else s[:6] + "*" * (len(s) - 10) + s[-4:]
+    if not isinstance(s, pd.Series):
+        return s
+    text = _text(s)
+    lengths = text.str.len()
+    out = text.copy()
+    for length in lengths.dropna().unique():
+        length = int(length)
+        same = (lengths == length).to_numpy()
+        out[same] = ("*" * length if length <= 10
+                     else text[same].str.slice_replace(6, length - 4, "*" * (length - 10)))
+    return out
+
+
+def sorted_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings ordered by row_id, then worst severity first, then rule code (stable)."""
+    rank = findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
+    keys = pd.DataFrame({"row_id": findings["row_id"], "rank": rank,
+                         "rule": findings["rule"].astype("str").fillna("")})
+    order = keys.sort_values(["row_id", "rank", "rule"], kind="stable").index
+    return findings.loc[order].reset_index(drop=True)
+
+
+def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
+    """Non-null text `values` joined with `sep` per key, in order of appearance, indexed by
+    key: ``groupby(keys).agg(sep.join)`` done in one Arrow kernel instead of a Python call
+    per group."""
+    text = pa.array(_text(values), from_pandas=True)
+    table = pa.table({"key": pa.array(keys.to_numpy()), "value": text})
+    grouped = table.group_by("key", use_threads=False).aggregate([("value", "list")])
+    joined = pc.binary_join(grouped["value_list"], pa.scalar(sep, text.type)).to_pandas()
+    joined.index = pd.Index(grouped["key"].to_numpy())
+    return joined
+
+
+def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFrame:
+    """One row per candidate, in input order, with Chinese headings (CANDIDATE_HEADINGS).
+
+    理由 lists every finding as "[rule] reason", worst severity first (notices prefixed
+    "提示："); 问题数 counts findings other than notices; 依据 holds each candidate's distinct
+    bases; 证据 lists evidence as "[rule] evidence". IDs are masked unless `show_id`.
+    """
+    c = result.candidates
+    f = sorted_findings(result.findings)
+    rule = "[" + _text(f["rule"]).fillna("") + "] "
+    notice = f["severity"].eq("notice").to_numpy()
+    reasons = (rule + _text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule
+                                                           + _text(f["reason"]).fillna(""))
+    evidence = rule + _text(f["evidence"])
+    basis = f[["row_id"]].assign(basis=_text(f["basis"])).dropna().drop_duplicates()
+    has_evidence = evidence.notna()
+    counts = f.loc[~notice, "row_id"].value_counts()
+
+    row_id = c["row_id"]
+    ids = _text(c["id_number"])
+    verdict = _text(c["verdict"])
+    table = pd.DataFrame({
+        "文件": _text(c["source_file"]),
+        "行号": _as_int(c["source_row"]),
+        "姓名": _text(c["name"]),
+        "拟任职务": _text(c["role"]),
+        "村(社区)": _text(c["village"]),
+        "乡镇(街道)": _text(c["township"]),
+        "公民身份号码": ids if show_id else mask_ids(ids),
+        "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
+        "结论代码": verdict,
+        "问题数": row_id.map(counts).fillna(0).astype("int64"),
+        "理由": _lookup(row_id, join_by(f["row_id"], reasons)),
+        "依据": _lookup(row_id, join_by(basis["row_id"], basis["basis"])),
+        "证据": _lookup(row_id, join_by(f.loc[has_evidence, "row_id"], evidence[has_evidence])),
+    })
+    return table.reset_index(drop=True)
+
+
+def findings_table(result: VettingResult) -> pd.DataFrame:
+    """One row per finding with Chinese headings (FINDING_HEADINGS), in candidate input
+    order, worst severity first within a candidate."""
+    c = result.candidates
+    position = pd.Series(range(len(c)), index=c["row_id"].to_numpy())
+    f = sorted_findings(result.findings)
+    f = f.iloc[f["row_id"].map(position).argsort(kind="stable")].reset_index(drop=True)
+    by_row = c.set_index("row_id")
+    severity = _text(f["severity"])
+    return pd.DataFrame({
+        "文件": _text(f["row_id"].map(by_row["source_file"])),
+        "行号": _as_int(f["row_id"].map(by_row["source_row"])),
+        "姓名": _text(f["row_id"].map(by_row["name"])),
+        "规则": _text(f["rule"]),
+        "规则名称": _text(f["rule_name"]),
+        "严重程度": severity.map(SEVERITY_LABELS).fillna(severity).astype("str"),
+        "理由": _text(f["reason"]),
+        "证据": _text(f["evidence"]),
+        "依据": _text(f["basis"]),
+    })
+
+
+def summary_table(result: VettingResult) -> pd.DataFrame:
+    """Counts in one table (SUMMARY_HEADINGS): a 审查结论 row per verdict (every verdict,
+    zeros included, worst first), then a 规则 row per rule that fired (findings counted)."""
+    verdicts = result.candidates["verdict"].value_counts()
+    extra = [v for v in verdicts.index if v not in VERDICTS]
+    codes = list(VERDICTS) + sorted(map(str, extra))
+    by_verdict = pd.DataFrame({
+        "分类": "审查结论", "代码": codes,
+        "名称": [VERDICT_LABELS.get(v, v) for v in codes],
+        "严重程度": None,
+        "数量": [int(verdicts.get(v, 0)) for v in codes],
+    })
+    f = result.findings
+    rules = (f.assign(rank=f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES)))
+             .groupby(["rule", "rule_name", "severity", "rank"], dropna=False, sort=False)
+             .size().reset_index(name="数量")
+             .sort_values(["rank", "rule"], kind="stable"))
+    by_rule = pd.DataFrame({
+        "分类": "规则", "代码": rules["rule"].to_numpy(), "名称": rules["rule_name"].to_numpy(),
+        "严重程度": [SEVERITY_LABELS.get(s, s) for s in rules["severity"]],
+        "数量": rules["数量"].to_numpy(),
+    })
+    table = pd.concat([by_verdict, by_rule], ignore_index=True) if len(by_rule) else by_verdict
+    table = table.astype({h: "str" for h in SUMMARY_HEADINGS[:-1]})
+    return table.astype({"数量": "int64"})
+
+
+def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """(Chinese label, value) pairs for the audit header; keys absent from `meta` are left
+    out. Each input file gets its own 输入文件 line with its SHA-256."""
+    ruleset = meta.get("ruleset") or {}
+    lines: list[tuple[str, Any]] = [
+        ("工具版本", meta.get("tool_version")),
+        ("规则集", _ruleset_name(ruleset)),
+        ("规则集版本", ruleset.get("version")),
+        ("规则集SHA256", ruleset.get("sha256")),
+        ("审查基准日", meta.get("as_of")),
+    ]
+    for item in meta.get("inputs") or []:
+        lines.append(("输入文件", f"{item.get('file', '')}（SHA256：{item.get('sha256', '')}）"))
+    lines += [
+        ("候选人数", meta.get("candidate_count")),
+        ("跳过空白行数", meta.get("blank_rows_skipped")),
+        ("审查引擎", meta.get("engine")),
+        ("生成时间", meta.get("generated_at")),
+    ]
+    lines += [("警告", w) for w in meta.get("warnings") or []]
+    return [(label, str(value)) for label, value in lines if value is not None and value != ""]
+
+
+def _ruleset_name(ruleset: dict[str, Any]) -> str | None:
+    title, rid = ruleset.get("title"), ruleset.get("id")
+    if title and rid:
+        return f"{title}（{rid}）"
+    return title or rid
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """`s` as the pandas string dtype (NA kept as NA)."""
+    return s if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA \
+        else s.astype("str")
+
+
+def _as_int(s: pd.Series) -> pd.Series:
+    try:
+        return s.astype("Int64")
+    except (TypeError, ValueError):
+        return _text(s)
+
+
+def _lookup(keys: pd.Series, joined: pd.Series) -> pd.Series:
+    return _text(keys.map(joined)).fillna("")

@@ -1,0 +1,123 @@
+"""JSON report: {"meta": ..., "candidates": [...]}, UTF-8, indent 2, stable key order.
+
+``json.dumps(indent=2)`` runs the pure-Python encoder and is far too slow for a million
+candidates, so the candidates array is rendered column-wise with Arrow string kernels:
+each column is JSON-escaped once, then columns and fixed key templates are concatenated.
+The bytes are identical to ``json.dumps(obj, ensure_ascii=False, indent=2)`` of the same
+object (a test checks this).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vetting.reports.common import _as_int, _text, join_by, mask_ids, sorted_findings
+from vetting.result import VettingResult
+
+#: Candidate keys in output order, with the source column each comes from.
+CANDIDATE_KEYS = {"row": "source_row", "file": "source_file", "name": "name", "role": "role",
+                  "village": "village", "township": "township", "id_number": "id_number",
+                  "verdict": "verdict"}
+#: Finding keys in output order (same names as the findings columns).
+FINDING_KEYS = ("rule", "severity", "reason", "evidence", "basis")
+
+_CONTROL = r"[\x00-\x1f]"
+
+
+def format_json(result: VettingResult, show_id: bool = False) -> bytes:
+    """The whole report as UTF-8 JSON bytes (ends with a newline). Each candidate carries
+    its findings, worst severity first then by rule code; NA becomes null; IDs are masked
+    unless `show_id`."""
+    meta = json.dumps(result.meta, ensure_ascii=False, indent=2, default=_json_default)
+    head = '{\n  "meta": ' + meta.replace("\n", "\n  ") + ',\n  "candidates": '
+    blocks = _candidate_blocks(result.candidates, result.findings, show_id)
+    if len(blocks) == 0:
+        return (head + "[]\n}\n").encode("utf-8")
+    offsets = pa.array([0, len(blocks)], pa.int64())
+    body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, blocks),
+                          pa.scalar(",\n", pa.large_string()))[0].as_buffer()
+    return (head + "[\n").encode("utf-8") + body.to_pybytes() + b"\n  ]\n}\n"
+
+
+def candidate_object(result: VettingResult, row_id: Any, show_id: bool = False) -> dict:
+    """One candidate exactly as it appears in `format_json` (used by ``vet check``).
+    Raises KeyError if `row_id` is not a candidate."""
+    candidates = result.candidates[result.candidates["row_id"] == row_id]
+    if candidates.empty:
+        raise KeyError(row_id)
+    findings = result.findings[result.findings["row_id"] == row_id]
+    return json.loads(_candidate_blocks(candidates.head(1), findings, show_id)[0].as_py())
+
+
+def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame,
+                      show_id: bool) -> pa.Array:
+    """Each candidate's JSON object (large_string), indented for the candidates array."""
+    pieces: list[Any] = []
+    for key, column in CANDIDATE_KEYS.items():
+        values = candidates[column]
+        if key == "id_number" and not show_id:
+            values = mask_ids(values)
+        literals = _int_literals(values) if key == "row" else _literals(values)
+        pieces += [f',\n      "{key}": ', literals]
+    lists = _finding_lists(findings)
+    at = pd.Index(lists.index).get_indexer(candidates["row_id"].to_numpy())
+    nested = pa.array(lists, from_pandas=True).cast(pa.large_string()).take(
+        pa.array(at, mask=at < 0))
+    pieces += [',\n      "findings": ', pc.fill_null(nested, "[]"), "\n    }"]
+    pieces[0] = pieces[0].replace(",", "    {", 1)
+    return _concat(pieces)
+
+
+def _finding_lists(findings: pd.DataFrame) -> pd.Series:
+    """Each row_id's findings as a rendered JSON array, indexed by row_id."""
+    f = sorted_findings(findings)
+    pieces: list[Any] = []
+    for key in FINDING_KEYS:
+        pieces += [f',\n          "{key}": ', _literals(f[key])]
+    pieces[0] = pieces[0].replace(",", "        {", 1)
+    objects = pd.Series(_concat(pieces + ["\n        }"]), dtype="str")
+    return "[\n" + join_by(f["row_id"], objects, ",\n") + "\n      ]"
+
+
+def _concat(pieces: list[Any]) -> pa.Array:
+    """Element-wise concatenation of string arrays and constant strings."""
+    joined = pc.binary_join_element_wise(*[pa.scalar(p, pa.large_string()) if isinstance(p, str)
+                                           else p for p in pieces], pa.scalar("", pa.large_string()))
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _literals(values: pd.Series) -> pa.Array:
+    """Each text value as a JSON string literal escaped like json.dumps, NA as null."""
+    text = pa.array(_text(values), from_pandas=True).cast(pa.large_string())
+    escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+    quoted = _concat(['"', escaped, '"'])
+    control = pc.fill_null(pc.match_substring_regex(text, _CONTROL), False)
+    if pc.any(control).as_py():
+        fixed = [json.dumps(v, ensure_ascii=False) for v in text.filter(control).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, control, pa.array(fixed, pa.large_string()))
+    return pc.fill_null(quoted, "null")
+
+
+def _int_literals(values: pd.Series) -> pa.Array:
+    as_int = _as_int(values)
+    if not isinstance(as_int.dtype, pd.Int64Dtype):
+        return _literals(values)
+    return pc.fill_null(pa.array(_text(as_int), from_pandas=True).cast(pa.large_string()), "null")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,234 @@
+"""Load a ruleset by name or path: parse safely, validate, resolve `extends`, compile conditions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from vetting.errors import ConditionError, RulesetError, did_you_mean
+from vetting.fields import Field, builtin_fields, field_from_dict
+from vetting.normalize.roles import ROLE_NAMES
+from vetting.ruleset import condition as cond
+from vetting.ruleset.model import Basis, Parameter, Rule, Ruleset
+from vetting.ruleset.schema import validate_structure
+from vetting.ruleset.yamlsafe import line_of, load_yaml
+
+_RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
+_FOREVER = ("forever", "永久", "终身", "无期限")
+
+
+def bundled_packs() -> dict[str, Path]:
+    """The rule packs shipped with the tool, by id (file stem)."""
+    try:
+        root = resources.files("vetting.rulesets")
+    except ModuleNotFoundError:  # running from a source checkout without installing
+        root = Path(__file__).resolve().parents[2] / "rulesets"
+    return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".yaml")}
+
+
+def resolve(name_or_path: str) -> Path:
+    """A ruleset path from a bundled pack name or a file path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise RulesetError("找不到规则集文件", str(path))
+        return path
+    packs = bundled_packs()
+    if name_or_path not in packs:
+        raise RulesetError(f"没有名为「{name_or_path}」的规则集{did_you_mean(name_or_path, packs)}；"
+                           f"内置规则集：{'、'.join(sorted(packs))}")
+    return packs[name_or_path]
+
+
+def _read(path: Path) -> tuple[Any, str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulesetError(f"无法读取：{exc.strerror}", str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RulesetError("不是UTF-8编码的文本文件", str(path)) from None
+    tree = load_yaml(text, str(path))
+    validate_structure(tree, str(path))
+    return tree, hashlib.sha256(raw).hexdigest()
+
+
+def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
+    """Read a file and its `extends` parents; returns merged raw data and [(path, sha, tree)]."""
+    key = str(path.resolve())
+    if key in seen:
+        raise RulesetError("extends 形成了循环继承", str(path))
+    tree, sha = _read(path)
+    chain: list = []
+    merged: dict = {"parameters": {}, "rules": [], "fields": {}, "required_fields": []}
+    if "extends" in tree:
+        try:
+            parent_path = resolve(tree["extends"])
+        except RulesetError as exc:
+            raise RulesetError(exc.detail, str(path), line_of(tree, "extends"), "extends") from None
+        merged, chain = _merge_chain(parent_path, seen + (key,))
+    elif "rules" not in tree:
+        raise RulesetError("缺少必填项「rules」（没有 extends 的规则集必须列出规则）", str(path), line_of(tree))
+    chain.append((path, sha, tree))
+    for scalar in ("id", "title", "version", "description", "election_date", "required_fields"):
+        if scalar in tree:
+            merged[scalar] = (tree[scalar], str(path), line_of(tree, scalar))
+    for name, spec in (tree.get("fields") or {}).items():
+        merged["fields"][name] = (spec, str(path), line_of(tree["fields"], name))
+    for name, spec in (tree.get("parameters") or {}).items():
+        merged["parameters"][name] = (spec, str(path), line_of(tree["parameters"], name))
+    _merge_rules(merged["rules"], tree.get("rules") or [], str(path), "extends" in tree)
+    return merged, chain
+
+
+def _merge_rules(rules: list, new: list, path: str, is_child: bool) -> None:
+    by_code = {r["code"]: r for r in rules}
+    seen_here: set = set()
+    for index, spec in enumerate(new):
+        code = spec["code"]
+        line = line_of(new, index)
+        if code in seen_here:
+            raise RulesetError(f"规则编号「{code}」重复", path, line, f"rules[{index}].code")
+        seen_here.add(code)
+        if code in by_code:
+            if not is_child:
+                raise RulesetError(f"规则编号「{code}」重复", path, line, f"rules[{index}].code")
+            by_code[code].update({k: v for k, v in spec.items()})
+            by_code[code]["_source"] = (path, line, index, spec)
+        else:
+            entry = dict(spec)
+            entry["_source"] = (path, line, index, spec)
+            rules.append(entry)
+            by_code[code] = entry
+
+
+def _parse_date(text: Any, path: str, line: int | None, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise RulesetError(f"日期「{text}」无效，应为 YYYY-MM-DD", path, line, field) from None
+
+
+def _param_value(value: Any, path: str, line: int | None, field: str) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _param_value(v, path, line, f"{field}.{k}") for k, v in value.items()}
+    if isinstance(value, str) and value.strip() in _FOREVER:
+        return math.inf
+    if isinstance(value, bool):
+        raise RulesetError("参数值应为数值、文本或对照表", path, line, field)
+    return value
+
+
+def _build_parameter(name: str, spec: dict, path: str, line: int | None) -> Parameter:
+    field = f"parameters.{name}"
+    if ("value" in spec) == ("values" in spec):
+        raise RulesetError("参数必须有且只有 value（固定值）或 values（按生效日期）之一", path, line, field)
+    if "value" in spec:
+        dated = [(None, _param_value(spec["value"], path, line, field))]
+    else:
+        values = spec["values"]
+        dated = sorted(((_parse_date(k, path, line_of(values, k), f"{field}.values"),
+                         _param_value(v, path, line_of(values, k), f"{field}.values.{k}"))
+                        for k, v in values.items()), key=lambda kv: kv[0])
+    kinds = {_kind(v) for _, v in dated}
+    if len(kinds) != 1:
+        raise RulesetError("各生效日期的参数值类型不一致", path, line, field)
+    return Parameter(name=name, description=str(spec.get("description", name)), kind=kinds.pop(),
+                     values=tuple(dated), unit=spec.get("unit"), reference=spec.get("reference"),
+                     local=bool(spec.get("local", False)), note=spec.get("note"))
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        if not all(isinstance(v, (int, float)) for v in value.values()):
+            return "mixed-mapping"
+        return "mapping"
+    return "number" if isinstance(value, (int, float)) else "string"
+
+
+def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
+    return cond.Env(
+        fields={n: (cond.field_value_type(f.type), frozenset(f.values)) for n, f in fields.items()},
+        params={n: p.kind for n, p in params.items()},
+        param_keys={n: p.keys() for n, p in params.items() if p.kind == "mapping"},
+    )
+
+
+def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
+    path, line, index, own = spec["_source"]
+    where = f"rules[{index}]"
+    missing = [k for k in _RULE_REQUIRED if k not in spec]
+    if missing:
+        raise RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where)
+
+    def key_line(key: str) -> int | None:
+        return line_of(own, key) if key in own else line
+
+    try:
+        node = cond.parse_condition(spec["when"])
+        cond.check_condition(node, env, spec["when"])
+    except ConditionError as exc:
+        col = f"（第{exc.position}个字符）" if exc.position else ""
+        raise RulesetError(f"条件有误{col}：{exc.detail}", path, key_line("when"), f"{where}.when") from None
+    try:
+        reason = cond.parse_template(spec["reason"], env)
+    except ConditionError as exc:
+        raise RulesetError(exc.detail, path, key_line("reason"), f"{where}.reason") from None
+    for role in spec.get("roles", []):
+        if role not in ROLE_NAMES:
+            raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}",
+                               path, key_line("roles"), f"{where}.roles")
+    basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
+    return Rule(code=spec["code"], name=spec["name"], category=spec["category"],
+                severity=spec["severity"], when=spec["when"], condition=node,
+                reason_text=spec["reason"], reason=reason, basis=basis,
+                roles=tuple(spec.get("roles", ())), description=spec.get("description", ""),
+                refs=tuple(spec.get("refs", ())), fields=tuple(cond.referenced_fields(node)),
+                params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"))
+
+
+def load_ruleset(name_or_path: str) -> Ruleset:
+    """Load, validate and compile a ruleset; every problem is a RulesetError naming file and line."""
+    path = resolve(name_or_path)
+    merged, chain = _merge_chain(path)
+    fields = dict(builtin_fields())
+    for name, (spec, src, line) in merged["fields"].items():
+        if name in fields and not fields[name].derived:
+            pass  # a pack may refine a built-in field's aliases or values
+        elif name in fields:
+            raise RulesetError(f"「{name}」是工具推算的字段，不能重新定义", src, line, f"fields.{name}")
+        fields[name] = field_from_dict(name, spec)
+    params = {}
+    for name, (spec, src, line) in merged["parameters"].items():
+        param = _build_parameter(name, spec, src, line)
+        if param.kind == "mixed-mapping":
+            raise RulesetError("对照表参数的值都应为数值（或 forever）", src, line, f"parameters.{name}")
+        params[name] = param
+    env = _env(fields, params)
+    rules = []
+    disabled = []
+    for spec in merged["rules"]:
+        if spec.get("enabled", True) is False:
+            disabled.append(spec["code"])
+            continue
+        rules.append(_compile_rule(spec, env, fields))
+    required, req_src, req_line = merged.get("required_fields") or ([], str(path), None)
+    for name in required:
+        if name not in fields:
+            raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", req_src, req_line,
+                               "required_fields")
+    election = merged.get("election_date")
+    election_date = _parse_date(*election[:2], election[2], "election_date") if election else None
+    sources = tuple((p.name, sha) for p, sha, _ in chain)
+    digest = hashlib.sha256("\n".join(sha for _, sha in sources).encode()).hexdigest()
+    return Ruleset(
+        id=merged["id"][0], title=merged["title"][0], version=str(merged["version"][0]),
+        rules=tuple(rules), parameters=params, fields=fields, required_fields=tuple(required),
+        election_date=election_date, description=str(merged.get("description", ("",))[0]),
+        chain=tuple(str(p) for p, _, _ in chain), sources=sources,
+        sha256=sources[0][1] if len(sources) == 1 else digest, disabled=tuple(disabled))

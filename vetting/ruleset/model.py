@@ -1,0 +1,99 @@
+"""The validated rule model: immutable rulesets, rules, parameters and legal bases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from vetting.fields import Field
+
+RULE_SEVERITIES = ("disqualify", "unsuitable", "review", "notice")
+
+
+@dataclass(frozen=True)
+class Basis:
+    """A legal or policy basis: citation text and, where known, a URL."""
+
+    text: str
+    url: str | None = None
+
+    def render(self) -> str:
+        return f"{self.text}（{self.url}）" if self.url else self.text
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named value of a pack, optionally effective-dated (OpenFisca style)."""
+
+    name: str
+    description: str
+    kind: str  # number | string | date | mapping
+    values: tuple  # ((start date or None, value), ...) sorted by start date
+    unit: str | None = None
+    reference: str | None = None
+    local: bool = False
+    note: str | None = None
+
+    def at(self, as_of: dt.date) -> Any:
+        """The value in force on the as-of date, or None when none is in force yet."""
+        current = None
+        for start, value in self.values:
+            if start is None or start <= as_of:
+                current = value
+        return current
+
+    def keys(self) -> frozenset:
+        """For a mapping parameter: every key any dated value uses."""
+        return frozenset(k for _, v in self.values if isinstance(v, Mapping) for k in v)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One review criterion: what fires, how bad it is, why, and on what legal basis."""
+
+    code: str
+    name: str
+    category: str
+    severity: str
+    when: str
+    condition: Any
+    reason_text: str
+    reason: tuple
+    basis: tuple[Basis, ...]
+    roles: tuple[str, ...] = ()
+    description: str = ""
+    refs: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    source: str = ""
+    line: int | None = None
+
+    def basis_text(self) -> str:
+        return "；".join(b.render() for b in self.basis)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A validated ruleset after `extends` is resolved."""
+
+    id: str
+    title: str
+    version: str
+    rules: tuple[Rule, ...]
+    parameters: Mapping[str, Parameter]
+    fields: Mapping[str, Field]
+    required_fields: tuple[str, ...]
+    election_date: dt.date | None = None
+    description: str = ""
+    chain: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()  # (file name, sha256) for every file in the chain
+    sha256: str = ""
+    disabled: tuple[str, ...] = field(default=())
+
+    def rule(self, code: str) -> Rule | None:
+        return next((r for r in self.rules if r.code == code), None)
+
+    def params_at(self, as_of: dt.date) -> dict[str, Any]:
+        """Every parameter's value in force on the as-of date."""
+        return {name: p.at(as_of) for name, p in self.parameters.items()}

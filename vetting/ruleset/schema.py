@@ -1,0 +1,147 @@
+"""JSON Schema of a ruleset file, and its errors translated to Chinese with the YAML line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from vetting.errors import RulesetError, did_you_mean
+from vetting.fields import FIELD_TYPES
+from vetting.ruleset.model import RULE_SEVERITIES
+from vetting.ruleset.yamlsafe import line_of
+
+_TEXT = {"type": "string", "minLength": 1}
+_BASIS_ITEM = {"oneOf": [_TEXT, {"type": "object", "additionalProperties": False,
+                                  "required": ["text"],
+                                  "properties": {"text": _TEXT, "url": _TEXT}}]}
+_SCALAR = {"type": ["number", "string"]}
+_VALUE = {"oneOf": [_SCALAR, {"type": "object", "additionalProperties": _SCALAR, "minProperties": 1}]}
+
+PARAMETER = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "description": _TEXT,
+        "value": _VALUE,
+        "values": {"type": "object", "minProperties": 1, "additionalProperties": _VALUE},
+        "unit": _TEXT,
+        "reference": _TEXT,
+        "local": {"type": "boolean"},
+        "note": _TEXT,
+    },
+}
+
+RULE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"},
+        "name": _TEXT,
+        "category": _TEXT,
+        "severity": {"enum": list(RULE_SEVERITIES)},
+        "roles": {"type": "array", "items": _TEXT},
+        "when": _TEXT,
+        "reason": _TEXT,
+        "basis": {"type": "array", "minItems": 1, "items": _BASIS_ITEM},
+        "description": _TEXT,
+        "refs": {"type": "array", "items": _TEXT},
+        "enabled": {"type": "boolean"},
+        "note": _TEXT,
+    },
+}
+
+FIELD = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["label", "type"],
+    "properties": {
+        "label": _TEXT,
+        "type": {"enum": list(FIELD_TYPES)},
+        "aliases": {"type": "array", "items": _TEXT},
+        "values": {"type": "object", "additionalProperties": {"type": "array", "items": _TEXT}},
+    },
+}
+
+RULESET = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "version"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+        "title": _TEXT,
+        "version": _SCALAR,
+        "description": _TEXT,
+        "extends": _TEXT,
+        "election_date": _TEXT,
+        "required_fields": {"type": "array", "items": _TEXT},
+        "fields": {"type": "object", "additionalProperties": FIELD},
+        "parameters": {"type": "object", "additionalProperties": PARAMETER},
+        "rules": {"type": "array", "items": RULE},
+    },
+}
+
+_TYPE_NAMES = {"string": "文本", "number": "数值", "object": "键值映射", "array": "列表",
+               "boolean": "true/false", "integer": "整数"}
+
+
+def _field_path(path: list) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _locate(tree: Any, path: list) -> int | None:
+    """The line of the deepest node on the path that has one."""
+    node, line = tree, line_of(tree)
+    for part in path:
+        line = line_of(node, part) or line
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    kind, value = error.validator, error.instance
+    if kind == "required":
+        missing = [k for k in error.validator_value if k not in value]
+        return f"缺少必填项「{'、'.join(missing)}」"
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in value if k not in allowed]
+        hint = did_you_mean(extra[0], allowed) if extra else ""
+        return f"未知的键「{'、'.join(map(str, extra))}」{hint}；允许的键：{'、'.join(allowed)}"
+    if kind in ("enum", "const"):
+        options = error.validator_value if kind == "enum" else [error.validator_value]
+        return f"值「{value}」无效{did_you_mean(value, map(str, options))}；可选：{'、'.join(map(str, options))}"
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"应为{'或'.join(_TYPE_NAMES.get(t, t) for t in wanted)}，实为「{value}」"
+    if kind == "pattern":
+        return f"「{value}」格式不对（应匹配 {error.validator_value}）"
+    if kind in ("minLength", "minItems", "minProperties"):
+        return "不能为空"
+    if kind == "oneOf":
+        return f"「{value}」的写法不对"
+    return error.message
+
+
+def validate_structure(tree: Any, path: str, schema: dict = RULESET) -> None:
+    """Check a parsed ruleset against the schema; the first error names its line and field."""
+    if not isinstance(tree, dict):
+        raise RulesetError("规则集顶层应为键值映射（id、title、version、rules …）", path, line_of(tree))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(tree), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        error = min(errors, key=lambda e: _locate(tree, list(e.absolute_path)) or 0)
+        where = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = error.schema.get("properties", {})
+            extra = [k for k in error.instance if k not in allowed]
+            where += extra[:1]
+        raise RulesetError(_message(error), path, _locate(tree, where), _field_path(where) or None)

@@ -1,0 +1,116 @@
+"""Safe YAML reading for rulesets: no tags, no aliases, no duplicate keys, line numbers kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from vetting.errors import RulesetError
+
+#: Rulesets are small; anything larger is refused before parsing.
+MAX_RULESET_BYTES = 2_000_000
+
+
+class LineDict(dict):
+    """A mapping that remembers the 1-based line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class LineList(list):
+    """A sequence that remembers the 1-based line of itself and of each item."""
+
+    line: int = 0
+    item_lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and duplicate keys and records line numbers."""
+
+    def __init__(self, stream: str, path: str) -> None:
+        super().__init__(stream)
+        self.path = path
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise RulesetError("规则集不允许使用YAML别名(*引用)；请直接写出内容或使用 extends 继承",
+                               self.path, event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001
+        if not isinstance(node, yaml.MappingNode):
+            raise RulesetError("此处应为键值映射", self.path, node.start_mark.line + 1)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise RulesetError("规则集不允许使用YAML合并键(<<)", self.path, key_node.start_mark.line + 1)
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and not hasattr(key, "isoformat"):
+                raise RulesetError("键必须是简单值", self.path, key_node.start_mark.line + 1)
+            if key in result:
+                raise RulesetError(f"重复的键「{key}」（第{result.key_lines[key]}行已出现）",
+                                   self.path, key_node.start_mark.line + 1, str(key))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(self, node, deep=False):  # noqa: ANN001
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+def _unknown_tag(loader: _Loader, node: yaml.Node) -> Any:
+    raise RulesetError(f"不允许的YAML标签 {node.tag}（规则集只能包含纯数据）", loader.path,
+                       node.start_mark.line + 1)
+
+
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
+def _unknown_multi_tag(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
+    return _unknown_tag(loader, node)
+
+
+_Loader.add_constructor(None, _unknown_tag)
+_Loader.add_multi_constructor("", _unknown_multi_tag)
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse ruleset YAML into LineDict/LineList trees; every failure is a RulesetError with a line."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_RULESET_BYTES:
+        raise RulesetError(f"文件过大（超过{MAX_RULESET_BYTES // 1_000_000}MB），不像规则集", path)
+    loader = _Loader(text, path)
+    try:
+        return loader.get_single_data()
+    except RulesetError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = f"第{mark.column + 1}列：" if mark else ""
+        raise RulesetError(f"YAML语法错误，{column}{exc.problem or exc.context}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"YAML无法解析：{exc}", path) from None
+    finally:
+        loader.dispose()
+
+
+def line_of(node: Any, key: Any = None) -> int | None:
+    """The line of a key inside a LineDict, an index inside a LineList, or of the node itself."""
+    if key is not None:
+        if isinstance(node, LineDict) and key in node.key_lines:
+            return node.key_lines[key]
+        if isinstance(node, LineList) and isinstance(key, int) and key < len(node.item_lines):
+            return node.item_lines[key]
+    return getattr(node, "line", None) or None
