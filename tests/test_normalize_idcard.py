@@ -18,12 +18,6 @@ def parse_one(value) -> pd.Series:
     return parse_id_numbers(pd.Series([value], dtype=object)).iloc[0]
 
 
-def stdnum_check(first17: str) -> str:
-    """python-stdnum's formula, independent of check_char's weights."""
-    return "10X98765432"[(1 - 2 * int(first17, 13)) % 11 - 1] if False else \
-        "0123456789X"[(12 - sum(int(c) * (2 ** (17 - i) % 11) for i, c in enumerate(first17)) % 11) % 11]
-
-
 @pytest.mark.parametrize("raw, number, birth, sex", [
     ("11010519491231002X", "11010519491231002X", "1949-12-31", "女"),
     ("11010519491231002x", "11010519491231002X", "1949-12-31", "女"),
@@ -145,7 +139,6 @@ def test_mask_id_keeps_na_and_index():
 
 # --- properties -------------------------------------------------------------------------
 
-DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=1)
 BIRTHS = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31))
 
 
@@ -185,8 +178,8 @@ def test_property_wrong_check_char_is_invalid(drawn, other):
 
 @given(st.text(alphabet="0123456789", min_size=17, max_size=17))
 def test_property_check_char_matches_stdnum_formula(first17):
-    assert check_char(first17) == "10X98765432"[sum(int(c) * (2 ** (17 - i) % 11)
-                                                   for i, c in enumerate(first17)) % 11]
+    stdnum = (1 - 2 * int(first17, 13)) % 11
+    assert check_char(first17) == ("X" if stdnum == 10 else str(stdnum))
     full = first17 + check_char(first17)
     values = [10 if c == "X" else int(c) for c in full]
     assert sum(v * (2 ** (17 - i) % 11) for i, v in enumerate(values)) % 11 == 1
@@ -203,7 +196,7 @@ def test_property_upgrade_15_passes_validation(address, birth, sequence):
     assert out.id_status.tolist() == ["valid", "valid"]
     assert out.id_number.tolist() == [upgraded, upgraded]
     assert (out.id_birth_date == pd.Timestamp(birth)).all()
-    assert out.id_note.iloc[1] == UPGRADED_NOTE
+    assert out.id_note.iloc[1].startswith(UPGRADED_NOTE)
 
 
 ANY_CELL = st.one_of(

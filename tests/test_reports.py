@@ -166,6 +166,18 @@ def test_json_matches_json_dumps_layout():
     assert empty == json.dumps(json.loads(empty), ensure_ascii=False, indent=2) + "\n"
 
 
+def test_json_escapes_like_json_dumps():
+    result = sample_result()
+    odd = 'a\nb\t"c"\\d\x01\x1f\u2028 \u00e9 🙂 </script>'
+    result.findings.loc[0, "reason"] = odd
+    result.candidates.loc[2, "name"] = odd
+    raw = format_json(result).decode("utf-8")
+    doc = json.loads(raw)
+    assert doc["candidates"][2]["name"] == odd
+    assert doc["candidates"][0]["findings"][1]["reason"] == odd
+    assert raw == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
 def test_json_show_id_and_candidate_object():
     shown = json.loads(format_json(sample_result(), show_id=True))
     assert shown["candidates"][0]["id_number"] == "51052519900101123X"

@@ -139,31 +139,47 @@ class Evaluator:
         return V.coalesce(args[0], args[1])
 
 
-def _evidence(candidates: Candidates, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
-    """'文件 第N行：「列」=值；…' for the roster fields a rule read."""
+DERIVED_FROM_BIRTH = ("age", "birth_used")
+
+
+def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out)."""
+    candidates = columns.candidates
     raw = candidates.raw
     text = (raw["source_file"].to_numpy(dtype=object)[rows].astype(str) + " 第"
             + raw["source_row"].to_numpy()[rows].astype(str) + "行")
-    shown = []
+    parts = []
+    if any(f in DERIVED_FROM_BIRTH for f in fields):
+        birth = format_vec(columns.get("birth_used").take(rows))
+        from_id = columns.get("id_valid").lo[rows]
+        parts.append("出生日期=" + birth + np.where(from_id, "（据公民身份号码）", "（据填报的出生年月）"))
     for name in fields:
-        if name == "age":
-            name = "id_number" if "id_number" in raw else "birth_date"
-        if name in ("id_valid", "sex_from_id", "birth_used"):
-            name = "id_number"
-        if name in shown:
+        if name in DERIVED_FROM_BIRTH or name in ("id_valid", "sex_from_id", "id_number"):
             continue
-        shown.append(name)
         label = candidates.headers.get(name)
         if label is None:
-            label_text = np.full(len(rows), f"：无「{name}」列", dtype=object)
-            text = text + label_text
+            parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
             continue
         values = raw[name].to_numpy(dtype=object)[rows].astype(str)
-        if name == "id_number":
-            values = np.where(np.char.strip(values.astype(str)) == "", "", "已提供").astype(object)
-        values = np.where(np.char.strip(values.astype(str)) == "", "（空）", values).astype(object)
-        text = text + ("：" if len(shown) == 1 else "；") + f"「{label}」=" + values
+        values = np.where(np.char.strip(values) == "", "（空）", values).astype(object)
+        parts.append(f"「{label}」=" + values)
+    for i, part in enumerate(parts):
+        text = text + ("：" if i == 0 else "；") + part
     return text
+
+
+def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """'「列」仅为2025-10' for date fields a rule read whose value is a month or year, not a day."""
+    out = np.full(len(rows), "", dtype=object)
+    for name in fields:
+        vec = columns.get(name)
+        if vec.kind != "date":
+            continue
+        vec = vec.take(rows)
+        vague = vec.known & (vec.lo != vec.hi)
+        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
+        out = np.where(vague, out + np.where(out == "", "", "、") + f"「{label}」仅为" + format_vec(vec), out)
+    return out
 
 
 def _render_reason(rule: Rule, evaluator: Evaluator) -> np.ndarray:
@@ -190,7 +206,7 @@ def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates,
             downgrade = weak[fired]
             severity[downgrade] = "review"
             reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
-        out.append(_frame(fired, rule, severity, reason, _evidence(candidates, fired, rule.fields)))
+        out.append(_frame(fired, rule, severity, reason, _evidence(columns, fired, rule.fields)))
     undecided = np.flatnonzero(applies & ~result.known)
     if len(undecided) and rule.severity != "notice":
         blank = np.zeros(columns.n, dtype=bool)
@@ -206,10 +222,13 @@ def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates,
         pending = blank[undecided]
         severity = np.where(pending, "pending", "review").astype(object)
         missing = blank_names[undecided]
+        vague = _imprecise(columns, undecided, rule.fields)
+        unclear = np.where(vague == "", "现有信息", vague + "，")
         reason = np.where(pending, "尚无" + missing + "信息，无法判定是否属于「" + rule.name + "」",
-                          "现有信息（如日期仅精确到月）不足以判定是否属于「" + rule.name + "」，需人工核实")
+                          unclear + "不足以判定截至" + str(evaluator.as_of) + "是否属于「" + rule.name
+                          + "」，需核实具体日期或情况")
         out.append(_frame(undecided, rule, severity, reason.astype(object),
-                          _evidence(candidates, undecided, rule.fields)))
+                          _evidence(columns, undecided, rule.fields)))
     return out
 
 

@@ -95,8 +95,8 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
     f = sorted_findings(result.findings)
     rule = "[" + _text(f["rule"]).fillna("") + "] "
     notice = f["severity"].eq("notice").to_numpy()
-    reasons = (rule + _text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule
-                                                           + _text(f["reason"]).fillna(""))
+    reasons = rule + _text(f["reason"]).fillna("")
+    reasons = reasons.mask(notice, NOTICE_PREFIX + reasons)
     evidence = rule + _text(f["evidence"])
     basis = f[["row_id"]].assign(basis=_text(f["basis"])).dropna().drop_duplicates()
     has_evidence = evidence.notna()
