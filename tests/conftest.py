@@ -1,0 +1,49 @@
+"""Shared fixtures: a Click runner, paths to the demo fixtures, and a tiny-ruleset factory."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def demo_expected() -> dict:
+    return yaml.safe_load((FIXTURES / "demo_expected.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def make_ruleset(tmp_path):
+    """Write a one-rule ruleset (plus optional parameters) and return its path."""
+
+    def make(when: str, reason: str = "命中", severity: str = "disqualify", params: dict | None = None,
+             roles: list | None = None, required: list | None = None) -> str:
+        rule = {"code": "T01", "name": "测试规则", "category": "测试", "severity": severity,
+                "when": when, "reason": reason, "basis": ["测试依据"]}
+        if roles:
+            rule["roles"] = roles
+        data = {"id": "t", "title": "测试", "version": 1, "rules": [rule]}
+        if params:
+            data["parameters"] = {k: {"description": k, "value": v} for k, v in params.items()}
+        if required is not None:
+            data["required_fields"] = required
+        path = tmp_path / f"rules_{abs(hash((when, reason, severity, str(params), str(roles))))}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return str(path)
+
+    return make
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip()
