@@ -31,9 +31,10 @@ def _span(text: str, year: int, month: int | None = None, day: int | None = None
     """Days since 1970 of the first and last day meant, or the problem."""
     if not MIN_YEAR <= year <= MAX_YEAR:
         return None, None, f"无法识别的日期：{text}"
+    first_month, last_month = (1, 12) if month is None else (month, month)
     try:
-        first = dt.date(year, month or 1, day or 1)
-        last = dt.date(year, month or 12, day or calendar.monthrange(year, month or 12)[1])
+        first = dt.date(year, first_month, 1 if day is None else day)
+        last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1] if day is None else day)
     except ValueError:
         return None, None, f"日期不存在：{text}"
     return first.toordinal() - _EPOCH, last.toordinal() - _EPOCH, None

@@ -27,10 +27,10 @@ def arrow_text(s: pd.Series) -> pa.Array:
     arr = pa.array(s.array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    arr = pc.utf8_normalize(arr.cast(pa.string()), "NFKC")
+    arr = arr.cast(pa.string())
     arr = apply_where(arr, pc.invert(pc.string_is_ascii(arr)),
                       lambda a: pc.replace_substring_regex(a, _INVISIBLE, ""))
-    return pc.utf8_trim_whitespace(arr)
+    return pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
 
 
 def apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:
@@ -76,4 +76,4 @@ def header_key(text: str) -> str:
     "()", lower-case: so "出生\\n年月*" and "出生年月" match the same alias.
     """
     text = unicodedata.normalize("NFKC", str(text)).translate(_HEADER_BRACKETS)
-    return _HEADER_DROP.sub("", text).lower()
+    return unicodedata.normalize("NFKC", _HEADER_DROP.sub("", text).lower())
