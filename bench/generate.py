@@ -2,9 +2,13 @@
 
     python bench/generate.py 100000 1000000      # writes bench/out/roster_<n>.csv (UTF-8 with BOM)
 
-`generate_roster(n, seed)` returns a DataFrame with the same headers as fixtures/demo_roster.csv.
-Everything is vectorised with numpy (ID check characters included), so a million rows take a
-few seconds; the output depends only on (n, seed).
+`generate_roster(n, seed)` returns a DataFrame with the same headers as fixtures/demo_roster.csv
+(string columns in pandas' `str` dtype, as `pd.read_csv(..., dtype=str)` gives them);
+`generate(n, seed)` also returns the ground truth per row (`case`, `id_valid`, `expected_verdict`
+under the national ruleset on 2026-12-15). Everything is vectorised: columns are integer codes
+into small category lists, ID check characters are computed with numpy, and strings are only
+materialised at the end through pyarrow, so a million rows take about two seconds.
+The output depends only on (n, seed).
 
 Distribution (per row, mutually exclusive, drawn once):
   ~95 %  clean: every fact column 无/否, assessments 优秀/称职/基本称职

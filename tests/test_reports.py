@@ -5,26 +5,22 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-# The package is not installed in the venv and setup.cfg sets no pytest pythonpath.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from vetting.atomic import write_atomic  # noqa: E402
-from vetting.errors import InputError, VettingError  # noqa: E402
-from vetting.reports import FORMATS, write_report  # noqa: E402
-from vetting.reports.common import (  # noqa: E402
-    CANDIDATE_HEADINGS, FINDING_HEADINGS, candidate_table, findings_table, mask_ids, meta_lines,
-    neutralise_formula, summary_table)
-from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path  # noqa: E402
-from vetting.reports.json_report import candidate_object, format_json  # noqa: E402
-from vetting.reports.xlsx_report import write_xlsx  # noqa: E402
-from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult  # noqa: E402
+from vetting.atomic import write_atomic
+from vetting.errors import InputError, VettingError
+from vetting.reports import FORMATS, write_report
+from vetting.reports.common import (CANDIDATE_HEADINGS, FINDING_HEADINGS, candidate_table,
+                                    findings_table, mask_ids, meta_lines, neutralise_formula,
+                                    summary_table)
+from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path
+from vetting.reports.json_report import candidate_object, format_json
+from vetting.reports.xlsx_report import write_xlsx
+from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'

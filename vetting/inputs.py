@@ -100,7 +100,7 @@ def _read_excel(path: Path, sheet: str | None, header_row: int | None,
             raise InputError(f"没有名为「{sheet}」的工作表；现有：{'、'.join(names)}", str(path))
         candidates = [sheet] if sheet is not None else names
         for name in candidates:
-            data = book.parse(name, header=None, dtype=object)
+            data = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
             rows = data.head(HEADER_SCAN_ROWS).values.tolist()
             if header_row is None and len(candidates) > 1 and max(
                     [header_score(r, index) for r in rows] or [0]) < 2:
@@ -128,11 +128,11 @@ def _read_csv(path: Path, header_row: int | None, encoding: str | None,
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
         raise InputError("文件含有二进制内容，不是CSV文本", str(path))
-    text, _ = _decode(raw, encoding, str(path))
-    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SCAN_ROWS]))))
+    text, used = _decode(raw, encoding, str(path))
+    head = list(csv.reader(io.StringIO("\n".join(text[:200_000].splitlines()[:HEADER_SCAN_ROWS]))))
     top = header_row - 1 if header_row else _find_header(head, index, str(path))
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, header=None, skiprows=top + 1,
+        frame = pd.read_csv(io.BytesIO(raw), encoding=used, dtype=str, header=None, skiprows=top + 1,
                             na_filter=False, skip_blank_lines=False, keep_default_na=False,
                             names=_unique_headers(head[top]) if top < len(head) else None)
     except (pd.errors.ParserError, ValueError) as exc:

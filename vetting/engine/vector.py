@@ -146,8 +146,7 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
     """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out)."""
     candidates = columns.candidates
     raw = candidates.raw
-    text = (raw["source_file"].to_numpy(dtype=object)[rows].astype(str) + " 第"
-            + raw["source_row"].to_numpy()[rows].astype(str) + "行")
+    text = _where(raw, rows)
     parts = []
     if any(f in DERIVED_FROM_BIRTH for f in fields):
         birth = format_vec(columns.get("birth_used").take(rows))
@@ -160,12 +159,18 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         if label is None:
             parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
             continue
-        values = raw[name].to_numpy(dtype=object)[rows].astype(str)
+        values = raw[name].iloc[rows].to_numpy(dtype=object).astype(str)
         values = np.where(np.char.strip(values) == "", "（空）", values).astype(object)
         parts.append(f"「{label}」=" + values)
     for i, part in enumerate(parts):
         text = text + ("：" if i == 0 else "；") + part
     return text
+
+
+def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """'文件 第N行' for the given rows."""
+    return (raw["source_file"].iloc[rows].to_numpy(dtype=object).astype(str) + " 第"
+            + raw["source_row"].iloc[rows].to_numpy().astype(str) + "行")
 
 
 def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
@@ -242,9 +247,7 @@ def _data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame
     if issues.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     rows = issues["row_id"].to_numpy(dtype=np.int64)
-    raw = candidates.raw
-    evidence = (raw["source_file"].to_numpy(dtype=object)[rows].astype(str) + " 第"
-                + raw["source_row"].to_numpy()[rows].astype(str) + "行「"
+    evidence = (_where(candidates.raw, rows) + "「"
                 + issues["column"].astype(str).to_numpy(dtype=object) + "」列")
     codes = issues["code"].to_numpy(dtype=object)
     checks = [DATA_CHECKS[c] for c in codes]

@@ -42,8 +42,24 @@ def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series
                          "value": values.to_numpy(dtype=object), "problem": problems.to_numpy(dtype=object)})
 
 
+#: Field types whose parsing depends on the cell text alone: parsed once per distinct text.
+_PER_DISTINCT_TEXT = ("enum", "flag", "int", "education", "role")
+
+
 def _parse_column(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
     """Typed columns for one field and a problem text per row (NA when fine)."""
+    if spec.type not in _PER_DISTINCT_TEXT:
+        return _parse_values(spec, values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    columns, problems = _parse_values(spec, pd.Series(uniques, dtype=object).astype("string"))
+
+    def spread(column: pd.Series) -> pd.Series:
+        return pd.Series(column.array.take(codes), index=values.index)
+
+    return {k: spread(v) for k, v in columns.items()}, spread(problems)
+
+
+def _parse_values(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
     none = pd.Series(pd.NA, index=values.index, dtype="string")
     kind = spec.type
     if kind == "name":
@@ -93,12 +109,11 @@ def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    if frame.shape[1] == 0:
-        return np.zeros(len(frame), dtype=bool)
+    """Rows whose every cell is empty or white space (template rows, not people)."""
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
-        values = frame[column].to_numpy(dtype=object)
-        blank &= pd.isna(values) | (np.char.strip(values.astype(str)) == "")
+        text = frame[column].astype("string[pyarrow]").str.strip()
+        blank &= (text.isna() | (text == "")).to_numpy(dtype=bool)
     return blank
 
 

@@ -27,8 +27,9 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
         write_atomic(path, format_json(result, show_id))
         return [Path(path)]
     if fmt == "csv":
-        write_atomic(path, format_csv(result, show_id))
-        write_atomic(meta_path(path), format_csv_meta(result))
+        table, meta = format_csv(result, show_id), format_csv_meta(result)
+        write_atomic(path, table)
+        write_atomic(meta_path(path), meta)
         return [Path(path), meta_path(path)]
     if fmt == "xlsx":
         write_xlsx(result, path, show_id)

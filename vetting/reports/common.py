@@ -52,7 +52,7 @@ def mask_ids(s: pd.Series | str | Any) -> pd.Series | str | Any:
         return "*" * len(s) if len(s) <= 10 else s[:6] + "*" * (len(s) - 10) + s[-4:]
     if not isinstance(s, pd.Series):
         return s
-    text = _text(s)
+    text = as_text(s)
     lengths = text.str.len()
     out = text.copy()
     for length in lengths.dropna().unique():
@@ -76,7 +76,7 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
     """Non-null text `values` joined with `sep` per key, in order of appearance, indexed by
     key: ``groupby(keys).agg(sep.join)`` done in one Arrow kernel instead of a Python call
     per group."""
-    text = pa.array(_text(values), from_pandas=True)
+    text = pa.array(as_text(values), from_pandas=True)
     table = pa.table({"key": pa.array(keys.to_numpy()), "value": text})
     grouped = table.group_by("key", use_threads=False).aggregate([("value", "list")])
     joined = pc.binary_join(grouped["value_list"], pa.scalar(sep, text.type)).to_pandas()
@@ -93,25 +93,25 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
     """
     c = result.candidates
     f = sorted_findings(result.findings)
-    rule = "[" + _text(f["rule"]).fillna("") + "] "
+    rule = "[" + as_text(f["rule"]).fillna("") + "] "
     notice = f["severity"].eq("notice").to_numpy()
-    reasons = rule + _text(f["reason"]).fillna("")
+    reasons = rule + as_text(f["reason"]).fillna("")
     reasons = reasons.mask(notice, NOTICE_PREFIX + reasons)
-    evidence = rule + _text(f["evidence"])
-    basis = f[["row_id"]].assign(basis=_text(f["basis"])).dropna().drop_duplicates()
+    evidence = rule + as_text(f["evidence"])
+    basis = f[["row_id"]].assign(basis=as_text(f["basis"])).dropna().drop_duplicates()
     has_evidence = evidence.notna()
     counts = f.loc[~notice, "row_id"].value_counts()
 
     row_id = c["row_id"]
-    ids = _text(c["id_number"])
-    verdict = _text(c["verdict"])
+    ids = as_text(c["id_number"])
+    verdict = as_text(c["verdict"])
     table = pd.DataFrame({
-        "文件": _text(c["source_file"]),
-        "行号": _as_int(c["source_row"]),
-        "姓名": _text(c["name"]),
-        "拟任职务": _text(c["role"]),
-        "村(社区)": _text(c["village"]),
-        "乡镇(街道)": _text(c["township"]),
+        "文件": as_text(c["source_file"]),
+        "行号": as_int(c["source_row"]),
+        "姓名": as_text(c["name"]),
+        "拟任职务": as_text(c["role"]),
+        "村(社区)": as_text(c["village"]),
+        "乡镇(街道)": as_text(c["township"]),
         "公民身份号码": ids if show_id else mask_ids(ids),
         "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
         "结论代码": verdict,
@@ -131,17 +131,17 @@ def findings_table(result: VettingResult) -> pd.DataFrame:
     f = sorted_findings(result.findings)
     f = f.iloc[f["row_id"].map(position).argsort(kind="stable")].reset_index(drop=True)
     by_row = c.set_index("row_id")
-    severity = _text(f["severity"])
+    severity = as_text(f["severity"])
     return pd.DataFrame({
-        "文件": _text(f["row_id"].map(by_row["source_file"])),
-        "行号": _as_int(f["row_id"].map(by_row["source_row"])),
-        "姓名": _text(f["row_id"].map(by_row["name"])),
-        "规则": _text(f["rule"]),
-        "规则名称": _text(f["rule_name"]),
+        "文件": as_text(f["row_id"].map(by_row["source_file"])),
+        "行号": as_int(f["row_id"].map(by_row["source_row"])),
+        "姓名": as_text(f["row_id"].map(by_row["name"])),
+        "规则": as_text(f["rule"]),
+        "规则名称": as_text(f["rule_name"]),
         "严重程度": severity.map(SEVERITY_LABELS).fillna(severity).astype("str"),
-        "理由": _text(f["reason"]),
-        "证据": _text(f["evidence"]),
-        "依据": _text(f["basis"]),
+        "理由": as_text(f["reason"]),
+        "证据": as_text(f["evidence"]),
+        "依据": as_text(f["basis"]),
     })
 
 
@@ -206,18 +206,20 @@ def _is_text(s: pd.Series) -> bool:
     return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """`s` as the pandas string dtype (NA kept as NA)."""
-    return s if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA \
-        else s.astype("str")
+def as_text(s: pd.Series) -> pd.Series:
+    """`s` as pandas' default string dtype ("str", NA kept as missing)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
+        return s
+    return s.astype("str")
 
 
-def _as_int(s: pd.Series) -> pd.Series:
+def as_int(s: pd.Series) -> pd.Series:
+    """`s` as nullable integers, or as text if it holds values that are not integers."""
     try:
         return s.astype("Int64")
     except (TypeError, ValueError):
-        return _text(s)
+        return as_text(s)
 
 
 def _lookup(keys: pd.Series, joined: pd.Series) -> pd.Series:
-    return _text(keys.map(joined)).fillna("")
+    return as_text(keys.map(joined)).fillna("")

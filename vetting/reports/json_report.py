@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vetting.reports.common import _as_int, _text, join_by, mask_ids, sorted_findings
+from vetting.reports.common import as_int, as_text, join_by, mask_ids, sorted_findings
 from vetting.result import VettingResult
 
 #: Candidate keys in output order, with the source column each comes from.
@@ -67,8 +67,7 @@ def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame,
         pieces += [f',\n      "{key}": ', literals]
     lists = _finding_lists(findings)
     at = pd.Index(lists.index).get_indexer(candidates["row_id"].to_numpy())
-    nested = pa.array(lists, from_pandas=True).cast(pa.large_string()).take(
-        pa.array(at, mask=at < 0))
+    nested = _arrow_text(lists).take(pa.array(at, mask=at < 0))
     pieces += [',\n      "findings": ', pc.fill_null(nested, "[]"), "\n    }"]
     pieces[0] = pieces[0].replace(",", "    {", 1)
     return _concat(pieces)
@@ -87,14 +86,14 @@ def _finding_lists(findings: pd.DataFrame) -> pd.Series:
 
 def _concat(pieces: list[Any]) -> pa.Array:
     """Element-wise concatenation of string arrays and constant strings."""
-    joined = pc.binary_join_element_wise(*[pa.scalar(p, pa.large_string()) if isinstance(p, str)
-                                           else p for p in pieces], pa.scalar("", pa.large_string()))
+    arrays = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in pieces]
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar("", pa.large_string()))
     return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def _literals(values: pd.Series) -> pa.Array:
     """Each text value as a JSON string literal escaped like json.dumps, NA as null."""
-    text = pa.array(_text(values), from_pandas=True).cast(pa.large_string())
+    text = _arrow_text(values)
     escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
     quoted = _concat(['"', escaped, '"'])
     control = pc.fill_null(pc.match_substring_regex(text, _CONTROL), False)
@@ -105,10 +104,18 @@ def _literals(values: pd.Series) -> pa.Array:
 
 
 def _int_literals(values: pd.Series) -> pa.Array:
-    as_int = _as_int(values)
-    if not isinstance(as_int.dtype, pd.Int64Dtype):
+    numbers = as_int(values)
+    if not isinstance(numbers.dtype, pd.Int64Dtype):
         return _literals(values)
-    return pc.fill_null(pa.array(_text(as_int), from_pandas=True).cast(pa.large_string()), "null")
+    return pc.fill_null(_arrow_text(numbers), "null")
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """`values` as one contiguous Arrow large_string array."""
+    text = pa.array(as_text(values), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text.cast(pa.large_string())
 
 
 def _json_default(value: Any) -> Any:
