@@ -103,7 +103,8 @@ def test_property_full_dates_round_trip(day, fmt, full_width):
 
 
 @settings(deadline=None)
-@given(st.integers(1900, 2100), st.integers(1, 12), st.sampled_from(["{y}-{m:02d}", "{y}.{m}", "{y}年{m}月", "{y}{m:02d}"]))
+@given(st.integers(1900, 2100), st.integers(1, 12),
+       st.sampled_from(["{y}-{m:02d}", "{y}.{m}", "{y}年{m}月", "{y}{m:02d}"]))
 def test_property_months_span_the_month(year, month, fmt):
     row = parse_one(fmt.format(y=year, m=month))
     assert row.lo == pd.Timestamp(year, month, 1)

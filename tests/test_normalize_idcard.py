@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from vetting.normalize.idcard import (EXCEL_PROBLEM, HMT_NOTE, UPGRADED_NOTE, check_char, mask_id,
+from vetting.normalize.idcard import (EXCEL_PROBLEM, HMT_NOTE, UPGRADED_NOTE, check_char,
                                       parse_id_numbers, upgrade_15)
 
 COLUMNS = ["id_number", "id_status", "id_problem", "id_note", "id_birth_date", "id_sex"]
@@ -121,22 +121,6 @@ def test_upgrade_15_rejects_non_15_digit_text(bad):
         upgrade_15(bad)
 
 
-@pytest.mark.parametrize("raw, masked", [
-    ("51052519900101123X", "510525********123X"),
-    ("110105491231002", "110105*****1002"),
-    ("1234567890", "1234567890"),
-    ("123456789", "*********"),
-    ("abc", "***"),
-])
-def test_mask_id(raw, masked):
-    assert mask_id(pd.Series([raw])).iloc[0] == masked
-
-
-def test_mask_id_keeps_na_and_index():
-    out = mask_id(pd.Series([None, "51052519900101123X"], index=[7, 3]))
-    assert pd.isna(out.loc[7]) and out.loc[3] == "510525********123X"
-
-
 # --- properties -------------------------------------------------------------------------
 
 BIRTHS = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31))
@@ -218,5 +202,3 @@ def test_property_never_raises(cells):
     valid = out.id_status == "valid"
     assert out.id_birth_date.notna().eq(valid).all() and out.id_sex.notna().eq(valid).all()
     assert out.id_number[valid].str.fullmatch(r"\d{17}[\dX]").all()
-    masked = mask_id(s)
-    assert masked.index.equals(s.index)

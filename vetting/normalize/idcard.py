@@ -104,10 +104,14 @@ def _first(cases: list[tuple[np.ndarray, object]]) -> pa.Array:
                                  for _, v in cases])
 
 
+def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
+
+
 def _problems(text: pa.Array, number: pa.Array, expected: pa.Array, flags: dict) -> pa.Array:
     """The problem text for each (invalid) row; the first failed test wins."""
-    excel = pc.fill_null(pc.match_substring_regex(text, _EXCEL), False).to_numpy(zero_copy_only=False)
-    digits = pc.fill_null(pc.match_substring_regex(text, r"^(\d*|\d{16,}X)$"), False).to_numpy(zero_copy_only=False)
+    excel = _matches(text, _EXCEL)
+    digits = _matches(text, r"^(\d*|\d{16,}X)$")
     join = pc.binary_join_element_wise
     date8 = pc.utf8_slice_codeunits(number, 6, 14)
     return _first([
@@ -141,7 +145,8 @@ def parse_id_numbers(s: pd.Series) -> pd.DataFrame:
 
     d17 = raw[:, :17] - 48
     if is15.any():
-        d17[is15] = np.column_stack([d17[is15, :6], np.broadcast_to([1, 9], (is15.sum(), 2)), d17[is15, 6:15]])
+        century = np.broadcast_to([1, 9], (is15.sum(), 2))
+        d17[is15] = np.column_stack([d17[is15, :6], century, d17[is15, 6:15]])
         raw[is15, :17] = d17[is15] + 48
     check = (d17.astype(np.float32) @ WEIGHTS.astype(np.float32)).astype(np.int64) % 11
     check_ok = is15 | (raw[:, 17] == _CHECK_BYTES[check])
@@ -179,18 +184,3 @@ def parse_id_numbers(s: pd.Series) -> pd.DataFrame:
         "id_birth_date": pd.Series(birth, index=s.index),
         "id_sex": to_series(sex, s.index),
     }, index=s.index)
-
-
-def mask_id(s: pd.Series) -> pd.Series:
-    """Mask ID numbers for reports: keep the first 6 and last 4 characters, star the middle.
-
-    Reports leave the office; the address code and the tail are enough to tell people apart.
-    Texts shorter than 10 characters become all stars; NA stays NA.
-    """
-    arr = arrow_text(s)
-    length = pc.utf8_length(arr)
-    stars = pc.binary_repeat("*", pc.max_element_wise(pc.subtract(length, 10), 0))
-    masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 0, 6), stars,
-                                         pc.utf8_slice_codeunits(arr, -4), "")
-    short = pc.less(length, 10)
-    return to_series(pc.if_else(short, pc.binary_repeat("*", length), masked), s.index)
