@@ -32,18 +32,9 @@ import pyarrow.compute as pc
 AS_OF = np.datetime64("2026-12-15", "D")
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
-#: Same columns, same order as fixtures/demo_roster.csv (labels from vetting/fields.yaml).
-COLUMNS = [
-    "序号", "乡镇(街道)", "村(社区)", "姓名", "性别", "民族", "出生年月", "公民身份号码", "政治面貌",
-    "入党时间", "文化程度", "拟任职务",
-    "刑事处罚", "刑事处罚日期", "被剥夺政治权利",
-    "党纪处分", "党纪处分日期", "留党察看期限(月)",
-    "政务处分", "政务处分日期", "正在接受审查调查",
-    "涉黑涉恶(村霸)", "涉邪教或非法宗教活动", "拉票贿选或破坏选举", "丧失行为能力",
-    "失信被执行人", "行政拘留", "行政拘留日期", "非正常上访或聚众闹事", "上访处理日期",
-    "长期外出不能正常履职", "违法用地建房未整改", "侵占集体资金资产未整改",
-    "最近一次考核", "前一次考核",
-]
+#: Same columns, same order as fixtures/demo_roster.csv (written by fixtures/make_demo.py).
+COLUMNS = (Path(__file__).resolve().parents[1] / "fixtures" / "demo_roster.csv").read_text(
+    encoding="utf-8-sig").splitlines()[0].split(",")
 
 #: Fact columns an agency answers (blank = not answered). Clean value per column.
 FACT_CLEAN = {

@@ -427,39 +427,23 @@ def check_condition(node: Node, env: Env, text: str = "", want: str | None = "bo
     return kind
 
 
+def _walk(node: object):
+    """Every AST node, depth first, left to right."""
+    yield node
+    if isinstance(node, (Unary, Binary, InList, Call, Duration, ParamRef)):
+        for child in vars(node).values():
+            for item in (child if isinstance(child, tuple) else (child,)):
+                yield from _walk(item)
+
+
 def referenced_fields(node: Node) -> list[str]:
     """Fields a condition reads, in first-use order (for evidence and pending detection)."""
-    found: list[str] = []
-
-    def walk(n: object) -> None:
-        if isinstance(n, FieldRef) and n.name not in found:
-            found.append(n.name)
-        elif isinstance(n, (Unary, Binary, InList, Call, Duration, ParamRef)):
-            for child in vars(n).values():
-                if isinstance(child, tuple):
-                    for c in child:
-                        walk(c)
-                else:
-                    walk(child)
-
-    walk(node)
-    return found
+    return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, FieldRef)))
 
 
 def referenced_params(node: Node) -> list[str]:
     """Parameters a condition reads, in first-use order (for explanations)."""
-    found: list[str] = []
-
-    def walk(n: object) -> None:
-        if isinstance(n, ParamRef) and n.name not in found:
-            found.append(n.name)
-        if isinstance(n, (Unary, Binary, InList, Call, Duration, ParamRef)):
-            for child in vars(n).values():
-                for c in (child if isinstance(child, tuple) else (child,)):
-                    walk(c)
-
-    walk(node)
-    return found
+    return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, ParamRef)))
 
 
 # ---------------------------------------------------------------- reason templates
