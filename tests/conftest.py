@@ -13,6 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _history_db_in_tmp(tmp_path_factory):
+    """`vet run` records history; keep it out of the real user data directory in every test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VETTING_HISTORY_DB", str(tmp_path_factory.mktemp("history") / "history.sqlite3"))
+        yield
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

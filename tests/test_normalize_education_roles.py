@@ -78,10 +78,22 @@ def test_roles_recognised(raw, role):
     assert row.role == role and pd.isna(row.problem)
 
 
-@pytest.mark.parametrize("raw", ["会计", "文书", "xyz"])
+@pytest.mark.parametrize("raw", ["xyz", "外星职务"])
 def test_roles_unknown(raw):
     row = parse_roles(pd.Series([raw])).iloc[0]
     assert pd.isna(row.role) and row.problem == f"无法识别的拟任职务：{raw}"
+
+
+@pytest.mark.parametrize("raw", ["会计", "文书", "书记助理", "非两委"])
+def test_posts_outside_the_two_committees_are_flagged(raw):
+    row = parse_roles(pd.Series([raw])).iloc[0]
+    assert pd.isna(row.role) and "不是村(社区)“两委”职务" in row.problem
+
+
+@pytest.mark.parametrize("raw,role", [("党支部副书记兼村委会主任", "副书记兼主任"), ("妇女主任", "村委会委员"),
+                                      ("治保主任", "村委会委员")])
+def test_combined_and_portfolio_posts(raw, role):
+    assert parse_roles(pd.Series([raw])).iloc[0].role == role
 
 
 def test_roles_frame_and_blank():
@@ -100,9 +112,9 @@ def test_role_tags_and_names():
 
 
 @pytest.mark.parametrize("wanted, matched", [
-    (["两委委员"], {"书记兼主任", "党组织书记", "党组织委员", "村委会主任", "村委会委员", "两委委员"}),
+    (["两委委员"], {"书记兼主任", "副书记兼主任", "党组织书记", "党组织委员", "村委会主任", "村委会委员", "两委委员"}),
     (["党组织书记"], {"书记兼主任", "党组织书记"}),
-    (["村委会主任"], {"书记兼主任", "村委会主任"}),
+    (["村委会主任"], {"书记兼主任", "副书记兼主任", "村委会主任"}),
     (["后备力量"], {"书记后备人选", "两委后备人选"}),
     (["书记兼主任"], {"书记兼主任"}),
     (["村务监督委员会成员", "书记后备人选"], {"村务监督委员会成员", "书记后备人选"}),

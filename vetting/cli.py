@@ -15,6 +15,8 @@ import click
 from vetting import __version__
 from vetting.errors import VettingError
 from vetting.explain import candidate_text, rule_text
+from vetting.history import ENV_VAR as HISTORY_ENV_VAR, compare_runs, open_history, resolve_db_path
+from vetting.history_text import comparison_text, run_text, runs_text
 from vetting.pipeline import ReadOptions, load_candidates, resolve_as_of, vet_files, vet_records, finish
 from vetting.engine.vector import evaluate
 from vetting.reports import FORMATS, write_report
@@ -58,14 +60,18 @@ def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
         raise click.BadParameter(f"日期「{value}」无效，应为 YYYY-MM-DD") from None
 
 
-def _parse_pairs(ctx, param, values):  # noqa: ANN001 - click callback
-    pairs = {}
+def _parse_pair_list(ctx, param, values):  # noqa: ANN001 - click callback
+    pairs = []
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"「{item}」应写成 名称=值")
-        pairs[key.strip()] = value.strip()
+        pairs.append((key.strip(), value.strip()))
     return pairs
+
+
+def _parse_pairs(ctx, param, values):  # noqa: ANN001 - click callback
+    return dict(_parse_pair_list(ctx, param, values))
 
 
 ruleset_option = click.option("--ruleset", "-r", default="national", show_default=True,
@@ -104,9 +110,16 @@ def cli() -> None:
               help="出现该等级或更严重的结论时以退出码1结束（用于流水线）。")
 @show_id_option
 @read_options
+@click.option("--findings", "replies", multiple=True, callback=_parse_pair_list,
+              help="联审部门回复文件：部门=文件（如 公安=回复/公安.xlsx），可重复；文件中未列出的人视为该部门无记录。")
+@click.option("--db", type=click.Path(dir_okay=False),
+              help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
+@click.option("--no-history", is_flag=True, help="不记录本次审查。")
 @_handle_errors
-def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping):
+def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
+                replies, db, no_history):
     """批量审查一个或多个花名册，输出带理由的结论报告。"""
+    started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     fmt = fmt or (Path(output).suffix.lstrip(".").lower() if output else "json")
@@ -114,7 +127,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         raise click.BadParameter(f"无法从输出文件名判断格式「{fmt}」，请用 --format 指定", param_hint="--format")
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
-    result = vet_files(rosters, rules, as_of, ReadOptions(sheet, header_row, encoding, mapping))
+    result = vet_files(rosters, rules, as_of,
+                       ReadOptions(sheet, header_row, encoding, mapping, tuple(replies)))
     result.meta["generated_at"] = dt.datetime.now().isoformat(timespec="seconds")
     if output:
         write_report(result, output, fmt, show_id=show_id)
@@ -123,10 +137,23 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         sys.stdout.buffer.flush()
     counts = result.meta["verdict_counts"]
     summary = "，".join(f"{VERDICT_LABELS[v]} {counts[v]}" for v in VERDICTS)
+    for source in result.meta.get("inputs", []):  # what the reader detected: sheet, header, skipped rows
+        if source.get("notes"):
+            click.echo(f"读取 {source['file']}：" + "；".join(source["notes"]), err=True)
     click.echo(f"已审查 {result.meta['candidate_count']} 人（{summary}）" + (f"；报告：{output}" if output else ""),
                err=True)
     for warning in result.meta.get("warnings", []):
         click.echo(f"提示：{warning}", err=True)
+    for awaited in result.meta.get("awaiting", []):
+        click.echo(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈", err=True)
+    for reply in result.meta.get("unmatched_replies", [])[:20]:
+        click.echo(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选", err=True)
+    if not no_history:
+        options = {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
+                   "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": sheet,
+                   "header_row": header_row, "encoding": encoding, "map": dict(mapping),
+                   "findings": [list(pair) for pair in replies]}
+        _record_history(db, result, started_at, output, options)
     if fail_on and any(counts[v] for v in VERDICTS[:VERDICTS.index(fail_on) + 1]):
         sys.exit(EXIT_FAIL_ON)
 
@@ -233,6 +260,77 @@ def rules_packs_command():
     """列出内置规则集。"""
     for name, path in sorted(bundled_packs().items()):
         click.echo(f"{name}\t{path}")
+
+
+def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
+    """Record the finished run in the history database. The report is already written and is
+    never touched here: a failure says so, and exits 2 like any other error."""
+    written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
+    path = resolve_db_path(db, os.environ)
+    try:
+        with open_history(path, create=True) as store:
+            run_id = store.record(result, started_at, dt.datetime.now().astimezone(), options)
+    except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
+        if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
+            raise
+        reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
+        raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
+                           ) from None
+    click.echo(f"审查记录：#{run_id}（{path}）", err=True)
+
+
+history_db_option = click.option("--db", type=click.Path(dir_okay=False),
+                                 help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 "
+                                      "history.sqlite3）。")
+
+
+def _history_path(ctx: click.Context, db: str | None):
+    """The database for a `vet history` command: its own --db, else the group's, else the default."""
+    return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
+
+
+@cli.group("history", invoke_without_command=True)
+@history_db_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="最多列出的记录数。")
+@click.pass_context
+@_handle_errors
+def history_group(ctx, db, limit):
+    """审查记录：列出、查看、比较历次 vet run。"""
+    ctx.obj = {"db": db}
+    if ctx.invoked_subcommand is not None:
+        return
+    path = _history_path(ctx, None)
+    if not path.is_file():
+        click.echo(runs_text([], path))
+        return
+    with open_history(path) as store:
+        click.echo(runs_text(store.runs(limit), path, total=store.count()))
+
+
+@history_group.command("show")
+@click.argument("run")
+@history_db_option
+@click.option("--show-id", is_flag=True, help="同时显示身份证号的SHA-256摘要（完整号码从不保存）。")
+@click.pass_context
+@_handle_errors
+def history_show_command(ctx, run, db, show_id):
+    """显示一次审查：审计信息、每名人选的结论和问题。RUN 为编号、latest 或 latest~N。"""
+    with open_history(_history_path(ctx, db)) as store:
+        click.echo(run_text(store.run(store.resolve(run)), show_digest=show_id))
+
+
+@history_group.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@history_db_option
+@click.option("--show-id", is_flag=True, help="同时显示身份证号的SHA-256摘要（完整号码从不保存）。")
+@click.pass_context
+@_handle_errors
+def history_compare_command(ctx, run_a, run_b, db, show_id):
+    """比较两次审查：列出结论有变化的人选及原因（新增、消失、变化的规则）。"""
+    with open_history(_history_path(ctx, db)) as store:
+        old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
+    click.echo(comparison_text(compare_runs(old, new), show_digest=show_id))
 
 
 def main() -> None:

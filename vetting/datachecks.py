@@ -1,4 +1,7 @@
-"""Built-in data checks (V-codes): problems in the input itself, always `review`, never a verdict on the person."""
+"""Built-in checks on the evidence itself: data problems (V-codes) and joint-review gaps (J-codes).
+
+They never judge the person: data problems are `review`, an agency that has not answered is `pending`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ class DataCheck:
     code: str
     name: str
     basis: str
+    severity: str = "review"
 
 
 DATA_CHECKS = {
@@ -20,4 +24,9 @@ DATA_CHECKS = {
     "V03": DataCheck("V03", "性别与公民身份号码不一致", "GB 11643-1999《公民身份号码》顺序码（奇数为男，偶数为女）"),
     "V04": DataCheck("V04", "缺少必填项", "规则集 required_fields：资格审查所需的基本信息"),
     "V05": DataCheck("V05", "数据无法识别", "资格审查须依据可核实的信息；无法识别的数据须人工核实"),
+    "J01": DataCheck("J01", "联审部门尚未反馈", "人选资格联审：各联审部门须逐人出具书面意见，未反馈的不得视为通过",
+                     "pending"),
+    "J02": DataCheck("J02", "联审意见无法自动识别", "人选资格联审：联审意见须人工研判"),
+    "J03": DataCheck("J03", "回复记录姓名与花名册不一致", "人选资格联审：以公民身份号码比对，姓名不一致须核实是否同一人"),
+    "J04": DataCheck("J04", "仅凭姓名匹配", "人选资格联审：仅凭姓名比对的结果须人工核实，不得据此取消资格"),
 }

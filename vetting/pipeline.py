@@ -8,9 +8,10 @@ from typing import Mapping, Sequence
 
 from vetting import __version__
 from vetting.engine.vector import evaluate
-from vetting.errors import VettingError
+from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_table
-from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
+from vetting.joint.replies import read_reply
+from vetting.normalize.roster import Candidates, JointSpec, candidates_from_records, normalise_tables
 from vetting.result import VERDICTS, VettingResult
 from vetting.ruleset.model import Ruleset
 
@@ -23,6 +24,7 @@ class ReadOptions:
     header_row: int | None = None
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
+    replies: Sequence[tuple[str, str]] = ()  # (agency, reply file) pairs from --findings
 
 
 def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
@@ -34,11 +36,23 @@ def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
     raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
 
 
+def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, str]] = (), encoding: str | None = None) -> JointSpec:
+    """The ruleset's agencies and opinion patterns with the agencies' reply files read."""
+    read = []
+    for agency, path in replies:
+        if agency not in ruleset.agencies:
+            raise VettingError(f"规则集「{ruleset.id}」中没有联审部门「{agency}」{did_you_mean(agency, ruleset.agencies)}；"
+                               f"可用：{'、'.join(ruleset.agencies)}")
+        read.append(read_reply(agency, path, encoding))
+    return JointSpec(ruleset.agencies, ruleset.opinions, read)
+
+
 def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions) -> Candidates:
-    """Read and normalise every roster file into one candidate set."""
+    """Read and normalise every roster file (and agency reply files) into one candidate set."""
     tables = [read_table(p, ruleset.fields, options.sheet, options.header_row, options.encoding)
               for p in paths]
-    return normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping)
+    return normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping,
+                            joint_spec(ruleset, options.replies, options.encoding))
 
 
 def finish(result: VettingResult, engine: str) -> VettingResult:
@@ -64,5 +78,6 @@ def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
 
 def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date) -> VettingResult:
     """Vetting of candidates given as field/header -> value records (single checks)."""
-    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
+    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields,
+                                         joint=joint_spec(ruleset))
     return finish(evaluate(ruleset, candidates, as_of), "vector")

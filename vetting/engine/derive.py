@@ -46,11 +46,9 @@ def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd
         future = ~np.isnat(birth_lo) & (birth_lo > as_of64)
     if mismatch.any():
         rows = np.flatnonzero(mismatch)
-        ids = np.datetime_as_string(id_birth[rows], unit="D")
         stated = candidates.raw["birth_date"].to_numpy(dtype=object)[rows]
         issues.append(_issue_frame(rows, "V02", "birth_date", candidates.headers.get("birth_date", "出生年月"),
-                                   stated, [f"填报的出生年月「{s}」与身份证号中的出生日期{i}不一致"
-                                            for s, i in zip(stated, ids)]))
+                                   stated, ["填报的出生年月与公民身份号码中的出生日期不一致"] * len(rows)))
     if future.any():
         rows = np.flatnonzero(future)
         issues.append(_issue_frame(rows, "V05", "birth_date", "出生日期", np.full(len(rows), ""),

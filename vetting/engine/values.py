@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_DATE = np.datetime64("9999-12-31", "D")
-_FOREVER_MONTHS = 12 * 7000
+MIN_DATE = np.datetime64("0001-01-01", "D")
 
 
 @dataclass
@@ -108,14 +108,15 @@ def _object_equal(a: np.ndarray, b: np.ndarray, known: np.ndarray) -> np.ndarray
 
 
 def is_in(a: Vec, items: list) -> Vec:
-    """Membership in a list of constants (exact for numbers and dates)."""
+    """Membership in a list of constants: for an interval, true only when it is one listed
+    value, false when no listed value lies inside it, unknown otherwise."""
     if a.kind in ("number", "date"):
-        exact = a.lo == a.hi
-        inside = np.isin(a.lo, items) & exact
-        lo_in = np.isin(a.lo, items)
-        hi_in = np.isin(a.hi, items)
-        outside = ~lo_in & ~hi_in & ~(exact & inside)
-        return boolean(inside, a.known & (inside | (outside & exact)))
+        inside = np.isin(a.lo, items) & (a.lo == a.hi)
+        touches = np.zeros(len(a.known), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for item in items:
+                touches |= (a.lo <= item) & (item <= a.hi)
+        return boolean(inside, a.known & (inside | ~touches))
     values = np.zeros(len(a.known), dtype=bool)
     values[a.known] = np.isin(a.lo[a.known], np.array(items, dtype=object))
     return boolean(values, a.known.copy())
@@ -135,7 +136,7 @@ def add_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     target = month_start + whole
     length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
     result = target.astype("datetime64[D]") + np.minimum(day, length - 1)
-    result = np.where(forever & valid, MAX_DATE, result)
+    result = np.where(forever & valid, np.where(months > 0, MAX_DATE, MIN_DATE), result)
     return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
 
 
@@ -145,7 +146,7 @@ def add_days(dates: np.ndarray, days: np.ndarray) -> np.ndarray:
     valid = ~np.isnat(dates) & ~np.isnan(days)
     whole = np.where(valid & ~forever, days, 0).astype(np.int64)
     result = dates.astype("datetime64[D]") + whole.astype("timedelta64[D]")
-    result = np.where(forever & valid, MAX_DATE, result)
+    result = np.where(forever & valid, np.where(days > 0, MAX_DATE, MIN_DATE), result)
     return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
 
 

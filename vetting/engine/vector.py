@@ -16,6 +16,7 @@ from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS, VettingResult
 from vetting.engine.verdicts import candidate_table
+from vetting.errors import RulesetError
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule, Ruleset
 
@@ -63,8 +64,11 @@ class Columns:
         return V.Vec("string", arr, arr, frame[name].notna().to_numpy(dtype=bool))
 
     def blank(self, name: str) -> np.ndarray:
-        """Rows where a roster field is empty (derived fields count as blank when unknown)."""
-        return ~self.get(name).known
+        """Rows where the roster cell behind a field is empty (an unreadable cell is not blank)."""
+        raw = self.candidates.raw
+        if name not in raw:
+            return np.ones(self.n, dtype=bool)
+        return (raw[name].astype("string").fillna("").str.strip() == "").to_numpy(dtype=bool)
 
 
 class Evaluator:
@@ -96,9 +100,8 @@ class Evaluator:
     def eval_ParamRef(self, node: C.ParamRef) -> V.Vec:
         value = self.params.get(node.name)
         if node.index is None:
-            if value is None:
-                return V.unknown("number", self.n)
-            kind = "number" if isinstance(value, (int, float)) else "string"
+            kind = "date" if isinstance(value, dt.date) else \
+                "number" if isinstance(value, (int, float)) else "string"
             return V.constant(kind, value, self.n)
         keys = self.eval(node.index)
         mapped = pd.Series(keys.lo, dtype=object).map(value or {}).to_numpy(dtype=float, na_value=np.nan)
@@ -139,7 +142,10 @@ class Evaluator:
         return V.coalesce(args[0], args[1])
 
 
+DERIVED = ("age", "birth_used", "sex_from_id", "id_valid")
 DERIVED_FROM_BIRTH = ("age", "birth_used")
+#: Cells never spelled out in evidence: with the masked ID number they would reveal the hidden digits.
+HIDDEN_VALUES = ("birth_date", "id_number")
 
 
 def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
@@ -149,19 +155,26 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
     text = _where(raw, rows)
     parts = []
     if any(f in DERIVED_FROM_BIRTH for f in fields):
-        birth = format_vec(columns.get("birth_used").take(rows))
         from_id = columns.get("id_valid").lo[rows]
-        parts.append("出生日期=" + birth + np.where(from_id, "（据公民身份号码）", "（据填报的出生年月）"))
+        parts.append(np.where(from_id, "年龄据公民身份号码推算", "年龄据填报的出生年月推算").astype(object))
     for name in fields:
-        if name in DERIVED_FROM_BIRTH or name in ("id_valid", "sex_from_id", "id_number"):
+        if name in DERIVED:
             continue
         label = candidates.headers.get(name)
+        if label is None and name in candidates.provenance:
+            label = columns.ruleset.fields[name].label
         if label is None:
             parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
             continue
-        values = raw[name].iloc[rows].to_numpy(dtype=object).astype(str)
-        values = np.where(np.char.strip(values) == "", "（空）", values).astype(object)
-        parts.append(f"「{label}」=" + values)
+        cells = raw[name].iloc[rows].astype("string").fillna("")
+        values = np.where(cells.str.strip() == "", "（空）", cells.to_numpy(dtype=object)).astype(object)
+        if name in HIDDEN_VALUES:
+            values = np.where(values == "（空）", values, "（已隐去）").astype(object)
+        text_part = f"「{label}」=" + values
+        source = candidates.provenance.get(name)
+        if source is not None:
+            text_part = np.where(pd.isna(source[rows]), text_part, source[rows]).astype(object)
+        parts.append(text_part)
     for i, part in enumerate(parts):
         text = text + ("：" if i == 0 else "；") + part
     return text
@@ -194,46 +207,70 @@ def _render_reason(rule: Rule, evaluator: Evaluator) -> np.ndarray:
     return out
 
 
+def _applicability(rule: Rule, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a rule surely applies to, and rows where that is unknown (role blank or unreadable)."""
+    n = len(candidates)
+    if not rule.roles:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    if "role" not in candidates.frame:
+        return np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    role = candidates.frame["role"]
+    return roles_match(role, rule.roles).to_numpy(dtype=bool), role.isna().to_numpy(dtype=bool)
+
+
+def _downgrade_weak(rule: Rule, rows: np.ndarray, candidates: Candidates, weak: np.ndarray,
+                    severity: np.ndarray, reason: np.ndarray) -> None:
+    """A strong verdict resting on a weak match (unverifiable ID, name-only or name-mismatch record) → review."""
+    if rule.severity not in ("disqualify", "unsuitable"):
+        return
+    downgrade = weak[rows]
+    for name in rule.fields:
+        if name in candidates.weak:
+            downgrade = downgrade | candidates.weak[name][rows]
+    severity[downgrade] = "review"
+    reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
+
+
+def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> pd.DataFrame:
+    """Findings for rows the evidence does not settle: `pending` when a decisive cell is blank, else `review`."""
+    columns = evaluator.columns
+    names = [f for f in C.decisive_fields(rule.condition) if f not in DERIVED]
+    if rule.roles:
+        names.append("role")
+    blank = np.zeros(len(rows), dtype=bool)
+    missing = np.full(len(rows), "", dtype=object)
+    for name in dict.fromkeys(names):
+        is_blank = columns.blank(name)[rows]
+        if name == "role":
+            is_blank &= role_unknown[rows]
+        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
+        missing = np.where(is_blank, missing + np.where(missing == "", "", "、") + f"「{label}」", missing)
+        blank |= is_blank
+    severity = np.where(blank, "pending", "review").astype(object)
+    vague = _imprecise(columns, rows, rule.fields)
+    unclear = np.where(vague == "", "现有信息", vague + "，")
+    reason = np.where(blank, "尚无" + missing + "信息，无法判定是否属于「" + rule.name + "」",
+                      unclear + "不足以判定截至" + str(evaluator.as_of) + "是否属于「" + rule.name
+                      + "」，需核实具体日期或情况")
+    return _frame(rows, rule, severity, reason.astype(object), _evidence(columns, rows, rule.fields))
+
+
 def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates,
                    weak: np.ndarray) -> list[pd.DataFrame]:
-    columns = evaluator.columns
     result = evaluator.eval(rule.condition)
-    applies = np.ones(columns.n, dtype=bool)
-    if rule.roles and "role" in candidates.frame:
-        role = candidates.frame["role"]
-        applies = (roles_match(role, rule.roles) | role.isna()).to_numpy(dtype=bool)
-    fired = np.flatnonzero(applies & result.known & result.lo)
+    applies, role_unknown = _applicability(rule, candidates)
+    true = result.known & result.lo
+    false = result.known & ~result.lo
     out = []
+    fired = np.flatnonzero(applies & true)
     if len(fired):
         severity = np.full(len(fired), rule.severity, dtype=object)
         reason = _render_reason(rule, evaluator.subset(fired))
-        if rule.severity in ("disqualify", "unsuitable"):
-            downgrade = weak[fired]
-            severity[downgrade] = "review"
-            reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
-        out.append(_frame(fired, rule, severity, reason, _evidence(columns, fired, rule.fields)))
-    undecided = np.flatnonzero(applies & ~result.known)
+        _downgrade_weak(rule, fired, candidates, weak, severity, reason)
+        out.append(_frame(fired, rule, severity, reason, _evidence(evaluator.columns, fired, rule.fields)))
+    undecided = np.flatnonzero((applies & ~result.known) | (role_unknown & ~false))
     if len(undecided) and rule.severity != "notice":
-        blank = np.zeros(columns.n, dtype=bool)
-        blank_names = np.full(columns.n, "", dtype=object)
-        for name in rule.fields:
-            if name in ("age", "birth_used", "sex_from_id", "id_valid"):
-                continue
-            b = columns.blank(name)
-            label = candidates.headers.get(name, evaluator.columns.ruleset.fields[name].label)
-            blank_names = np.where(b, blank_names + np.where(blank_names == "", "", "、") + f"「{label}」",
-                                   blank_names)
-            blank |= b
-        pending = blank[undecided]
-        severity = np.where(pending, "pending", "review").astype(object)
-        missing = blank_names[undecided]
-        vague = _imprecise(columns, undecided, rule.fields)
-        unclear = np.where(vague == "", "现有信息", vague + "，")
-        reason = np.where(pending, "尚无" + missing + "信息，无法判定是否属于「" + rule.name + "」",
-                          unclear + "不足以判定截至" + str(evaluator.as_of) + "是否属于「" + rule.name
-                          + "」，需核实具体日期或情况")
-        out.append(_frame(undecided, rule, severity, reason.astype(object),
-                          _evidence(columns, undecided, rule.fields)))
+        out.append(_undecided(rule, undecided, evaluator, role_unknown))
     return out
 
 
@@ -249,20 +286,35 @@ def _data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame
     rows = issues["row_id"].to_numpy(dtype=np.int64)
     evidence = (_where(candidates.raw, rows) + "「"
                 + issues["column"].astype(str).to_numpy(dtype=object) + "」列")
+    if "evidence" in issues:
+        own = issues["evidence"].to_numpy(dtype=object)
+        evidence = np.where(pd.isna(own), evidence, own).astype(object)
     codes = issues["code"].to_numpy(dtype=object)
     checks = [DATA_CHECKS[c] for c in codes]
     reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
               + issues["problem"].astype(str).to_numpy(dtype=object))
     return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": [c.name for c in checks],
-                         "severity": "review", "reason": reason, "evidence": evidence,
+                         "severity": [c.severity for c in checks], "reason": reason, "evidence": evidence,
                          "basis": [c.basis for c in checks]})
+
+
+def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
+    """Parameter values on the as-of date; a rule reading one not yet in force is an error, not a guess."""
+    params = ruleset.params_at(as_of)
+    for rule in ruleset.rules:
+        for name in rule.params:
+            if params.get(name) is None:
+                raise RulesetError(f"参数「${name}」在审查基准日{as_of.isoformat()}尚未生效（规则 {rule.code} 需要它）",
+                                   rule.source, rule.line)
+    return params
 
 
 def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
     """Run every rule over every candidate; returns candidates with verdicts and the findings table."""
+    params = params_in_force(ruleset, as_of)
     derived, derived_issues = derive(candidates, as_of)
     columns = Columns(candidates, ruleset, derived)
-    evaluator = Evaluator(columns, ruleset.params_at(as_of), as_of)
+    evaluator = Evaluator(columns, params, as_of)
     weak = ~derived["id_valid"][1]
     parts = [_data_findings(pd.concat([candidates.issues, derived_issues], ignore_index=True), candidates)]
     for rule in ruleset.rules:
@@ -290,4 +342,5 @@ def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> dict:
         "blank_rows_skipped": sum(i["blank_rows_skipped"] for i in candidates.inputs),
         "unmapped_columns": candidates.unmapped,
         "warnings": warnings,
+        **candidates.joint,
     }

@@ -10,14 +10,16 @@ import pandas as pd
 
 from vetting.fields import FLAG_FALSE, FLAG_TRUE, Field
 from vetting.inputs import RawTable
+from vetting.inputs.region import template_rows
 from vetting.normalize.dates import parse_dates
 from vetting.normalize.education import parse_education
 from vetting.normalize.headers import map_headers
 from vetting.normalize.idcard import parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.text import clean_name, clean_text
+from vetting.joint.merge import OPINION_PREFIX, agency_of_header, apply_joint
 
-ISSUE_COLUMNS = ["row_id", "code", "field", "column", "value", "problem"]
+ISSUE_COLUMNS = ["row_id", "code", "field", "column", "value", "problem", "evidence"]
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Candidates:
     headers: dict[str, str] = field(default_factory=dict)
     inputs: list[dict] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
+    weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
+    joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -39,7 +44,8 @@ class Candidates:
 def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series,
             problems: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"row_id": rows, "code": code, "field": name, "column": column,
-                         "value": values.to_numpy(dtype=object), "problem": problems.to_numpy(dtype=object)})
+                         "value": values.to_numpy(dtype=object), "problem": problems.to_numpy(dtype=object),
+                         "evidence": None})
 
 
 #: Field types whose parsing depends on the cell text alone: parsed once per distinct text.
@@ -109,21 +115,42 @@ def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose every cell is empty or white space (template rows, not people)."""
-    blank = np.ones(len(frame), dtype=bool)
-    for column in frame.columns:
-        text = frame[column].astype("string[pyarrow]").str.strip()
-        blank &= (text.isna() | (text == "")).to_numpy(dtype=bool)
-    return blank
+    """Rows that are not people: every cell empty or white space, except 序号-like columns
+    (a template row with only its number filled in is a blank template row, not a person)."""
+    return template_rows(frame)
+
+
+@dataclass
+class JointSpec:
+    """What the joint review needs: the ruleset's agencies and opinion patterns, and reply files."""
+
+    agencies: Mapping
+    opinions: object
+    replies: Sequence = ()
+
+
+def _opinion_columns(table: RawTable, mapping: Mapping[str, str], joint: JointSpec | None,
+                     names: dict[str, str]) -> dict[str, str]:
+    """Header -> internal column name for every agency opinion column of a table."""
+    if joint is None or not joint.agencies:
+        return {}
+    found = {}
+    for header in table.frame.columns:
+        agency = None if header in mapping else agency_of_header(str(header), joint.agencies)
+        if agency:
+            found[header] = names.setdefault(agency, f"{OPINION_PREFIX}{agency}::{header}")
+    return found
 
 
 def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
-                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None) -> Candidates:
+                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None,
+                     joint: JointSpec | None = None) -> Candidates:
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows counted)."""
-    parts, raws, inputs, unmapped, headers = [], [], [], [], {}
+    parts, raws, inputs, unmapped, headers, opinion_names = [], [], [], [], {}, {}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
-        blank = _blank_rows(table.frame)
+        mapping.update(_opinion_columns(table, mapping, joint, opinion_names))
+        blank = table.skipped if table.skipped is not None else _blank_rows(table.frame)
         body = table.frame.loc[~blank].rename(columns=mapping)[list(mapping.values())]
         raw = body.copy()
         raw["source_file"] = table.name
@@ -131,14 +158,23 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         parts.append(raw)
         inputs.append({"file": table.name, "path": table.path, "sha256": table.sha256,
                        "sheet": table.sheet, "header_row": table.header_row,
-                       "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum())})
+                       "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()),
+                       "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [f"{table.name}: {c}" for c in table.frame.columns if c not in mapping]
-        headers.update({v: k for k, v in mapping.items()})
+        headers.update({v: k for k, v in mapping.items() if not v.startswith(OPINION_PREFIX)})
     raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for column in raw.columns:
-        if raw[column].dtype == object:
-            raw[column] = raw[column].fillna("")
-    return _typed(raw, fields, required, inputs, unmapped, headers)
+        if raw[column].dtype == object or str(column).startswith(OPINION_PREFIX):
+            raw[column] = raw[column].astype(object).fillna("")
+    outcome = apply_joint(raw, fields, joint.agencies, joint.opinions, joint.replies) if joint else None
+    candidates = _typed(raw, fields, required, inputs, unmapped, headers)
+    if outcome is not None:
+        candidates.provenance = outcome.provenance
+        candidates.weak = outcome.weak
+        candidates.joint = {"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
+                            "replies": outcome.replies}
+        candidates.issues = pd.concat([candidates.issues, *outcome.issues], ignore_index=True)
+    return candidates
 
 
 def _typed(raw: pd.DataFrame, fields: Mapping[str, Field], required: Sequence[str],
@@ -171,9 +207,10 @@ def _typed(raw: pd.DataFrame, fields: Mapping[str, Field], required: Sequence[st
 
 
 def candidates_from_records(records: Sequence[Mapping[str, object]], fields: Mapping[str, Field],
-                            required: Sequence[str] = (), source: str = "命令行") -> Candidates:
+                            required: Sequence[str] = (), source: str = "命令行",
+                            joint: JointSpec | None = None) -> Candidates:
     """Candidates given directly as {field or header: value} records (for `vet check`)."""
     frame = pd.DataFrame([{str(k): "" if v is None else str(v) for k, v in r.items()} for r in records])
     table = RawTable(path=source, sha256="", frame=frame.fillna(""),
                      source_rows=np.arange(1, len(frame) + 1), header_row=0)
-    return normalise_tables([table], fields, required)
+    return normalise_tables([table], fields, required, joint=joint)

@@ -353,6 +353,8 @@ class _Checker:
             return self._arith(node.op, left, right)
         if left != right:
             self.fail(f"不能比较{_TYPE_LABEL[left]}和{_TYPE_LABEL[right]}（{node.op}）")
+        if left in ("list", "duration", "duration_days"):
+            self.fail(f"不能用「{node.op}」比较{_TYPE_LABEL[left]}")
         if node.op not in ("==", "!=") and left not in ("number", "date"):
             self.fail(f"「{node.op}」只能比较数值或日期，实为{_TYPE_LABEL[left]}")
         if left == "string":
@@ -364,10 +366,12 @@ class _Checker:
     def _arith(self, op: str, left: str, right: str) -> str:
         if left == right == "number":
             return "number"
-        if left == "date" and right == "duration":
+        if left == "date" and right in ("duration", "duration_days"):
             return "date"
-        if op == "+" and left == right == "duration":
-            return "duration"
+        if op == "+" and left == right and left in ("duration", "duration_days"):
+            return left
+        if left in ("duration", "duration_days") and right in ("duration", "duration_days"):
+            self.fail("不能把以月（年）计和以天计的期限相加")
         self.fail(f"不能计算{_TYPE_LABEL[left]} {op} {_TYPE_LABEL[right]}")
 
     def check_InList(self, node: InList) -> str:
@@ -384,7 +388,7 @@ class _Checker:
     def check_Duration(self, node: Duration) -> str:
         if self.check(node.amount) != "number":
             self.fail(f"「{node.unit}」前应为数值")
-        return "duration"
+        return "duration_days" if node.unit == "days" else "duration"
 
     def check_Call(self, node: Call) -> str:
         arity = {"within": 2, "blank": 1, "present": 1, "coalesce": 2}[node.func]
@@ -392,7 +396,7 @@ class _Checker:
             self.fail(f"函数 {node.func}() 需要{arity}个参数，实为{len(node.args)}个")
         kinds = [self.check(a) for a in node.args]
         if node.func == "within":
-            if kinds != ["date", "duration"]:
+            if kinds[0] != "date" or kinds[1] not in ("duration", "duration_days"):
                 self.fail("within(日期, 期限) 的参数应为日期和期限，如 within(party_sanction_date, 18 months)")
             return "bool"
         if node.func in ("blank", "present"):
@@ -416,7 +420,7 @@ class _Checker:
 
 
 _TYPE_LABEL = {"number": "数值", "string": "文本", "bool": "条件", "date": "日期",
-               "duration": "期限", "list": "列表"}
+               "duration": "期限", "duration_days": "期限（天）", "list": "列表"}
 
 
 def check_condition(node: Node, env: Env, text: str = "", want: str | None = "bool") -> str:
@@ -441,6 +445,27 @@ def referenced_fields(node: Node) -> list[str]:
     return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, FieldRef)))
 
 
+def decisive_fields(node: Node) -> list[str]:
+    """Fields whose blankness can leave a condition undecided (not those only under
+    blank()/present() or as the first argument of coalesce(), which handle blanks themselves)."""
+    found: list[str] = []
+
+    def walk(n: object) -> None:
+        if isinstance(n, FieldRef):
+            found.append(n.name)
+        elif isinstance(n, Call) and n.func in ("blank", "present"):
+            return
+        elif isinstance(n, Call) and n.func == "coalesce":
+            walk(n.args[1])
+        elif isinstance(n, (Unary, Binary, InList, Call, Duration, ParamRef)):
+            for child in vars(n).values():
+                for item in (child if isinstance(child, tuple) else (child,)):
+                    walk(item)
+
+    walk(node)
+    return list(dict.fromkeys(found))
+
+
 def referenced_params(node: Node) -> list[str]:
     """Parameters a condition reads, in first-use order (for explanations)."""
     return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, ParamRef)))
@@ -448,6 +473,8 @@ def referenced_params(node: Node) -> list[str]:
 
 # ---------------------------------------------------------------- reason templates
 
+#: Fields a reason may not display (they would undo ID-number masking).
+TEMPLATE_HIDDEN = frozenset({"id_number", "birth_date", "birth_used"})
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
@@ -468,6 +495,10 @@ def parse_template(text: str, env: Env) -> tuple:
             try:
                 node = parse_condition(expr)
                 check_condition(node, env, expr, want=None)
+                shown = set(referenced_fields(node)) & TEMPLATE_HIDDEN
+                if shown:
+                    raise ConditionError(f"理由中不得显示「{'、'.join(sorted(shown))}」：报告会对身份证号打码，"
+                                         "显示出生日期会泄露被隐去的数字")
             except ConditionError as exc:
                 raise ConditionError(f"理由模板占位符「{{{expr}}}」有误：{exc.detail}", text,
                                      match.start() + 1) from None

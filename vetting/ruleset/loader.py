@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from vetting.errors import ConditionError, RulesetError, did_you_mean
 from vetting.fields import Field, builtin_fields, field_from_dict
 from vetting.normalize.roles import ROLE_NAMES
 from vetting.ruleset import condition as cond
-from vetting.ruleset.model import Basis, Parameter, Rule, Ruleset
+from vetting.ruleset.model import Agency, Basis, OpinionPattern, OpinionRules, Parameter, Rule, Ruleset
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.yamlsafe import line_of, load_yaml
 
@@ -30,9 +31,11 @@ def bundled_packs() -> dict[str, Path]:
     return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".yaml")}
 
 
-def resolve(name_or_path: str) -> Path:
-    """A ruleset path from a bundled pack name or a file path."""
+def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """A ruleset path from a bundled pack name or a file path (relative to the extending file)."""
     path = Path(name_or_path)
+    if relative_to is not None and not path.is_absolute() and (relative_to.parent / path).is_file():
+        path = relative_to.parent / path
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise RulesetError("找不到规则集文件", str(path))
@@ -65,10 +68,11 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
         raise RulesetError("extends 形成了循环继承", str(path))
     tree, sha = _read(path)
     chain: list = []
-    merged: dict = {"parameters": {}, "rules": [], "fields": {}, "required_fields": []}
+    merged: dict = {"parameters": {}, "rules": [], "fields": {}, "required_fields": [], "agencies": {},
+                    "opinions": {"clear": [], "pending": [], "patterns": {}}}
     if "extends" in tree:
         try:
-            parent_path = resolve(tree["extends"])
+            parent_path = resolve(tree["extends"], path)
         except RulesetError as exc:
             raise RulesetError(exc.detail, str(path), line_of(tree, "extends"), "extends") from None
         merged, chain = _merge_chain(parent_path, seen + (key,))
@@ -83,6 +87,17 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
     for name, spec in (tree.get("parameters") or {}).items():
         merged["parameters"][name] = (spec, str(path), line_of(tree["parameters"], name))
     _merge_rules(merged["rules"], tree.get("rules") or [], str(path), "extends" in tree)
+    for name, spec in (tree.get("agencies") or {}).items():
+        previous = merged["agencies"].get(name, ({}, None, None))[0]
+        merged["agencies"][name] = ({**previous, **spec}, str(path), line_of(tree["agencies"], name))
+    opinions = tree.get("opinions") or {}
+    for kind in ("clear", "pending"):
+        merged["opinions"][kind] += [(text, str(path), line_of(opinions[kind], i))
+                                     for i, text in enumerate(opinions.get(kind, []))]
+    for i, spec in enumerate(opinions.get("patterns", [])):
+        merged["opinions"]["patterns"][spec["id"]] = (spec, str(path), line_of(opinions["patterns"], i))
+    if "max_length" in opinions:
+        merged["opinions"]["max_length"] = opinions["max_length"]
     return merged, chain
 
 
@@ -119,6 +134,8 @@ def _param_value(value: Any, path: str, line: int | None, field: str) -> Any:
         return {str(k): _param_value(v, path, line, f"{field}.{k}") for k, v in value.items()}
     if isinstance(value, str) and value.strip() in _FOREVER:
         return math.inf
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return _parse_date(value.strip(), path, line, field)
     if isinstance(value, bool):
         raise RulesetError("参数值应为数值、文本或对照表", path, line, field)
     return value
@@ -144,11 +161,24 @@ def _build_parameter(name: str, spec: dict, path: str, line: int | None) -> Para
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return "date"
     if isinstance(value, dict):
         if not all(isinstance(v, (int, float)) for v in value.values()):
             return "mixed-mapping"
         return "mapping"
     return "number" if isinstance(value, (int, float)) else "string"
+
+
+def _refine_field(base: Field, spec: dict, path: str, line: int | None) -> Field:
+    """A pack may add header aliases and value spellings to a built-in field, never change its type."""
+    if spec.get("type", base.type) != base.type:
+        raise RulesetError(f"不能改变内置字段「{base.name}」的类型（{base.type}）", path, line, f"fields.{base.name}")
+    values = {k: tuple(v) for k, v in base.values.items()}
+    for value, spellings in (spec.get("values") or {}).items():
+        values[str(value)] = tuple(dict.fromkeys([*values.get(str(value), ()), *map(str, spellings)]))
+    aliases = tuple(dict.fromkeys([*base.aliases, *map(str, spec.get("aliases", ()))]))
+    return Field(base.name, str(spec.get("label", base.label)), base.type, aliases, values, base.derived)
 
 
 def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
@@ -188,8 +218,64 @@ def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
                 severity=spec["severity"], when=spec["when"], condition=node,
                 reason_text=spec["reason"], reason=reason, basis=basis,
                 roles=tuple(spec.get("roles", ())), description=spec.get("description", ""),
+                note=spec.get("note", ""),
                 refs=tuple(spec.get("refs", ())), fields=tuple(cond.referenced_fields(node)),
                 params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"))
+
+
+#: `{DATE}` in an opinion regex: a date as offices write it (2025年10月8日, 2025.10, 2025-10-08).
+DATE_REGEX = r"(?:\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{4}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?)"
+
+
+def _regex(text: str, path: str, line: int | None, field: str) -> re.Pattern:
+    try:
+        return re.compile(text.replace("{DATE}", DATE_REGEX))
+    except re.error as exc:
+        raise RulesetError(f"正则表达式有误：{exc}", path, line, field) from None
+
+
+_GROUP_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Field]) -> OpinionPattern:
+    where = f"opinions.patterns.{spec['id']}"
+    regex = _regex(spec["match"], path, line, f"{where}.match")
+    for name, value in spec["sets"].items():
+        if name not in fields or fields[name].derived:
+            raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", path, line, f"{where}.sets")
+        for group in _GROUP_REF.findall(value):
+            if group not in regex.groupindex:
+                raise RulesetError(f"「{value}」引用了正则中不存在的分组「{group}」", path, line, f"{where}.sets.{name}")
+    for group in spec.get("map", {}):
+        if group not in regex.groupindex:
+            raise RulesetError(f"map 中的分组「{group}」不在正则中", path, line, f"{where}.map")
+    unless = _regex(spec["unless"], path, line, f"{where}.unless") if "unless" in spec else None
+    maps = {g: {str(k): str(v) for k, v in m.items()} for g, m in spec.get("map", {}).items()}
+    return OpinionPattern(id=spec["id"], name=spec["name"], regex=regex, sets=dict(spec["sets"]),
+                          maps=maps, unless=unless)
+
+
+def _build_joint(merged: dict, fields: dict[str, Field]) -> tuple[dict[str, Agency], OpinionRules]:
+    agencies = {}
+    for name, (spec, path, line) in merged["agencies"].items():
+        for field_name in spec.get("supplies", []):
+            if field_name not in fields or fields[field_name].derived:
+                raise RulesetError(f"未知字段「{field_name}」{did_you_mean(field_name, fields)}", path, line,
+                                   f"agencies.{name}.supplies")
+        for role in spec.get("roles", []):
+            if role not in ROLE_NAMES:
+                raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line,
+                                   f"agencies.{name}.roles")
+        agencies[name] = Agency(name=name, aliases=tuple(spec.get("aliases", ())),
+                                supplies=tuple(spec.get("supplies", ())), required=bool(spec.get("required")),
+                                roles=tuple(spec.get("roles", ())))
+    raw = merged["opinions"]
+    opinions = OpinionRules(
+        clear=tuple(_regex(t, p, ln, "opinions.clear") for t, p, ln in raw["clear"]),
+        pending=tuple(_regex(t, p, ln, "opinions.pending") for t, p, ln in raw["pending"]),
+        patterns=tuple(_build_pattern(spec, p, ln, fields) for spec, p, ln in raw["patterns"].values()),
+        max_length=int(raw.get("max_length", 2000)))
+    return agencies, opinions
 
 
 def load_ruleset(name_or_path: str) -> Ruleset:
@@ -198,11 +284,12 @@ def load_ruleset(name_or_path: str) -> Ruleset:
     merged, chain = _merge_chain(path)
     fields = dict(builtin_fields())
     for name, (spec, src, line) in merged["fields"].items():
-        if name in fields and not fields[name].derived:
-            pass  # a pack may refine a built-in field's aliases or values
-        elif name in fields:
+        if name in fields and fields[name].derived:
             raise RulesetError(f"「{name}」是工具推算的字段，不能重新定义", src, line, f"fields.{name}")
-        fields[name] = field_from_dict(name, spec)
+        if name in fields:
+            fields[name] = _refine_field(fields[name], spec, src, line)
+        else:
+            fields[name] = field_from_dict(name, spec)
     params = {}
     for name, (spec, src, line) in merged["parameters"].items():
         param = _build_parameter(name, spec, src, line)
@@ -224,6 +311,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
                                "required_fields")
     election = merged.get("election_date")
     election_date = _parse_date(*election[:2], election[2], "election_date") if election else None
+    agencies, opinions = _build_joint(merged, fields)
     sources = tuple((p.name, sha) for p, sha, _ in chain)
     digest = hashlib.sha256("\n".join(sha for _, sha in sources).encode()).hexdigest()
     return Ruleset(
@@ -231,4 +319,5 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         rules=tuple(rules), parameters=params, fields=fields, required_fields=tuple(required),
         election_date=election_date, description=str(merged.get("description", ("",))[0]),
         chain=tuple(str(p) for p, _, _ in chain), sources=sources,
-        sha256=sources[0][1] if len(sources) == 1 else digest, disabled=tuple(disabled))
+        sha256=sources[0][1] if len(sources) == 1 else digest, disabled=tuple(disabled),
+        agencies=agencies, opinions=opinions)

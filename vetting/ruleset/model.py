@@ -68,9 +68,43 @@ class Rule:
     params: tuple[str, ...] = ()
     source: str = ""
     line: int | None = None
+    note: str = ""  # caveats: local or unverified figures (shown by `vet rules show` and export)
 
     def basis_text(self) -> str:
         return "；".join(b.render() for b in self.basis)
+
+
+@dataclass(frozen=True)
+class Agency:
+    """A reviewing agency (联审部门): how its opinion column is named, what it answers for, who needs it."""
+
+    name: str
+    aliases: tuple[str, ...]
+    supplies: tuple[str, ...]
+    required: bool = False
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpinionPattern:
+    """A finding pattern: a regex over an agency's free-text opinion and the fields it sets."""
+
+    id: str
+    name: str
+    regex: Any  # compiled re.Pattern
+    sets: Mapping[str, str]
+    maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    unless: Any = None
+
+
+@dataclass(frozen=True)
+class OpinionRules:
+    """How agency opinions are read: clear phrases, not-yet-answered phrases, finding patterns."""
+
+    clear: tuple = ()
+    pending: tuple = ()
+    patterns: tuple[OpinionPattern, ...] = ()
+    max_length: int = 2000
 
 
 @dataclass(frozen=True)
@@ -90,6 +124,8 @@ class Ruleset:
     sources: tuple[tuple[str, str], ...] = ()  # (file name, sha256) for every file in the chain
     sha256: str = ""
     disabled: tuple[str, ...] = field(default=())
+    agencies: Mapping[str, Agency] = field(default_factory=dict)
+    opinions: OpinionRules = field(default_factory=OpinionRules)
 
     def rule(self, code: str) -> Rule | None:
         return next((r for r in self.rules if r.code == code), None)

@@ -64,6 +64,44 @@ FIELD = {
     },
 }
 
+AGENCY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "aliases": {"type": "array", "items": _TEXT},
+        "supplies": {"type": "array", "items": _TEXT},
+        "required": {"type": "boolean"},
+        "roles": {"type": "array", "items": _TEXT},
+        "note": _TEXT,
+    },
+}
+
+OPINION_PATTERN = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "match", "sets"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_-]*$"},
+        "name": _TEXT,
+        "match": _TEXT,
+        "unless": _TEXT,
+        "sets": {"type": "object", "minProperties": 1, "additionalProperties": _TEXT},
+        "map": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _SCALAR}},
+        "note": _TEXT,
+    },
+}
+
+OPINIONS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "clear": {"type": "array", "items": _TEXT},
+        "pending": {"type": "array", "items": _TEXT},
+        "patterns": {"type": "array", "items": OPINION_PATTERN},
+        "max_length": {"type": "integer", "minimum": 10},
+    },
+}
+
 RULESET = {
     "type": "object",
     "additionalProperties": False,
@@ -80,6 +118,8 @@ RULESET = {
         "fields": {"type": "object", "additionalProperties": FIELD},
         "parameters": {"type": "object", "additionalProperties": PARAMETER},
         "rules": {"type": "array", "items": RULE},
+        "agencies": {"type": "object", "additionalProperties": AGENCY},
+        "opinions": OPINIONS,
     },
 }
 

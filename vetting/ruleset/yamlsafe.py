@@ -102,6 +102,8 @@ def load_yaml(text: str, path: str) -> Any:
         raise RulesetError(f"YAML语法错误，{column}{exc.problem or exc.context}", path, line) from None
     except yaml.YAMLError as exc:
         raise RulesetError(f"YAML无法解析：{exc}", path) from None
+    except RecursionError:
+        raise RulesetError("YAML嵌套层次过深，不像规则集", path) from None
     finally:
         loader.dispose()
 

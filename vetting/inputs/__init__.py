@@ -1,0 +1,17 @@
+"""Reading roster files (xlsx, xls, csv) into text tables, as counties really send them.
+
+``read_table`` is the entry point; the work is split by concern:
+
+* ``sniff``      what a file really is (by content) and its text encoding
+* ``excel``      workbooks via python-calamine; which sheet holds the roster
+* ``delimited``  CSV/TSV; header scan, one pandas pass, line numbers
+* ``cells``      cell values -> text, column-wise (IDs stored as numbers stay detectable)
+* ``layout``     pure header detection, incl. two-row headers under merged cells
+* ``region``     pure detection of blank template rows and footer lines
+* ``reader``     the above wired together, with notes on what was detected
+"""
+
+from vetting.inputs.reader import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_table
+from vetting.inputs.table import RawTable, file_sha256
+
+__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "file_sha256", "read_table"]

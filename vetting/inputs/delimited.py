@@ -1,0 +1,179 @@
+"""CSV (comma or tab separated) rosters: header scan on the first records, then one pandas pass.
+
+The first records are parsed with the csv module to find the header (and the delimiter);
+the body is read by pandas' C parser straight from the file's bytes. Row numbers are the
+line numbers the user sees in a text editor, also when quoted cells hold line breaks; they
+are computed from the positions of quotes and line breaks with numpy, not a loop per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from vetting.errors import InputError
+from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
+from vetting.normalize.headers import header_score
+
+DELIMITERS = (",", "\t", ";")
+DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}
+_PANDAS_EXTRA_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+@dataclass
+class Delimited:
+    """A CSV body as text columns, with the header found and the line number of every record."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    header: Header
+    header_lines: tuple[int, int]
+    delimiter: str
+
+
+@contextmanager
+def _big_fields() -> Iterator[None]:
+    """Let the csv module read cells of any length (its default limit is 131,072 characters)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, without splitting the whole text at once."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def scan_records(text: str, delimiter: str, complete: bool, limit: int,
+                 path: str | None = None) -> tuple[list[list[str]], list[int]]:
+    """The first ``limit`` records of ``text`` and the line each starts on (1-based)."""
+    records, starts = [], []
+    with _big_fields():
+        reader = csv.reader(_lines(text), delimiter=delimiter)
+        line = 1
+        try:
+            for record in reader:
+                records.append(record)
+                starts.append(line)
+                line = reader.line_num + 1
+                if len(records) >= limit:
+                    break
+        except csv.Error as exc:
+            raise InputError(f"CSV格式错误（{exc}）", path, row=line) from None
+    if not complete and records and len(records) < limit:
+        records, starts = records[:-1], starts[:-1]  # the last record may be cut off by the head limit
+    return records, starts
+
+
+def choose_delimiter(text: str, complete: bool, index: Mapping[str, str], header_row: int | None) -> str:
+    """The delimiter under which some early row looks most like a roster header (comma on ties)."""
+    best, best_key = ",", (-1, -1)
+    for delimiter in DELIMITERS:
+        if delimiter != "," and delimiter not in text[:1 << 16]:
+            continue
+        try:
+            records, _ = scan_records(text, delimiter, complete, HEADER_SCAN_ROWS + 1)
+        except InputError:
+            continue
+        if header_row is not None:
+            row = records[header_row - 1] if 0 < header_row <= len(records) else []
+            key = (header_score(row, index), len(row))
+        else:
+            key = (max((header_score(r, index) for r in records[:HEADER_SCAN_ROWS]), default=0), 0)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: Mapping[str, str],
+                   path: str, header_row: int | None = None) -> Delimited:
+    """Read a CSV whose bytes are ``raw`` (``text`` is its decoded beginning)."""
+    delimiter = choose_delimiter(text, complete, index, header_row)
+    limit = max(HEADER_SCAN_ROWS, header_row or 0) + 1
+    records, starts = scan_records(text, delimiter, complete, limit, path)
+    header = find_header(records, index, path, header_row)
+    body_start = header.last + 1
+    width = len(header.names)
+    sample = [r for r in records[body_start:] if r]
+    trailing = bool(sample) and all(len(r) == width + 1 and not r[-1].strip() for r in sample)
+    for record, line in zip(records[body_start:], starts[body_start:]):
+        if len(record) > width + trailing:
+            raise _too_many_fields(len(record), width, line, delimiter, path)
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, encoding=encoding, dtype=str, header=None,
+                            names=list(range(width + trailing)), index_col=False, skiprows=body_start,
+                            na_filter=False, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        raise _parser_error(exc, raw, encoding, delimiter, path) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
+    lines = record_lines(raw, encoding, body_start, len(frame))
+    if trailing:  # every line ends with one more delimiter than the header: an empty last field
+        overflow = frame.iloc[:, width].fillna("").astype(str).str.strip().ne("").to_numpy(dtype=bool)
+        if overflow.any():
+            raise _too_many_fields(width + 1, width, int(lines[np.flatnonzero(overflow)[0]]), delimiter, path)
+        frame = frame.iloc[:, :width]
+    frame = frame.fillna("")
+    frame.columns = header.names
+    header_lines = (starts[header.first], starts[header.last]) if header.last < len(starts) else (1, 1)
+    return Delimited(frame, lines, header, header_lines, delimiter)
+
+
+def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str) -> InputError:
+    """A line longer than the header: its cells have shifted, so reading it would misplace values.
+
+    A CSV saved by Excel has equally long lines; a longer one nearly always holds an unquoted
+    delimiter inside a cell. The line is named instead of guessing which cell was split.
+    """
+    return InputError(f"这一行有{seen}列，比表头的{width}列多（可能是某个单元格中含有未加引号的"
+                      f"{DELIMITER_NAMES[delimiter]}，其后各列已错位）；请改正后再审查", path, row=line)
+
+
+def _parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, path: str) -> InputError:
+    """pandas' English parser error -> a Chinese message naming the line."""
+    found = _PANDAS_EXTRA_FIELDS.search(str(exc))
+    if not found:
+        return InputError(f"CSV格式错误，无法读取（{str(exc).splitlines()[0][:200]}）", path)
+    expected, record, seen = (int(g) for g in found.groups())
+    line = int(record_lines(raw, encoding, record - 1, 1)[0])
+    return _too_many_fields(seen, expected, line, delimiter, path)
+
+
+def record_lines(raw: bytes, encoding: str, first: int, count: int, chunk: int = 1 << 24) -> np.ndarray:
+    """1-based line numbers of records ``first`` .. ``first + count - 1`` (0-based record indexes).
+
+    A line break ends a record unless it lies inside quotes, i.e. after an odd number of
+    quote characters ("" inside a quoted cell adds two, so the parity holds). For UTF-8 and
+    GB18030 these bytes never occur inside a multi-byte character, so the bytes are scanned
+    directly, chunk by chunk.
+    """
+    if b'"' not in raw:
+        return np.arange(first + 1, first + 1 + count)
+    data = raw if not encoding.lower().startswith("utf-16") else raw.decode(encoding).encode("utf-8")
+    newlines, quotes = [], []
+    for start in range(0, len(data), chunk):
+        block = np.frombuffer(data, np.uint8, count=min(chunk, len(data) - start), offset=start)
+        newlines.append(np.flatnonzero(block == 10) + start)
+        quotes.append(np.flatnonzero(block == 34) + start)
+    newline = np.concatenate(newlines) if newlines else np.zeros(0, np.int64)
+    quote = np.concatenate(quotes) if quotes else np.zeros(0, np.int64)
+    ends = np.flatnonzero(np.searchsorted(quote, newline) % 2 == 0)  # indexes into `newline`
+    starts = np.concatenate([[1], ends + 2])  # record k starts on the line after its separator
+    if first + count > len(starts):  # a last record without a line break, or pandas counted differently
+        starts = np.concatenate([starts, np.arange(starts[-1] + 1, starts[-1] + 1 + first + count - len(starts))])
+    return starts[first:first + count]

@@ -1,0 +1,169 @@
+"""``read_table``: one roster file -> a RawTable, refusing unusable files with a Chinese message.
+
+Wires the pieces together: check the path, tell the file kind by content, read the sheet or
+CSV, find the header, leave out footer lines after the last person, mark blank template rows,
+refuse a file without a single person, and write down what was detected (``RawTable.notes``).
+Every failure is an InputError naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from vetting.errors import InputError
+from vetting.fields import Field
+from vetting.inputs import sniff as kinds
+from vetting.inputs.cells import column_text
+from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
+from vetting.inputs.excel import read_sheet, text_grid
+from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
+from vetting.inputs.region import footer_rows, template_rows
+from vetting.inputs.table import RawTable, file_sha256
+from vetting.normalize.headers import alias_index
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+_SNIFF_BYTES = 8192
+_ROW_LIST_MAX = 6
+_QUOTE_MAX = 24
+
+
+def read_table(path: str | Path, fields: Mapping[str, Field], sheet: str | None = None,
+               header_row: int | None = None, encoding: str | None = None) -> RawTable:
+    """Read one roster file; every failure is an InputError naming the file."""
+    path = Path(path)
+    _check_path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXCEL_SUFFIXES + TEXT_SUFFIXES:
+        raise InputError(f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .xlsx .xls .csv）", str(path))
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    kind = kinds.sniff(head)
+    if kind == kinds.EMPTY:
+        raise InputError("文件是空的（没有任何内容）", str(path))
+    if kind == kinds.HTML:
+        raise InputError("文件实为网页(HTML)格式，不是真正的Excel表格；请用Excel打开后“另存为”.xlsx 再审查",
+                         str(path))
+    if kind in (kinds.PDF, kinds.BINARY):
+        raise InputError(f"文件内容是{kinds.KIND_LABELS[kind]}，不是Excel或CSV表格", str(path))
+    index = alias_index(fields)
+    notes: list[str] = []
+    if kind in (kinds.ZIP, kinds.OLE2):
+        if suffix not in EXCEL_SUFFIXES:
+            notes.append(f"文件扩展名是{suffix}，但内容是Excel工作簿，已按Excel读取")
+        table = _read_excel(path, sheet, header_row, index, notes)
+    else:
+        if suffix in EXCEL_SUFFIXES:
+            notes.append(f"文件扩展名是{suffix}，但内容是CSV文本，已按CSV读取")
+        if sheet is not None:
+            notes.append("CSV文件没有工作表，--sheet 被忽略")
+        table = _read_text(path, header_row, encoding, index, notes)
+    return table
+
+
+def _check_path(path: Path) -> None:
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise InputError("这是一个文件夹，不是花名册文件", str(path))
+    parent = path.parent
+    if str(parent) not in ("", ".") and not parent.is_dir():
+        raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path))
+    raise InputError("文件不存在", str(path))
+
+
+def _read_excel(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str],
+                notes: list[str]) -> RawTable:
+    book = read_sheet(path, sheet, header_row, index)
+    cells = book.cells
+    scan = max(HEADER_SCAN_ROWS, header_row or 0) + 1
+    header = find_header(text_grid(cells[:scan]), index, str(path), header_row, width=cells.shape[1])
+    body = cells[header.last + 1:]
+    frame = pd.DataFrame({name: column_text(body[:, j]) for j, name in enumerate(header.names)})
+    del cells, body
+    rows = np.arange(header.last + 2, header.last + 2 + len(frame))
+    notes.extend(book.notes)
+    return _finish(path, frame, rows, header, (header.first + 1, header.last + 1), header_row, book.name, notes)
+
+
+def _read_text(path: Path, header_row: int | None, encoding: str | None, index: Mapping[str, str],
+               notes: list[str]) -> RawTable:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    used = kinds.detect_encoding(raw, encoding, str(path))
+    text, complete = kinds.head_text(raw, used, str(path))
+    if not text.strip():
+        raise InputError("文件是空的（只有空白）", str(path))
+    table = read_delimited(raw, text, complete, used, index, str(path), header_row)
+    del raw, text
+    label = {"utf-8-sig": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}.get(used, used)
+    notes.append(f"编码 {label}" + ("（--encoding 指定）" if encoding else "（自动识别）"))
+    if table.delimiter != ",":
+        notes.append(f"分隔符为{DELIMITER_NAMES[table.delimiter]}")
+    return _finish(path, table.frame, table.lines, table.header, table.header_lines, header_row, None, notes)
+
+
+def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
+            header_row: int | None, sheet: str | None, notes: list[str]) -> RawTable:
+    """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
+    first, last = header_lines
+    where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
+    notes.append(f"表头：{where}" + ("，--header-row 指定" if header_row else "，自动识别"))
+    for old, new in header.renamed:
+        notes.append(f"表头「{old}」重复，后一列改称「{new}」")
+    template = template_rows(frame)
+    footer = footer_rows(frame, template)
+    footer_lines = [f"第{r}行「{_quote(frame.iloc[i])}」" for i, r in zip(np.flatnonzero(footer), rows[footer])]
+    if footer.any():
+        keep = ~footer
+        frame = frame.loc[keep].reset_index(drop=True)
+        rows, template = rows[keep], template[keep]
+    people = rows[~template]
+    if len(people) == 0:
+        raise InputError(_no_people(last, rows[template], footer_lines), str(path))
+    span = f"第{people[0]}行" if len(people) == 1 else f"第{people[0]}–{people[-1]}行"
+    notes.append(f"人选数据：{span}，共{len(people)}人")
+    if template.any():
+        notes.append(f"跳过空白行或只有序号的模板行{int(template.sum())}行：{row_list(rows[template])}")
+    if footer_lines:
+        notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
+                     + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
+    return RawTable(str(path), file_sha256(path), frame, rows, last, sheet, notes,
+                    footer_rows=len(footer_lines), skipped=template)
+
+
+def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:
+    if len(blank_rows) == 0 and not footer_lines:
+        return f"只有表头（第{header_line}行），表头以下没有人选数据"
+    parts = []
+    if len(blank_rows):
+        parts.append(f"{row_list(blank_rows)}是空白行或只有序号的模板行")
+    if footer_lines:
+        parts.append(f"{'、'.join(footer_lines[:_ROW_LIST_MAX])}是表尾")
+    return f"表头（第{header_line}行）以下没有人选数据：" + "；".join(parts)
+
+
+def _quote(row: pd.Series) -> str:
+    text = " ".join(str(v).strip() for v in row if str(v).strip())
+    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX] + "…"
+
+
+def row_list(rows: np.ndarray) -> str:
+    """Row numbers as compact ranges: 第4–20、25、31–33行 (at most a few ranges, then 等)."""
+    rows = np.asarray(rows)
+    if len(rows) == 0:
+        return ""
+    breaks = np.flatnonzero(np.diff(rows) != 1)
+    starts = np.concatenate([[rows[0]], rows[breaks + 1]])
+    ends = np.concatenate([rows[breaks], [rows[-1]]])
+    parts = [f"{s}" if s == e else f"{s}–{e}" for s, e in zip(starts[:_ROW_LIST_MAX], ends[:_ROW_LIST_MAX])]
+    return "第" + "、".join(parts) + ("等" if len(starts) > _ROW_LIST_MAX else "") + "行"

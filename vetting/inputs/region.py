@@ -1,0 +1,108 @@
+"""Which rows under the header are not people: blank template rows and footer lines.
+
+Pure, column-wise (vectorised) logic on a table of cell texts.
+
+* A template row is blank in every column except 序号-like columns: office templates come
+  with numbered empty rows, and a number alone is nobody. Such rows are skipped and counted.
+* A footer line ("填表人：…  审核人：…", "注：…", "合计") is recognised only in the block of
+  rows after the last person, so a person can never be taken for a footer; a footer-like line
+  between people stays a row (and its blanks are reported as data problems).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vetting.normalize.text import header_key
+
+#: Header texts (after header_key) of running-number columns.
+SERIAL_HEADERS = frozenset({"序号", "序", "编号", "顺序号", "排序", "序列号", "no", "no.", "number"})
+#: A footer line starts with one of these words, then a colon, a space or the end of the text.
+FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "审批人", "核对人", "复核人", "经办人", "联系人",
+                "负责人", "单位负责人", "主要负责人", "分管领导", "主管领导", "领导签字", "签字", "签名", "盖章",
+                "单位盖章", "单位(盖章)", "(盖章)", "填表日期", "填报日期", "制表日期", "审核日期", "报送日期",
+                "填表时间", "填报时间", "日期", "备注", "注", "说明", "填表说明", "附注", "合计", "总计", "小计",
+                "共计")
+#: The footer test as an RE2 pattern (pyarrow); "（盖章）" is matched after bracket unification.
+_FOOTER_RE2 = ("^(?:" + "|".join(re.escape(w) for w in sorted(FOOTER_WORDS, key=len, reverse=True))
+               + r")(?:[:：\s]|$)|^注\s*\d")
+#: Rows examined at a time when looking for the footer block from the bottom up.
+_TAIL = 256
+
+
+def serial_columns(columns: pd.Index | list) -> list[bool]:
+    """Which columns are 序号-like (by header text)."""
+    return [header_key(str(c)) in SERIAL_HEADERS for c in columns]
+
+
+def _trimmed(column: pd.Series) -> pa.Array:
+    """A column as a pyarrow string array, trimmed, with blank cells as null."""
+    arr = pa.array(column.astype(object).to_numpy(dtype=object), type=pa.large_string(), from_pandas=True) \
+        if column.dtype == object else pa.array(column.astype("string[pyarrow]").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_trim_whitespace(arr.cast(pa.large_string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    """Cells that are empty or white space only."""
+    return _trimmed(column).is_null().to_numpy(zero_copy_only=False)
+
+
+def template_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with no text outside 序号-like columns (blank or numbered-but-empty template rows)."""
+    blank = np.ones(len(frame), dtype=bool)
+    serial = serial_columns(frame.columns)
+    for position, is_serial in enumerate(serial):
+        if not is_serial:
+            blank &= _blank(frame.iloc[:, position])
+    return blank
+
+
+def is_footer_text(text: str) -> bool:
+    """Whether a row's first text cell reads like a footer line ("填表人：张三", "注：1.…")."""
+    compact = str(text).strip().replace("（", "(").replace("）", ")")
+    return bool(pc.match_substring_regex(pa.array([compact]), _FOOTER_RE2)[0].as_py())
+
+
+def footer_lines(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose first text cell (bare numbers in 序号-like columns ignored) reads like a footer."""
+    serial = serial_columns(frame.columns)
+    texts = []
+    for position, is_serial in enumerate(serial):
+        arr = _trimmed(frame.iloc[:, position])
+        if is_serial:
+            arr = pc.if_else(pc.fill_null(pc.match_substring_regex(arr, r"^\d+$"), False),
+                             pa.scalar(None, pa.large_string()), arr)
+        texts.append(arr)
+    if not texts:
+        return np.zeros(len(frame), dtype=bool)
+    first = pc.coalesce(*texts)
+    first = pc.replace_substring(pc.replace_substring(first, "（", "("), "）", ")")
+    return pc.fill_null(pc.match_substring_regex(first, _FOOTER_RE2), False).to_numpy(zero_copy_only=False)
+
+
+def footer_rows(frame: pd.DataFrame, template: np.ndarray) -> np.ndarray:
+    """Footer lines in the block of rows after the last person (``template`` marks blank rows).
+
+    Only the bottom of the table is examined: the window grows from the last ``_TAIL`` rows
+    until it reaches a row that is neither blank nor a footer line.
+    """
+    n = len(frame)
+    footer = np.zeros(n, dtype=bool)
+    size = _TAIL
+    while True:
+        start = max(0, n - size)
+        is_footer = footer_lines(frame.iloc[start:])
+        person = ~(template[start:] | is_footer)
+        if person.any() or start == 0:
+            after = start + (int(np.flatnonzero(person)[-1]) + 1 if person.any() else 0)
+            footer[after:] = is_footer[after - start:]
+            return footer
+        size *= 4

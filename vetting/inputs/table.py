@@ -1,0 +1,43 @@
+"""The text table one roster file is read into, and the file fingerprint kept for the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class RawTable:
+    """One sheet of text cells: '' for blank, header texts as columns, row numbers as the user sees them.
+
+    ``footer_rows`` counts footer lines already left out of ``frame``; ``skipped`` (when the
+    reader computed it) marks the rows of ``frame`` that are blank template rows, not people;
+    ``notes`` say in Chinese what was detected (sheet, header rows, data rows, skipped rows).
+    """
+
+    path: str
+    sha256: str
+    frame: pd.DataFrame
+    source_rows: np.ndarray
+    header_row: int
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+    footer_rows: int = 0
+    skipped: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
