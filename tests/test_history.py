@@ -201,6 +201,17 @@ def test_recording_in_small_chunks_keeps_every_row_in_order(db, demo_result, mon
     assert sum(len(c.findings) for c in chunked.candidates) == 19
 
 
+def test_options_are_shown_with_chinese_labels(db):
+    record(db, make_result([person(0, 2, "张三", ID_A, "pass")], []),
+           {"rosters": ["a.xlsx", "b.csv"], "as_of": "2026-12-15", "show_id": False, "sheet": None,
+            "map": {"身份证": "id_number"}, "findings": [["公安", "回复/公安.xlsx"]]})
+    with open_history(db) as store:
+        text = run_text(store.run(1))
+    assert ("运行参数：花名册=a.xlsx、b.csv；审查基准日=2026-12-15；补充列映射=身份证=id_number；"
+            "联审回复文件=公安=回复/公安.xlsx") in text
+    assert "显示完整身份证号" not in text and "工作表" not in text
+
+
 def test_show_refuses_an_incomplete_run(db):
     record(db, make_result([person(0, 2, "张三", ID_A, "pass"), person(1, 3, "李四", ID_B, "pass")], []))
     with sqlite3.connect(db) as conn:

@@ -302,3 +302,16 @@ def test_golden(name, render):
     expected = (GOLDEN / name).read_bytes()
     assert render(sample_result()) == expected, \
         f"{name} changed; if intended, run: python tests/golden/regenerate.py"
+
+
+def test_control_characters_cannot_smuggle_a_formula_into_xlsx(tmp_path):
+    import openpyxl
+
+    from vetting.reports.xlsx_report import write_xlsx
+    result = sample_result()
+    result.candidates.loc[0, "name"] = "\x01=SUM(1;2)"
+    path = tmp_path / "r.xlsx"
+    write_xlsx(result, path)
+    sheet = openpyxl.load_workbook(path)["候选人"]
+    cell = next(c for c in sheet[2] if c.value and "SUM" in str(c.value))
+    assert cell.data_type != "f" and str(cell.value).startswith("'")

@@ -191,6 +191,8 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         result = vet_records([record], rules, as_of)
+        if result.candidates.empty:
+            raise VettingError("给出的人选信息全部为空，无法审查")
         row_id = 0
     if fmt == "json":
         obj = candidate_object(result, row_id, show_id=show_id)
@@ -260,6 +262,48 @@ def rules_packs_command():
     """列出内置规则集。"""
     for name, path in sorted(bundled_packs().items()):
         click.echo(f"{name}\t{path}")
+
+
+@rules_group.command("export")
+@ruleset_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]), help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
+@_handle_errors
+def rules_export_command(ruleset, as_of, fmt, output):
+    """导出规则集审定表：编号、名称、严重程度、条件（文字）、基准日有效参数、依据，供审定签字。"""
+    from vetting.export import export_ruleset
+
+    rules = load_ruleset(ruleset)
+    as_of = resolve_as_of(as_of, rules) if (as_of or rules.election_date) else None
+    fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "md")
+    if fmt == "xlsx" and not output:
+        raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
+    text = export_ruleset(rules, as_of, fmt, output)
+    if text is not None:
+        click.echo(text)
+    else:
+        click.echo(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}", err=True)
+
+
+@cli.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--pack", help="只运行该内置规则集的案例；与 PATH 同用时，改用该规则集（名称或YAML路径）运行给出的案例。")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=0.0, show_default=True,
+              help="任一规则集的规则覆盖率（%）低于此值时以退出码1结束。")
+@click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
+@_handle_errors
+def test_command(paths, pack, fail_under, verbose):
+    """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。"""
+    from vetting.casetest import load_suites, report_text, run_suite
+
+    suites = load_suites(paths, pack)
+    if not suites:
+        raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
+    text, failed = report_text([run_suite(s) for s in suites], fail_under, verbose)
+    click.echo(text)
+    if failed:
+        sys.exit(EXIT_FAIL_ON)
 
 
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001

@@ -8,6 +8,7 @@ import pandas as pd
 
 from vetting.reports.common import mask_ids
 from vetting.result import SEVERITY_LABELS, VERDICT_LABELS, VettingResult
+from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import Parameter, Rule, Ruleset
 
 _ORDER = {s: i for i, s in enumerate(SEVERITY_LABELS)}
@@ -67,11 +68,11 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
     lines = [f"{rule.code} {rule.name}",
              f"类别：{rule.category}    严重程度：{SEVERITY_LABELS[rule.severity]}（{rule.severity}）",
              f"适用：{roles}",
-             f"条件：{rule.when}",
+             f"条件：{describe_rule(rule, ruleset)}",
+             f"条件表达式：{rule.when}",
              f"读取字段：{labels or '无'}",
              f"理由模板：{rule.reason_text}"]
-    if rule.description:
-        lines.append(f"说明：{rule.description}")
+    lines += [f"说明：{text}" for text in (rule.description, rule.note) if text]
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]

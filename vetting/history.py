@@ -271,7 +271,7 @@ class History:
                 conn.executemany(
                     f"INSERT INTO findings (run_id, {', '.join(_FINDING_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(_FINDING_COLUMNS) + 1))})",
-                    _finding_rows(run_id, result.findings, result.candidates))
+                    _finding_rows(run_id, result.findings))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -375,9 +375,12 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
     except (sqlite3.Error, OSError, ValueError) as exc:
         raise HistoryError(f"无法打开审查记录数据库 {path}：{_sqlite_reason(exc)}") from exc
     try:
+        _ensure_schema(conn, path, create)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        _ensure_schema(conn, path, create)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise HistoryError(f"无法使用审查记录数据库 {path}：{_sqlite_reason(exc)}") from exc
     except BaseException:
         conn.close()
         raise
@@ -456,7 +459,7 @@ def _candidate_rows(run_id: int, candidates: pd.DataFrame) -> Iterator[tuple]:
             yield (run_id, *values)
 
 
-def _finding_rows(run_id: int, findings: pd.DataFrame, candidates: pd.DataFrame) -> Iterator[tuple]:
+def _finding_rows(run_id: int, findings: pd.DataFrame) -> Iterator[tuple]:
     """`findings` rows for executemany, with ID-like numbers in reason and evidence masked."""
     for part in _chunks(findings):
         columns = {c: _values(part[c]) for c in _FINDING_COLUMNS}

@@ -26,6 +26,7 @@ OPTION_LABELS = {
     "header_row": "表头行",
     "encoding": "编码",
     "map": "补充列映射",
+    "findings": "联审回复文件",
 }
 _INDENT = "    "
 
@@ -103,7 +104,7 @@ def options_text(options: dict[str, Any]) -> str:
         if isinstance(value, dict):
             value = "，".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, (list, tuple)):
-            value = "、".join(map(str, value))
+            value = "、".join("=".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v) for v in value)
         elif value is True:
             value = "是"
         parts.append(f"{OPTION_LABELS.get(key, key)}={value}")

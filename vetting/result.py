@@ -35,6 +35,8 @@ SEVERITY_LABELS = {
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
 FINDING_COLUMNS = ["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]
+#: One row per village-level finding (slate structure, reserve quotas): they belong to the village, not a person.
+GROUP_COLUMNS = ["township", "village", "rule", "rule_name", "severity", "reason", "evidence", "basis"]
 #: One row per input candidate row, in input order; `source_row` is the row the user sees.
 CANDIDATE_COLUMNS = ["row_id", "source_file", "source_row", "name", "role", "village",
                      "township", "id_number", "verdict"]
@@ -47,3 +49,4 @@ class VettingResult:
     candidates: pd.DataFrame
     findings: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    villages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))

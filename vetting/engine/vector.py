@@ -14,7 +14,8 @@ from vetting.engine.derive import derive
 from vetting.engine.text import format_vec
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
-from vetting.result import FINDING_COLUMNS, VettingResult
+from vetting.engine.groups import evaluate_groups
+from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
 from vetting.ruleset import condition as C
@@ -319,17 +320,23 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> Vettin
     parts = [_data_findings(pd.concat([candidates.issues, derived_issues], ignore_index=True), candidates)]
     for rule in ruleset.rules:
         parts.extend(_rule_findings(rule, evaluator, candidates, weak))
-    parts = [p for p in parts if not p.empty]
+    groups = evaluate_groups(ruleset.group_rules, candidates, evaluator)
+    parts = [p for p in parts + groups.findings if not p.empty]
     findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
     findings = findings[FINDING_COLUMNS]
-    return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
-                         meta=_meta(ruleset, candidates, as_of))
+    villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
+        pd.DataFrame(columns=GROUP_COLUMNS)
+    meta = _meta(ruleset, candidates, as_of)
+    if groups.summary:
+        meta["group_summary"] = groups.summary
+    return VettingResult(candidates=candidate_table(candidates, findings), findings=findings, meta=meta,
+                         villages=villages)
 
 
 def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> dict:
     warnings = []
     for rule in ruleset.rules:
-        missing = [ruleset.fields[f].label for f in rule.fields
+        missing = [ruleset.fields[f].label for f in C.decisive_fields(rule.condition)
                    if f not in candidates.present and not ruleset.fields[f].derived]
         if missing:
             warnings.append(f"花名册中没有「{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Mapping
 
 import numpy as np
@@ -107,6 +107,8 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
     limit = max(HEADER_SCAN_ROWS, header_row or 0) + 1
     records, starts = scan_records(text, delimiter, complete, limit, path)
     header = find_header(records, index, path, header_row)
+    own = max(len(records[i]) for i in range(header.first, header.last + 1))
+    header = replace(header, names=header.names[:own])  # the grid was padded to its longest line
     body_start = header.last + 1
     width = len(header.names)
     sample = [r for r in records[body_start:] if r]

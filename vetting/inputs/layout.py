@@ -55,26 +55,27 @@ class Header:
 
 
 def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path: str | None = None,
-                header_row: int | None = None, width: int | None = None) -> Header:
+                header_row: int | None = None, width: int | None = None, where: str = "") -> Header:
     """The header of a sheet whose top rows are ``grid`` (``header_row`` is 1-based when given).
 
     Raises InputError when no row looks like a roster header, when the given row is outside
-    the grid or blank, or when two columns carry the same known header text.
+    the grid or blank, or when two columns carry the same known header text. ``where`` (e.g.
+    "工作表「汇总」") prefixes the messages.
     """
     rows = _normalise(grid, width)
     if header_row is not None:
         base = header_row - 1
         if base < 0 or base >= len(rows):
-            raise InputError(f"指定的表头行第{header_row}行超出了表格范围（表格只有{len(rows)}行）", path)
+            raise InputError(f"{where}指定的表头行第{header_row}行超出了表格范围（表格只有{len(rows)}行）", path)
         if not any(rows[base]):
-            raise InputError(f"指定的表头行第{header_row}行是空行", path)
+            raise InputError(f"{where}指定的表头行第{header_row}行是空行", path)
         score = header_score(rows[base], index)
     else:
         scores = [header_score(row, index) for row in rows[:HEADER_SCAN_ROWS]]
         base = max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores else 0
         score = scores[base] if scores else 0
         if score < MIN_HEADER_SCORE:
-            raise InputError(f"前{HEADER_SCAN_ROWS}行中找不到花名册表头（表头行应含「姓名」「公民身份号码」"
+            raise InputError(f"{where}前{HEADER_SCAN_ROWS}行中找不到花名册表头（表头行应含「姓名」「公民身份号码」"
                              "「拟任职务」等列名中的至少两个）；如表头在更靠后的行，请用 --header-row 指定",
                              path)
     first, last = base, base
@@ -84,7 +85,7 @@ def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path
         last = base + 1
     names = _combine(rows[first], rows[last], index) if last > first else \
         [cell or f"第{column_letter(i)}列" for i, cell in enumerate(rows[base])]
-    names, renamed = _unique(names, index, path)
+    names, renamed = _unique(names, index, path, where)
     return Header(first, last, names, score, renamed)
 
 
@@ -173,15 +174,16 @@ def _combine(upper: Sequence[str], lower: Sequence[str], index: Mapping[str, str
     return names
 
 
-def _unique(names: list[str], index: Mapping[str, str], path: str | None) -> tuple[list[str], list[tuple[str, str]]]:
+def _unique(names: list[str], index: Mapping[str, str], path: str | None,
+            where: str = "") -> tuple[list[str], list[tuple[str, str]]]:
     """Refuse a known header text used twice; number other repeats: 备注, 备注(2)."""
     columns: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         columns.setdefault(name, []).append(i)
-    for name, where in columns.items():
-        if len(where) > 1 and header_key(name) in index:
-            letters = "、".join(f"第{column_letter(i)}列" for i in where)
-            raise InputError(f"{letters}的表头都是「{name}」，无法确定使用哪一列；请删除或改名其中一列", path)
+    for name, positions in columns.items():
+        if len(positions) > 1 and header_key(name) in index:
+            letters = "、".join(f"第{column_letter(i)}列" for i in positions)
+            raise InputError(f"{where}{letters}的表头都是「{name}」，无法确定使用哪一列；请删除或改名其中一列", path)
     taken = set(names)
     seen: dict[str, int] = {}
     out, renamed = [], []

@@ -84,7 +84,8 @@ def _read_excel(path: Path, sheet: str | None, header_row: int | None, index: Ma
     book = read_sheet(path, sheet, header_row, index)
     cells = book.cells
     scan = max(HEADER_SCAN_ROWS, header_row or 0) + 1
-    header = find_header(text_grid(cells[:scan]), index, str(path), header_row, width=cells.shape[1])
+    header = find_header(text_grid(cells[:scan]), index, str(path), header_row, width=cells.shape[1],
+                         where=f"工作表「{book.name}」")
     body = cells[header.last + 1:]
     frame = pd.DataFrame({name: column_text(body[:, j]) for j, name in enumerate(header.names)})
     del cells, body

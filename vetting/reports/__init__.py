@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError, did_you_mean
-from vetting.reports.csv_report import format_csv, format_csv_meta, meta_path
+from vetting.reports.csv_report import format_csv, format_csv_meta, format_csv_villages, meta_path, villages_path
 from vetting.reports.json_report import format_json
 from vetting.reports.xlsx_report import write_xlsx
 from vetting.result import VettingResult

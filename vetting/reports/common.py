@@ -172,6 +172,35 @@ def summary_table(result: VettingResult) -> pd.DataFrame:
     return table.astype({"数量": "int64"})
 
 
+VILLAGE_HEADINGS = ["乡镇(街道)", "村(社区)", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
+AWAITING_HEADINGS = ["联审部门", "文件", "行号", "姓名", "村(社区)"]
+UNMATCHED_HEADINGS = ["联审部门", "回复文件", "行号", "姓名", "公民身份号码", "内容"]
+
+
+def village_table(result: VettingResult) -> pd.DataFrame:
+    """Village-level findings (slate structure, reserve quotas) with Chinese headings."""
+    v = result.villages
+    table = pd.DataFrame({
+        "乡镇(街道)": v["township"], "村(社区)": v["village"], "规则": v["rule"], "规则名称": v["rule_name"],
+        "严重程度": v["severity"].map(lambda s: SEVERITY_LABELS.get(s, s)), "理由": v["reason"],
+        "证据": v["evidence"], "依据": v["basis"]}, columns=VILLAGE_HEADINGS)
+    return table.astype("str") if len(table) else table
+
+
+def awaiting_table(meta: dict[str, Any]) -> pd.DataFrame:
+    """Who each agency has not answered for yet (the chase list)."""
+    rows = [(a["agency"], p["file"], p["row"], p["name"], p["village"])
+            for a in meta.get("awaiting") or [] for p in a["candidates"]]
+    return pd.DataFrame(rows, columns=AWAITING_HEADINGS)
+
+
+def unmatched_table(meta: dict[str, Any]) -> pd.DataFrame:
+    """Agency reply rows that match no candidate (never dropped)."""
+    rows = [(u["agency"], u["file"], u["row"], u["name"], u["id_number"], u["text"])
+            for u in meta.get("unmatched_replies") or []]
+    return pd.DataFrame(rows, columns=UNMATCHED_HEADINGS)
+
+
 def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
     """(Chinese label, value) pairs for the audit header; keys absent from `meta` are left
     out. Each input file gets its own 输入文件 line with its SHA-256."""
@@ -191,6 +220,11 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
         ("审查引擎", meta.get("engine")),
         ("生成时间", meta.get("generated_at")),
     ]
+    lines += [("待反馈", f"{a['agency']}：{a['count']}人") for a in meta.get("awaiting") or []]
+    lines += [("回复文件", f"{r['agency']}：{r['file']}，{r['rows']}条记录，匹配{r['matched']}条，未匹配{r['unmatched']}条"
+               f"（SHA256：{r['sha256']}）") for r in meta.get("replies") or []]
+    lines += [("村级达标", f"{g['name']}：{g['villages']}个村中{g['meeting']}个达标，{g['below_or_above']}个不达标，"
+               f"{g['undetermined']}个待核实") for g in meta.get("group_summary") or []]
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
 

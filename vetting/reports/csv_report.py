@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from vetting.reports.common import candidate_table, meta_lines, neutralise_frame
+from vetting.reports.common import candidate_table, meta_lines, neutralise_frame, village_table
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"
@@ -36,6 +36,17 @@ def format_csv(result: VettingResult, show_id: bool = False) -> bytes:
 def format_csv_meta(result: VettingResult) -> bytes:
     """The audit header as a two-column CSV ("项目,值"), UTF-8 with BOM."""
     return _to_csv(pd.DataFrame(meta_lines(result.meta), columns=META_HEADINGS, dtype="str"))
+
+
+def format_csv_villages(result: VettingResult) -> bytes | None:
+    """Village-level findings as a sidecar CSV, or None when there are none."""
+    table = village_table(result)
+    return _to_csv(table) if len(table) else None
+
+
+def villages_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.villages.csv``."""
+    return Path(path).with_suffix(".villages.csv")
 
 
 def meta_path(path: str | os.PathLike) -> Path:

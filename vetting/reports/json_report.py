@@ -36,13 +36,22 @@ def format_json(result: VettingResult, show_id: bool = False) -> bytes:
     unless `show_id`."""
     meta = json.dumps(result.meta, ensure_ascii=False, indent=2, default=_json_default)
     head = '{\n  "meta": ' + meta.replace("\n", "\n  ") + ',\n  "candidates": '
+    tail = _villages(result) + "\n}\n"
     blocks = _candidate_blocks(result.candidates, result.findings, show_id)
     if len(blocks) == 0:
-        return (head + "[]\n}\n").encode("utf-8")
+        return (head + "[]" + tail).encode("utf-8")
     offsets = pa.array([0, len(blocks)], pa.int64())
     body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, blocks),
                           pa.scalar(",\n", pa.large_string()))[0].as_buffer()
-    return (head + "[\n").encode("utf-8") + body.to_pybytes() + b"\n  ]\n}\n"
+    return (head + "[\n").encode("utf-8") + body.to_pybytes() + ("\n  ]" + tail).encode("utf-8")
+
+
+def _villages(result: VettingResult) -> str:
+    """The `villages` member (village-level findings), present only when there are any."""
+    if result.villages is None or result.villages.empty:
+        return ""
+    items = result.villages.astype(object).where(result.villages.notna(), None).to_dict(orient="records")
+    return ',\n  "villages": ' + json.dumps(items, ensure_ascii=False, indent=2).replace("\n", "\n  ")
 
 
 def candidate_object(result: VettingResult, row_id: Any, show_id: bool = False) -> dict:

@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError
-from vetting.reports.common import (candidate_table, findings_table, meta_lines,
-                                    neutralise_frame, summary_table)
+from vetting.reports.common import (awaiting_table, candidate_table, findings_table, meta_lines,
+                                    neutralise_frame, summary_table, unmatched_table, village_table)
 from vetting.result import VettingResult
 
 #: Row fill of the 候选人 sheet by verdict code.
@@ -47,6 +47,11 @@ def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = F
         wb = Workbook(write_only=True)
         _write_candidates(wb, candidates)
         _write_sheet(wb, "问题清单", findings, wrap=("理由", "证据", "依据"))
+        for title, extra in (("村级问题", village_table(result)), ("待反馈清单", awaiting_table(result.meta)),
+                             ("未匹配回复", unmatched_table(result.meta))):
+            if len(extra):
+                wrap = tuple(c for c in ("理由", "证据", "依据", "内容") if c in extra.columns)
+                _write_sheet(wb, title, extra.astype("str"), wrap=wrap)
         _write_sheet(wb, "汇总", summary_table(result))
         _write_sheet(wb, "说明", meta, wrap=("值",))
         wb.save(tmp_path)
@@ -103,7 +108,7 @@ def _new_sheet(wb: Workbook, title: str, table: pd.DataFrame):
 
 def _rows(table: pd.DataFrame) -> Iterable[list]:
     """Rows of plain Python values (NA -> None) with text made safe for XLSX."""
-    safe = neutralise_frame(table).apply(_clean_text)
+    safe = neutralise_frame(table.apply(_clean_text))  # strip illegal characters first, then neutralise
     columns = [safe[c].to_numpy(dtype=object, na_value=None) for c in safe.columns]
     return map(list, zip(*columns))
 

@@ -14,7 +14,8 @@ from vetting.errors import ConditionError, RulesetError, did_you_mean
 from vetting.fields import Field, builtin_fields, field_from_dict
 from vetting.normalize.roles import ROLE_NAMES
 from vetting.ruleset import condition as cond
-from vetting.ruleset.model import Agency, Basis, OpinionPattern, OpinionRules, Parameter, Rule, Ruleset
+from vetting.ruleset.model import (Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule,
+                                   Ruleset)
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.yamlsafe import line_of, load_yaml
 
@@ -68,7 +69,8 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
         raise RulesetError("extends 形成了循环继承", str(path))
     tree, sha = _read(path)
     chain: list = []
-    merged: dict = {"parameters": {}, "rules": [], "fields": {}, "required_fields": [], "agencies": {},
+    merged: dict = {"parameters": {}, "rules": [], "group_rules": [], "fields": {}, "required_fields": [],
+                    "agencies": {},
                     "opinions": {"clear": [], "pending": [], "patterns": {}}}
     if "extends" in tree:
         try:
@@ -87,6 +89,7 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
     for name, spec in (tree.get("parameters") or {}).items():
         merged["parameters"][name] = (spec, str(path), line_of(tree["parameters"], name))
     _merge_rules(merged["rules"], tree.get("rules") or [], str(path), "extends" in tree)
+    _merge_rules(merged["group_rules"], tree.get("group_rules") or [], str(path), "extends" in tree)
     for name, spec in (tree.get("agencies") or {}).items():
         previous = merged["agencies"].get(name, ({}, None, None))[0]
         merged["agencies"][name] = ({**previous, **spec}, str(path), line_of(tree["agencies"], name))
@@ -278,6 +281,54 @@ def _build_joint(merged: dict, fields: dict[str, Field]) -> tuple[dict[str, Agen
     return agencies, opinions
 
 
+_GROUP_PLACEHOLDERS = frozenset({"village", "township", "count", "min", "max", "total"})
+
+
+def _bound(value: Any, params: dict[str, Parameter], path: str, line: int | None, field: str) -> Any:
+    """A group rule's min/max: a number or a numeric parameter `$name`."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    name = str(value)[1:] if str(value).startswith("$") else None
+    if name is None or name not in params or params[name].kind != "number":
+        raise RulesetError(f"「{value}」应为数值或数值参数（如 $women_min）"
+                           f"{did_you_mean(str(value).lstrip('$'), params) if name else ''}", path, line, field)
+    return "$" + name
+
+
+def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter]) -> GroupRule:
+    path, line, index, own = spec["_source"]
+    where = f"group_rules[{index}]"
+    missing = [k for k in ("name", "kind", "severity", "basis") if k not in spec]
+    if spec.get("kind") == "count" and "min" not in spec and "max" not in spec:
+        missing.append("min 或 max")
+    if missing:
+        raise RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where)
+    node = None
+    if "where" in spec:
+        if spec["kind"] != "count":
+            raise RulesetError("只有 kind: count 的规则可以写 where", path, line, f"{where}.where")
+        try:
+            node = cond.parse_condition(spec["where"])
+            cond.check_condition(node, env, spec["where"])
+        except ConditionError as exc:
+            raise RulesetError(f"条件有误：{exc.detail}", path, line_of(own, "where") or line, f"{where}.where") from None
+    for role in spec.get("roles", []):
+        if role not in ROLE_NAMES:
+            raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line, f"{where}.roles")
+    for name in re.findall(r"\{([^{}]*)\}", spec.get("reason", "")):
+        if name not in _GROUP_PLACEHOLDERS:
+            raise RulesetError(f"理由模板占位符「{{{name}}}」无效，可用：{'、'.join(sorted(_GROUP_PLACEHOLDERS))}",
+                               path, line, f"{where}.reason")
+    basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
+    return GroupRule(code=spec["code"], name=spec["name"], kind=spec["kind"], severity=spec["severity"],
+                     basis=basis, roles=tuple(spec.get("roles", ())), where=node, where_text=spec.get("where", ""),
+                     minimum=_bound(spec.get("min"), params, path, line, f"{where}.min"),
+                     maximum=_bound(spec.get("max"), params, path, line, f"{where}.max"),
+                     scope=tuple(spec.get("scope", ("配偶", "父母子女", "兄弟姐妹"))),
+                     same_household=bool(spec.get("same_household", True)), reason=spec.get("reason", ""),
+                     description=spec.get("description", ""), source=path, line=line)
+
+
 def load_ruleset(name_or_path: str) -> Ruleset:
     """Load, validate and compile a ruleset; every problem is a RulesetError naming file and line."""
     path = resolve(name_or_path)
@@ -312,6 +363,11 @@ def load_ruleset(name_or_path: str) -> Ruleset:
     election = merged.get("election_date")
     election_date = _parse_date(*election[:2], election[2], "election_date") if election else None
     agencies, opinions = _build_joint(merged, fields)
+    group_rules = tuple(_compile_group_rule(spec, env, params) for spec in merged["group_rules"]
+                        if spec.get("enabled", True) is not False)
+    clash = {r.code for r in rules} & {g.code for g in group_rules}
+    if clash:
+        raise RulesetError(f"规则编号「{'、'.join(sorted(clash))}」同时用于单人规则和群体规则", str(path))
     sources = tuple((p.name, sha) for p, sha, _ in chain)
     digest = hashlib.sha256("\n".join(sha for _, sha in sources).encode()).hexdigest()
     return Ruleset(
@@ -320,4 +376,4 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         election_date=election_date, description=str(merged.get("description", ("",))[0]),
         chain=tuple(str(p) for p, _, _ in chain), sources=sources,
         sha256=sources[0][1] if len(sources) == 1 else digest, disabled=tuple(disabled),
-        agencies=agencies, opinions=opinions)
+        agencies=agencies, opinions=opinions, group_rules=group_rules)

@@ -74,6 +74,35 @@ class Rule:
         return "；".join(b.render() for b in self.basis)
 
 
+GROUP_KINDS = ("duplicate", "relatives", "count")
+
+
+@dataclass(frozen=True)
+class GroupRule:
+    """A rule over groups of candidates: a person listed twice, relatives on one village's slate,
+    or a count per village (women, youth, slate size, reserve quota) against a minimum/maximum."""
+
+    code: str
+    name: str
+    kind: str
+    severity: str
+    basis: tuple[Basis, ...]
+    roles: tuple[str, ...] = ()
+    where: Any = None          # condition AST selecting the rows counted (kind count)
+    where_text: str = ""
+    minimum: Any = None        # number or "$param"
+    maximum: Any = None
+    scope: tuple[str, ...] = ()  # relation categories (kind relatives)
+    same_household: bool = True
+    reason: str = ""
+    description: str = ""
+    source: str = ""
+    line: int | None = None
+
+    def basis_text(self) -> str:
+        return "；".join(b.render() for b in self.basis)
+
+
 @dataclass(frozen=True)
 class Agency:
     """A reviewing agency (联审部门): how its opinion column is named, what it answers for, who needs it."""
@@ -126,6 +155,7 @@ class Ruleset:
     disabled: tuple[str, ...] = field(default=())
     agencies: Mapping[str, Agency] = field(default_factory=dict)
     opinions: OpinionRules = field(default_factory=OpinionRules)
+    group_rules: tuple[GroupRule, ...] = ()
 
     def rule(self, code: str) -> Rule | None:
         return next((r for r in self.rules if r.code == code), None)

@@ -64,6 +64,29 @@ FIELD = {
     },
 }
 
+GROUP_RULE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"},
+        "name": _TEXT,
+        "kind": {"enum": ["duplicate", "relatives", "count"]},
+        "severity": {"enum": list(RULE_SEVERITIES)},
+        "roles": {"type": "array", "items": _TEXT},
+        "where": _TEXT,
+        "min": _SCALAR,
+        "max": _SCALAR,
+        "scope": {"type": "array", "items": {"enum": ["配偶", "父母子女", "兄弟姐妹", "其他近亲属"]}},
+        "same_household": {"type": "boolean"},
+        "reason": _TEXT,
+        "basis": {"type": "array", "minItems": 1, "items": _BASIS_ITEM},
+        "description": _TEXT,
+        "enabled": {"type": "boolean"},
+        "note": _TEXT,
+    },
+}
+
 AGENCY = {
     "type": "object",
     "additionalProperties": False,
@@ -119,6 +142,7 @@ RULESET = {
         "parameters": {"type": "object", "additionalProperties": PARAMETER},
         "rules": {"type": "array", "items": RULE},
         "agencies": {"type": "object", "additionalProperties": AGENCY},
+        "group_rules": {"type": "array", "items": GROUP_RULE},
         "opinions": OPINIONS,
     },
 }

@@ -1,0 +1,136 @@
+"""Real office files and hostile input through the CLI: every case in fixtures/bad/cases.yaml.
+
+A refused file must end with exit 2, a Chinese message naming the file and what is wrong, no
+traceback and no output file (not even a temporary one); a usable file must give a normal run
+in which every candidate is present, with the detected layout reported on stderr and in meta.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from conftest import FIXTURES
+from vetting.cli import cli
+
+BAD = FIXTURES / "bad"
+CASES = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))["cases"]
+AS_OF = ["--as-of", "2026-12-15"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def run_case(runner, case: dict, out_dir: Path, fmt: str = "json", output: str | None = None):
+    output = out_dir / (output or case.get("output", f"out.{fmt}"))
+    args = [a.replace("{here}", str(BAD)) for a in case.get("args", [])]
+    started = time.perf_counter()
+    result = runner.invoke(cli, ["run", str(BAD / case["file"]), *AS_OF, "--format", fmt, "-o", str(output),
+                                 *args])
+    return result, output, time.perf_counter() - started
+
+
+def test_case_ids_are_unique_and_every_fixture_is_used():
+    ids = [c["id"] for c in CASES]
+    assert len(ids) == len(set(ids))
+    used = {Path(c["file"]).name for c in CASES}
+    used |= {Path(a.replace("{here}/", "")).name for c in CASES for a in c.get("args", []) if "{here}" in a}
+    files = {p.name for p in BAD.iterdir() if p.name not in ("make_bad.py", "cases.yaml", "README.md")}
+    assert files - used == set(), "fixtures without a case"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case(runner, tmp_path, case):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result, output, seconds = run_case(runner, case, out_dir)
+    assert "Traceback" not in result.output and "内部错误" not in result.output, result.output
+    assert result.exit_code == case["exit"], result.output
+    for fragment in case.get("stderr", []):
+        assert fragment in result.stderr, (fragment, result.stderr)
+    if "max_seconds" in case:
+        assert seconds < case["max_seconds"]
+    if case["exit"] != 0:
+        assert result.stderr.startswith("错误：")
+        assert result.stdout == ""
+        assert not output.exists()
+        assert list(out_dir.iterdir()) == [], "no partial or temporary output may be left"
+        return
+    report = json.loads(output.read_text(encoding="utf-8"))
+    people = report["candidates"]
+    meta = report["meta"]
+    assert len(people) == case["candidates"] == meta["candidate_count"]
+    if "names" in case:
+        assert [p["name"] for p in people] == case["names"]
+    if "rows" in case:
+        assert [p["row"] for p in people] == case["rows"]
+    for key, value in case.get("input", {}).items():
+        assert meta["inputs"][0][key] == value, key
+    assert meta["inputs"][0]["notes"], "what was detected is reported"
+    if "unmapped" in case:
+        assert [u.split(": ", 1)[1] for u in meta["unmapped_columns"]] == case["unmapped"]
+    by_name = {p["name"]: p for p in people}
+    for name, codes in case.get("rules", {}).items():
+        assert set(codes) <= {f["rule"] for f in by_name[name]["findings"]}, name
+    for name, text in case.get("reasons", {}).items():
+        assert any(text in f["reason"] for f in by_name[name]["findings"]), by_name[name]["findings"]
+    for code in case.get("no_rules", []):
+        hits = [(p["name"], f["reason"]) for p in people for f in p["findings"] if f["rule"] == code]
+        assert hits == [], hits
+
+
+def test_every_candidate_survives_a_200000_character_cell(runner, tmp_path):
+    case = next(c for c in CASES if c["id"] == "cell_of_200000_characters")
+    result, output, _ = run_case(runner, case, tmp_path)
+    assert result.exit_code == 0, result.output
+    names = [p["name"] for p in json.loads(output.read_text(encoding="utf-8"))["candidates"]]
+    assert names[0] == "张三" and names[2] == "王五"
+    assert len(names[1]) == 200_000, "the long cell is kept whole in the JSON report"
+
+
+def _formula_case() -> dict:
+    return next(c for c in CASES if c["id"] == "formula_injection")
+
+
+def test_formula_injection_is_neutralised_in_csv_report(runner, tmp_path):
+    result, output, _ = run_case(runner, _formula_case(), tmp_path, fmt="csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(output.read_text(encoding="utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.startswith(FORMULA_START)]
+    names = [row[rows[0].index("姓名")] for row in rows[1:]]
+    assert names[0].startswith("'=HYPERLINK(") and names[1:] == ["'+李四", "'-王五", "'@赵六"]
+    villages = [row[rows[0].index("村(社区)")] for row in rows[1:]]
+    assert villages[0] == "'=1+2"
+
+
+def test_formula_injection_is_neutralised_in_xlsx_report(runner, tmp_path):
+    result, output, _ = run_case(runner, _formula_case(), tmp_path, fmt="xlsx")
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(output)
+    seen = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_START), (sheet.title, cell.coordinate, cell.value)
+                    seen += cell.value.startswith("'=HYPERLINK")
+    assert seen >= 1, "the neutralised name is in the workbook"
+
+
+def test_fixture_generator_is_deterministic_and_files_are_current(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_bad", BAD / "make_bad.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "HERE", tmp_path)
+    module.main()
+    for made in tmp_path.iterdir():
+        assert made.read_bytes() == (BAD / made.name).read_bytes(), made.name
