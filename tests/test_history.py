@@ -449,7 +449,9 @@ def _fixed_clock(monkeypatch):
         def now(cls, tz=None):
             return cls(2026, 11, 1, 9, 0, 0, tzinfo=tz)
 
-    monkeypatch.setattr(vetting.cli, "dt", types.SimpleNamespace(datetime=Fixed, date=dt.date))
+    clock = types.SimpleNamespace(**{k: v for k, v in vars(dt).items() if not k.startswith("__")})
+    clock.datetime = Fixed
+    monkeypatch.setattr(vetting.cli, "dt", clock)
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])

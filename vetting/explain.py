@@ -39,11 +39,12 @@ def _v(value: object) -> str:
 def parameter_text(param: Parameter, as_of: dt.date) -> str:
     """A parameter with the value in force on the as-of date and where it comes from."""
     value = param.at(as_of)
+    finite = isinstance(value, (int, float)) and value != float("inf")
     if isinstance(value, dict):
         value = "，".join(f"{k} {_num(v)}" for k, v in value.items())
     else:
         value = _num(value)
-    text = f"${param.name}（{param.description}）= {value}{param.unit or '' if not isinstance(param.at(as_of), dict) else ''}"
+    text = f"${param.name}（{param.description}）= {value}{(param.unit or '') if finite else ''}"
     if param.reference:
         text += f"；出处：{param.reference}"
     if param.local:

@@ -340,7 +340,7 @@ def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> dict:
                    if f not in candidates.present and not ruleset.fields[f].derived]
         if missing:
             warnings.append(f"花名册中没有「{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
-                            "对相关人选无法判定，结论为待反馈")
+                            "遇到需要该列的人选时无法判定（结论为待反馈）")
     return {
         "ruleset": {"id": ruleset.id, "title": ruleset.title, "version": ruleset.version,
                     "sha256": ruleset.sha256, "files": [{"file": f, "sha256": s} for f, s in ruleset.sources]},
