@@ -26,6 +26,7 @@ finding from it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -352,9 +353,18 @@ def _applies(rule: Rule, roles: pd.Series) -> pd.Series:
     return roles_match(roles, rule.roles) | roles.isna()
 
 
+def _one_person_at_a_time(ruleset: Ruleset) -> Ruleset:
+    """The ruleset without its slate rules: each case is a person on their own, never a village's slate,
+    so batching cases into one call must not make them duplicates or committee members of each other."""
+    if getattr(ruleset, "group_rules", ()):
+        return dataclasses.replace(ruleset, group_rules=())
+    return ruleset
+
+
 def run_suite(suite: Suite) -> SuiteReport:
     """Run every case (batched by as-of date and column set) and work out rule coverage."""
     ruleset = suite.ruleset
+    individual = _one_person_at_a_time(ruleset)
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, case in enumerate(suite.cases):
         groups[(case.as_of, tuple(sorted(case.record)))].append(i)
@@ -364,7 +374,7 @@ def run_suite(suite: Suite) -> SuiteReport:
     for (as_of, columns), members in groups.items():
         cases = [suite.cases[i] for i in members]
         records = [{ruleset.fields[k].label: v for k, v in c.record.items()} for c in cases]
-        result = vet_records(records, ruleset, as_of)
+        result = vet_records(records, individual, as_of)
         found = result.findings
         ignored = pd.Series([r in cases[int(i)].ignore for i, r in zip(found["row_id"], found["rule"])],
                             index=found.index, dtype=bool)

@@ -93,7 +93,8 @@ def read_sheet(path: Path, sheet: str | None, header_row: int | None, index: Map
     book = _open(path)
     try:
         meta = {m.name: m for m in book.sheets_metadata}
-        names = [n for n in book.sheet_names if "Chart" not in str(getattr(meta.get(n), "typ", ""))]
+        names = [n for n in book.sheet_names
+                 if n not in meta or meta[n].typ != calamine.SheetTypeEnum.ChartSheet]
         if not names:
             raise InputError("工作簿中没有工作表", str(path))
         if sheet is not None:
@@ -123,7 +124,7 @@ def _choose(book: calamine.CalamineWorkbook, names: list[str], meta: dict, heade
             score = header_score(rows[header_row - 1], index) if header_row <= len(rows) else 0
         else:
             score = max((header_score(r, index) for r in rows), default=0)
-        visible = "Visible" in str(getattr(meta.get(name), "visible", "Visible"))
+        visible = name not in meta or meta[name].visible == calamine.SheetVisibleEnum.Visible
         if score >= MIN_HEADER_SCORE:
             found.append(name)
         key = (score >= MIN_HEADER_SCORE, visible, score, bool(rows), -position)

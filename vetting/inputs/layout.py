@@ -129,15 +129,19 @@ def _is_lower_row(header: Sequence[str], lower: Sequence[str], index: Mapping[st
 
     Every span of ``header`` (a label and the blank cells after it) is either blank in
     ``lower`` (merged down) or, when it covers two or more columns, fully labelled in
-    ``lower`` (merged across, e.g. one column per agency). At least one such group exists,
-    ``lower`` holds only short distinct labels, no answers such as 无/否/是, no numbers or
-    dates, and nothing under columns before the first header label.
+    ``lower`` (merged across, e.g. one column per agency); at least one such group exists.
+    ``lower`` holds only short distinct labels that are not also upper labels: no answers
+    such as 无/否/是, no numbers or dates, nothing under columns before the first label.
+    A group titled with a field's own name (党纪处分) must prove itself with a sub-label
+    that completes it to a known header (日期 -> 党纪处分日期). Combining must not recognise
+    fewer fields than the upper row alone.
     """
     spans = _spans(header)
     if not spans or any(lower[:spans[0][0]]):
         return False
     labels = [cell for cell in lower if cell]
-    if not labels or len(set(labels)) != len(labels) or not all(_label_like(c) for c in labels):
+    if (not labels or len(set(labels)) != len(labels) or not all(_label_like(c) for c in labels)
+            or set(labels) & set(header)):
         return False
     groups = 0
     for start, end in spans:
@@ -148,8 +152,11 @@ def _is_lower_row(header: Sequence[str], lower: Sequence[str], index: Mapping[st
             continue
         if len(below) < 2 or not all(below):
             return False
+        title = header[start]
+        if header_key(title) in index and not any(header_key(title + b) in index for b in below):
+            return False
         groups += 1
-    return groups > 0
+    return groups > 0 and header_score(_combine(header, lower, index), index) >= header_score(header, index)
 
 
 def _combine(upper: Sequence[str], lower: Sequence[str], index: Mapping[str, str]) -> list[str]:

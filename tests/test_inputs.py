@@ -1,0 +1,256 @@
+"""Reading rosters (vetting/inputs/): cell text, file kinds and encodings, CSV line numbers,
+template and footer rows, and read_table on small generated files."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vetting.errors import InputError
+from vetting.fields import builtin_fields
+from vetting.inputs import RawTable, read_table
+from vetting.inputs.cells import column_letter, column_text
+from vetting.inputs.delimited import record_lines
+from vetting.inputs.reader import row_list
+from vetting.inputs.region import footer_rows, is_footer_text, template_rows
+from vetting.inputs.sniff import BINARY, EMPTY, HTML, OLE2, TEXT, ZIP, detect_encoding, head_text, sniff
+from vetting.normalize.roster import _blank_rows, normalise_tables
+
+FIELDS = builtin_fields()
+HEADER = ["序号", "姓名", "公民身份号码", "拟任职务", "村(社区)"]
+PERSON = ["1", "张三", "510525197205140135", "村委会委员", "平丰村"]
+
+
+# ---- cells -------------------------------------------------------------------------------------
+
+def test_cell_text_keeps_lost_id_digits_detectable_and_numbers_readable():
+    values = np.array([510525197205140135, 5.105251972051402e17, 510525720514013.0, 3.0, 1988.03, 1988.1,
+                       True, False, None, float("nan"), "文本", dt.date(1988, 3, 1),
+                       dt.datetime(1988, 3, 1), dt.datetime(1988, 3, 1, 8, 30)], dtype=object)
+    text = list(column_text(values))
+    assert text[0] == f"{float(510525197205140135):.15E}" and text[1] == "5.105251972051402E+17"
+    assert text[2:] == ["510525720514013", "3", "1988.03", "1988.1",
+        "是", "否", "", "", "文本", "1988-03-01", "1988-03-01", "1988-03-01 08:30:00"]
+
+
+def test_cell_text_fast_paths():
+    assert list(column_text(np.array(["a", ""], dtype=object))) == ["a", ""]
+    assert list(column_text(np.array([1.0, 2.5, float("nan")], dtype=object))) == ["1", "2.5", ""]
+    assert list(column_text(np.array([], dtype=object))) == []
+
+
+def test_column_letters():
+    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]
+
+
+# ---- file kinds and encodings --------------------------------------------------------------------
+
+@pytest.mark.parametrize("head,kind", [
+    (b"", EMPTY), (b" \r\n", EMPTY), (b"PK\x03\x04rest", ZIP), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", OLE2),
+    (b"<html><table>", HTML), (b"\xef\xbb\xbf<!DOCTYPE html>", HTML), ("姓名,性别".encode(), TEXT),
+    (codecs.BOM_UTF16_LE + "姓名".encode("utf-16-le"), TEXT), (b"ab\x00cd", BINARY)])
+def test_sniff(head, kind):
+    assert sniff(head) == kind
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("姓名,性别\n".encode("utf-8"), "utf-8-sig"), (codecs.BOM_UTF8 + "姓名".encode(), "utf-8-sig"),
+    ("姓名,性别\n".encode("gbk"), "gb18030"), ("䶮".encode("gb18030"), "gb18030"),
+    ("姓名".encode("utf-16"), "utf-16")])
+def test_encoding_detection(raw, expected):
+    assert detect_encoding(raw, None, "f.csv") == expected
+
+
+def test_given_encoding_that_does_not_fit_names_the_line():
+    raw = "姓名,性别\n张三,男\n".encode("utf-8") + "李四,女\n".encode("gbk")
+    with pytest.raises(InputError, match="f.csv：不能按编码「utf-8」读取：第3行"):
+        detect_encoding(raw, "utf-8", "f.csv")
+    with pytest.raises(InputError, match="未知的编码"):
+        detect_encoding(raw, "no-such-codec", "f.csv")
+
+
+def test_control_characters_mean_binary():
+    with pytest.raises(InputError, match="二进制"):
+        head_text(bytes(range(1, 32)) * 20, "gb18030", "f.csv")
+    assert head_text("\ufeff姓名".encode("utf-8"), "utf-8", "f.csv") == ("姓名", True)
+
+
+# ---- CSV line numbers ----------------------------------------------------------------------------
+
+cell_text = st.lists(st.sampled_from(["a", ",", '"', "\n", "\r\n", "张", " "]), max_size=6).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(st.lists(cell_text, min_size=1, max_size=4), min_size=1, max_size=12),
+       encoding=st.sampled_from(["utf-8", "gb18030", "utf-16"]))
+def test_record_lines_match_the_csv_module(records, encoding):
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(records)
+    raw = text.getvalue().encode(encoding)
+    expected, start = [], 1
+    reader = csv.reader(io.StringIO(text.getvalue(), newline=""))
+    for _ in reader:
+        expected.append(start)
+        start = reader.line_num + 1
+    assert list(record_lines(raw, encoding, 0, len(expected))) == expected
+    assert list(record_lines(raw, encoding, 1, len(expected) - 1)) == expected[1:]
+
+
+def test_row_list_is_compact():
+    assert row_list(np.array([4, 5, 6, 9, 11, 12])) == "第4–6、9、11–12行"
+    assert row_list(np.arange(1, 30, 2)).endswith("等行")
+
+
+# ---- template rows and footers -----------------------------------------------------------------
+
+def frame(rows, columns=HEADER):
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def test_rows_with_only_a_number_are_template_rows_not_people():
+    table = frame([PERSON, ["2", "", "", "", ""], ["3", " ", "", "\u3000", ""], ["", "李四", "", "", ""]])
+    assert list(template_rows(table)) == [False, True, True, False]
+    assert list(_blank_rows(table)) == [False, True, True, False]  # roster.py keeps its signature
+
+
+@pytest.mark.parametrize("text,footer", [
+    ("填表人：张三", True), ("填表人:张三 审核人:李四", True), ("审核人", True), ("注：1.本表一式三份", True),
+    ("注1.本表", True), ("单位（盖章）", True), ("合计", True), ("说明：……", True),
+    ("张三", False), ("填表人员培训", False), ("备注栏", False), ("平丰村", False), ("", False)])
+def test_footer_words(text, footer):
+    assert is_footer_text(text) is footer
+
+
+def test_footers_only_after_the_last_person():
+    table = frame([PERSON, ["", "合计", "", "", ""], ["2", "李四", "x", "委员", "村"], ["3", "", "", "", ""],
+                   ["填表人：王五", "", "", "", ""], ["", "", "", "", ""], ["", "注：此表一式两份", "", "", ""]])
+    template = template_rows(table)
+    footer = footer_rows(table, template)
+    assert list(np.flatnonzero(footer)) == [4, 6]   # "合计" between people stays a row
+    assert not footer[:4].any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(st.sampled_from(["", " ", "1", "张三", "填表人：王五", "注：说明", "合计", "无"]),
+                              min_size=3, max_size=3), max_size=15))
+def test_no_person_is_ever_a_footer(rows):
+    table = frame(rows, ["序号", "姓名", "备注"]) if rows else frame([], ["序号", "姓名", "备注"])
+    template = template_rows(table)
+    footer = footer_rows(table, template)
+    assert not (footer & template).any() or all(is_footer_text(r[0]) for r in np.array(rows)[footer & template])
+    if footer.any():
+        first = int(np.flatnonzero(footer)[0])
+        for i in range(first, len(rows)):  # from the first footer on, nothing is a person
+            texts = [c.strip() for c in rows[i] if c.strip()]
+            person_like = texts and not (template[i] or footer[i])
+            assert not person_like, rows
+
+
+# ---- read_table on files -------------------------------------------------------------------------
+
+def write_xlsx(path, rows, start_row=1, start_col=1, sheets=None):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, sheet_rows, hidden in sheets or [("花名册", rows, False)]:
+        sheet = book.create_sheet(name)
+        for r, row in enumerate(sheet_rows):
+            for c, value in enumerate(row):
+                if value not in ("", None):
+                    sheet.cell(row=start_row + r, column=start_col + c, value=value)
+        if hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def test_row_numbers_are_sheet_rows_even_with_leading_blank_rows_and_columns(tmp_path):
+    table = read_table(write_xlsx(tmp_path / "r.xlsx", [HEADER, PERSON, PERSON], start_row=4, start_col=3),
+                       FIELDS)
+    assert table.header_row == 4
+    assert list(table.source_rows) == [5, 6]
+    assert list(table.frame.columns[:2]) == ["第A列", "第B列"]
+    assert table.frame["姓名"].tolist() == ["张三", "张三"]
+
+
+def test_id_numbers_typed_as_numbers(tmp_path):
+    rows = [HEADER, ["1", "张三", 510525197205140135, "委员", "村"], ["2", "李四", 510525720514013, "委员", "村"]]
+    table = read_table(write_xlsx(tmp_path / "n.xlsx", rows), FIELDS)
+    ids = table.frame["公民身份号码"].tolist()
+    assert ids[0].startswith("5.1052519720514") and ids[0].endswith("E+17")  # never a plausible 18 digits
+    assert ids[1] == "510525720514013"  # 15 digits fit a double exactly
+
+
+def test_visible_roster_sheet_is_preferred_to_a_hidden_one(tmp_path):
+    path = write_xlsx(tmp_path / "s.xlsx", None, sheets=[
+        ("模板", [HEADER, PERSON], True), ("说明", [["请填写"]], False), ("花名册", [HEADER, PERSON, PERSON], False)])
+    table = read_table(path, FIELDS)
+    assert table.sheet == "花名册" and len(table.frame) == 2
+    assert "共3个工作表" in table.notes[0]
+    assert read_table(path, FIELDS, sheet="模板").sheet == "模板"
+    assert read_table(path, FIELDS, sheet="1").sheet == "模板"
+
+
+def test_hidden_sheet_is_used_when_it_alone_has_a_roster(tmp_path):
+    path = write_xlsx(tmp_path / "h.xlsx", None, sheets=[("说明", [["请填写"]], False), ("数据", [HEADER, PERSON], True)])
+    table = read_table(path, FIELDS)
+    assert table.sheet == "数据" and "隐藏工作表" in table.notes[0]
+
+
+def test_csv_with_trailing_delimiters_on_data_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(HEADER) + "\n" + ",".join(PERSON) + ",\n" + ",".join(PERSON) + ",\n", encoding="utf-8")
+    table = read_table(path, FIELDS)
+    assert list(table.frame.columns) == HEADER and len(table.frame) == 2
+
+
+def test_csv_line_longer_than_the_header_beyond_the_scanned_lines(tmp_path):
+    lines = [",".join(HEADER)] + [",".join(PERSON)] * 40 + [",".join(PERSON) + ",多出来的"]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="long.csv，第42行：这一行有6列，比表头的5列多"):
+        read_table(path, FIELDS)
+
+
+def test_csv_cells_larger_than_the_csv_module_limit_in_the_header_scan(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(",".join(HEADER) + "\n1,张三,x,委员," + "村" * 300_000 + "\n", encoding="utf-8")
+    table = read_table(path, FIELDS)
+    assert len(table.frame.iloc[0]["村(社区)"]) == 300_000
+    assert csv.field_size_limit() == 131072, "the csv module's limit is restored"
+
+
+def test_candidates_carry_detection_notes_and_counts(tmp_path):
+    rows = [["XX县联审表"], HEADER, PERSON, ["2", "", "", "", ""], ["填表人：王五", "", "", "", ""]]
+    table = read_table(write_xlsx(tmp_path / "c.xlsx", rows), FIELDS)
+    assert isinstance(table, RawTable) and table.footer_rows == 1 and int(table.skipped.sum()) == 1
+    candidates = normalise_tables([table], FIELDS)
+    source = candidates.inputs[0]
+    assert (source["rows"], source["blank_rows_skipped"], source["footer_rows_skipped"]) == (1, 1, 1)
+    assert any("表头：第2行" in n for n in source["notes"])
+    assert candidates.frame["source_row"].tolist() == [3]
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("x.docx", b"PK\x03\x04", "不支持的文件类型「.docx」"),
+    ("x.csv", b"\n\n  \n", "文件是空的"),
+    ("x.pdf.csv", b"%PDF-1.4 ...", "PDF文档"),
+])
+def test_refusals(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_table(path, FIELDS)
+
+
+def test_a_folder_is_not_a_roster(tmp_path):
+    with pytest.raises(InputError, match="这是一个文件夹"):
+        read_table(tmp_path, FIELDS)
