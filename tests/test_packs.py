@@ -21,7 +21,7 @@ from vetting.ruleset.loader import bundled_packs, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS = ("national", "reserve", "zhejiang-shangyu-2013", "county-template")
-SUITES = load_suites()
+SUITES = load_suites([ROOT / "rulesets" / "tests"])  # the checkout's cases, however vetting is installed
 CASES = [(i, j) for i, suite in enumerate(SUITES) for j in range(len(suite.cases))]
 
 
@@ -134,8 +134,8 @@ def test_demo_roster_under_reserve_and_county_template():
     national, reserve, county = _demo("national"), _demo("reserve"), _demo("county-template")
     # The reserve pack adds notices for reserves only; verdicts stay those of the national list.
     assert {n: v[0] for n, v in reserve.items()} == {n: v[0] for n, v in national.items()}
-    assert reserve["陈明"][1] == {"R03": "notice"} and national["陈明"][1] == {}
-    assert "R03" not in reserve["王志强"][1]  # a committee candidate, not a reserve
+    assert reserve["陈明"][1] == {"R04": "notice"} and national["陈明"][1] == {}
+    assert "R04" not in reserve["王志强"][1]  # a committee candidate, not a reserve
     # The county template: a 54-year-old secretary-and-chair may be new to the post → pending P01.
     assert national["张建华"][0] == "pass" and county["张建华"][0] == "pending"
     assert county["张建华"][1]["P01"] == "pending"

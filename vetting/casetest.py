@@ -165,10 +165,11 @@ class SuiteReport:
 # ---------------------------------------------------------------- loading
 
 def shipped_cases_dir() -> Path:
-    """`rulesets/tests` beside the shipped packs (present in a source checkout)."""
+    """`rulesets/tests` beside the shipped packs, else in the source checkout this module belongs to."""
     packs = bundled_packs()
-    root = next(iter(packs.values())).parent if packs else Path(__file__).resolve().parents[1] / "rulesets"
-    return root / "tests"
+    source = Path(__file__).resolve().parents[1] / "rulesets" / "tests"
+    beside = next(iter(packs.values())).parent / "tests" if packs else source
+    return beside if beside.is_dir() else source
 
 
 def _case_files(path: Path) -> list[Path]:
@@ -298,6 +299,10 @@ def load_suites(paths: Sequence[str | Path] = (), pack: str | None = None) -> li
     """
     if not paths:
         root = shipped_cases_dir()
+        if pack:
+            resolve(pack)  # an unknown pack name is reported as such, with a "did you mean"
+            if not (root / pack).is_dir():
+                raise RulesetError(f"规则集「{pack}」没有回归案例（应放在 {root / pack}/*.yaml）")
         paths = [root / pack] if pack else [root]
         pack = None
     suites: dict[str, Suite] = {}
@@ -317,14 +322,12 @@ def load_suites(paths: Sequence[str | Path] = (), pack: str | None = None) -> li
 
 
 def _refuse_duplicate_names(suite: Suite) -> None:
+    """Case names identify cases in failure lines and pytest ids: one name, one case per pack."""
     seen: dict[str, Case] = {}
     for case in suite.cases:
-        if case.name in seen and seen[case.name].where() != case.where():
-            first = seen[case.name]
-            raise RulesetError(f"案例名「{case.name}」在规则集「{suite.ruleset.id}」的案例中重复"
-                               f"（另见 {first.file}:{first.line}）", case.file, case.line)
         if case.name in seen:
-            raise RulesetError(f"案例名「{case.name}」重复", case.file, case.line)
+            first = seen[case.name]
+            raise RulesetError(f"案例名「{case.name}」重复（另见 {first.file}:{first.line}）", case.file, case.line)
         seen[case.name] = case
 
 
@@ -380,25 +383,23 @@ def run_suite(suite: Suite) -> SuiteReport:
                             index=found.index, dtype=bool)
         kept = found[~ignored]
         verdict = verdicts(len(cases), kept)
-        by_row = {int(k): g for k, g in kept.groupby("row_id")}
+        findings: list[list[tuple[str, str, str]]] = [[] for _ in cases]
+        for row, rule, severity, reason in zip(kept["row_id"], kept["rule"], kept["severity"], kept["reason"]):
+            findings[int(row)].append((rule, severity, reason))
         for rule in ruleset.rules:
             reads = all(ruleset.fields[f].derived or f in columns for f in rule.fields)
             applies = _applies(rule, result.candidates["role"]).to_numpy(dtype=bool)
             for row, case in enumerate(cases):
+                severities = {s for r, s, _ in findings[row] if r == rule.code}
                 if rule.code in case.ignore:
                     continue
-                hit = by_row.get(row)
-                hit = None if hit is None else hit[hit["rule"] == rule.code]
-                if hit is not None and len(hit):
-                    if (hit["severity"] == rule.severity).any():
-                        fired.add(rule.code)
-                elif reads and applies[row]:
+                if rule.severity in severities:
+                    fired.add(rule.code)
+                elif not severities and reads and applies[row]:
                     passed.add(rule.code)
         for row, (i, case) in enumerate(zip(members, cases)):
-            rows = by_row.get(row, found.iloc[0:0])
-            findings = [(r.rule, r.severity, r.reason) for r in rows.itertuples()]
-            outcomes[i] = Outcome(case, str(verdict[row]), tuple(findings),
-                                  tuple(_problems(case, findings)))
+            outcomes[i] = Outcome(case, str(verdict[row]), tuple(findings[row]),
+                                  tuple(_problems(case, findings[row])))
     codes = [r.code for r in ruleset.rules]
     return SuiteReport(ruleset, [o for o in outcomes if o is not None],
                        [c for c in codes if c not in fired], [c for c in codes if c not in passed])

@@ -378,5 +378,10 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="vet")
+    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error)."""
+    try:
+        cli(prog_name="vet")
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -12,19 +12,20 @@ import os
 import re
 
 from vetting.atomic import write_atomic
+from vetting.explain import _num as number_text
 from vetting.explain import parameter_text
 from vetting.reports.common import neutralise_formula
+from vetting.reports.xlsx_report import _ILLEGAL
 from vetting.result import SEVERITY_LABELS
-from vetting.ruleset.describe import describe_rule
+from vetting.ruleset.condition import referenced_params
+from vetting.ruleset.describe import describe_group_rule, describe_rule
 from vetting.ruleset.model import Rule, Ruleset
 
-FORMATS = ("md", "xlsx")
 COLUMNS = ("编号", "名称", "类别", "严重程度", "适用职务", "条件", "参数（基准日有效值）", "依据", "说明")
 PARAMETER_COLUMNS = ("参数", "说明", "基准日有效值", "单位", "出处", "地方自定", "备注")
 _WIDTHS = {"编号": 7, "名称": 24, "类别": 11, "严重程度": 10, "适用职务": 16, "条件": 48,
            "参数（基准日有效值）": 48, "依据": 48, "说明": 40, "参数": 30, "基准日有效值": 34,
            "单位": 7, "出处": 40, "地方自定": 9, "备注": 48, "项目": 14, "内容": 90}
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 SIGN_OFF = ("审定意见：", "审定人（签字）：", "审定日期：")
 
 
@@ -32,7 +33,7 @@ def _as_of_or_latest(as_of: dt.date | None) -> dt.date:
     return as_of or dt.date.max
 
 
-def severity_text(rule: Rule) -> str:
+def severity_text(rule) -> str:  # noqa: ANN001 - a Rule or a GroupRule
     return f"{SEVERITY_LABELS[rule.severity]}（{rule.severity}）"
 
 
@@ -53,6 +54,22 @@ def rule_row(rule: Rule, ruleset: Ruleset, as_of: dt.date | None) -> dict[str, s
     }
 
 
+def group_rule_rows(ruleset: Ruleset, as_of: dt.date | None) -> list[dict[str, str]]:
+    """Slate rules (checked per village, not per person) in the same columns as the rules."""
+    when = _as_of_or_latest(as_of)
+    rows = []
+    for rule in getattr(ruleset, "group_rules", ()):
+        used = referenced_params(rule.where) if rule.where is not None else []
+        used += [b[1:] for b in (rule.minimum, rule.maximum) if isinstance(b, str) and b.startswith("$")]
+        params = [p for p in dict.fromkeys(used) if p in ruleset.parameters]
+        rows.append({"编号": rule.code, "名称": rule.name, "类别": "群体规则（按村）", "严重程度": severity_text(rule),
+                     "适用职务": "、".join(rule.roles) if rule.roles else "全部人选",
+                     "条件": describe_group_rule(rule, ruleset),
+                     "参数（基准日有效值）": "\n".join(parameter_text(ruleset.parameters[p], when) for p in params),
+                     "依据": "\n".join(b.render() for b in rule.basis), "说明": rule.description})
+    return rows
+
+
 def parameter_rows(ruleset: Ruleset, as_of: dt.date | None) -> list[dict[str, str]]:
     """Every parameter with the value in force on the as-of date (mappings as 键 值，…)."""
     when = _as_of_or_latest(as_of)
@@ -60,27 +77,21 @@ def parameter_rows(ruleset: Ruleset, as_of: dt.date | None) -> list[dict[str, st
     for name, param in ruleset.parameters.items():
         value = param.at(when)
         if isinstance(value, dict):
-            value = "，".join(f"{k} {_number(v)}" for k, v in value.items())
-        rows.append({"参数": f"${name}", "说明": param.description, "基准日有效值": _number(value),
+            value = "，".join(f"{k} {number_text(v)}" for k, v in value.items())
+        rows.append({"参数": f"${name}", "说明": param.description, "基准日有效值": number_text(value),
                      "单位": param.unit or "", "出处": param.reference or "",
                      "地方自定": "是" if param.local else "", "备注": param.note or ""})
     return rows
 
 
-def _number(value: object) -> str:
-    if value is None:
-        return "（该日尚未生效）"
-    if isinstance(value, float) and value == float("inf"):
-        return "永久"
-    return str(value)
-
-
 def header_lines(ruleset: Ruleset, as_of: dt.date | None) -> list[tuple[str, str]]:
     """What is being signed off: the pack, its version and files, and the as-of date."""
+    groups = getattr(ruleset, "group_rules", ())
     lines = [("规则集", f"{ruleset.title}（{ruleset.id}）"), ("版本", ruleset.version),
              ("审查基准日", as_of.isoformat() if as_of else "未指定（参数取最新值）"),
              ("规则数", f"{len(ruleset.rules)} 条（"
-                      + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in _severity_counts(ruleset)) + "）"),
+                      + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in _severity_counts(ruleset)) + "）"
+                      + (f"；另有群体规则 {len(groups)} 条" if groups else "")),
              ("文件", "；".join(f"{name}（SHA-256 {sha}）" for name, sha in ruleset.sources))]
     if ruleset.disabled:
         lines.append(("已停用的规则", "、".join(ruleset.disabled)))
@@ -114,6 +125,9 @@ def format_markdown(ruleset: Ruleset, as_of: dt.date | None) -> str:
     lines += [f"- **{label}**：{_md_cell(value)}" for label, value in header_lines(ruleset, as_of)]
     lines += ["", "## 规则", ""]
     lines += _md_table(COLUMNS, [rule_row(r, ruleset, as_of) for r in ruleset.rules])
+    groups = group_rule_rows(ruleset, as_of)
+    if groups:
+        lines += ["", "## 群体规则（按村比对整届人选）", ""] + _md_table(COLUMNS, groups)
     lines += ["", "## 参数", ""]
     lines += _md_table(PARAMETER_COLUMNS, parameter_rows(ruleset, as_of))
     lines += ["", "## 审定", ""] + [f"{label}＿＿＿＿＿＿＿＿＿＿＿＿  " for label in SIGN_OFF] + [""]
@@ -123,7 +137,7 @@ def format_markdown(ruleset: Ruleset, as_of: dt.date | None) -> str:
 # ---------------------------------------------------------------- XLSX
 
 def _xlsx_text(text: str) -> str:
-    return neutralise_formula(_ILLEGAL.sub("", text))
+    return neutralise_formula(re.sub(_ILLEGAL, "", text))
 
 
 def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:  # noqa: ANN001
@@ -147,13 +161,16 @@ def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[dict[str, str]])
 
 
 def write_xlsx(ruleset: Ruleset, as_of: dt.date | None, path: str | os.PathLike) -> None:
-    """Sheets 规则, 参数 and 审定 (header and sign-off lines), saved atomically."""
+    """Sheets 规则, 群体规则 (when the pack has slate rules), 参数 and 审定, saved atomically."""
     from openpyxl import Workbook
 
     def save(tmp_path: str) -> None:
         wb = Workbook()
         wb.remove(wb.active)
         _sheet(wb, "规则", COLUMNS, [rule_row(r, ruleset, as_of) for r in ruleset.rules])
+        groups = group_rule_rows(ruleset, as_of)
+        if groups:
+            _sheet(wb, "群体规则", COLUMNS, groups)
         _sheet(wb, "参数", PARAMETER_COLUMNS, parameter_rows(ruleset, as_of))
         sign = [{"项目": label, "内容": value} for label, value in header_lines(ruleset, as_of)]
         sign += [{"项目": label.rstrip("："), "内容": ""} for label in SIGN_OFF]

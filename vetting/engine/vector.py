@@ -12,6 +12,7 @@ from vetting.datachecks import DATA_CHECKS
 from vetting.engine import values as V
 from vetting.engine.derive import derive
 from vetting.engine.text import format_vec
+from vetting.normalize.education import LEVELS as EDUCATION_LEVELS
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.engine.groups import evaluate_groups
@@ -204,8 +205,18 @@ def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> n
 def _render_reason(rule: Rule, evaluator: Evaluator) -> np.ndarray:
     out = np.full(evaluator.n, "", dtype=object)
     for part in rule.reason:
-        out = out + (part if isinstance(part, str) else format_vec(evaluator.eval(part)))
+        out = out + (part if isinstance(part, str) else _display(part, evaluator))
     return out
+
+
+def _display(node: C.Node, evaluator: Evaluator) -> np.ndarray:
+    """A placeholder's text; an education level shows as its name (高中), not its rank."""
+    vec = evaluator.eval(node)
+    fields = evaluator.columns.ruleset.fields
+    if isinstance(node, C.FieldRef) and fields[node.name].type == "education":
+        names = pd.Series(vec.lo).map(EDUCATION_LEVELS).to_numpy(dtype=object)
+        return np.where(vec.known & (vec.lo == vec.hi), names, format_vec(vec)).astype(object)
+    return format_vec(vec)
 
 
 def _applicability(rule: Rule, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
@@ -326,21 +337,22 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> Vettin
     findings = findings[FINDING_COLUMNS]
     villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
         pd.DataFrame(columns=GROUP_COLUMNS)
-    meta = _meta(ruleset, candidates, as_of)
+    meta = _meta(ruleset, candidates, as_of, findings)
     if groups.summary:
         meta["group_summary"] = groups.summary
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings, meta=meta,
                          villages=villages)
 
 
-def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> dict:
+def _meta(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, findings: pd.DataFrame) -> dict:
     warnings = []
+    pending = findings.loc[findings["severity"] == "pending", "rule"].value_counts()
     for rule in ruleset.rules:
         missing = [ruleset.fields[f].label for f in C.decisive_fields(rule.condition)
                    if f not in candidates.present and not ruleset.fields[f].derived]
-        if missing:
+        if missing and pending.get(rule.code, 0):
             warnings.append(f"花名册中没有「{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
-                            "遇到需要该列的人选时无法判定（结论为待反馈）")
+                            f"对 {pending[rule.code]} 名人选无法判定，结论为待反馈")
     return {
         "ruleset": {"id": ruleset.id, "title": ruleset.title, "version": ruleset.version,
                     "sha256": ruleset.sha256, "files": [{"file": f, "sha256": s} for f, s in ruleset.sources]},

@@ -94,7 +94,7 @@ def read_sheet(path: Path, sheet: str | None, header_row: int | None, index: Map
     try:
         meta = {m.name: m for m in book.sheets_metadata}
         names = [n for n in book.sheet_names
-                 if n not in meta or meta[n].typ != calamine.SheetTypeEnum.ChartSheet]
+                 if n not in meta or meta[n].typ not in (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.Vba)]
         if not names:
             raise InputError("工作簿中没有工作表", str(path))
         if sheet is not None:

@@ -79,10 +79,10 @@ def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path
                              "「拟任职务」等列名中的至少两个）；如表头在更靠后的行，请用 --header-row 指定",
                              path)
     first, last = base, base
-    if base > 0 and _is_upper_row(rows[base - 1], rows[base]):
-        first = base - 1
-    elif base + 1 < len(rows) and _is_lower_row(rows[base], rows[base + 1], index):
+    if base + 1 < len(rows) and _is_lower_row(rows[base], rows[base + 1], index):  # strict test first
         last = base + 1
+    elif base > 0 and _is_upper_row(rows[base - 1], rows[base]):
+        first = base - 1
     names = _combine(rows[first], rows[last], index) if last > first else \
         [cell or f"第{column_letter(i)}列" for i, cell in enumerate(rows[base])]
     names, renamed = _unique(names, index, path, where)
@@ -110,9 +110,11 @@ def _label_like(cell: str) -> bool:
 def _is_upper_row(upper: Sequence[str], header: Sequence[str]) -> bool:
     """``upper`` is the top row of a two-row header above ``header``.
 
-    It holds at least two short labels, and each sits either over a blank header cell (a label
-    merged down over both rows) or at the start of a group of labelled header cells (a label
-    merged across). A title or a "填报单位：…" line does not qualify.
+    It holds at least two short labels (no colons, numbers or answers), and at least one sits
+    over a blank header cell (a label merged down over both rows) or at the start of a group of
+    labelled header cells (a label merged across). A title or a "填报单位：…" line does not
+    qualify. Taking a row for the upper row never drops data (data start below ``header``);
+    it only names the columns that are blank in ``header``.
     """
     cells = [i for i, cell in enumerate(upper) if cell]
     if len(cells) < 2 or not all(_label_like(upper[i]) for i in cells):

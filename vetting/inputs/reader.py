@@ -8,6 +8,7 @@ Every failure is an InputError naming the file.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Mapping
 
@@ -105,16 +106,18 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
     if not text.strip():
         raise InputError("文件是空的（只有空白）", str(path))
     table = read_delimited(raw, text, complete, used, index, str(path), header_row)
+    digest = hashlib.sha256(raw).hexdigest()
     del raw, text
     label = {"utf-8-sig": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}.get(used, used)
     notes.append(f"编码 {label}" + ("（--encoding 指定）" if encoding else "（自动识别）"))
     if table.delimiter != ",":
         notes.append(f"分隔符为{DELIMITER_NAMES[table.delimiter]}")
-    return _finish(path, table.frame, table.lines, table.header, table.header_lines, header_row, None, notes)
+    return _finish(path, table.frame, table.lines, table.header, table.header_lines, header_row, None, notes,
+                   digest)
 
 
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
-            header_row: int | None, sheet: str | None, notes: list[str]) -> RawTable:
+            header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None) -> RawTable:
     """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
     first, last = header_lines
     where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
@@ -138,7 +141,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
     if footer_lines:
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
-    return RawTable(str(path), file_sha256(path), frame, rows, last, sheet, notes,
+    return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
                     footer_rows=len(footer_lines), skipped=template)
 
 

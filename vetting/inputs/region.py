@@ -23,11 +23,12 @@ from vetting.normalize.text import header_key
 #: Header texts (after header_key) of running-number columns.
 SERIAL_HEADERS = frozenset({"序号", "序", "编号", "顺序号", "排序", "序列号", "no", "no.", "number"})
 #: A footer line starts with one of these words, then a colon, a space or the end of the text.
-FOOTER_WORDS = ("填表人", "填报人", "制表人", "审核人", "审批人", "核对人", "复核人", "经办人", "联系人",
-                "负责人", "单位负责人", "主要负责人", "分管领导", "主管领导", "领导签字", "签字", "签名", "盖章",
-                "单位盖章", "单位(盖章)", "(盖章)", "填表日期", "填报日期", "制表日期", "审核日期", "报送日期",
-                "填表时间", "填报时间", "日期", "备注", "注", "说明", "填表说明", "附注", "合计", "总计", "小计",
-                "共计")
+FOOTER_WORDS = (
+    "填表人", "填报人", "制表人", "制表", "审核人", "审批人", "签发人", "核对人", "复核人", "经办人", "联系人",
+    "负责人", "单位负责人", "主要负责人", "分管领导", "主管领导", "领导签字", "签字", "签名", "盖章", "单位盖章",
+    "单位(盖章)", "(盖章)", "联系电话", "联系方式", "电话", "填报单位", "报送单位", "填表日期", "填报日期",
+    "制表日期", "审核日期", "报送日期", "填表时间", "填报时间", "日期", "备注", "注", "说明", "填表说明", "附注",
+    "合计", "总计", "小计", "共计")
 #: The footer test as an RE2 pattern (pyarrow); "（盖章）" is matched after bracket unification.
 _FOOTER_RE2 = ("^(?:" + "|".join(re.escape(w) for w in sorted(FOOTER_WORDS, key=len, reverse=True))
                + r")(?:[:：\s]|$)|^注\s*\d")

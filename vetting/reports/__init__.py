@@ -27,10 +27,14 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
         write_atomic(path, format_json(result, show_id))
         return [Path(path)]
     if fmt == "csv":
-        table, meta = format_csv(result, show_id), format_csv_meta(result)
+        table, meta, villages = format_csv(result, show_id), format_csv_meta(result), format_csv_villages(result)
         write_atomic(path, table)
         write_atomic(meta_path(path), meta)
-        return [Path(path), meta_path(path)]
+        written = [Path(path), meta_path(path)]
+        if villages is not None:
+            write_atomic(villages_path(path), villages)
+            written.append(villages_path(path))
+        return written
     if fmt == "xlsx":
         write_xlsx(result, path, show_id)
         return [Path(path)]

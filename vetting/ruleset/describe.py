@@ -144,3 +144,26 @@ def describe_condition(node: C.Node, fields: Mapping[str, Field], parameters: Ma
 def describe_rule(rule, ruleset: Ruleset) -> str:  # noqa: ANN001 - a Rule
     """A rule's condition in words with the ruleset's field labels and parameter descriptions."""
     return describe_condition(rule.condition, ruleset.fields, ruleset.parameters)
+
+
+def _bound(value: object, parameters: Mapping[str, Parameter]) -> str:
+    if isinstance(value, str) and value.startswith("$") and value[1:] in parameters:
+        return short_description(parameters[value[1:]].description)
+    return str(value)
+
+
+def describe_group_rule(rule, ruleset: Ruleset) -> str:  # noqa: ANN001 - a GroupRule (slate rule)
+    """A slate rule (duplicates, relatives, counts per village) in words."""
+    who = "、".join(rule.roles) if rule.roles else "全部"
+    if rule.kind == "duplicate":
+        return "同一公民身份号码在名单中出现不止一次"
+    if rule.kind == "relatives":
+        return f"本村拟任{who}的人选之间有{'、'.join(rule.scope) or '近亲属'}关系"
+    counted = f"拟任{who}且{describe_condition(rule.where, ruleset.fields, ruleset.parameters)}" if rule.where \
+        else f"拟任{who}"
+    limits = []
+    if rule.minimum is not None:
+        limits.append(f"少于 {_bound(rule.minimum, ruleset.parameters)}")
+    if rule.maximum is not None:
+        limits.append(f"多于 {_bound(rule.maximum, ruleset.parameters)}")
+    return f"本村{counted}的人数 " + " 或 ".join(limits)
