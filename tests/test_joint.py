@@ -20,7 +20,7 @@ JOINT = FIXTURES / "joint"
 NATIONAL = load_ruleset("national")
 CLEAN = "经核查，无违法违纪记录"
 AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意见", "人民检察院意见", "信访局意见", "民政局意见",
-                  "自然资源局意见", "农业农村局意见", "乡镇党委意见"]
+                  "自然资源局意见", "农业农村局意见", "乡镇党委意见", "组织部意见"]
 
 
 @pytest.mark.parametrize("text,status,fields", [

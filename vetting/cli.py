@@ -17,8 +17,7 @@ from vetting.errors import VettingError
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR, compare_runs, open_history, resolve_db_path
 from vetting.history_text import comparison_text, run_text, runs_text
-from vetting.pipeline import ReadOptions, load_candidates, resolve_as_of, vet_files, vet_records, finish
-from vetting.engine.vector import evaluate
+from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine, vet_files, vet_records
 from vetting.reports import FORMATS, write_report
 from vetting.reports.csv_report import format_csv
 from vetting.reports.json_report import candidate_object, format_json
@@ -81,6 +80,11 @@ as_of_option = click.option("--as-of", callback=_parse_date,
 show_id_option = click.option("--show-id", is_flag=True, help="报告中显示完整身份证号（默认打码）。")
 
 
+def engine_option(default: str) -> Callable:
+    return click.option("--engine", type=click.Choice(ENGINES), default=default, show_default=True,
+                        help="审查引擎：vector（向量化，pandas）或 durable（durable_rules，在子进程中运行）；两者结论一致。")
+
+
 def read_options(command: Callable) -> Callable:
     """Options shared by commands that read roster files."""
     for option in reversed([
@@ -115,9 +119,10 @@ def cli() -> None:
 @click.option("--db", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
+@engine_option("vector")
 @_handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history):
+                replies, db, no_history, engine):
     """批量审查一个或多个花名册，输出带理由的结论报告。"""
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
@@ -128,7 +133,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
     result = vet_files(rosters, rules, as_of,
-                       ReadOptions(sheet, header_row, encoding, mapping, tuple(replies)))
+                       ReadOptions(sheet, header_row, encoding, mapping, tuple(replies)), engine=engine)
     result.meta["generated_at"] = dt.datetime.now().isoformat(timespec="seconds")
     if output:
         write_report(result, output, fmt, show_id=show_id)
@@ -152,7 +157,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         options = {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
                    "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": sheet,
                    "header_row": header_row, "encoding": encoding, "map": dict(mapping),
-                   "findings": [list(pair) for pair in replies]}
+                   "findings": [list(pair) for pair in replies], "engine": engine}
         _record_history(db, result, started_at, output, options)
     if fail_on and any(counts[v] for v in VERDICTS[:VERDICTS.index(fail_on) + 1]):
         sys.exit(EXIT_FAIL_ON)
@@ -168,9 +173,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @show_id_option
 @read_options
+@engine_option("durable")
 @_handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
-                  mapping):
+                  mapping, engine):
     """审查单个人选：给出结论和每一条理由。"""
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
@@ -182,7 +188,7 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if len(matches) == 0:
             raise VettingError(f"{roster} 中没有第{row}行的人选（数据行为第"
                                f"{candidates.frame['source_row'].min()}至{candidates.frame['source_row'].max()}行）")
-        result = finish(evaluate(rules, candidates, as_of), "vector")
+        result = run_engine(rules, candidates, as_of, engine)
         row_id = int(matches[0])
     else:
         record = dict(values)
@@ -190,7 +196,7 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
             record.update(_load_json(json_text))
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
-        result = vet_records([record], rules, as_of)
+        result = vet_records([record], rules, as_of, engine=engine)
         if result.candidates.empty:
             raise VettingError("给出的人选信息全部为空，无法审查")
         row_id = 0

@@ -69,15 +69,30 @@ def finish(result: VettingResult, engine: str) -> VettingResult:
     return result
 
 
-def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
-              options: ReadOptions | None = None) -> VettingResult:
-    """Batch vetting of roster files with the vectorised engine."""
-    candidates = load_candidates(paths, ruleset, options or ReadOptions())
+#: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
+ENGINES = ("vector", "durable")
+
+
+def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector") -> VettingResult:
+    """Evaluate candidates with the named engine; both give the same findings, reasons and verdicts."""
+    if engine == "durable":
+        from vetting.engine.durable import evaluate as evaluate_durable
+        return finish(evaluate_durable(ruleset, candidates, as_of), "durable")
+    if engine != "vector":
+        raise VettingError(f"未知的审查引擎「{engine}」{did_you_mean(engine, ENGINES)}；可用：{'、'.join(ENGINES)}")
     return finish(evaluate(ruleset, candidates, as_of), "vector")
 
 
-def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date) -> VettingResult:
+def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
+              options: ReadOptions | None = None, engine: str = "vector") -> VettingResult:
+    """Batch vetting of roster files (vectorised engine unless another is named)."""
+    candidates = load_candidates(paths, ruleset, options or ReadOptions())
+    return run_engine(ruleset, candidates, as_of, engine)
+
+
+def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date,
+                engine: str = "vector") -> VettingResult:
     """Vetting of candidates given as field/header -> value records (single checks)."""
     candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields,
                                          joint=joint_spec(ruleset))
-    return finish(evaluate(ruleset, candidates, as_of), "vector")
+    return run_engine(ruleset, candidates, as_of, engine)

@@ -267,20 +267,35 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
     return _frame(rows, rule, severity, reason.astype(object), _evidence(columns, rows, rule.fields))
 
 
-def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates,
-                   weak: np.ndarray) -> list[pd.DataFrame]:
-    result = evaluator.eval(rule.condition)
-    applies, role_unknown = _applicability(rule, candidates)
-    true = result.known & result.lo
-    false = result.known & ~result.lo
+#: An engine's decision on one rule: (rows where it fires, rows it leaves undecided), boolean masks.
+Decision = Callable[[Rule], tuple[np.ndarray, np.ndarray]]
+
+
+def vector_decide(ruleset: Ruleset, evaluator: Evaluator, candidates: Candidates) -> Decision:
+    """This engine's decisions: each condition evaluated over all rows with interval three-valued logic."""
+
+    def decision(rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+        result = evaluator.eval(rule.condition)
+        applies, role_unknown = _applicability(rule, candidates)
+        true = result.known & result.lo
+        false = result.known & ~result.lo
+        return applies & true, (applies & ~result.known) | (role_unknown & ~false)
+
+    return decision
+
+
+def _rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
+                   fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
+    """Findings for one rule from an engine's decision (shared by every engine)."""
+    _, role_unknown = _applicability(rule, candidates)
     out = []
-    fired = np.flatnonzero(applies & true)
+    fired = np.flatnonzero(fires)
     if len(fired):
         severity = np.full(len(fired), rule.severity, dtype=object)
         reason = _render_reason(rule, evaluator.subset(fired))
         _downgrade_weak(rule, fired, candidates, weak, severity, reason)
         out.append(_frame(fired, rule, severity, reason, _evidence(evaluator.columns, fired, rule.fields)))
-    undecided = np.flatnonzero((applies & ~result.known) | (role_unknown & ~false))
+    undecided = np.flatnonzero(unsettled)
     if len(undecided) and rule.severity != "notice":
         out.append(_undecided(rule, undecided, evaluator, role_unknown))
     return out
@@ -321,16 +336,21 @@ def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
     return params
 
 
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
-    """Run every rule over every candidate; returns candidates with verdicts and the findings table."""
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date,
+             decide: Callable[[Ruleset, Evaluator, Candidates], Decision] = vector_decide) -> VettingResult:
+    """Run every rule over every candidate; returns candidates with verdicts and the findings table.
+
+    `decide` is the engine: it says per rule where it fires and where it is undecided (this module's
+    vector_decide, or vetting.engine.durable.decide); findings, verdicts and meta are built here for both."""
     params = params_in_force(ruleset, as_of)
     derived, derived_issues = derive(candidates, as_of)
     columns = Columns(candidates, ruleset, derived)
     evaluator = Evaluator(columns, params, as_of)
     weak = ~derived["id_valid"][1]
     parts = [_data_findings(pd.concat([candidates.issues, derived_issues], ignore_index=True), candidates)]
+    decision = decide(ruleset, evaluator, candidates)
     for rule in ruleset.rules:
-        parts.extend(_rule_findings(rule, evaluator, candidates, weak))
+        parts.extend(_rule_findings(rule, evaluator, candidates, weak, *decision(rule)))
     groups = evaluate_groups(ruleset.group_rules, candidates, evaluator)
     parts = [p for p in parts + groups.findings if not p.empty]
     findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
