@@ -36,10 +36,11 @@ def test_cell_text_keeps_lost_id_digits_detectable_and_numbers_readable():
     values = np.array([510525197205140135, 5.105251972051402e17, 510525720514013.0, 3.0, 1988.03, 1988.1,
                        True, False, None, float("nan"), "文本", dt.date(1988, 3, 1),
                        dt.datetime(1988, 3, 1), dt.datetime(1988, 3, 1, 8, 30)], dtype=object)
+    # a date cell on the 1st reads as its month: Excel stores a typed "1988-03" as 1988-03-01
     text = list(column_text(values))
     assert text[0] == f"{float(510525197205140135):.15E}" and text[1] == "5.105251972051402E+17"
     assert text[2:] == ["510525720514013", "3", "1988.03", "1988.1",
-        "是", "否", "", "", "文本", "1988-03-01", "1988-03-01", "1988-03-01 08:30:00"]
+        "是", "否", "", "", "文本", "1988-03", "1988-03", "1988-03-01 08:30:00"]
 
 
 def test_cell_text_fast_paths():
@@ -276,3 +277,8 @@ def test_any_bytes_give_a_table_or_a_project_error(tmp_path_factory, prefix, bod
     except InputError:
         return
     assert len(table.frame) == len(table.source_rows) == len(table.skipped) and not table.skipped.all()
+
+
+def test_date_cells_keep_their_day_unless_it_is_the_first():
+    values = np.array([dt.date(2025, 10, 8), dt.date(2025, 10, 1), dt.datetime(2025, 2, 1)], dtype=object)
+    assert list(column_text(values)) == ["2025-10-08", "2025-10", "2025-02"]

@@ -55,7 +55,7 @@ def _typed_text(kind: type, values: np.ndarray) -> np.ndarray:
     if issubclass(kind, dt.datetime):  # before date: datetime is a date subclass
         return _datetimes_text(values)
     if issubclass(kind, dt.date):
-        return np.datetime_as_string(values.astype("datetime64[D]"), unit="D").astype(object)
+        return _days_text(values.astype("datetime64[D]"))
     return np.array([str(v) for v in values], dtype=object)  # times, durations, rare types
 
 
@@ -82,9 +82,21 @@ def _datetimes_text(values: np.ndarray) -> np.ndarray:
     """Date-time cells: "YYYY-MM-DD" at midnight, else "YYYY-MM-DD HH:MM:SS"."""
     stamps = values.astype("datetime64[s]")
     days = stamps.astype("datetime64[D]")
-    text = np.where(days == stamps, np.datetime_as_string(days, unit="D"),
+    text = np.where(days == stamps, _days_text(days).astype(str),
                     np.char.replace(np.datetime_as_string(stamps, unit="s"), "T", " "))
     return text.astype(object)
+
+
+def _days_text(days: np.ndarray) -> np.ndarray:
+    """Date cells as text; the 1st of a month reads as the month ("2025-10").
+
+    Excel stores "2025-10" or a 年月-formatted cell as 2025-10-01 and the reader cannot see the
+    format: reading it as that exact day would let a look-back window end a month early (a
+    false pass), so such cells keep only the month; a window boundary inside it is `review`.
+    """
+    text = np.datetime_as_string(days, unit="D")
+    first = days == days.astype("datetime64[M]").astype("datetime64[D]")
+    return np.where(first, np.datetime_as_string(days.astype("datetime64[M]"), unit="M"), text).astype(object)
 
 
 def column_letter(index: int) -> str:
