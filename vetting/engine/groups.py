@@ -140,8 +140,6 @@ def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) 
     grouped = table.groupby("key", sort=False)
     villages = grouped.agg(township=("township", "first"), village=("village", "first"),
                            definite=("definite", "sum"), possible=("possible", "sum"), total=("total", "sum"))
-    villages["members"] = table[table["total"]].groupby("key", sort=False)["label"].agg(
-        lambda labels: "、".join(labels.iloc[:MEMBERS_SHOWN]) + ("等" if len(labels) > MEMBERS_SHOWN else ""))
     low, high = _bound(rule.minimum, params), _bound(rule.maximum, params)
     broken = np.zeros(len(villages), dtype=bool)
     unsure = np.zeros(len(villages), dtype=bool)
@@ -158,9 +156,10 @@ def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) 
                "share_meeting": round(float((~broken & ~unsure).mean()), 4) if len(villages) else None,
                "listed": (villages["township"].fillna("") + villages["village"].fillna(""))[broken]
                          .head(200).tolist()}
-    flagged = villages[broken | unsure]
+    flagged = villages[broken | unsure].copy()
     if flagged.empty:
         return None, summary
+    flagged["members"] = _members(table, flagged.index)
     wanted = _wanted(low, high)
     count = flagged["definite"].astype(int).astype(str)
     count = count.where(flagged["definite"] == flagged["possible"],
@@ -180,6 +179,16 @@ def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) 
 
 def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _members(table: pd.DataFrame, keys: pd.Index) -> pd.Series:
+    """'张三（文件 第N行）、…' for the slate of each flagged village (first MEMBERS_SHOWN, then 等)."""
+    on_slate = table[table["total"] & table["key"].isin(keys)]
+    position = on_slate.groupby("key", sort=False).cumcount()
+    shown = on_slate[position < MEMBERS_SHOWN]
+    joined = shown.groupby("key", sort=False)["label"].agg("、".join)
+    more = (position >= MEMBERS_SHOWN).groupby(on_slate["key"]).any()
+    return joined.reindex(keys) + np.where(more.reindex(keys, fill_value=False), "等", "")
 
 
 def _wanted(low: float | None, high: float | None) -> str:

@@ -70,6 +70,7 @@ class _Merger:
         self.n = len(raw)
         self.out = JointOutcome()
         self.found: dict[str, np.ndarray] = {}
+        self._blank_cache: dict[str, np.ndarray] = {}
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
@@ -79,8 +80,15 @@ class _Merger:
         answered = np.zeros(self.n, dtype=bool)
         for name in agency.supplies:
             if name in self.raw:
-                answered |= self.raw[name].astype(str).str.strip().to_numpy() != ""
+                answered |= ~self._blank(name)
         return answered
+
+    def _blank(self, name: str) -> np.ndarray:
+        """Rows whose cell for a field is empty (cached until the column is changed)."""
+        if name not in self._blank_cache:
+            self._blank_cache[name] = (self.raw[name].astype("string").fillna("").str.strip() == "").to_numpy(
+                dtype=bool) if name in self.raw else np.ones(self.n, dtype=bool)
+        return self._blank_cache[name]
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self.raw:
@@ -91,6 +99,7 @@ class _Merger:
         column = self._column(name)
         column[rows] = values
         self.raw[name] = column
+        self._blank_cache.pop(name, None)
         self.found.setdefault(name, np.zeros(self.n, dtype=bool))[rows] = True
         self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))[rows] = evidence
 
@@ -179,8 +188,7 @@ class _Merger:
                 value = clear_value(self.fields[name])
                 if value is None:
                     continue
-                blank = self.raw[name].astype(str).str.strip().to_numpy() == "" if name in self.raw \
-                    else np.ones(self.n, dtype=bool)
+                blank = self._blank(name)
                 target = np.flatnonzero(rows & blank & ~self.found.get(name, np.zeros(self.n, dtype=bool)))
                 self._set_clear(name, target, value, evidence)
         parsed = parse_roles(roles)["role"] if roles is not None else None
@@ -201,9 +209,12 @@ class _Merger:
         return self.out
 
     def _set_clear(self, name: str, rows: np.ndarray, value: str, evidence: np.ndarray) -> None:
+        if not len(rows):
+            return
         column = self._column(name)
         column[rows] = value
         self.raw[name] = column
+        self._blank_cache.pop(name, None)
         prov = self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))
         prov[rows] = np.where(evidence[rows] == "", None, evidence[rows])
 
