@@ -78,3 +78,27 @@ def test_fixture_script_reproduces_files():
     before = {p.name: p.read_bytes() for p in GROUPS.glob("*.csv")}
     subprocess.run([sys.executable, str(GROUPS / "make_groups.py")], check=True)
     assert before == {p.name: p.read_bytes() for p in GROUPS.glob("*.csv")}
+
+
+def _valid(first17: str) -> str:
+    from vetting.normalize.idcard import check_char
+    return first17 + check_char(first17)
+
+
+def test_relation_written_before_the_name_and_repeat_counts_once():
+    import datetime as dt
+
+    from vetting.pipeline import vet_records
+    from vetting.ruleset.loader import load_ruleset
+    people = [
+        {"姓名": "张一", "性别": "男", "拟任职务": "村委会主任", "亲属关系": "配偶：张二"},
+        {"姓名": "张二", "性别": "女", "拟任职务": "村委会委员"},
+        {"姓名": "张三", "性别": "男", "拟任职务": "村委会委员"},
+    ]
+    records = [{**p, "公民身份号码": _valid(f"64032319800101{i:03d}"), "乡镇(街道)": "镇", "村(社区)": "北村"}
+               for i, p in enumerate(people, 1)]
+    records.append(dict(records[2]))  # 张三 listed twice: still three people on the slate
+    result = vet_records(records, load_ruleset("national"), dt.date(2026, 12, 15))
+    relatives = result.findings[result.findings["rule"] == "G02"]
+    assert set(relatives["row_id"]) == {0, 1}
+    assert not ((result.villages["rule"] == "G05") & (result.villages["village"] == "北村")).any()

@@ -42,7 +42,32 @@ AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意�
      {"party_sanction": "留党察看", "party_sanction_date": "2024年3月", "party_probation_months": "24"}),
     ("受到政务警告处分（2026.06）", FINDING, {"gov_sanction": "警告", "gov_sanction_date": "2026.06"}),
     ("被列入失信被执行人名单,至今未履行", FINDING, {"dishonest_debtor": "是"}),
-    ("已从失信被执行人名单移出", CLEAR, {}),
+    ("已从失信被执行人名单移出", UNCLASSIFIED, {}),  # a human confirms the removal
+    # never a false pass: a finding hidden behind a clear-looking start
+    ("无犯罪记录但有行政拘留记录", FINDING, {"admin_detention": "是"}),
+    ("无刑事处罚记录、有行政拘留记录", FINDING, {"admin_detention": "是"}),
+    ("无犯罪记录\n2019年行政拘留记录", FINDING, {"admin_detention": "是", "admin_detention_date": "2019年"}),
+    ("没有按期退还挪用的集体资金问题", FINDING, {"funds_misuse_unrectified": "是"}),
+    ("无法核实其有无违法犯罪记录", UNCLASSIFIED, {}),
+    ("已列入失信被执行人名单未移出", FINDING, {"dishonest_debtor": "是"}),
+    # never a false finding from a negated text
+    ("未被列入失信被执行人名单", CLEAR, {}),
+    ("非失信被执行人", CLEAR, {}),
+    ("未发现涉黑涉恶线索", CLEAR, {}),
+    ("经核查，该同志无违法犯罪记录，无行政拘留记录", CLEAR, {}),
+    ("未被留置", UNCLASSIFIED, {}),
+    ("未参加法轮功等邪教组织", UNCLASSIFIED, {}),
+    ("2026年10月8日因赌博被公安机关行政处罚（警告）", UNCLASSIFIED, {}),  # a police warning is no 政务处分
+    # several events: the latest one counts; one date per event
+    ("2016年3月因赌博被行政拘留五日，2025年8月因斗殴被行政拘留十日", FINDING, {"admin_detention_date": "2025年8月"}),
+    ("2018年2月受党内警告处分，2026年1月受党内严重警告处分", FINDING,
+     {"party_sanction": "严重警告", "party_sanction_date": "2026年1月"}),
+    ("2025年10月受严重警告处分（2025年10月8日批准）", FINDING, {"party_sanction_date": "2025年10月"}),
+    ("经查，该同志无违法违纪记录", CLEAR, {}),
+    ("无。无。", CLEAR, {}),
+    ("/", PENDING, {}),
+    ("查无此人", UNCLASSIFIED, {}),
+    ("涉嫌诈骗，已移送起诉", FINDING, {"under_investigation": "是"}),
     ("正在接受纪律审查", FINDING, {"under_investigation": "是"}),
     ("2023年4月因赌博被行政拘留10日", FINDING, {"admin_detention": "是", "admin_detention_date": "2023年4月"}),
     ("2024年5月因非正常上访被训诫", FINDING, {"petition_disorder": "是", "petition_disorder_date": "2024年5月"}),
@@ -160,3 +185,35 @@ def test_fixture_script_reproduces_files(tmp_path):
     subprocess.run([sys.executable, str(JOINT / "make_joint.py")], check=True)
     after = {p.name: p.read_bytes() for p in JOINT.rglob("*.csv")}
     assert before == after
+
+
+def _reply_run(runner, tmp_path, reply_csv: str):
+    reply = tmp_path / "reply.csv"
+    reply.write_text(reply_csv, encoding="utf-8")
+    return _run(runner, tmp_path, "--findings", f"公安={reply}")
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_several_reply_records_on_one_person_the_latest_counts(runner, tmp_path, order):
+    ident = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"][0]["id_number"]
+    lines = [f"赵一,{ident},2025年8月因斗殴被行政拘留十日", f"赵一,{ident},2016年3月因赌博被行政拘留五日"]
+    report, _ = _reply_run(runner, tmp_path, "姓名,公民身份号码,核查情况\n" + "\n".join(lines[::1 - 2 * order]) + "\n")
+    zhao = next(c for c in report["candidates"] if c["name"] == "赵一")
+    assert zhao["verdict"] == "unsuitable"
+    assert "2025-08" in next(f for f in zhao["findings"] if f["rule"] == "C05")["reason"]
+
+
+def test_listed_person_without_readable_text_is_never_cleared(runner, tmp_path):
+    ident = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"][0]["id_number"]
+    report, _ = _reply_run(runner, tmp_path, f"姓名,公民身份号码,随便什么列\n赵一,{ident},2026年8月行政拘留\n")
+    zhao = next(c for c in report["candidates"] if c["name"] == "赵一")
+    assert zhao["verdict"] == "review"
+    assert any(f["rule"] == "J02" and "未写明具体情况" in f["reason"] for f in zhao["findings"])
+
+
+def test_id_numbers_quoted_from_agency_text_are_masked(runner, tmp_path):
+    ident = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"][0]["id_number"]
+    report, _ = _reply_run(runner, tmp_path,
+                           f"姓名,公民身份号码,核查情况\n赵一,{ident},身份证{ident}于2026年8月被行政拘留\n")
+    text = json.dumps(report, ensure_ascii=False)
+    assert ident not in text and ident[:6] + "********" in text

@@ -23,6 +23,7 @@ RELATION_CATEGORIES = {
 }
 _RELATION_OF = {word: cat for cat, words in RELATION_CATEGORIES.items() for word in words}
 _DECLARED = re.compile(r"([\u4e00-\u9fff·]{2,8})\s*[（(：:]\s*([\u4e00-\u9fff]{1,4})\s*[)）]?")
+_DECLARED_RELATION_FIRST = re.compile(r"([\u4e00-\u9fff]{1,4})\s*[：:]\s*([\u4e00-\u9fff·]{2,8})")
 
 
 @dataclass
@@ -66,6 +67,13 @@ def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     return _person_frame(rule, rows, reasons, label.to_numpy())
 
 
+def _declared(text: str) -> list[tuple[str, str]]:
+    """(name, relation word) pairs from a 亲属关系 cell: "马建国(丈夫)", "配偶：张一", "张一：配偶"."""
+    pairs = [(n, w) for n, w in _DECLARED.findall(text) if w in _RELATION_OF]
+    pairs += [(n, w) for w, n in _DECLARED_RELATION_FIRST.findall(text) if w in _RELATION_OF]
+    return pairs
+
+
 def _slate(rule: GroupRule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Rows surely on the rule's slate, and rows that may be (role blank or unreadable)."""
     placed = _text(frame, "village").notna().to_numpy(dtype=bool)
@@ -100,11 +108,11 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
         for row, text, village in zip(members.index, _text(members, "relatives"), key):
             if pd.isna(text):
                 continue
-            for other_name, word in _DECLARED.findall(str(text)):
+            for other_name, word in _declared(str(text)):
                 category = _RELATION_OF.get(word)
                 for other in lookup.get((village, other_name), []):
                     if other != row and category in rule.scope:
-                        pairs += [(row, other, word), (other, row, word)]
+                        pairs += [(row, other, f"申报为其{word}"), (other, row, f"对方申报其为{word}")]
     if not pairs:
         return None
     found = pd.DataFrame(pairs, columns=["row", "other", "relation"]).drop_duplicates(["row", "other"])
@@ -115,6 +123,14 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     reasons = "与本村候选人" + other_label + "存在近亲属关系，按规定应当回避"
     evidence = where.reindex(found["row"]).to_numpy(dtype=object) + "：「亲属关系/户号」"
     return _person_frame(rule, found["row"].to_numpy(), reasons, evidence)
+
+
+def _repeated_people(frame: pd.DataFrame) -> np.ndarray:
+    """Second and later occurrences of a valid ID number: one person counts once on a slate."""
+    if "id_number" not in frame or "id_status" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    ids = frame["id_number"].where(frame["id_status"] == "valid")
+    return (ids.notna() & ids.duplicated()).to_numpy(dtype=bool)
 
 
 def _bound(value, params: dict) -> float | None:
@@ -131,7 +147,7 @@ def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) 
         true, known = np.ones(len(frame), dtype=bool), np.ones(len(frame), dtype=bool)
     else:
         true, known = where_result.lo & where_result.known, where_result.known
-    placed = _text(frame, "village").notna().to_numpy(dtype=bool)
+    placed = _text(frame, "village").notna().to_numpy(dtype=bool) & ~_repeated_people(frame)
     table = pd.DataFrame({
         "key": _village_key(frame), "township": _text(frame, "township"), "village": _text(frame, "village"),
         "definite": sure & true, "possible": (sure | maybe) & (true | ~known), "total": sure,
@@ -168,7 +184,8 @@ def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) 
               + count + "人，" + wanted + "）")
     if rule.reason:
         reason = _fill_group_reason(rule.reason, flagged, count, low, high)
-    severity = np.where(broken[broken | unsure], rule.severity, "review")
+    unsure_severity = "notice" if rule.severity == "notice" else "review"
+    severity = np.where(broken[broken | unsure], rule.severity, unsure_severity)
     reason = reason.where(severity == rule.severity, reason + "；部分人选的职务或信息不全，需核实")
     out = pd.DataFrame({"township": flagged["township"].to_numpy(), "village": flagged["village"].to_numpy(),
                         "rule": rule.code, "rule_name": rule.name, "severity": severity,

@@ -127,6 +127,10 @@ class _Merger:
         self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[unclear] + "」，需人工研判")
         silent = np.isin(status, [BLANK, PENDING])
         said = np.where(status == PENDING, "「" + quoted + "」", "意见为空") + f"：{agency}尚未反馈联审意见"
+        if agency in self.silent_column:  # a second column of the same agency: silent only if both are
+            before, before_said, before_header = self.silent_column[agency]
+            silent &= before
+            said, header = before_said, before_header
         self.silent_column[agency] = (silent, said.astype(object), header)
 
     def _where(self) -> np.ndarray:
@@ -147,8 +151,9 @@ class _Merger:
         quoted = _quote(table["text"])
         doc = np.where(reply.doc != "", "（文号：" + reply.doc.astype(str) + "）", "").astype(object)
         evidence = source + quoted + doc
+        pairs = pairs.iloc[np.argsort(_event_days(table, reply)[pairs["reply"].to_numpy()], kind="stable")]
         rows, idx = pairs["row"].to_numpy(dtype=np.int64), pairs["reply"].to_numpy(dtype=np.int64)
-        for name in table.columns.difference(["status", "patterns", "text"]):
+        for name in table.columns.difference(["status", "patterns", "text"]):  # latest event written last
             hit = (status[idx] == FINDING) & table[name].notna().to_numpy()[idx]
             values = table[name].to_numpy(dtype=object)[idx[hit]]
             if self.fields[name].type == "date":
@@ -167,6 +172,10 @@ class _Merger:
         unclear = (status[idx] == UNCLASSIFIED)
         self._issue(rows[unclear], "J02", reply.file,
                     "无法自动识别的回复内容「" + quoted[idx[unclear]] + "」，需人工研判", evidence[idx[unclear]])
+        unstated = np.isin(status[idx], [BLANK, PENDING])
+        self._issue(rows[unstated], "J02", reply.file,
+                    f"{reply.agency}回复文件列出了此人，但未写明具体情况（或未能识别情况列），需人工核实",
+                    evidence[idx[unstated]])
         self.answered[reply.agency] = np.ones(self.n, dtype=bool)
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
@@ -239,9 +248,24 @@ def _valid_ids(ids: np.ndarray) -> np.ndarray:
     return np.where(valid, parsed["id_number"].to_numpy(dtype=object, na_value=None), None)
 
 
+_ID_LIKE = r"(\d{6})\d{5,8}(\d{3}[\dXx])"
+
+
+def _event_days(table: pd.DataFrame, reply: Reply) -> np.ndarray:
+    """Per reply row, the day of the event it reports (earliest possible; NaT sorts first), so that
+    of several records on one person the latest is applied last."""
+    from vetting.normalize.dates import parse_dates
+    text = pd.Series(reply.date, dtype=object)
+    for name in [c for c in table.columns if c.endswith("_date")]:
+        text = text.where(table[name].isna().to_numpy(), table[name].to_numpy(dtype=object))
+    days = parse_dates(text.astype("string"))["lo"].to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(days), np.datetime64("0001-01-01"), days)
+
+
 def _quote(texts: pd.Series) -> np.ndarray:
-    """Opinion texts cut to a quotable length ('' for blank)."""
-    return texts.astype("string").fillna("").str.slice(0, QUOTE_LIMIT).to_numpy(dtype=object)
+    """Opinion texts cut to a quotable length ('' for blank), ID-like numbers masked as in reports."""
+    quoted = texts.astype("string").fillna("").str.slice(0, QUOTE_LIMIT)
+    return quoted.str.replace(_ID_LIKE, r"\1********\2", regex=True).to_numpy(dtype=object)
 
 
 def apply_joint(raw: pd.DataFrame, fields: Mapping[str, Field], agencies: Mapping[str, Agency],

@@ -131,14 +131,15 @@ class JointSpec:
 
 def _opinion_columns(table: RawTable, mapping: Mapping[str, str], joint: JointSpec | None,
                      names: dict[str, str]) -> dict[str, str]:
-    """Header -> internal column name for every agency opinion column of a table."""
+    """Header -> internal column name for every agency opinion column of a table (one per header,
+    so two columns of one agency, e.g. 公安机关意见 and 派出所意见, are both read)."""
     if joint is None or not joint.agencies:
         return {}
     found = {}
     for header in table.frame.columns:
         agency = None if header in mapping else agency_of_header(str(header), joint.agencies)
         if agency:
-            found[header] = names.setdefault(agency, f"{OPINION_PREFIX}{agency}::{header}")
+            found[header] = names.setdefault(str(header), f"{OPINION_PREFIX}{agency}::{header}")
     return found
 
 
