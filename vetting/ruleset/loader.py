@@ -237,7 +237,7 @@ def _regex(text: str, path: str, line: int | None, field: str) -> re.Pattern:
         raise RulesetError(f"正则表达式有误：{exc}", path, line, field) from None
 
 
-_GROUP_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_GROUP_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_|]*)\}")
 
 
 def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Field]) -> OpinionPattern:
@@ -246,7 +246,7 @@ def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Fi
     for name, value in spec["sets"].items():
         if name not in fields or fields[name].derived:
             raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", path, line, f"{where}.sets")
-        for group in _GROUP_REF.findall(value):
+        for group in (g for ref in _GROUP_REF.findall(value) for g in ref.split("|")):
             if group not in regex.groupindex:
                 raise RulesetError(f"「{value}」引用了正则中不存在的分组「{group}」", path, line, f"{where}.sets.{name}")
     for group in spec.get("map", {}):
