@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import json
 import sqlite3
 import subprocess
@@ -78,6 +77,11 @@ def record(path, result, options=None) -> int:
         return store.record(result, T0, T1, options or {})
 
 
+def stored_key(path) -> bytes:
+    """The HMAC key in the key file beside the database at `path`."""
+    return bytes.fromhex(history.key_path(path).read_text(encoding="ascii"))
+
+
 def table_count(path, table) -> int:
     with sqlite3.connect(path) as conn:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
@@ -91,7 +95,7 @@ def test_first_record_creates_directory_database_and_schema_version(db, demo_res
     run_id = record(db, demo_result, {"ruleset": "national"})
     assert run_id == 1 and db.is_file()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         row = conn.execute("SELECT started_at, finished_at, ruleset_id, ruleset_sha256, as_of, "
                            "candidate_count, finding_count, verdict_counts, inputs FROM runs").fetchone()
     assert row[0] == "2026-11-01T09:00:00+08:00" and row[1] == "2026-11-01T09:00:03+08:00"
@@ -120,11 +124,11 @@ def test_clear_id_numbers_never_reach_the_database(db, demo_result):
     for clear in [*ids, ID_A, ID_B, ID_C]:
         assert clear.encode() not in raw, clear
     with sqlite3.connect(db) as conn:
-        stored = dict(conn.execute("SELECT name, id_sha256 FROM candidates WHERE run_id = 1").fetchall())
+        stored = dict(conn.execute("SELECT name, id_hmac FROM candidates WHERE run_id = 1").fetchall())
         masked = conn.execute("SELECT id_masked, reason FROM candidates JOIN findings USING (run_id, row_id) "
                               "WHERE run_id = 2").fetchone()
     first = demo_result.candidates.iloc[0]
-    assert stored[first["name"]] == hashlib.sha256(first["id_number"].encode()).hexdigest()
+    assert stored[first["name"]] == history.id_digest(first["id_number"], stored_key(db))
     assert masked == ("510525********123X", "身份证号510525********123X与档案510525********4321不符")
 
 
@@ -185,9 +189,9 @@ def test_show_returns_every_candidate_and_finding_worst_first(db, demo_result):
     for fragment in ("审查记录 #1", "规则集SHA256：" + demo_result.meta["ruleset"]["sha256"], "审查基准日：2026-12-15",
                      "demo_roster.xlsx 第11行", "黄婷", "510525********0803", "取消资格", "[D01]", "证据：", "依据："):
         assert fragment in text
-    assert "510525198604250803" not in text and "SHA256：" + hashlib.sha256(b"510525198604250803").hexdigest() \
-        not in text
-    assert hashlib.sha256(b"510525198604250803").hexdigest() in run_text(detail, show_digest=True)
+    digest = history.id_digest("510525198604250803", stored_key(db))
+    assert "510525198604250803" not in text and digest not in text
+    assert f"HMAC-SHA256：{digest}" in run_text(detail, show_digest=True)
 
 
 def test_recording_in_small_chunks_keeps_every_row_in_order(db, demo_result, monkeypatch):

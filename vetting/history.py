@@ -6,22 +6,29 @@ timestamps. One recorded run is one transaction (``BEGIN IMMEDIATE`` ... ``COMMI
 half-recorded run: SQLite's journal undoes the open transaction the next time the database
 is opened.
 
-Personal data: ID numbers are never stored in clear. Each is kept as the SHA-256 hex digest
-of its normalised text (to recognise the same person across runs) and in the masked display
-form ``510525********123X``; ID-like digit runs in finding texts and options are masked too.
+Personal data: ID numbers are never stored in clear. Each is kept in the masked display form
+``510525********123X`` and as an HMAC-SHA256 of its normalised text (to recognise the same
+person across runs). The HMAC key is a random per-installation secret kept in a separate file
+beside the database (``<db>.key``, created 0600 on the first recorded run), because a plain
+SHA-256 would be reversible: the masked form leaves only the 8 birth-date digits unknown, a
+few tens of thousands of guesses. The database file alone therefore does not reveal the
+numbers; whoever holds both files can still test guesses. ID-like digit runs in finding
+texts and options are masked too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -30,7 +37,13 @@ from vetting.reports.common import mask_ids
 from vetting.result import VERDICTS, VettingResult
 
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
-SCHEMA_VERSION = 1
+#: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
+#: 2: keyed HMAC-SHA256 (``candidates.id_hmac``) and the key's fingerprint per run.
+SCHEMA_VERSION = 2
+#: Suffix of the key file beside the database: ``history.sqlite3`` -> ``history.sqlite3.key``.
+KEY_SUFFIX = ".key"
+#: Length of the random HMAC key in bytes (stored as hex text).
+KEY_BYTES = 32
 #: Environment variable naming the database file (used when ``--db`` is not given).
 ENV_VAR = "VETTING_HISTORY_DB"
 #: File name of the default database inside the user data directory.
@@ -63,7 +76,8 @@ CREATE TABLE runs (
     finding_count   INTEGER NOT NULL,
     verdict_counts  TEXT NOT NULL,      -- JSON object: verdict -> count
     options         TEXT NOT NULL,      -- JSON object: command-line options (IDs masked)
-    meta            TEXT NOT NULL       -- JSON object: the report's whole meta block
+    meta            TEXT NOT NULL,      -- JSON object: the report's whole meta block
+    id_key_id       TEXT                -- fingerprint of the HMAC key the run's id_hmac used
 );
 CREATE TABLE candidates (
     run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -74,7 +88,7 @@ CREATE TABLE candidates (
     role        TEXT,
     village     TEXT,
     township    TEXT,
-    id_sha256   TEXT,                   -- SHA-256 hex of the normalised ID number, never the number
+    id_hmac     TEXT,                   -- HMAC-SHA256 (key in <db>.key) of the ID, never the number
     id_masked   TEXT,                   -- 510525********123X
     verdict     TEXT NOT NULL,
     PRIMARY KEY (run_id, row_id)
@@ -94,9 +108,9 @@ CREATE INDEX findings_by_candidate ON findings(run_id, row_id);
 
 _RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "ruleset_id",
                 "ruleset_title", "ruleset_version", "ruleset_sha256", "as_of", "inputs",
-                "candidate_count", "finding_count", "verdict_counts", "options", "meta")
+                "candidate_count", "finding_count", "verdict_counts", "options", "meta", "id_key_id")
 _CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "village",
-                      "township", "id_sha256", "id_masked", "verdict")
+                      "township", "id_hmac", "id_masked", "verdict")
 _FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
 
 #: 18-character (17 digits + digit/X) or 15-digit runs standing alone: not part of a longer
@@ -129,6 +143,7 @@ class RunSummary:
     verdict_counts: dict[str, int]
     options: dict[str, Any]
     meta: dict[str, Any]
+    id_key_id: str | None = None    # fingerprint of the run's HMAC key; None: no digests kept
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,7 @@ class StoredCandidate:
     role: str | None
     village: str | None
     township: str | None
-    id_sha256: str | None
+    id_hmac: str | None
     id_masked: str | None
     verdict: str
     findings: tuple[StoredFinding, ...] = ()
@@ -201,6 +216,9 @@ class Comparison:
     unchanged: int
     findings_changed_same_verdict: int
     matched_by: dict[str, int] = field(default_factory=dict)
+    #: False when the runs' ID digests cannot be compared (different keys, or a run recorded
+    #: before keyed digests): candidates were then matched by file + row + name only.
+    ids_comparable: bool = True
 
 
 # --------------------------------------------------------------------------- paths
@@ -228,6 +246,81 @@ def resolve_db_path(given: str | os.PathLike | None, environ: Mapping[str, str])
     return default_db_path()
 
 
+def key_path(db_path: str | os.PathLike) -> Path:
+    """The HMAC key file of the database at `db_path`: the same name plus ``.key``, beside it
+    (a separate file, so that handing over or leaking the database alone reveals no ID)."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + KEY_SUFFIX)
+
+
+# --------------------------------------------------------------------------- keyed ID digests
+
+
+def read_key(path: Path) -> bytes | None:
+    """The key stored at `path` (hex text), or None when the file does not exist. A file that
+    is not a 64-digit hex key is an error rather than silently replaced: replacing it would
+    stop every earlier run from matching by ID."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HistoryError(f"无法读取审查记录密钥文件 {path}：{getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise HistoryError(f"审查记录密钥文件 {path} 已损坏（应为{KEY_BYTES * 2}位十六进制字符）；"
+                           "如无备份，可删除该文件，之后的记录将使用新密钥，但此前的记录将无法按身份证号比对")
+    return key
+
+
+def create_key(path: Path) -> bytes:
+    """A new random key written to `path`, which must not exist: created exclusively with
+    permissions 0600 (owner only) and flushed to disk before it is used."""
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except OSError as exc:
+        raise HistoryError(f"无法创建审查记录密钥文件 {path}：{exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.hex().encode("ascii") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise HistoryError(f"无法写入审查记录密钥文件 {path}：{exc.strerror or exc}") from exc
+    return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public name of `key` (an HMAC of a fixed label, not the key): stored with each
+    run so that compare can tell whether two runs' ID digests are comparable."""
+    return hmac.new(key, b"vetting history key id", hashlib.sha256).hexdigest()[:16]
+
+
+def id_digest(id_number: str, key: bytes) -> str:
+    """HMAC-SHA256 hex of a normalised ID number under the installation's `key`: how one
+    person is recognised across runs without keeping the number. Without the key the digest
+    cannot be checked against guessed birth dates, unlike a plain hash of the number."""
+    return id_digester(key)(id_number)
+
+
+def id_digester(key: bytes) -> Callable[[str], str]:
+    """`id_digest` with `key` bound, keyed once and copied per number (about 1.5 times as
+    fast as keying HMAC anew for each of a province's candidates)."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def digest(id_number: str) -> str:
+        h = keyed.copy()
+        h.update(id_number.encode("utf-8"))
+        return h.hexdigest()
+
+    return digest
+
+
 # --------------------------------------------------------------------------- opening
 
 
@@ -237,6 +330,9 @@ class History:
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self.connection = connection
+        #: Set by `record` when it had to create a new key although earlier runs used
+        #: another one (the key file was deleted or moved): a Chinese note for the user.
+        self.key_note: str | None = None
 
     def __enter__(self) -> "History":
         return self
@@ -254,12 +350,16 @@ class History:
                finished_at: dt.datetime | str, options: Mapping[str, Any] | None = None) -> int:
         """Record one finished run - meta, every candidate's verdict and every finding - in a
         single transaction, and return its run id. Nothing of the run remains if anything
-        fails (or the process dies) before the commit. `result` is not modified."""
-        run_row = _run_row(result, started_at, finished_at, options or {})
+        fails (or the process dies) before the commit. `result` is not modified.
+
+        The HMAC key is read - or, on the first recorded run, created - while the database's
+        write lock is held, so two runs starting at once cannot create two different keys."""
         conn = self.connection
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                key = self._key()
+                run_row = _run_row(result, started_at, finished_at, options or {}, key_fingerprint(key))
                 cursor = conn.execute(
                     f"INSERT INTO runs ({', '.join(_RUN_COLUMNS[1:])}) "
                     f"VALUES ({', '.join('?' * (len(_RUN_COLUMNS) - 1))})", run_row)
@@ -267,7 +367,7 @@ class History:
                 conn.executemany(
                     f"INSERT INTO candidates (run_id, {', '.join(_CANDIDATE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(_CANDIDATE_COLUMNS) + 1))})",
-                    _candidate_rows(run_id, result.candidates))
+                    _candidate_rows(run_id, result.candidates, key))
                 conn.executemany(
                     f"INSERT INTO findings (run_id, {', '.join(_FINDING_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(_FINDING_COLUMNS) + 1))})",
@@ -280,6 +380,22 @@ class History:
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{_sqlite_reason(exc)}") from exc
         return run_id
+
+    def _key(self) -> bytes:
+        """The installation's HMAC key from the key file beside the database, created when
+        missing; notes in `key_note` when earlier runs used a different (lost) key."""
+        path = key_path(self.path)
+        key = read_key(path)
+        if key is not None:
+            return key
+        key = create_key(path)
+        earlier = self.connection.execute(
+            "SELECT COUNT(*) FROM runs WHERE id_key_id IS NOT NULL AND id_key_id != ?",
+            (key_fingerprint(key),)).fetchone()[0]
+        if earlier:
+            self.key_note = (f"密钥文件 {path} 不存在，已新建；此前 {earlier} 次记录使用的密钥已丢失，"
+                             "与这些记录比较时只能按文件+行号+姓名匹配")
+        return key
 
     # ---------------------------------------------------------------- reading
 
@@ -389,15 +505,21 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
-    so two runs starting at once cannot both create them)."""
+    so two runs starting at once cannot both create them); a version 1 database is migrated
+    first (see `_migrate_v1`)."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:
+            _migrate_v1(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
             raise HistoryError(f"审查记录数据库 {path} 由更新版本的工具创建（结构版本 {version}，"
                                f"本工具支持 {SCHEMA_VERSION}），请升级 vetting")
         tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        if tables and conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return      # another run created the schema (tables and version in one commit) meanwhile
         if tables:
             raise HistoryError(f"{path} 不是 vetting 的审查记录数据库（含有其他数据表），请用 --db 另选文件")
         if not create:
@@ -418,12 +540,41 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
         raise HistoryError(f"无法使用审查记录数据库 {path}：{_sqlite_reason(exc)}") from exc
 
 
+def _migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 1 database, whose unsalted SHA-256 ID digests are reversible, to
+    version 2 by dropping them: the column becomes ``id_hmac`` and is emptied, and runs get
+    an empty key fingerprint. Everything else (masked IDs, verdicts, findings) is kept; the
+    old runs then compare with new ones by file + row + name. ``secure_delete`` overwrites
+    the freed bytes, so the digests do not linger in the file's free pages. Done on any open,
+    reading included, so that an old file stops exposing IDs as soon as it is used."""
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:   # not migrated meanwhile
+                conn.execute("UPDATE candidates SET id_sha256 = NULL")
+                conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
+                conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA secure_delete = OFF")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"
+                           f"需要升级（删除这些摘要）但升级失败：{_sqlite_reason(exc)}；"
+                           "请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
 # --------------------------------------------------------------------------- rows to store
 
 
 def _run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: dt.datetime | str,
-             options: Mapping[str, Any]) -> tuple:
-    """The `runs` row (without id) for `result`: meta fields, counts and options as JSON."""
+             options: Mapping[str, Any], key_id: str | None) -> tuple:
+    """The `runs` row (without id) for `result`: meta fields, counts and options as JSON, and
+    the fingerprint of the key its ID digests use."""
     meta = result.meta or {}
     ruleset = meta.get("ruleset") or {}
     counts = meta.get("verdict_counts")
@@ -441,15 +592,17 @@ def _run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: 
         _json(counts),
         mask_id_like(_json(dict(options))),
         mask_id_like(_json(meta)),
+        key_id,
     )
 
 
-def _candidate_rows(run_id: int, candidates: pd.DataFrame) -> Iterator[tuple]:
-    """`candidates` rows for executemany: the ID number replaced by digest and masked form,
-    ID-like numbers in the text columns (a file name, a pasted cell) masked."""
+def _candidate_rows(run_id: int, candidates: pd.DataFrame, key: bytes) -> Iterator[tuple]:
+    """`candidates` rows for executemany: the ID number replaced by its keyed digest and
+    masked form, ID-like numbers in the text columns (a file name, a pasted cell) masked."""
+    digest = id_digester(key)
     for part in _chunks(candidates):
         ids = [normalise_id(v) for v in _values(part["id_number"])]
-        digests = [id_digest(v) if v else None for v in ids]
+        digests = [digest(v) if v else None for v in ids]
         masked = [mask_ids(v) if v else None for v in ids]
         columns = [_values(part[c]) for c in ("row_id", "source_file", "source_row", "name",
                                               "role", "village", "township")]
@@ -488,12 +641,6 @@ def normalise_id(value: Any) -> str | None:
         return None
     text = str(value).strip().upper()
     return text or None
-
-
-def id_digest(id_number: str) -> str:
-    """SHA-256 hex digest of a normalised ID number: how one person is recognised across
-    runs without keeping the number."""
-    return hashlib.sha256(id_number.encode("utf-8")).hexdigest()
 
 
 def mask_id_like(text: Any) -> Any:
@@ -580,8 +727,11 @@ def compare_runs(old: RunDetail, new: RunDetail) -> Comparison:
     Candidates are matched by ID digest where both have one (duplicates of one ID paired in
     input order), then - among those still unmatched where at least one side has no ID - by
     (source file, source row, name). A candidate with an ID is never paired with a different
-    ID, since that would be a different person."""
-    pairs, only_old, only_new = match_candidates(old.candidates, new.candidates)
+    ID, since that would be a different person. Digests made with different keys (the key
+    file was lost) or not kept (a run migrated from schema 1) cannot be compared: then only
+    (file, row, name) matches, and two IDs whose masked forms differ are still never paired."""
+    comparable = bool(old.run.id_key_id) and old.run.id_key_id == new.run.id_key_id
+    pairs, only_old, only_new = match_candidates(old.candidates, new.candidates, comparable)
     changes: list[CandidateChange] = []
     unchanged = same_verdict_other_findings = 0
     matched_by: dict[str, int] = {}
@@ -595,22 +745,27 @@ def compare_runs(old: RunDetail, new: RunDetail) -> Comparison:
         appeared, disappeared, changed = diff_findings(a.findings, b.findings)
         changes.append(CandidateChange(a, b, how, appeared, disappeared, changed))
     return Comparison(old.run, new.run, changes, only_old, only_new, unchanged,
-                      same_verdict_other_findings, matched_by)
+                      same_verdict_other_findings, matched_by, comparable)
 
 
-def match_candidates(old: Sequence[StoredCandidate], new: Sequence[StoredCandidate]
+def match_candidates(old: Sequence[StoredCandidate], new: Sequence[StoredCandidate],
+                     ids_comparable: bool = True
                      ) -> tuple[list[tuple[StoredCandidate, StoredCandidate, str]],
                                 list[StoredCandidate], list[StoredCandidate]]:
     """Pair candidates of two runs: (old, new, how matched) pairs in new-run order, then the
-    unmatched of each run in input order. See `compare_runs` for the keys."""
+    unmatched of each run in input order. See `compare_runs` for the keys; without
+    `ids_comparable` the digests are ignored."""
+    def digest(c: StoredCandidate) -> str | None:
+        return c.id_hmac if ids_comparable else None
+
     pairs: dict[int, tuple[StoredCandidate, StoredCandidate, str]] = {}
     used_old: set[int] = set()
     by_id: dict[str, list[int]] = {}
     for i, c in enumerate(old):
-        if c.id_sha256:
-            by_id.setdefault(c.id_sha256, []).append(i)
+        if digest(c):
+            by_id.setdefault(digest(c), []).append(i)
     for j, c in enumerate(new):
-        waiting = by_id.get(c.id_sha256) if c.id_sha256 else None
+        waiting = by_id.get(digest(c)) if digest(c) else None
         if waiting:
             i = waiting.pop(0)
             pairs[j] = (old[i], c, MATCH_BY_ID)
@@ -624,7 +779,7 @@ def match_candidates(old: Sequence[StoredCandidate], new: Sequence[StoredCandida
             continue
         waiting = by_position.get(_position(c), [])
         for k, i in enumerate(waiting):
-            if not (old[i].id_sha256 and c.id_sha256):
+            if not (digest(old[i]) and digest(c)) and not _different_masks(old[i], c):
                 pairs[j] = (old[i], c, MATCH_BY_POSITION)
                 used_old.add(i)
                 del waiting[k]
@@ -664,6 +819,11 @@ def _texts(findings: Iterable[StoredFinding]) -> list[tuple]:
 
 def _finding_keys(c: StoredCandidate) -> list[tuple]:
     return sorted((f.rule or "", f.severity or "", f.reason or "") for f in c.findings)
+
+
+def _different_masks(a: StoredCandidate, b: StoredCandidate) -> bool:
+    """Both have an ID and the masked forms differ: certainly two different numbers."""
+    return bool(a.id_masked and b.id_masked and a.id_masked != b.id_masked)
 
 
 def _position(c: StoredCandidate) -> tuple:

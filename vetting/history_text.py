@@ -1,8 +1,8 @@
 """Chinese text for the run history: pure functions from stored runs and comparisons to text.
 
 No I/O: `vet history` prints what these return. ID numbers only ever appear masked (the
-clear number is not stored); with `show_digest` the SHA-256 digest used for matching is
-shown beside the masked form.
+clear number is not stored); with `show_digest` the keyed HMAC-SHA256 digest used for
+matching is shown beside the masked form.
 """
 
 from __future__ import annotations
@@ -123,10 +123,10 @@ def where(c: StoredCandidate) -> str:
 
 
 def id_text(c: StoredCandidate, show_digest: bool = False) -> str:
-    """The masked ID (or 身份证号空白), plus the SHA-256 digest when `show_digest`."""
+    """The masked ID (or 身份证号空白), plus the keyed digest when `show_digest`."""
     text = c.id_masked or "身份证号空白"
-    if show_digest and c.id_sha256:
-        text += f"（SHA256：{c.id_sha256}）"
+    if show_digest and c.id_hmac:
+        text += f"（HMAC-SHA256：{c.id_hmac}）"
     return text
 
 
@@ -164,6 +164,8 @@ def comparison_text(cmp: Comparison, show_digest: bool = False) -> str:
         lines.append(f"{_INDENT}#{run.id}：{run.started_at}，{ruleset_text(run)}，基准日 {run.as_of or '?'}，"
                      f"{run.candidate_count}人，输入 {input_names(run)}")
     lines += [_INDENT + note for note in setup_differences(old, new)]
+    if not cmp.ids_comparable:
+        lines.append(_INDENT + key_note(old, new))
     lines.append("")
     if cmp.changes:
         lines.append(f"结论有变化：{len(cmp.changes)} 人")
@@ -201,6 +203,16 @@ def setup_differences(old: RunSummary, new: RunSummary) -> list[str]:
     if old.tool_version != new.tool_version:
         notes.append(f"注意：工具版本不同（{old.tool_version} → {new.tool_version}）")
     return notes
+
+
+def key_note(old: RunSummary, new: RunSummary) -> str:
+    """Why candidates could not be matched by ID number between two runs."""
+    older = [f"#{r.id}" for r in (old, new) if not r.id_key_id]
+    if older:
+        why = f"{'、'.join(older)} 记录于旧版本，其身份证号摘要已在升级时删除"
+    else:
+        why = "两次记录使用的密钥不同（密钥文件曾丢失或被替换）"
+    return f"注意：{why}，无法按身份证号匹配，只按文件+行号+姓名匹配（打码号码不同者不视为同一人）"
 
 
 def change_lines(change: CandidateChange, old_id: int, new_id: int, show_digest: bool = False) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 from vetting import __version__
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
-from vetting.inputs import read_table
+from vetting.inputs import read_tables
 from vetting.joint.replies import read_reply
 from vetting.normalize.roster import Candidates, JointSpec, candidates_from_records, normalise_tables
 from vetting.result import VERDICTS, VettingResult
@@ -48,9 +48,10 @@ def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, str]] = (), encodi
 
 
 def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions) -> Candidates:
-    """Read and normalise every roster file (and agency reply files) into one candidate set."""
-    tables = [read_table(p, ruleset.fields, options.sheet, options.header_row, options.encoding)
-              for p in paths]
+    """Read and normalise every roster file (and agency reply files) into one candidate set;
+    a workbook with one roster sheet per village contributes every such sheet."""
+    tables = [table for p in paths
+              for table in read_tables(p, ruleset.fields, options.sheet, options.header_row, options.encoding)]
     return normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping,
                             joint_spec(ruleset, options.replies, options.encoding))
 

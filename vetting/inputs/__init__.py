@@ -1,9 +1,10 @@
 """Reading roster files (xlsx, xls, csv) into text tables, as counties really send them.
 
-``read_table`` is the entry point; the work is split by concern:
+``read_tables`` is the entry point (one table per roster sheet; ``read_table`` when exactly
+one is wanted, e.g. an agency's reply file); the work is split by concern:
 
 * ``sniff``      what a file really is (by content) and its text encoding
-* ``excel``      workbooks via python-calamine; which sheet holds the roster
+* ``excel``      workbooks via python-calamine; which sheets hold a roster
 * ``delimited``  CSV/TSV; header scan, one pandas pass, line numbers
 * ``cells``      cell values -> text, column-wise (IDs stored as numbers stay detectable)
 * ``layout``     pure header detection, incl. two-row headers under merged cells
@@ -11,7 +12,7 @@
 * ``reader``     the above wired together, with notes on what was detected
 """
 
-from vetting.inputs.reader import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_table
+from vetting.inputs.reader import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_table, read_tables
 from vetting.inputs.table import RawTable, file_sha256
 
-__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "file_sha256", "read_table"]
+__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "file_sha256", "read_table", "read_tables"]

@@ -4,15 +4,18 @@ Calamine is used directly, not through pandas: pandas turns a whole double into 
 so an 18-digit ID number that Excel stored as a number (and rounded) would come out as a
 plausible 18-digit text; calamine keeps it a float, which ``cells.column_text`` marks.
 
-The sheet is chosen by the caller's name, else as the visible sheet whose top rows look most
-like a roster header (hidden sheets only when no visible one has a header).
+The sheets are chosen by the caller's name, else every visible sheet whose top rows look like
+a roster header (counties often keep one sheet per village); a hidden sheet only when no
+visible one has a header. ``read_sheet`` keeps the older single choice for callers that need
+exactly one table (the sheet that looks most like a roster).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 import python_calamine as calamine
@@ -88,56 +91,112 @@ def _pick_name(names: list[str], wanted: str, path: Path) -> str:
     raise InputError(f"没有名为「{wanted}」的工作表；现有工作表：{'、'.join(names)}", str(path))
 
 
-def read_sheet(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str]) -> Sheet:
-    """The cells of the roster sheet of a workbook."""
+@dataclass(frozen=True)
+class SheetSurvey:
+    """What the top rows of one sheet look like: its best header score and visibility."""
+
+    name: str
+    position: int
+    score: int
+    visible: bool
+    has_rows: bool
+
+    @property
+    def has_header(self) -> bool:
+        return self.score >= MIN_HEADER_SCORE
+
+
+@dataclass
+class SheetPlan:
+    """The sheets of a workbook to read as rosters (workbook order) and notes on the choice:
+    which were read, which were left out and why (shown to the user once per workbook)."""
+
+    names: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
+    """The workbook at `path`, open for the duration of the block (read several sheets from
+    one parse of the file); unreadable workbooks are an InputError naming the file."""
     book = _open(path)
     try:
-        meta = {m.name: m for m in book.sheets_metadata}
-        names = [n for n in book.sheet_names
-                 if n not in meta or meta[n].typ not in (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.Vba)]
-        if not names:
-            raise InputError("工作簿中没有工作表", str(path))
-        if sheet is not None:
-            chosen = _sheet(book, _pick_name(names, sheet, path), path)
-            notes = [f"工作表「{chosen.name}」（--sheet 指定）"]
-        elif len(names) == 1:
-            chosen = _sheet(book, names[0], path)
-            notes = [f"工作表「{chosen.name}」"]
-        else:
-            chosen, notes = _choose(book, names, meta, header_row, index, path)
-        cells = _cells(chosen, path)
+        yield book
     finally:
         book.close()
-    if cells.size == 0:
-        raise InputError(f"工作表「{chosen.name}」是空的", str(path))
-    return Sheet(chosen.name, cells, notes)
 
 
-def _choose(book: calamine.CalamineWorkbook, names: list[str], meta: dict, header_row: int | None,
-            index: Mapping[str, str], path: Path) -> tuple[calamine.CalamineSheet, list[str]]:
-    """The sheet whose top rows look most like a roster header (visible sheets first)."""
-    best, best_key, found = None, None, []
+def plan_sheets(book: calamine.CalamineWorkbook, path: Path, sheet: str | None, header_row: int | None,
+                index: Mapping[str, str], every_roster: bool = True) -> SheetPlan:
+    """Which sheets to read: the one the user named (``--sheet``); the only sheet; else, with
+    `every_roster`, every visible sheet whose top rows hold a roster header (counties keep one
+    sheet per village, and nobody on them may be left out); otherwise - or when no visible
+    sheet has a header - the single sheet that looks most like a roster (`choose_sheets`)."""
+    meta = {m.name: m for m in book.sheets_metadata}
+    names = [n for n in book.sheet_names
+             if n not in meta or meta[n].typ not in (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.Vba)]
+    if not names:
+        raise InputError("工作簿中没有工作表", str(path))
+    if sheet is not None:
+        name = _pick_name(names, sheet, path)
+        return SheetPlan([name], [f"工作表「{name}」（--sheet 指定）"])
+    if len(names) == 1:
+        return SheetPlan([names[0]], [f"工作表「{names[0]}」"])
+    survey = []
     for position, name in enumerate(names):
-        sheet = _sheet(book, name, path)
-        rows = text_grid(_cells(sheet, path, nrows=max(HEADER_SCAN_ROWS, header_row or 0)))
+        rows = text_grid(_cells(_sheet(book, name, path), path, nrows=max(HEADER_SCAN_ROWS, header_row or 0)))
         if header_row is not None:
             score = header_score(rows[header_row - 1], index) if header_row <= len(rows) else 0
         else:
             score = max((header_score(r, index) for r in rows), default=0)
         visible = name not in meta or meta[name].visible == calamine.SheetVisibleEnum.Visible
-        if score >= MIN_HEADER_SCORE:
-            found.append(name)
-        key = (score >= MIN_HEADER_SCORE, visible, score, bool(rows), -position)
-        if best_key is None or key > best_key:
-            best, best_key = sheet, key
-    listing = "、".join(names)
-    if not best_key[0] and header_row is None:
-        raise InputError(f"没有任何工作表含有花名册表头（工作表：{listing}）；"
-                         "请用 --sheet 指定工作表，必要时用 --header-row 指定表头行", str(path))
-    notes = [f"工作表「{best.name}」（共{len(names)}个工作表：{listing}；自动选用"
-             + ("含花名册表头的一个" if best_key[0] else "第一个有内容的") + ("，为隐藏工作表" if not best_key[1] else "")
-             + "；可用 --sheet 指定）"]
-    others = [n for n in found if n != best.name]
-    if others:
-        notes.append(f"工作表「{'」「'.join(others)}」也含花名册表头，未读取；如需审查请用 --sheet 分别指定")
-    return best, notes
+        survey.append(SheetSurvey(name, position, score, visible, any(any(c.strip() for c in r) for r in rows)))
+    return choose_sheets(survey, header_row is not None, every_roster, str(path))
+
+
+def choose_sheets(survey: list[SheetSurvey], header_row_given: bool, every_roster: bool, path: str) -> SheetPlan:
+    """The choice of `plan_sheets` from the surveyed sheets (pure, so it is testable alone)."""
+    listing = "、".join(s.name for s in survey)
+    rosters = [s for s in survey if s.has_header and s.visible]
+    if every_roster and len(rosters) > 1:
+        chosen = [s.name for s in rosters]
+        notes = [f"共{len(survey)}个工作表：{listing}；其中{len(chosen)}个可见工作表含花名册表头，逐个读取："
+                 f"{'、'.join(chosen)}（报告中的文件名后注明工作表，如「…[{chosen[0]}]」；可用 --sheet 只读其中一个）"]
+    else:
+        best = max(survey, key=lambda s: (s.has_header, s.visible, s.score, s.has_rows, -s.position))
+        if not best.has_header and not header_row_given:
+            raise InputError(f"没有任何工作表含有花名册表头（工作表：{listing}）；"
+                             "请用 --sheet 指定工作表，必要时用 --header-row 指定表头行", path)
+        chosen = [best.name]
+        notes = [f"工作表「{best.name}」（共{len(survey)}个工作表：{listing}；自动选用"
+                 + ("含花名册表头的一个" if best.has_header else "第一个有内容的") + ("，为隐藏工作表" if not best.visible else "")
+                 + "；可用 --sheet 指定）"]
+    skipped = [f"「{s.name}」（{_why_skipped(s)}）" for s in survey if s.name not in chosen]
+    if skipped:
+        notes.append("未读取的工作表：" + "、".join(skipped))
+    return SheetPlan(chosen, notes)
+
+
+def _why_skipped(s: SheetSurvey) -> str:
+    if not s.has_rows:
+        return "空白"
+    if not s.has_header:
+        return "没有花名册表头"
+    if not s.visible:
+        return "隐藏工作表，虽含花名册表头也不自动读取；如需审查请用 --sheet 指定"
+    return "也含花名册表头，未读取；如需审查请用 --sheet 分别指定"
+
+
+def sheet_cells(book: calamine.CalamineWorkbook, name: str, path: Path) -> np.ndarray:
+    """Every cell of sheet `name` (row 0 = sheet row 1); an empty sheet is an InputError."""
+    cells = _cells(_sheet(book, name, path), path)
+    if cells.size == 0:
+        raise InputError(f"工作表「{name}」是空的", str(path))
+    return cells
+
+
+def read_sheet(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str]) -> Sheet:
+    """The cells of the one roster sheet of a workbook (for callers that need exactly one)."""
+    with open_workbook(path) as book:
+        plan = plan_sheets(book, path, sheet, header_row, index, every_roster=False)
+        return Sheet(plan.names[0], sheet_cells(book, plan.names[0], path), plan.notes)

@@ -1,6 +1,7 @@
-"""``read_table``: one roster file -> a RawTable, refusing unusable files with a Chinese message.
+"""``read_tables``: one roster file -> RawTables (one per roster sheet), refusing unusable files
+with a Chinese message; ``read_table`` when exactly one table is wanted.
 
-Wires the pieces together: check the path, tell the file kind by content, read the sheet or
+Wires the pieces together: check the path, tell the file kind by content, read the sheets or
 CSV, find the header, leave out footer lines after the last person, mark blank template rows,
 refuse a file without a single person, and write down what was detected (``RawTable.notes``).
 Every failure is an InputError naming the file.
@@ -20,7 +21,7 @@ from vetting.fields import Field
 from vetting.inputs import sniff as kinds
 from vetting.inputs.cells import column_text
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
-from vetting.inputs.excel import read_sheet, text_grid
+from vetting.inputs.excel import open_workbook, plan_sheets, read_sheet, sheet_cells, text_grid
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
@@ -33,9 +34,60 @@ _ROW_LIST_MAX = 6
 _QUOTE_MAX = 24
 
 
+class NoPeopleError(InputError):
+    """A table whose header has no person under it (only blank template rows or a footer)."""
+
+
+def read_tables(path: str | Path, fields: Mapping[str, Field], sheet: str | None = None,
+                header_row: int | None = None, encoding: str | None = None) -> list[RawTable]:
+    """Read one roster file into one RawTable per roster: a CSV or a single sheet gives one;
+    a workbook with several visible sheets holding a roster header (one per village) gives
+    one per sheet, in workbook order, each labelled ``file.xlsx[sheet]`` so that reports say
+    which sheet a person is on. A roster sheet with nobody under its header is left out with
+    a note, unless no sheet has anyone (then the file is refused). The first table's notes
+    say which sheets were read and which were not, and why. Every failure is an InputError
+    naming the file."""
+    path, kind, notes = _open_checked(path, sheet)
+    index = alias_index(fields)
+    if kind not in (kinds.ZIP, kinds.OLE2):
+        return [_read_text(path, header_row, encoding, index, notes)]
+    digest = file_sha256(path)
+    with open_workbook(path) as book:
+        plan = plan_sheets(book, path, sheet, header_row, index, every_roster=True)
+        if len(plan.names) == 1:
+            name = plan.names[0]
+            return [_read_excel_cells(path, sheet_cells(book, name, path), name, header_row, index,
+                                      notes + plan.notes, digest)]
+        tables: list[RawTable] = []
+        empty: list[NoPeopleError] = []
+        for name in plan.names:
+            try:
+                tables.append(_read_excel_cells(path, sheet_cells(book, name, path), name, header_row, index,
+                                                [f"工作表「{name}」"], digest, label=f"{path.name}[{name}]"))
+            except NoPeopleError as exc:
+                empty.append(exc)
+                plan.notes.append(f"工作表「{name}」表头以下没有人选，未读取")
+    if not tables:
+        raise empty[0]
+    tables[0].notes[:0] = notes + plan.notes
+    return tables
+
+
 def read_table(path: str | Path, fields: Mapping[str, Field], sheet: str | None = None,
                header_row: int | None = None, encoding: str | None = None) -> RawTable:
-    """Read one roster file; every failure is an InputError naming the file."""
+    """Read exactly one table from a roster file (e.g. an agency's reply file): a workbook
+    with several roster sheets gives the one that looks most like a roster, and its notes
+    name the others, which are not read. Every failure is an InputError naming the file."""
+    path, kind, notes = _open_checked(path, sheet)
+    index = alias_index(fields)
+    if kind in (kinds.ZIP, kinds.OLE2):
+        return _read_excel(path, sheet, header_row, index, notes)
+    return _read_text(path, header_row, encoding, index, notes)
+
+
+def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[str]]:
+    """The path, the file kind by content and the first notes (a misleading extension, an
+    ignored --sheet); files that are no table at all are refused here."""
     path = Path(path)
     _check_path(path)
     suffix = path.suffix.lower()
@@ -54,19 +106,16 @@ def read_table(path: str | Path, fields: Mapping[str, Field], sheet: str | None 
                          str(path))
     if kind in (kinds.PDF, kinds.BINARY):
         raise InputError(f"文件内容是{kinds.KIND_LABELS[kind]}，不是Excel或CSV表格", str(path))
-    index = alias_index(fields)
     notes: list[str] = []
     if kind in (kinds.ZIP, kinds.OLE2):
         if suffix not in EXCEL_SUFFIXES:
             notes.append(f"文件扩展名是{suffix}，但内容是Excel工作簿，已按Excel读取")
-        table = _read_excel(path, sheet, header_row, index, notes)
     else:
         if suffix in EXCEL_SUFFIXES:
             notes.append(f"文件扩展名是{suffix}，但内容是CSV文本，已按CSV读取")
         if sheet is not None:
             notes.append("CSV文件没有工作表，--sheet 被忽略")
-        table = _read_text(path, header_row, encoding, index, notes)
-    return table
+    return path, kind, notes
 
 
 def _check_path(path: Path) -> None:
@@ -83,16 +132,22 @@ def _check_path(path: Path) -> None:
 def _read_excel(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str],
                 notes: list[str]) -> RawTable:
     book = read_sheet(path, sheet, header_row, index)
-    cells = book.cells
+    return _read_excel_cells(path, book.cells, book.name, header_row, index, notes + book.notes)
+
+
+def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int | None,
+                      index: Mapping[str, str], notes: list[str], digest: str | None = None,
+                      label: str | None = None) -> RawTable:
+    """One sheet's cells -> a RawTable (header found, footer and template rows marked)."""
     scan = max(HEADER_SCAN_ROWS, header_row or 0) + 1
     header = find_header(text_grid(cells[:scan]), index, str(path), header_row, width=cells.shape[1],
-                         where=f"工作表「{book.name}」")
+                         where=f"工作表「{sheet}」")
     body = cells[header.last + 1:]
     frame = pd.DataFrame({name: column_text(body[:, j]) for j, name in enumerate(header.names)})
     del cells, body
     rows = np.arange(header.last + 2, header.last + 2 + len(frame))
-    notes.extend(book.notes)
-    return _finish(path, frame, rows, header, (header.first + 1, header.last + 1), header_row, book.name, notes)
+    return _finish(path, frame, rows, header, (header.first + 1, header.last + 1), header_row, sheet, notes,
+                   digest, label)
 
 
 def _read_text(path: Path, header_row: int | None, encoding: str | None, index: Mapping[str, str],
@@ -117,7 +172,8 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
 
 
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
-            header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None) -> RawTable:
+            header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None,
+            label: str | None = None) -> RawTable:
     """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
     first, last = header_lines
     where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
@@ -133,7 +189,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         rows, template = rows[keep], template[keep]
     people = rows[~template]
     if len(people) == 0:
-        raise InputError(_no_people(last, rows[template], footer_lines), str(path))
+        raise NoPeopleError(_no_people(last, rows[template], footer_lines), str(path))
     span = f"第{people[0]}行" if len(people) == 1 else f"第{people[0]}–{people[-1]}行"
     notes.append(f"人选数据：{span}，共{len(people)}人")
     if template.any():
@@ -142,7 +198,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
-                    footer_rows=len(footer_lines), skipped=template)
+                    footer_rows=len(footer_lines), skipped=template, label=label)
 
 
 def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:

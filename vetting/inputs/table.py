@@ -17,6 +17,8 @@ class RawTable:
     ``footer_rows`` counts footer lines already left out of ``frame``; ``skipped`` (when the
     reader computed it) marks the rows of ``frame`` that are blank template rows, not people;
     ``notes`` say in Chinese what was detected (sheet, header rows, data rows, skipped rows).
+    ``label`` names the table in reports and evidence when the file name alone is ambiguous:
+    ``乡镇花名册.xlsx[乙村]`` for one of several roster sheets of a workbook.
     """
 
     path: str
@@ -28,10 +30,12 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     footer_rows: int = 0
     skipped: np.ndarray | None = None
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        """How reports and evidence name this table: the label, else the file name."""
+        return self.label or Path(self.path).name
 
 
 def file_sha256(path: Path) -> str:

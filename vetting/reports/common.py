@@ -188,17 +188,23 @@ def village_table(result: VettingResult) -> pd.DataFrame:
 
 
 def awaiting_table(meta: dict[str, Any]) -> pd.DataFrame:
-    """Who each agency has not answered for yet (the chase list)."""
+    """Who each agency has not answered for yet (the chase list); 行号 as integers."""
     rows = [(a["agency"], p["file"], p["row"], p["name"], p["village"])
             for a in meta.get("awaiting") or [] for p in a["candidates"]]
-    return pd.DataFrame(rows, columns=AWAITING_HEADINGS)
+    return _row_numbers_typed(pd.DataFrame(rows, columns=AWAITING_HEADINGS))
 
 
 def unmatched_table(meta: dict[str, Any]) -> pd.DataFrame:
-    """Agency reply rows that match no candidate (never dropped)."""
+    """Agency reply rows that match no candidate (never dropped); 行号 as integers."""
     rows = [(u["agency"], u["file"], u["row"], u["name"], u["id_number"], u["text"])
             for u in meta.get("unmatched_replies") or []]
-    return pd.DataFrame(rows, columns=UNMATCHED_HEADINGS)
+    return _row_numbers_typed(pd.DataFrame(rows, columns=UNMATCHED_HEADINGS))
+
+
+def _row_numbers_typed(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text except 行号, as integers: so that a spreadsheet sorts and filters
+    row numbers as numbers (as in the candidate sheet), not as text where 10 precedes 9."""
+    return table.apply(lambda s: as_int(s) if s.name == "行号" else as_text(s))
 
 
 def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:

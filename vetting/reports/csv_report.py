@@ -5,7 +5,9 @@ formula-neutralised. The audit header (tool and ruleset versions, hashes, as-of 
 files) is deliberately not written as comment lines above the table: Excel and most CSV
 readers would parse those as data rows and misalign the columns. `format_csv_meta` renders
 it as a separate two-column CSV instead, which the CLI writes beside the report as
-``<name>.meta.csv`` (see `meta_path`).
+``<name>.meta.csv`` (see `meta_path`). Tables that exist only in some runs go to their own
+sidecars, written only when non-empty (see `SIDECARS`): village findings, the agencies' chase
+list and reply rows that matched nobody.
 
 Cells are written by Arrow's CSV writer, which is several times faster than
 ``DataFrame.to_csv``; it quotes every text cell, leaves NA cells empty and ends lines
@@ -21,7 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from vetting.reports.common import candidate_table, meta_lines, neutralise_frame, village_table
+from vetting.reports.common import (awaiting_table, candidate_table, meta_lines, neutralise_frame,
+                                    unmatched_table, village_table)
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"
@@ -44,9 +47,38 @@ def format_csv_villages(result: VettingResult) -> bytes | None:
     return _to_csv(table) if len(table) else None
 
 
+def format_csv_awaiting(result: VettingResult) -> bytes | None:
+    """Who each agency still owes an answer for (联审部门, 文件, 行号, 姓名, 村(社区)), or None
+    when nobody is awaited."""
+    table = awaiting_table(result.meta)
+    return _to_csv(table) if len(table) else None
+
+
+def format_csv_unmatched(result: VettingResult) -> bytes | None:
+    """Agency reply rows that matched no candidate (ID numbers masked), or None if none."""
+    table = unmatched_table(result.meta)
+    return _to_csv(table) if len(table) else None
+
+
 def villages_path(path: str | os.PathLike) -> Path:
     """``report.csv`` -> ``report.villages.csv``."""
     return Path(path).with_suffix(".villages.csv")
+
+
+def awaiting_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.awaiting.csv``."""
+    return Path(path).with_suffix(".awaiting.csv")
+
+
+def unmatched_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.unmatched.csv``."""
+    return Path(path).with_suffix(".unmatched.csv")
+
+
+#: Optional sidecars of a CSV report: (where, given the report path; content or None when the
+#: run has nothing for it). A run with nothing removes the sidecar an earlier run left there.
+SIDECARS = ((villages_path, format_csv_villages), (awaiting_path, format_csv_awaiting),
+            (unmatched_path, format_csv_unmatched))
 
 
 def meta_path(path: str | os.PathLike) -> Path:

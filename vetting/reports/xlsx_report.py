@@ -49,9 +49,9 @@ def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = F
         _write_sheet(wb, "问题清单", findings, wrap=("理由", "证据", "依据"))
         for title, extra in (("村级问题", village_table(result)), ("待反馈清单", awaiting_table(result.meta)),
                              ("未匹配回复", unmatched_table(result.meta))):
-            if len(extra):
+            if len(extra):   # typed by common: text columns as text, 行号 as integers
                 wrap = tuple(c for c in ("理由", "证据", "依据", "内容") if c in extra.columns)
-                _write_sheet(wb, title, extra.astype("str"), wrap=wrap)
+                _write_sheet(wb, title, extra, wrap=wrap)
         _write_sheet(wb, "汇总", summary_table(result))
         _write_sheet(wb, "说明", meta, wrap=("值",))
         wb.save(tmp_path)

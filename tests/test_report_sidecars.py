@@ -1,0 +1,129 @@
+"""CSV report sidecars (``<name>.villages.csv``, ``.awaiting.csv``, ``.unmatched.csv``): written
+when the run has such rows, removed when a later run to the same path has none (only the
+exact sidecar path); XLSX sheets 待反馈清单 / 未匹配回复 hold 行号 as numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from vetting.cli import cli
+from vetting.errors import VettingError
+from vetting.reports import write_report
+from vetting.reports.csv_report import awaiting_path, unmatched_path, villages_path
+from vetting.reports.xlsx_report import write_xlsx
+from vetting.result import GROUP_COLUMNS
+from conftest import FIXTURES
+from test_reports import sample_result
+
+JOINT = FIXTURES / "joint"
+
+
+def with_lists(result=None):
+    """`sample_result` plus a village finding, two people awaited and an unmatched reply row."""
+    result = result or sample_result()
+    result.villages = pd.DataFrame([["城关镇", "红星村", "G03", "女性成员", "review", "村委会无女性成员",
+                                     "名册.xlsx 第2、3行", "《村委会组织法》"]], columns=GROUP_COLUMNS)
+    result.meta["awaiting"] = [{"agency": "公安", "count": 2, "candidates": [
+        {"file": "名册.xlsx", "row": 10, "name": "张三", "village": "红星村"},
+        {"file": "名册.xlsx", "row": 9, "name": "=李四", "village": None}]}]
+    result.meta["unmatched_replies"] = [{"agency": "公安", "file": "公安.xlsx", "row": 12, "name": "外村人",
+                                         "id_number": "510525********0011", "text": "2020年行政拘留"}]
+    return result
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def test_csv_report_writes_the_chase_list_and_unmatched_rows(tmp_path):
+    out = tmp_path / "r.csv"
+    written = write_report(with_lists(), out, "csv")
+    assert written == [out, tmp_path / "r.meta.csv", villages_path(out), awaiting_path(out), unmatched_path(out)]
+    assert (awaiting_path(out).name, unmatched_path(out).name) == ("r.awaiting.csv", "r.unmatched.csv")
+    assert awaiting_path(out).read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_csv(awaiting_path(out)) == [["联审部门", "文件", "行号", "姓名", "村(社区)"],
+                                            ["公安", "名册.xlsx", "10", "张三", "红星村"],
+                                            ["公安", "名册.xlsx", "9", "'=李四", ""]]
+    assert read_csv(unmatched_path(out)) == [["联审部门", "回复文件", "行号", "姓名", "公民身份号码", "内容"],
+                                             ["公安", "公安.xlsx", "12", "外村人", "510525********0011",
+                                              "2020年行政拘留"]]
+
+
+def test_a_later_run_without_such_rows_removes_stale_sidecars_only(tmp_path):
+    out = tmp_path / "r.csv"
+    write_report(with_lists(), out, "csv")
+    neighbours = [tmp_path / "r.villages.csv.bak", tmp_path / "other.awaiting.csv", tmp_path / "r.unmatched.txt"]
+    for path in neighbours:
+        path.write_text("keep", encoding="utf-8")
+    written = write_report(sample_result(), out, "csv")
+    assert written == [out, tmp_path / "r.meta.csv"]
+    assert sorted(os.listdir(tmp_path)) == sorted(["r.csv", "r.meta.csv", *(p.name for p in neighbours)])
+    assert all(p.read_text(encoding="utf-8") == "keep" for p in neighbours)
+
+
+def test_only_the_lists_the_new_run_lacks_are_removed(tmp_path):
+    out = tmp_path / "r.csv"
+    write_report(with_lists(), out, "csv")
+    result = with_lists()
+    result.meta["unmatched_replies"] = []
+    result.villages = pd.DataFrame(columns=GROUP_COLUMNS)
+    write_report(result, out, "csv")
+    assert awaiting_path(out).is_file() and not unmatched_path(out).exists() and not villages_path(out).exists()
+
+
+def test_a_folder_at_a_sidecar_path_is_left_alone(tmp_path):
+    out = tmp_path / "r.csv"
+    awaiting_path(out).mkdir()
+    (awaiting_path(out) / "x.txt").write_text("x", encoding="utf-8")
+    write_report(sample_result(), out, "csv")
+    assert (awaiting_path(out) / "x.txt").is_file()
+
+
+def test_a_stale_sidecar_that_cannot_be_removed_is_an_error(tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    write_report(with_lists(), out, "csv")
+    real = Path.unlink
+
+    def refuse(self, *args, **kwargs):
+        if self == awaiting_path(out):
+            raise PermissionError(13, "权限不够")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(VettingError) as err:
+        write_report(sample_result(), out, "csv")
+    assert f"报告已写入 {out}" in err.value.message and str(awaiting_path(out)) in err.value.message
+    assert "已过时" in err.value.message
+
+
+def test_xlsx_lists_hold_row_numbers_as_numbers(tmp_path):
+    path = tmp_path / "r.xlsx"
+    write_xlsx(with_lists(), path)
+    book = openpyxl.load_workbook(path)
+    assert {"村级问题", "待反馈清单", "未匹配回复"} <= set(book.sheetnames)
+    awaited = list(book["待反馈清单"].iter_rows(min_row=2))
+    assert [(r[2].value, r[2].data_type) for r in awaited] == [(10, "n"), (9, "n")]
+    assert awaited[1][3].value == "'=李四" and awaited[1][4].value is None
+    unmatched = list(book["未匹配回复"].iter_rows(min_row=2, values_only=True))
+    assert unmatched == [("公安", "公安.xlsx", 12, "外村人", "510525********0011", "2020年行政拘留")]
+
+
+def test_cli_csv_run_writes_and_then_removes_the_lists(runner, tmp_path):
+    out = tmp_path / "r.csv"
+    args = ["run", str(JOINT / "opinions_roster.csv"), "--as-of", "2027-04-15", "--no-history", "-o", str(out)]
+    first = runner.invoke(cli, [*args, "--findings", f"公安={JOINT / 'replies' / 'police.csv'}"])
+    assert first.exit_code == 0, first.output
+    unmatched = read_csv(unmatched_path(out))
+    assert [row[3] for row in unmatched[1:]] == ["外村人"] and unmatched[1][2].isdigit()
+    awaited = read_csv(awaiting_path(out))
+    assert "王八" in [row[3] for row in awaited[1:]]
+    second = runner.invoke(cli, args)                       # no reply file: nothing unmatched any more
+    assert second.exit_code == 0, second.output
+    assert not unmatched_path(out).exists() and awaiting_path(out).is_file()
