@@ -217,3 +217,30 @@ def test_id_numbers_quoted_from_agency_text_are_masked(runner, tmp_path):
                            f"姓名,公民身份号码,核查情况\n赵一,{ident},身份证{ident}于2026年8月被行政拘留\n")
     text = json.dumps(report, ensure_ascii=False)
     assert ident not in text and ident[:6] + "********" in text
+
+
+def test_reply_listing_nobody_is_an_answer_for_everyone(runner, tmp_path):
+    report, _ = _reply_run(runner, tmp_path, "序号,姓名,公民身份号码,核查情况\n")
+    zheng = next(c for c in report["candidates"] if c["name"] == "郑七")
+    assert "J01" not in {f["rule"] for f in zheng["findings"]}  # the blank police opinion is answered
+    assert report["meta"]["replies"][0]["rows"] == 0
+
+
+def test_reply_workbook_with_a_sheet_per_township_is_read_whole(runner, tmp_path):
+    import openpyxl
+    people = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"]
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "太平镇"
+    first.append(["姓名", "公民身份号码", "核查情况"])
+    first.append(["赵一", people[0]["id_number"], "2025年8月因斗殴被行政拘留十日"])
+    second = book.create_sheet("双沙镇")
+    second.append(["姓名", "公民身份号码", "核查情况"])
+    second.append(["钱二", people[1]["id_number"], "2025年9月因赌博被行政拘留五日"])
+    path = tmp_path / "police.xlsx"
+    book.save(path)
+    report, _ = _run(runner, tmp_path, "--findings", f"公安={path}")
+    by_name = {c["name"]: c for c in report["candidates"]}
+    for name, sheet in (("赵一", "太平镇"), ("钱二", "双沙镇")):
+        c05 = next(f for f in by_name[name]["findings"] if f["rule"] == "C05")
+        assert f"police.xlsx[{sheet}]" in c05["evidence"]

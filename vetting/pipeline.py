@@ -10,7 +10,7 @@ from vetting import __version__
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
-from vetting.joint.replies import read_reply
+from vetting.joint.replies import read_replies
 from vetting.normalize.roster import Candidates, JointSpec, candidates_from_records, normalise_tables
 from vetting.result import VERDICTS, VettingResult
 from vetting.ruleset.model import Ruleset
@@ -43,7 +43,7 @@ def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, str]] = (), encodi
         if agency not in ruleset.agencies:
             raise VettingError(f"规则集「{ruleset.id}」中没有联审部门「{agency}」{did_you_mean(agency, ruleset.agencies)}；"
                                f"可用：{'、'.join(ruleset.agencies)}")
-        read.append(read_reply(agency, path, encoding))
+        read.extend(read_replies(agency, path, encoding))
     return JointSpec(ruleset.agencies, ruleset.opinions, read)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from vetting.fields import Field, builtin_fields
-from vetting.inputs import RawTable, read_table
+from vetting.inputs import RawTable, read_tables
+from vetting.inputs.reader import NoPeopleError
+from vetting.inputs.table import file_sha256
 from vetting.normalize.headers import map_headers
 from vetting.normalize.idcard import parse_id_numbers
 from vetting.normalize.text import clean_name, clean_text
@@ -52,10 +55,21 @@ class Reply:
         return self.table.name
 
 
-def read_reply(agency: str, path: str, encoding: str | None = None) -> Reply:
-    """Read one reply file; its columns are found by header like a roster's."""
+def read_replies(agency: str, path: str, encoding: str | None = None) -> list[Reply]:
+    """Read one agency reply file (every sheet that lists people; its columns are found by header
+    like a roster's). A reply listing nobody is a valid answer: nobody has a record."""
     fields = reply_fields()
-    table = read_table(path, fields, encoding=encoding)
+    try:
+        tables = read_tables(path, fields, encoding=encoding)
+    except NoPeopleError:
+        empty = RawTable(str(path), file_sha256(Path(path)), pd.DataFrame(), np.array([], dtype=np.int64), 0,
+                         notes=["回复文件中没有列出任何人：视为该部门对全部人选均无记录"])
+        tables = [empty]
+    return [_reply(agency, table) for table in tables]
+
+
+def _reply(agency: str, table: RawTable) -> Reply:
+    fields = reply_fields()
     mapping = map_headers(table.frame.columns, fields, path=table.path)
     frame = table.frame.rename(columns=mapping)
 
@@ -70,7 +84,7 @@ def read_reply(agency: str, path: str, encoding: str | None = None) -> Reply:
         empty &= column(name).astype(str).str.strip().to_numpy() == ""
     keep = ~empty
     return Reply(
-        agency=agency, table=table, rows=table.source_rows[keep],
+        agency=agency, table=table, rows=np.asarray(table.source_rows)[keep],
         id_number=np.where(valid, ids["id_number"].to_numpy(dtype=object, na_value=None), None)[keep],
         id_valid=valid[keep],
         name=clean_name(column("name")).to_numpy(dtype=object, na_value=None)[keep],
