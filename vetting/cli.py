@@ -88,7 +88,7 @@ def engine_option(default: str) -> Callable:
 def read_options(command: Callable) -> Callable:
     """Options shared by commands that read roster files."""
     for option in reversed([
-        click.option("--sheet", help="读取指定名称的工作表。"),
+        click.option("--sheet", help="只读取指定的工作表（名称或序号）；默认读取所有含花名册表头的可见工作表。"),
         click.option("--header-row", type=click.IntRange(min=1), help="表头所在行号（默认自动识别）。"),
         click.option("--encoding", help="CSV文件编码（默认自动识别 UTF-8 / GB18030）。"),
         click.option("--map", "mapping", multiple=True, callback=_parse_pairs,
@@ -157,7 +157,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         options = {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
                    "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": sheet,
                    "header_row": header_row, "encoding": encoding, "map": dict(mapping),
-                   "findings": [list(pair) for pair in replies], "engine": engine}
+                   "findings": [list(pair) for pair in replies]}
         _record_history(db, result, started_at, output, options)
     if fail_on and any(counts[v] for v in VERDICTS[:VERDICTS.index(fail_on) + 1]):
         sys.exit(EXIT_FAIL_ON)
@@ -184,6 +184,11 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if row is None:
             raise click.BadParameter("从花名册审查单人时需用 --row 指定行号", param_hint="--row")
         candidates = load_candidates([roster], rules, ReadOptions(sheet, header_row, encoding, mapping))
+        sheets = [str(source.get("sheet")) for source in candidates.inputs]
+        if len(sheets) > 1:  # one roster sheet per village: every sheet has its own 第N行
+            raise VettingError(f"{roster} 中有{len(sheets)}个工作表含花名册表头（{'、'.join(sheets)}），"
+                               f"各工作表都有自己的行号，第{row}行无法确定是哪个工作表的；"
+                               f"请用 --sheet 指定工作表，如 --sheet {sheets[0]} --row {row}")
         matches = (candidates.frame["source_row"] == row).to_numpy().nonzero()[0]
         if len(matches) == 0:
             raise VettingError(f"{roster} 中没有第{row}行的人选（数据行为第"
@@ -320,6 +325,7 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     try:
         with open_history(path, create=True) as store:
             run_id = store.record(result, started_at, dt.datetime.now().astimezone(), options)
+            key_note = store.key_note
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
@@ -327,6 +333,8 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
     click.echo(f"审查记录：#{run_id}（{path}）", err=True)
+    if key_note:
+        click.echo(f"提示：{key_note}", err=True)
 
 
 history_db_option = click.option("--db", type=click.Path(dir_okay=False),
@@ -360,7 +368,8 @@ def history_group(ctx, db, limit):
 @history_group.command("show")
 @click.argument("run")
 @history_db_option
-@click.option("--show-id", is_flag=True, help="同时显示身份证号的SHA-256摘要（完整号码从不保存）。")
+@click.option("--show-id", is_flag=True,
+              help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 @click.pass_context
 @_handle_errors
 def history_show_command(ctx, run, db, show_id):
@@ -373,7 +382,8 @@ def history_show_command(ctx, run, db, show_id):
 @click.argument("run_a")
 @click.argument("run_b")
 @history_db_option
-@click.option("--show-id", is_flag=True, help="同时显示身份证号的SHA-256摘要（完整号码从不保存）。")
+@click.option("--show-id", is_flag=True,
+              help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 @click.pass_context
 @_handle_errors
 def history_compare_command(ctx, run_a, run_b, db, show_id):

@@ -1,5 +1,5 @@
 """The durable_rules engine (`--engine durable`): the validated rule model compiled to durable_rules
-rulesets (their JSON form) and run in a child process. This is the only module that touches durable_rules.
+rulesets (their JSON form) and run in child processes. This is the only module that touches durable_rules.
 
 What durable_rules decides, and what is computed beforehand
     Each YAML rule becomes durable rules over ONE fact per candidate. The condition is compiled
@@ -21,22 +21,28 @@ What durable_rules decides, and what is computed beforehand
     downgrade are then assembled by the shared code in vector.py, so only the yes/no/undecided
     per rule and candidate comes from durable_rules.
 
-durable_rules 2.0.28 sharp edges (see /work/shared/product/anchors.md §1) and what is done here
-    F1 segfaults (jruizgit/rules#381): single-pattern rules only; the C core runs in a child process
-       (vetting.engine.durable_worker) fed in batches; a crash becomes EngineError naming the
-       durable ruleset and the candidate rows, and nothing is written.
+durable_rules 2.0.28 sharp edges (/work/shared/product/anchors.md §1) and what is done here
+    F1 segfaults (jruizgit/rules#381): single-pattern rules only; the C core runs in worker
+       processes (vetting.engine.durable_worker) fed in batches; a crash becomes EngineError
+       naming the ruleset, the durable ruleset and the candidate rows, and nothing is written.
     F2/F3 false duplicates (#376), 1,024 live states: one state (sid) per candidate, deleted after.
-    F4 a candidate that matches nothing (#286): "no durable rule fired", not an error.
+    F4 a fact that matches nothing is dropped (#286) and, worse, deleting its state frees
+       uninitialised pointers (createStateNode never sets `context.messages/stateFact`,
+       deleteStateNode frees them; random SIGSEGV/SIGABRT): every ruleset has a catch-all rule,
+       a state is only deleted after an action ran in it, and each candidate must show one
+       catch-all firing per ruleset.
     F5 post() fires one rule (#190): facts are asserted.
     F6 reserved names and the state object matching patterns (#302, #288): every property is
        prefixed and every pattern requires the candidate marker `v_row`.
-    F7 at most 255 properties per fact: checked at compile time.
-    F8 limits (#377, #361, #312): a pattern that matches with more than 64 others in one ruleset
-       fails with error 303, and a ruleset of more than 512 rules never finishes compiling; the
-       durable rules are therefore split into rulesets of at most MAX_RULES_PER_RULESET.
+    F7 at most 255 properties per fact: checked at compile time. Properties are found by their
+       32-bit FNV hash alone, so no two property names may share one (checked, renamed).
+    F8 limits (#377, #361, #312): more than 64 patterns of one ruleset matching one fact fail with
+       error 303, and a ruleset of more than 512 rules never finishes compiling; the durable rules
+       are split into rulesets of at most MAX_RULES_PER_RULESET (plus the catch-all).
     F9 names are registered once: every compiled ruleset gets a name unique in the process.
     F10 exceptions swallowed into the state (#305): no Python action code at all; the worker
        drives the core's action loop itself and only records which durable rule fired.
+    `$m` references to a missing property match unpredictably: both sides get `$ex`.
     Numbers: the core rejects JSON numbers written like `1e+16` (error 204, exponent without a
        fraction) and JSON has no infinity, so facts and rules are serialised here: `1.0e+16`,
        and ±infinity ("forever") as ±1.7976931348623157e+308.
@@ -47,10 +53,11 @@ durable_rules 2.0.28 sharp edges (see /work/shared/product/anchors.md §1) and w
 
 from __future__ import annotations
 
+import array
+import concurrent.futures
 import datetime as dt
 import itertools
 import json
-import mmap
 import os
 import pickle
 import signal
@@ -58,6 +65,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -73,14 +81,15 @@ MAX_RULES_PER_RULESET = 40
 MAX_TERMS = 64
 #: Properties per fact, including `sid` and the marker (durable_rules: 255).
 MAX_PROPERTIES = 250
-#: Candidates sent to the worker per request.
+#: Candidates sent to a worker per request.
 BATCH_SIZE = 1000
+#: Worker processes at most (never more than CPUs or batches).
+MAX_WORKERS = 4
 MARKER = "v_row"
 #: Stand-in for ±infinity ("forever"): JSON has no infinity.
 FOREVER_NUMBER = sys.float_info.max
 
-T, F, N = 0, 1, 2           # polarities: condition true (rule applies), false, rule not applicable
-POLARITY_NAMES = ("T", "F", "N")
+T, F, N, SEEN = 0, 1, 2, 3  # polarities: condition true (rule applies), false, rule not applicable; catch-all
 DERIVED = ("age", "birth_used", "sex_from_id", "id_valid")
 
 _counter = itertools.count(1)
@@ -154,7 +163,7 @@ def rel(op: str, x: tuple, y: tuple) -> DNF:
         return _ex(x[1]) if op in ("==", "<=", ">=") else FALSE
     leaves = {("ex", x[1]), (_OPS[op], x[1], y)}
     if y[0] == "p":
-        leaves.add(("ex", y[1]))  # a `$m` reference to a missing property matches anything
+        leaves.add(("ex", y[1]))  # a `$m` reference to a missing property matches unpredictably
     return (frozenset(leaves),)
 
 
@@ -185,6 +194,15 @@ class Operand:
 _UNKNOWN = Operand("number", ("c", float("nan")), ("c", float("nan")), FALSE)
 
 
+def fnv1_32(name: str) -> int:
+    """durable_rules' property-name hash (src/rules: fnv1Hash32, FNV-1a over the bytes)."""
+    value = 2166136261
+    for byte in name.encode("utf-8"):
+        value ^= byte if byte < 128 else byte - 256 & 0xFFFFFFFF
+        value = (value * 16777619) & 0xFFFFFFFF
+    return value
+
+
 def _fields_in(node: Any) -> bool:
     return bool(C.referenced_fields(node))
 
@@ -197,6 +215,17 @@ class _Compiler:
         self.as_of_day = int(np.datetime64(as_of, "D").astype(np.int64))
         self.slots: dict[Any, Slot] = {}
         self.rule = ""
+        self.hashes = {fnv1_32(name) for name in ("sid", "id", "$s", MARKER)}
+
+    def name(self, base: str, suffixes: tuple = ("",)) -> str:
+        """A property name whose durable_rules hashes collide with no other: the C core finds a
+        property by its 32-bit FNV hash alone, so two names with one hash would read each other."""
+        while True:
+            hashes = {fnv1_32(base + suffix) for suffix in suffixes}
+            if len(hashes) == len(suffixes) and not hashes & self.hashes:
+                self.hashes |= hashes
+                return base
+            base += "_"
 
     # -------------------------------------------------------- kinds and constants
 
@@ -244,8 +273,10 @@ class _Compiler:
             kind = C.field_value_type(self.ruleset.fields[name].type)
             base = f"f{len(self.slots)}_{name[:40]}"
             if kind in ("string", "bool") or (kind == "number" and name not in DERIVED):
+                base = self.name(base)
                 props = (base, base) if kind == "number" else (base,)
             else:
+                base = self.name(base, ("_lo", "_hi"))
                 props = (base + "_lo", base + "_hi")
             self.slots[key] = Slot("field", C.FieldRef(name), kind, props, self.rule)
         return self.slots[key]
@@ -254,16 +285,17 @@ class _Compiler:
         key = ("expr", node)
         if key not in self.slots:
             kind = self.value_kind(node)
-            base = f"x{len(self.slots)}"
-            props = (base,) if kind in ("string", "bool") else (base + "_lo", base + "_hi")
+            suffixes = ("",) if kind in ("string", "bool") else ("_lo", "_hi")
+            base = self.name(f"x{len(self.slots)}", suffixes)
+            props = tuple(base + suffix for suffix in suffixes)
             self.slots[key] = Slot("expr", node, kind, props, self.rule)
         return self.slots[key]
 
     def window_slot(self, call: C.Call) -> Slot:
         key = ("window", call)
         if key not in self.slots:
-            base = f"w{len(self.slots)}"
-            self.slots[key] = Slot("window", call, "window", (base + "_ee", base + "_el"), self.rule)
+            base = self.name(f"w{len(self.slots)}", ("_ee", "_el", "_k"))
+            self.slots[key] = Slot("window", call, "window", (base + "_ee", base + "_el", base + "_k"), self.rule)
         return self.slots[key]
 
     def operand(self, node: Any) -> Operand:
@@ -347,9 +379,12 @@ class _Compiler:
         slot = self.window_slot(call)
         early, late = ("p", slot.props[0]), ("p", slot.props[1])
         as_of = ("c", self.as_of_day)
-        known = _ex(slot.props[0])  # a window end exists exactly when date and duration are known
+        known = _ex(slot.props[2])  # date and duration known (an end may still be unrepresentable)
         true = dnf_and(rel("<=", dates.hi, as_of), rel(">=", early, as_of))
-        false = dnf_or(dnf_and(known, rel(">", dates.lo, as_of)), rel("<", late, as_of))
+        # false = date after as_of, or the late end before it and (as in values.within) not true: the ends
+        # come from month arithmetic, which need not keep early <= late for absurd durations
+        not_true = dnf_or(rel(">", dates.hi, as_of), _nex(slot.props[0]), rel("<", early, as_of))
+        false = dnf_or(rel(">", dates.lo, as_of), dnf_and(rel("<", late, as_of), not_true))
         return dnf_and(known, true), dnf_and(known, false)
 
     # -------------------------------------------------------- roles
@@ -487,11 +522,14 @@ def compile_ruleset(ruleset: Any, params: dict, as_of: dt.date) -> DurableProgra
     rulesets, outcomes = [], []
     for k, start in enumerate(range(0, len(terms), MAX_RULES_PER_RULESET)):
         chunk = terms[start:start + MAX_RULES_PER_RULESET]
-        body = []
+        # The catch-all: every candidate starts an action in every ruleset, because delete_state
+        # after a fact that started none frees uninitialised pointers (see DurableHost.run).
+        body = [f'"r{len(outcomes)}": {_pattern(frozenset())}']
+        outcomes.append((-1, SEEN))
         for term, index, polarity in chunk:
             body.append(f'"r{len(outcomes)}": {_pattern(term)}')
             outcomes.append((index, polarity))
-        rulesets.append((f"{name}_{k + 1}", "{" + ", ".join(body) + "}", len(chunk)))
+        rulesets.append((f"{name}_{k + 1}", "{" + ", ".join(body) + "}", len(chunk) + 1))
     return DurableProgram(name=name, rulesets=tuple(rulesets), outcomes=tuple(outcomes),
                           codes=tuple(r.code for r in ruleset.rules), slots=tuple(compiler.slots.values()),
                           source=str(ruleset.id))
@@ -555,6 +593,7 @@ def build_facts(program: DurableProgram, evaluator: Any) -> list[str]:
             early, late = step(dates.lo, duration.lo), step(dates.hi, duration.hi)
             columns.append(_day_fragments(slot.props[0], early, known & ~np.isnat(early)))
             columns.append(_day_fragments(slot.props[1], late, known & ~np.isnat(late)))
+            columns.append(_scalar_fragments(slot.props[2], "bool", known, known))
             continue
         vec = evaluator.eval(slot.node)
         known = np.asarray(vec.known, dtype=bool)
@@ -610,9 +649,16 @@ class DurableHost:
             except self.core.error as exc:
                 raise EngineError(f"durable_rules 无法创建规则集「{name}」：{_hint(exc)}") from None
 
-    def run(self, start: int, facts: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-        """Assert each candidate's facts in its own state; (candidate index, durable rule id) per firing."""
-        core, hits = self.core, []
+    def run(self, start: int, facts: Sequence[Sequence[str]]) -> bytes:
+        """Assert each candidate's facts in its own state; per firing the int32 pair (candidate index
+        in this batch, durable rule id), as bytes.
+
+        A state is deleted only after at least one action ran in it: durable_rules 2.0.28's
+        createStateNode leaves `context.messages`/`context.stateFact` uninitialised and
+        deleteStateNode frees them, so deleting a state in which no action started (a fact that
+        matched nothing, F4) frees garbage and crashes at random. Compiled programs have a
+        catch-all rule, so this never happens; if it does, the run stops with EngineError."""
+        core, hits = self.core, array.array("i")
         for i, texts in enumerate(facts):
             sid = str(start + i)
             for k, (name, handle, count) in enumerate(self.handles):
@@ -629,15 +675,18 @@ class DurableHost:
                         while action:
                             messages = action[1] if isinstance(action, tuple) else action
                             begin = messages.index('"') + 1
-                            hits.append((i, int(messages[begin + 1:messages.index('"', begin)])))
+                            hits.append(i)
+                            hits.append(int(messages[begin + 1:messages.index('"', begin)]))
                             fired += 1
                             if fired > count:
                                 raise EngineError(f"durable_rules 在规则集「{name}」中反复触发同一批规则（疑似死循环）")
                             action = core.complete_and_start_action(handle, state)
+                    if not fired:
+                        raise EngineError(f"durable_rules 规则集「{name}」未处理第{i + 1}个事实（连兜底规则都未触发）")
                     core.delete_state(handle, sid)
                 except core.error as exc:
                     raise EngineError(f"durable_rules 在规则集「{name}」中出错：{_hint(exc)}") from None
-        return hits
+        return hits.tobytes()
 
     def close(self) -> None:
         for _, handle, _ in self.handles:
@@ -698,14 +747,22 @@ class Worker:
         self._status_file.close()
         self._stderr = tempfile.TemporaryFile()
         self.batch: tuple[int, int] | None = None
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, root, self._status_file.name],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, root, self._status_file.name],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
+        except OSError as exc:
+            self._stderr.close()
+            os.unlink(self._status_file.name)
+            raise EngineError(f"无法启动 durable_rules 引擎进程：{exc}") from None
         self._call(("init", program.rulesets), during="创建规则集时")
 
-    def run(self, start: int, facts: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+    def run(self, start: int, facts: Sequence[Sequence[str]]) -> np.ndarray:
+        """(candidate index, durable rule id) per firing, as rows."""
         self.batch = (start, start + len(facts))
         reply = self._call(("batch", start, facts), during="")
-        return reply[1]
+        pairs = np.frombuffer(reply[1], dtype=np.dtype("int32")).reshape(-1, 2).astype(np.int64)
+        pairs[:, 0] += start
+        return pairs
 
     def _call(self, message: Any, during: str) -> Any:
         try:
@@ -742,9 +799,12 @@ class Worker:
             if self.batch and i >= 0:
                 where += f"，正在审查{self.label(self.batch[0] + i, self.batch[0] + i + 1)}"
             where += "）"
+        self._stderr.seek(0)
+        said = [line for line in self._stderr.read().decode("utf-8", "replace").splitlines() if line.strip()]
         self._cleanup()
         return EngineError(f"durable_rules 引擎进程意外终止（{_signal_text(code)}）{during}：{where}。"
-                           "本次审查未完成，未写出报告；可改用 --engine vector 审查")
+                           "本次审查未完成，未写出报告；可改用 --engine vector 审查"
+                           + (f"（进程最后输出：{said[-1][:200]}）" if said else ""))
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -779,16 +839,43 @@ class Worker:
 
 
 def run_program(program: DurableProgram, facts: Sequence[Sequence[str]],
-                label: Callable[[int, int], str] | None = None, batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Every firing as rows (candidate index, durable rule id); the evaluation runs in a child process."""
+                label: Callable[[int, int], str] | None = None, batch_size: int | None = None,
+                workers: int | None = None) -> np.ndarray:
+    """Every firing as rows (candidate index, durable rule id).
+
+    The evaluation runs in child processes: one per CPU (at most MAX_WORKERS), each taking a
+    contiguous share of the batches, so a crash names the batch that was being evaluated."""
     label = label or (lambda a, b: f"第{a + 1}至{b}个人选")
-    pairs: list[tuple[int, int]] = []
+    batch_size = batch_size or BATCH_SIZE
     if not len(facts) or not program.rulesets:
         return np.zeros((0, 2), dtype=np.int64)
-    with Worker(program, label) as worker:
-        for start in range(0, len(facts), batch_size):
-            pairs += [(start + i, rule) for i, rule in worker.run(start, facts[start:start + batch_size])]
-    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    starts = list(range(0, len(facts), batch_size))
+    workers = max(1, min(workers or MAX_WORKERS, os.cpu_count() or 1, len(starts)))
+    shares = [starts[k * len(starts) // workers:(k + 1) * len(starts) // workers] for k in range(workers)]
+    stop = threading.Event()
+
+    def run_share(share: list[int]) -> list[np.ndarray]:
+        pairs = []
+        with Worker(program, label) as worker:
+            for start in share:
+                if stop.is_set():
+                    break
+                pairs.append(worker.run(start, facts[start:start + batch_size]))
+        return pairs
+
+    if workers == 1:
+        pairs = run_share(shares[0])
+    else:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(run_share, share) for share in shares]
+            for future in concurrent.futures.as_completed(futures):
+                if future.exception() is not None:
+                    stop.set()
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
+        pairs = [part for future in futures for part in future.result()]
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
 
 
 # ---------------------------------------------------------------- the engine
@@ -819,7 +906,13 @@ def decide(ruleset: Any, evaluator: Any, candidates: Any) -> Callable[[Any], tup
                            _rows_label(candidates))
         outcomes = np.array(program.outcomes, dtype=np.int64).reshape(-1, 2)
         rule, polarity = outcomes[hits[:, 1], 0], outcomes[hits[:, 1], 1]
-        np.bitwise_or.at(flags, (rule, hits[:, 0]), (1 << polarity).astype(np.uint8))
+        seen = np.bincount(hits[polarity == SEEN, 0], minlength=n)
+        if (seen != len(program.rulesets)).any():
+            row = int(np.flatnonzero(seen != len(program.rulesets))[0])
+            raise EngineError(f"durable_rules 没有完整处理{_rows_label(candidates)(row, row + 1)}"
+                              f"（兜底规则触发{int(seen[row])}次，应为{len(program.rulesets)}次）；请改用 --engine vector")
+        judged = polarity != SEEN
+        np.bitwise_or.at(flags, (rule[judged], hits[judged, 0]), (1 << polarity[judged]).astype(np.uint8))
     mixed = (flags & (flags - 1)) != 0
     if mixed.any():
         index, row = map(int, np.argwhere(mixed)[0])

@@ -9,7 +9,8 @@ Before every assertion the worker writes (ruleset index, candidate index) into S
 (memory-mapped), so that if durable_rules' C core kills the process the parent can name the
 ruleset and the candidate. Anything else written to stdout (e.g. by C code) goes to stderr.
 
-Test-only: VETTING_DURABLE_CRASH=segv|abort[:N] kills this process when batch N (default 0) arrives.
+Test-only: VETTING_DURABLE_CRASH=segv|abort[:N] kills this process when the batch holding candidate
+index N (default 0) arrives.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import signal
 import sys
 
 
-def _crash(spec: str | None, batch: int) -> None:
+def _crash(spec: str | None, start: int, count: int) -> None:
     if not spec:
         return
     kind, _, which = spec.partition(":")
-    if batch != int(which or 0):
+    if not start <= int(which or 0) < start + count:
         return
     if kind == "abort":
         os.abort()
@@ -46,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         STATUS.pack_into(status_map, 0, ruleset, candidate)
 
     host = None
-    batches = 0
     crash = os.environ.get("VETTING_DURABLE_CRASH")
     try:
         while True:
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 host = DurableHost(request[1], status)
                 send(replies, ("ok",))
             elif request[0] == "batch":
-                _crash(crash, batches)
-                batches += 1
+                status(-1, -1)
+                _crash(crash, request[1], len(request[2]))
                 send(replies, ("ok", host.run(request[1], request[2])))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises EngineError
         message = getattr(exc, "message", None) or f"durable_rules 引擎出错：{type(exc).__name__}: {exc}"
