@@ -32,24 +32,24 @@ PARAMETER = {
     },
 }
 
+#: What every rule has, per-candidate or across candidates.
+_RULE_COMMON = {
+    "code": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"},
+    "name": _TEXT,
+    "severity": {"enum": list(RULE_SEVERITIES)},
+    "roles": {"type": "array", "items": _TEXT},
+    "reason": _TEXT,
+    "basis": {"type": "array", "minItems": 1, "items": _BASIS_ITEM},
+    "description": _TEXT,
+    "enabled": {"type": "boolean"},
+    "note": _TEXT,
+}
+
 RULE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["code"],
-    "properties": {
-        "code": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"},
-        "name": _TEXT,
-        "category": _TEXT,
-        "severity": {"enum": list(RULE_SEVERITIES)},
-        "roles": {"type": "array", "items": _TEXT},
-        "when": _TEXT,
-        "reason": _TEXT,
-        "basis": {"type": "array", "minItems": 1, "items": _BASIS_ITEM},
-        "description": _TEXT,
-        "refs": {"type": "array", "items": _TEXT},
-        "enabled": {"type": "boolean"},
-        "note": _TEXT,
-    },
+    "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT, "refs": {"type": "array", "items": _TEXT}},
 }
 
 FIELD = {
@@ -69,21 +69,13 @@ GROUP_RULE = {
     "additionalProperties": False,
     "required": ["code"],
     "properties": {
-        "code": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"},
-        "name": _TEXT,
+        **_RULE_COMMON,
         "kind": {"enum": ["duplicate", "relatives", "count"]},
-        "severity": {"enum": list(RULE_SEVERITIES)},
-        "roles": {"type": "array", "items": _TEXT},
         "where": _TEXT,
         "min": _SCALAR,
         "max": _SCALAR,
         "scope": {"type": "array", "items": {"enum": ["配偶", "父母子女", "兄弟姐妹", "其他近亲属"]}},
         "same_household": {"type": "boolean"},
-        "reason": _TEXT,
-        "basis": {"type": "array", "minItems": 1, "items": _BASIS_ITEM},
-        "description": _TEXT,
-        "enabled": {"type": "boolean"},
-        "note": _TEXT,
     },
 }
 
