@@ -137,3 +137,28 @@ def test_rules_list_show_validate(runner):
     assert missing.exit_code == 2 and "D01" in missing.output
     valid = runner.invoke(cli, ["rules", "validate", str(FIXTURES.parent / "rulesets" / "national.yaml")])
     assert valid.exit_code == 0 and "有效" in valid.output
+
+
+def test_pack_names_win_over_a_same_named_folder(runner, tmp_path, monkeypatch):
+    (tmp_path / "national").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["rules", "list"])
+    assert result.exit_code == 0 and "A01" in result.output
+
+
+def test_findings_option_needs_a_file(runner):
+    result = runner.invoke(cli, ["run", DEMO_CSV, *AS_OF, "--no-history", "--findings", "公安="])
+    assert result.exit_code == 2 and "缺少回复文件路径" in result.output
+
+
+def test_check_names_ignored_fields(runner):
+    result = runner.invoke(cli, ["check", *AS_OF, "--engine", "vector", "--set", "姓名=张三",
+                                 "--set", "公民身份证号=510525200812160685"])
+    assert result.exit_code == 0 and "未识别的字段「公民身份证号」" in result.output
+
+
+def test_duplicate_listing_names_at_most_ten_others():
+    from vetting.engine.groups import _others
+    labels = [f"f 第{i}行（甲）" for i in range(2, 13)]
+    text = _others(labels, labels[0], 1000)
+    assert text.count("第") == 10 and text.endswith("等共999处")

@@ -26,6 +26,7 @@ from vetting.ruleset.loader import bundled_packs, load_ruleset
 
 EXIT_FAIL_ON = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 def _handle_errors(command: Callable) -> Callable:
@@ -40,6 +41,9 @@ def _handle_errors(command: Callable) -> Callable:
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except KeyboardInterrupt:
+            click.echo("已中断：本次审查未完成，未写出报告。", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if os.environ.get("VETTING_DEBUG"):
                 raise
@@ -65,6 +69,8 @@ def _parse_pair_list(ctx, param, values):  # noqa: ANN001 - click callback
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"「{item}」应写成 名称=值")
+        if param is not None and param.name == "replies" and not value.strip():
+            raise click.BadParameter(f"「{item}」缺少回复文件路径（应写成 部门=文件）")
         pairs.append((key.strip(), value.strip()))
     return pairs
 
@@ -205,6 +211,10 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if result.candidates.empty:
             raise VettingError("给出的人选信息全部为空，无法审查")
         row_id = 0
+    if not roster:
+        for column in result.meta.get("unmapped_columns", []):
+            click.echo(f"提示：未识别的字段「{column.split(': ', 1)[-1]}」，已忽略（字段可写花名册中文表头，如「公民身份号码」）",
+                       err=True)
     if fmt == "json":
         obj = candidate_object(result, row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))

@@ -41,8 +41,9 @@ def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, str]] = (), encodi
     read = []
     for agency, path in replies:
         if agency not in ruleset.agencies:
+            known = f"可用：{'、'.join(ruleset.agencies)}" if ruleset.agencies else "该规则集未定义联审部门（agencies）"
             raise VettingError(f"规则集「{ruleset.id}」中没有联审部门「{agency}」{did_you_mean(agency, ruleset.agencies)}；"
-                               f"可用：{'、'.join(ruleset.agencies)}")
+                               + known)
         read.extend(read_replies(agency, path, encoding))
     return JointSpec(ruleset.agencies, ruleset.opinions, read)
 

@@ -868,9 +868,13 @@ def run_program(program: DurableProgram, facts: Sequence[Sequence[str]],
     else:
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(run_share, share) for share in shares]
-            for future in concurrent.futures.as_completed(futures):
-                if future.exception() is not None:
-                    stop.set()
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    if future.exception() is not None:
+                        stop.set()
+            except BaseException:  # Ctrl-C: the other workers stop after their current batch
+                stop.set()
+                raise
         errors = [f.exception() for f in futures if f.exception() is not None]
         if errors:
             raise errors[0]

@@ -43,6 +43,16 @@ def _where(frame: pd.DataFrame) -> pd.Series:
     return frame["source_file"].astype(str) + " 第" + frame["source_row"].astype(str) + "行"
 
 
+OTHERS_SHOWN = 10
+
+
+def _others(labels: list[str], own: str, size: int) -> str:
+    """'同一公民身份号码还出现在：…' naming at most OTHERS_SHOWN other occurrences."""
+    others = [x for x in labels if x != own][:OTHERS_SHOWN]
+    more = f"等共{size - 1}处" if size - 1 > len(others) else ""
+    return "同一公民身份号码还出现在：" + "、".join(others) + more
+
+
 def _person_frame(rule: GroupRule, rows, reasons, evidence) -> pd.DataFrame:
     return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
                          "severity": rule.severity, "reason": reasons, "evidence": evidence,
@@ -61,9 +71,9 @@ def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
         return None
     label = _where(frame).iloc[rows] + "（" + _text(frame, "name").iloc[rows].fillna("（无姓名）") + "）"
     table = pd.DataFrame({"row": rows, "id": ids.iloc[rows].to_numpy(), "label": label.to_numpy()})
-    everyone = table.groupby("id")["label"].agg(list)
-    reasons = [("同一公民身份号码还出现在：" + "、".join(x for x in everyone[i] if x != own))
-               for i, own in zip(table["id"], table["label"])]
+    everyone = table.groupby("id")["label"].agg(lambda labels: list(labels.iloc[:OTHERS_SHOWN + 1]))
+    sizes = table["id"].map(table["id"].value_counts())
+    reasons = [_others(everyone[i], own, int(size)) for i, own, size in zip(table["id"], table["label"], sizes)]
     return _person_frame(rule, rows, reasons, label.to_numpy())
 
 

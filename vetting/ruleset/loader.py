@@ -37,7 +37,9 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute() and (relative_to.parent / path).is_file():
         path = relative_to.parent / path
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if not name_or_path.strip():
+        raise RulesetError("未给出规则集名称或文件")
+    if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise RulesetError("找不到规则集文件", str(path))
         return path
