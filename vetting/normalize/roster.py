@@ -147,7 +147,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                      required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None,
                      joint: JointSpec | None = None) -> Candidates:
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows counted)."""
-    parts, raws, inputs, unmapped, headers, opinion_names = [], [], [], [], {}, {}
+    parts, inputs, unmapped, headers, opinion_names = [], [], [], {}, {}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
         mapping.update(_opinion_columns(table, mapping, joint, opinion_names))
