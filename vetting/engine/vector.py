@@ -158,7 +158,10 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
     parts = []
     if any(f in DERIVED_FROM_BIRTH for f in fields):
         from_id = columns.get("id_valid").lo[rows]
-        parts.append(np.where(from_id, "年龄据公民身份号码推算", "年龄据填报的出生年月推算").astype(object))
+        known = columns.get("birth_used").known[rows]
+        parts.append(np.where(from_id, "年龄据公民身份号码推算",
+                              np.where(known, "年龄据填报的出生年月推算", "无可用的出生日期（身份证号无效或缺失，且未填出生年月）"))
+                     .astype(object))
     for name in fields:
         if name in DERIVED:
             continue
