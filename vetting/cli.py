@@ -375,11 +375,15 @@ def history_group(ctx, db, limit):
         click.echo(runs_text(store.runs(limit), path, total=store.count()))
 
 
+history_show_id_option = click.option(
+    "--show-id", is_flag=True,
+    help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
+
+
 @history_group.command("show")
 @click.argument("run")
 @history_db_option
-@click.option("--show-id", is_flag=True,
-              help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
+@history_show_id_option
 @click.pass_context
 @_handle_errors
 def history_show_command(ctx, run, db, show_id):
@@ -392,8 +396,7 @@ def history_show_command(ctx, run, db, show_id):
 @click.argument("run_a")
 @click.argument("run_b")
 @history_db_option
-@click.option("--show-id", is_flag=True,
-              help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
+@history_show_id_option
 @click.pass_context
 @_handle_errors
 def history_compare_command(ctx, run_a, run_b, db, show_id):
