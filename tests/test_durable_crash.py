@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 from vetting.cli import cli
 from vetting.engine import durable
+from vetting.engine.durable import worker
 from vetting.errors import EngineError
 from vetting.pipeline import load_candidates, ReadOptions
 from vetting.ruleset.loader import load_ruleset
@@ -24,6 +25,14 @@ ISSUE_381 = {
     "r1": {"all": [{"first": {"$and": [{"metric": "met-A"}, {"$gt": {"amount": 50}}]}},
                    {"second": {"$and": [{"metric": "met-B"}, {"$lt": {"amount": {"first": "amount"}}}]}}]},
 }
+
+
+def crash(monkeypatch, kind: str, at: int = 0) -> None:
+    """Make the next durable worker processes die with `kind` when candidate index `at` arrives."""
+    monkeypatch.setattr(worker, "CHILD_ENTRY", "durable_crash_child")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "tests"))
+    monkeypatch.setenv("CRASH", kind)
+    monkeypatch.setenv("CRASH_AT", str(at))
 
 
 def test_issue_381_pattern_either_crashes_cleanly_or_answers_right():
@@ -44,7 +53,7 @@ def test_issue_381_pattern_either_crashes_cleanly_or_answers_right():
 def test_injected_crash_ends_vet_run_with_exit_2_and_keeps_the_old_report(runner, tmp_path, monkeypatch):
     out = tmp_path / "report.json"
     out.write_text("上一次的报告", encoding="utf-8")
-    monkeypatch.setenv("VETTING_DURABLE_CRASH", "segv")
+    crash(monkeypatch, "segv")
     result = runner.invoke(cli, ["run", DEMO_CSV, "--as-of", "2026-12-15", "--engine", "durable",
                                  "--no-history", "-o", str(out)])
     assert result.exit_code == 2, result.output
@@ -57,7 +66,7 @@ def test_injected_crash_ends_vet_run_with_exit_2_and_keeps_the_old_report(runner
 
 
 def test_injected_abort_in_vet_check_is_exit_2(runner, monkeypatch):
-    monkeypatch.setenv("VETTING_DURABLE_CRASH", "abort")
+    crash(monkeypatch, "abort")
     result = runner.invoke(cli, ["check", "--as-of", "2026-12-15", "--set", "姓名=张三"])
     assert result.exit_code == 2 and "SIGABRT" in result.stderr and "命令行 第1行" in result.stderr
     assert runner.invoke(cli, ["check", "--as-of", "2026-12-15", "--set", "姓名=张三", "--engine", "vector"]
@@ -67,8 +76,8 @@ def test_injected_abort_in_vet_check_is_exit_2(runner, monkeypatch):
 def test_the_crashed_batch_is_the_one_named(monkeypatch):
     rules = load_ruleset("national")
     candidates = load_candidates([DEMO_CSV], rules, ReadOptions())
-    monkeypatch.setattr(durable, "BATCH_SIZE", 10)
-    monkeypatch.setenv("VETTING_DURABLE_CRASH", "abort:15")         # the batch of candidates 10-19: csv lines 12-21
+    monkeypatch.setattr(worker, "BATCH_SIZE", 10)
+    crash(monkeypatch, "abort", 15)         # the batch of candidates 10-19: csv lines 12-21
     with pytest.raises(EngineError, match="SIGABRT") as caught:
         durable.evaluate(rules, candidates, dt.date(2026, 12, 15))
     assert "人选批次：demo_roster.csv 第12至21行" in caught.value.message

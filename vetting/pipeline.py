@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from vetting import __version__
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
 from vetting.joint.replies import read_replies
 from vetting.normalize.roster import Candidates, JointSpec, candidates_from_records, normalise_tables
-from vetting.result import VERDICTS, VettingResult
+from vetting.meta import build_meta
+from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
 
 
@@ -57,39 +57,31 @@ def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions
                             joint_spec(ruleset, options.replies, options.encoding))
 
 
-def finish(result: VettingResult, engine: str) -> VettingResult:
-    """Add the tool version, engine and counts to the meta block."""
-    counts = result.candidates["verdict"].value_counts()
-    result.meta = {
-        "tool_version": __version__,
-        "engine": engine,
-        **result.meta,
-        "candidate_count": int(len(result.candidates)),
-        "finding_count": int(len(result.findings)),
-        "verdict_counts": {v: int(counts.get(v, 0)) for v in VERDICTS},
-    }
-    return result
-
-
 #: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
 ENGINES = ("vector", "durable")
 
 
-def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector") -> VettingResult:
-    """Evaluate candidates with the named engine; both give the same findings, reasons and verdicts."""
+def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector",
+               generated_at: str | None = None) -> VettingResult:
+    """Evaluate candidates with the named engine (both give the same findings, reasons and
+    verdicts) and add the report's meta block."""
     if engine == "durable":
         from vetting.engine.durable import evaluate as evaluate_durable
-        return finish(evaluate_durable(ruleset, candidates, as_of), "durable")
-    if engine != "vector":
+        result = evaluate_durable(ruleset, candidates, as_of)
+    elif engine == "vector":
+        result = evaluate(ruleset, candidates, as_of)
+    else:
         raise VettingError(f"未知的审查引擎「{engine}」{did_you_mean(engine, ENGINES)}；可用：{'、'.join(ENGINES)}")
-    return finish(evaluate(ruleset, candidates, as_of), "vector")
+    result.meta = build_meta(result, ruleset, candidates, as_of, engine, generated_at)
+    return result
 
 
 def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
-              options: ReadOptions | None = None, engine: str = "vector") -> VettingResult:
+              options: ReadOptions | None = None, engine: str = "vector",
+              generated_at: str | None = None) -> VettingResult:
     """Batch vetting of roster files (vectorised engine unless another is named)."""
     candidates = load_candidates(paths, ruleset, options or ReadOptions())
-    return run_engine(ruleset, candidates, as_of, engine)
+    return run_engine(ruleset, candidates, as_of, engine, generated_at)
 
 
 def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date,

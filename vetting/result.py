@@ -50,3 +50,5 @@ class VettingResult:
     findings: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     villages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
+    #: Per count rule: how many villages meet it (meta.group_summary).
+    group_summary: list[dict[str, Any]] = field(default_factory=list)

@@ -9,6 +9,9 @@ import pandas as pd
 
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
+#: Derived values computed from the birth date (evidence says where the birth date came from).
+FROM_BIRTH = ("age", "birth_used")
+
 
 def _days(series: pd.Series | None, n: int) -> np.ndarray:
     if series is None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+
+from vetting.engine import semantics as S
 
 MAX_DATE = np.datetime64("9999-12-31", "D")
 MIN_DATE = np.datetime64("0001-01-01", "D")
@@ -59,67 +62,73 @@ def unknown(kind: str, n: int) -> Vec:
     return Vec(kind, arr, arr, np.zeros(n, dtype=bool))
 
 
-# ---------------------------------------------------------------- logic
+# ---------------------------------------------------------------- the operator table over numpy columns
 
-def logical_and(a: Vec, b: Vec) -> Vec:
-    true = a.lo & b.lo
-    false = (a.known & ~a.lo) | (b.known & ~b.lo)
+class NumpyAlgebra(S.Algebra):
+    """Endpoint comparisons as boolean numpy columns of length n (see vetting.engine.semantics)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def compare(self, op: str, left, right) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            out = _COMPARE[op](left, right)
+        return np.broadcast_to(np.asarray(out, dtype=bool), (self.n,))
+
+    def missing(self, value) -> np.ndarray:
+        return np.broadcast_to(np.asarray(pd.isna(value), dtype=bool), (self.n,))
+
+    def all(self, parts) -> np.ndarray:
+        return np.logical_and.reduce([np.ones(self.n, dtype=bool), *parts])
+
+    def any(self, parts) -> np.ndarray:
+        return np.logical_or.reduce([np.zeros(self.n, dtype=bool), *parts])
+
+
+_COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+            "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+def decided(vec: Vec) -> tuple[np.ndarray, np.ndarray]:
+    """(definitely true, definitely false) of a boolean column."""
+    return vec.lo & vec.known, ~vec.lo & vec.known
+
+
+def from_decided(true: np.ndarray, false: np.ndarray, known: np.ndarray | None = None) -> Vec:
+    """A boolean column from (true, false) masks, limited to rows where the operands are known."""
+    if known is not None:
+        true, false = true & known, false & known
     return boolean(true, true | false)
 
 
+def logical_and(a: Vec, b: Vec) -> Vec:
+    return from_decided(*S.kleene_and(decided(a), decided(b), NumpyAlgebra(len(a.known))))
+
+
 def logical_or(a: Vec, b: Vec) -> Vec:
-    true = a.lo | b.lo
-    return boolean(true, true | (a.known & b.known))
+    return from_decided(*S.kleene_or(decided(a), decided(b), NumpyAlgebra(len(a.known))))
 
 
 def logical_not(a: Vec) -> Vec:
-    return boolean(~a.lo, a.known)
+    return from_decided(*S.kleene_not(decided(a)))
 
 
-# ---------------------------------------------------------------- comparison
+def _realise(outcome: S.Outcome, ends: dict, n: int, known: np.ndarray, constant=lambda v: v) -> Vec:
+    algebra = NumpyAlgebra(n)
+    return from_decided(S.realise(outcome.true, ends, algebra, constant),
+                        S.realise(outcome.false, ends, algebra, constant), known)
+
 
 def compare(op: str, a: Vec, b: Vec) -> Vec:
-    """Interval comparison: true when it holds for all points, false when for none."""
-    if op in (">", ">="):
-        return compare("<" if op == ">" else "<=", b, a)
-    known = a.known & b.known
-    if a.kind in ("string", "bool"):
-        with np.errstate(invalid="ignore"):
-            equal = np.equal(a.lo, b.lo, where=known, out=np.zeros(len(known), dtype=bool)) \
-                if a.kind == "bool" else _object_equal(a.lo, b.lo, known)
-        true = equal if op == "==" else ~equal
-        return boolean(true, known)
-    with np.errstate(invalid="ignore"):
-        if op == "<":
-            true, false = a.hi < b.lo, a.lo >= b.hi
-        elif op == "<=":
-            true, false = a.hi <= b.lo, a.lo > b.hi
-        else:
-            exact = (a.lo == a.hi) & (b.lo == b.hi) & (a.lo == b.lo)
-            apart = (a.hi < b.lo) | (b.hi < a.lo)
-            true, false = (exact, apart) if op == "==" else (apart, exact)
-    return boolean(true, known & (true | false))
-
-
-def _object_equal(a: np.ndarray, b: np.ndarray, known: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(known), dtype=bool)
-    out[known] = a[known] == b[known]
-    return out
+    """`a op b` by the operator table: true when it holds for all points, false when for none."""
+    outcome = S.comparison(op, exact=a.kind in ("string", "bool"))
+    return _realise(outcome, S.operand_ends(a=(a.lo, a.hi), b=(b.lo, b.hi)), len(a.known), a.known & b.known)
 
 
 def is_in(a: Vec, items: list) -> Vec:
-    """Membership in a list of constants: for an interval, true only when it is one listed
-    value, false when no listed value lies inside it, unknown otherwise."""
-    if a.kind in ("number", "date"):
-        inside = np.isin(a.lo, items) & (a.lo == a.hi)
-        touches = np.zeros(len(a.known), dtype=bool)
-        with np.errstate(invalid="ignore"):
-            for item in items:
-                touches |= (a.lo <= item) & (item <= a.hi)
-        return boolean(inside, a.known & (inside | ~touches))
-    values = np.zeros(len(a.known), dtype=bool)
-    values[a.known] = np.isin(a.lo[a.known], np.array(items, dtype=object))
-    return boolean(values, a.known.copy())
+    """Membership in a list of constants, by the operator table."""
+    outcome = S.membership(items, exact=a.kind not in ("number", "date"))
+    return _realise(outcome, S.operand_ends(a=(a.lo, a.hi)), len(a.known), a.known)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -178,16 +187,17 @@ def negate(a: Vec) -> Vec:
     return Vec(a.kind, -a.hi, -a.lo, a.known)
 
 
+def window_ends(dates: Vec, duration: Vec) -> tuple[np.ndarray, np.ndarray]:
+    """within()'s window ends: (date.lo + period.lo, date.hi + period.hi), by civil-law months or days."""
+    step = add_months if duration.kind == "duration_months" else add_days
+    return step(dates.lo, duration.lo), step(dates.hi, duration.hi)
+
+
 def within(dates: Vec, duration: Vec, as_of: np.datetime64) -> Vec:
     """True when the as-of date falls on or after the date and on or before date + duration."""
-    step = add_months if duration.kind == "duration_months" else add_days
-    end_early = step(dates.lo, duration.lo)
-    end_late = step(dates.hi, duration.hi)
-    known = dates.known & duration.known
-    with np.errstate(invalid="ignore"):
-        true = (dates.hi <= as_of) & (as_of <= end_early)
-        false = (dates.lo > as_of) | (end_late < as_of)
-    return boolean(true, known & (true | false))
+    early, late = window_ends(dates, duration)
+    ends = {**S.operand_ends(date=(dates.lo, dates.hi)), S.AS_OF: as_of, S.EARLY_END: early, S.LATE_END: late}
+    return _realise(S.WITHIN, ends, len(dates.known), dates.known & duration.known)
 
 
 def coalesce(a: Vec, b: Vec) -> Vec:
@@ -196,5 +206,4 @@ def coalesce(a: Vec, b: Vec) -> Vec:
 
 
 def presence(a: Vec, present: bool) -> Vec:
-    value = a.known if present else ~a.known
-    return Vec("bool", value, value, np.ones(len(value), dtype=bool))
+    return from_decided(*S.presence(a.known, ~a.known, present))

@@ -1,0 +1,59 @@
+"""One evaluation of a ruleset over a candidate set, whichever engine decides: derived values,
+the shared evaluator, every rule's findings from the engine's decisions, the rules across
+candidates, and verdicts. The engine is a function that says, per rule, where it fires and
+where it is undecided (vetting.engine.vector.vector_decide or vetting.engine.durable.decide)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from vetting.engine.derive import derive
+from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.findings import data_findings, rule_findings
+from vetting.engine.groups import evaluate_groups
+from vetting.engine.verdicts import candidate_table
+from vetting.errors import RulesetError
+from vetting.normalize.roster import Candidates
+from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
+from vetting.ruleset.model import Rule, Ruleset
+
+#: An engine's decision on one rule: (rows where it fires, rows it leaves undecided), boolean masks.
+Decision = Callable[[Rule], tuple[np.ndarray, np.ndarray]]
+#: An engine: given the ruleset, the shared evaluator and the candidates, its decision per rule.
+Engine = Callable[[Ruleset, Evaluator, Candidates], Decision]
+
+
+def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
+    """Parameter values on the as-of date; a rule reading one not yet in force is an error, not a guess."""
+    params = ruleset.params_at(as_of)
+    for rule in ruleset.rules:
+        for name in rule.params:
+            if params.get(name) is None:
+                raise RulesetError(f"参数「${name}」在审查基准日{as_of.isoformat()}尚未生效（规则 {rule.code} 需要它）",
+                                   rule.source, rule.line)
+    return params
+
+
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine) -> VettingResult:
+    """Every rule over every candidate: the candidate table with verdicts, the findings table,
+    village findings and the per-rule village summaries (the meta block is built by the caller)."""
+    params = params_in_force(ruleset, as_of)
+    derived, derived_issues = derive(candidates, as_of)
+    evaluator = Evaluator(Columns(candidates, ruleset, derived), params, as_of)
+    weak = ~derived["id_valid"][1]
+    parts = [data_findings(pd.concat([candidates.issues, derived_issues], ignore_index=True), candidates)]
+    decision = decide(ruleset, evaluator, candidates)
+    for rule in ruleset.rules:
+        parts.extend(rule_findings(rule, evaluator, candidates, weak, *decision(rule)))
+    groups = evaluate_groups(ruleset.group_rules, candidates, evaluator)
+    parts = [p for p in parts + groups.findings if not p.empty]
+    findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
+    findings = findings[FINDING_COLUMNS]
+    villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
+        pd.DataFrame(columns=GROUP_COLUMNS)
+    return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
+                         villages=villages, group_summary=groups.summary)

@@ -1,0 +1,188 @@
+"""Findings from an engine's decisions: the Chinese reason rendered with the row's values, the
+evidence (file, row, the cells the rule read or the agency text that set them), the legal basis,
+the pending/review split for undecided rows and the weak-identity downgrade. Shared by every
+engine, so that only the yes/no/undecided per rule and candidate differs between them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vetting.datachecks import DATA_CHECKS
+from vetting.engine.derive import FROM_BIRTH
+from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.text import format_vec
+from vetting.normalize.roster import Candidates
+from vetting.result import FINDING_COLUMNS
+from vetting.ruleset import condition as C
+from vetting.ruleset.model import Rule
+from vetting.vocab import EDUCATION_LEVELS, roles_selected
+
+WEAK_IDENTITY_NOTE = "（公民身份号码无法核验，比对依据不足，降为人工复核）"
+#: Cells never spelled out in evidence: with the masked ID number they would reveal the hidden digits.
+HIDDEN_VALUES = ("birth_date", "id_number")
+
+
+
+
+def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out)."""
+    candidates = columns.candidates
+    raw = candidates.raw
+    text = _where(raw, rows)
+    parts = []
+    if any(f in FROM_BIRTH for f in fields):
+        from_id = columns.get("id_valid").lo[rows]
+        known = columns.get("birth_used").known[rows]
+        parts.append(np.where(from_id, "年龄据公民身份号码推算",
+                              np.where(known, "年龄据填报的出生年月推算", "无可用的出生日期（身份证号无效或缺失，且未填出生年月）"))
+                     .astype(object))
+    for name in fields:
+        if columns.ruleset.fields[name].derived:
+            continue
+        label = candidates.headers.get(name)
+        if label is None and name in candidates.provenance:
+            label = columns.ruleset.fields[name].label
+        if label is None:
+            parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
+            continue
+        cells = raw[name].iloc[rows].astype("string").fillna("")
+        values = np.where(cells.str.strip() == "", "（空）", cells.to_numpy(dtype=object)).astype(object)
+        if name in HIDDEN_VALUES:
+            values = np.where(values == "（空）", values, "（已隐去）").astype(object)
+        text_part = f"「{label}」=" + values
+        source = candidates.provenance.get(name)
+        if source is not None:
+            text_part = np.where(pd.isna(source[rows]), text_part, source[rows]).astype(object)
+        parts.append(text_part)
+    for i, part in enumerate(parts):
+        text = text + ("：" if i == 0 else "；") + part
+    return text
+
+
+def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """'文件 第N行' for the given rows."""
+    return (raw["source_file"].iloc[rows].to_numpy(dtype=object).astype(str) + " 第"
+            + raw["source_row"].iloc[rows].to_numpy().astype(str) + "行")
+
+
+def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
+    """'「列」仅为2025-10' for date fields a rule read whose value is a month or year, not a day."""
+    out = np.full(len(rows), "", dtype=object)
+    for name in fields:
+        vec = columns.get(name)
+        if vec.kind != "date":
+            continue
+        vec = vec.take(rows)
+        vague = vec.known & (vec.lo != vec.hi)
+        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
+        out = np.where(vague, out + np.where(out == "", "", "、") + f"「{label}」仅为" + format_vec(vec), out)
+    return out
+
+
+def _render_reason(rule: Rule, evaluator: Evaluator) -> np.ndarray:
+    out = np.full(evaluator.n, "", dtype=object)
+    for part in rule.reason:
+        out = out + (part if isinstance(part, str) else _display(part, evaluator))
+    return out
+
+
+def _display(node: C.Node, evaluator: Evaluator) -> np.ndarray:
+    """A placeholder's text; an education level shows as its name (高中), not its rank."""
+    vec = evaluator.eval(node)
+    fields = evaluator.columns.ruleset.fields
+    if isinstance(node, C.FieldRef) and fields[node.name].type == "education":
+        names = pd.Series(vec.lo).map(EDUCATION_LEVELS).to_numpy(dtype=object)
+        return np.where(vec.known & (vec.lo == vec.hi), names, format_vec(vec)).astype(object)
+    return format_vec(vec)
+
+
+def applicability(rule: Rule, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a rule surely applies to, and rows where that is unknown (role blank or unreadable)."""
+    n = len(candidates)
+    if not rule.roles:
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    if "role" not in candidates.frame:
+        return np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+    role = candidates.frame["role"]
+    return role.isin(roles_selected(rule.roles)).fillna(False).to_numpy(dtype=bool), role.isna().to_numpy(dtype=bool)
+
+
+def _downgrade_weak(rule: Rule, rows: np.ndarray, candidates: Candidates, weak: np.ndarray,
+                    severity: np.ndarray, reason: np.ndarray) -> None:
+    """A strong verdict resting on a weak match (unverifiable ID, name-only or name-mismatch record) → review."""
+    if rule.severity not in ("disqualify", "unsuitable"):
+        return
+    downgrade = weak[rows]
+    for name in rule.fields:
+        if name in candidates.weak:
+            downgrade = downgrade | candidates.weak[name][rows]
+    severity[downgrade] = "review"
+    reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
+
+
+def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> pd.DataFrame:
+    """Findings for rows the evidence does not settle: `pending` when a decisive cell is blank, else `review`."""
+    columns = evaluator.columns
+    names = [f for f in C.decisive_fields(rule.condition) if not columns.ruleset.fields[f].derived]
+    if rule.roles:
+        names.append("role")
+    blank = np.zeros(len(rows), dtype=bool)
+    missing = np.full(len(rows), "", dtype=object)
+    for name in dict.fromkeys(names):
+        is_blank = columns.blank(name)[rows]
+        if name == "role":
+            is_blank &= role_unknown[rows]
+        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
+        missing = np.where(is_blank, missing + np.where(missing == "", "", "、") + f"「{label}」", missing)
+        blank |= is_blank
+    severity = np.where(blank, "pending", "review").astype(object)
+    vague = _imprecise(columns, rows, rule.fields)
+    unclear = np.where(vague == "", "现有信息", vague + "，")
+    reason = np.where(blank, "尚无" + missing + "信息，无法判定是否属于「" + rule.name + "」",
+                      unclear + "不足以判定截至" + str(evaluator.as_of) + "是否属于「" + rule.name
+                      + "」，需核实具体日期或情况")
+    return _frame(rows, rule, severity, reason.astype(object), _evidence(columns, rows, rule.fields))
+
+
+def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
+                   fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
+    """Findings for one rule from an engine's decision (shared by every engine)."""
+    _, role_unknown = applicability(rule, candidates)
+    out = []
+    fired = np.flatnonzero(fires)
+    if len(fired):
+        severity = np.full(len(fired), rule.severity, dtype=object)
+        reason = _render_reason(rule, evaluator.subset(fired))
+        _downgrade_weak(rule, fired, candidates, weak, severity, reason)
+        out.append(_frame(fired, rule, severity, reason, _evidence(evaluator.columns, fired, rule.fields)))
+    undecided = np.flatnonzero(unsettled)
+    if len(undecided) and rule.severity != "notice":
+        out.append(_undecided(rule, undecided, evaluator, role_unknown))
+    return out
+
+
+def _frame(rows: np.ndarray, rule: Rule, severity, reason, evidence) -> pd.DataFrame:
+    return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
+                         "severity": severity, "reason": reason, "evidence": evidence,
+                         "basis": rule.basis_text()})
+
+
+def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
+    if issues.empty:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    rows = issues["row_id"].to_numpy(dtype=np.int64)
+    evidence = (_where(candidates.raw, rows) + "「"
+                + issues["column"].astype(str).to_numpy(dtype=object) + "」列")
+    if "evidence" in issues:
+        own = issues["evidence"].to_numpy(dtype=object)
+        evidence = np.where(pd.isna(own), evidence, own).astype(object)
+    codes = issues["code"].to_numpy(dtype=object)
+    checks = [DATA_CHECKS[c] for c in codes]
+    reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
+              + issues["problem"].astype(str).to_numpy(dtype=object))
+    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": [c.name for c in checks],
+                         "severity": [c.severity for c in checks], "reason": reason, "evidence": evidence,
+                         "basis": [c.basis for c in checks]})
+
+
