@@ -1,5 +1,5 @@
 """Reading rosters (vetting/inputs/): cell text, file kinds and encodings, CSV line numbers,
-template and footer rows, and read_table on small generated files."""
+template and footer rows, and read_tables on small generated files."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from vetting.errors import InputError
 from vetting.fields import builtin_fields
-from vetting.inputs import RawTable, read_table
+from vetting.inputs import RawTable, read_tables
 from vetting.inputs.cells import column_letter, column_text
 from vetting.inputs.delimited import record_lines
 from vetting.inputs.reader import row_list
@@ -156,7 +156,14 @@ def test_no_person_is_ever_a_footer(rows):
             assert not person_like, rows
 
 
-# ---- read_table on files -------------------------------------------------------------------------
+# ---- read_tables on files -------------------------------------------------------------------------
+
+
+def read_one(path, fields, **options) -> RawTable:
+    """The one table a file gives."""
+    tables = read_tables(path, fields, **options)
+    assert len(tables) == 1
+    return tables[0]
 
 def write_xlsx(path, rows, start_row=1, start_col=1, sheets=None):
     book = openpyxl.Workbook()
@@ -174,7 +181,7 @@ def write_xlsx(path, rows, start_row=1, start_col=1, sheets=None):
 
 
 def test_row_numbers_are_sheet_rows_even_with_leading_blank_rows_and_columns(tmp_path):
-    table = read_table(write_xlsx(tmp_path / "r.xlsx", [HEADER, PERSON, PERSON], start_row=4, start_col=3),
+    table = read_one(write_xlsx(tmp_path / "r.xlsx", [HEADER, PERSON, PERSON], start_row=4, start_col=3),
                        FIELDS)
     assert table.header_row == 4
     assert list(table.source_rows) == [5, 6]
@@ -184,7 +191,7 @@ def test_row_numbers_are_sheet_rows_even_with_leading_blank_rows_and_columns(tmp
 
 def test_id_numbers_typed_as_numbers(tmp_path):
     rows = [HEADER, ["1", "张三", 510525197205140135, "委员", "村"], ["2", "李四", 510525720514013, "委员", "村"]]
-    table = read_table(write_xlsx(tmp_path / "n.xlsx", rows), FIELDS)
+    table = read_one(write_xlsx(tmp_path / "n.xlsx", rows), FIELDS)
     ids = table.frame["公民身份号码"].tolist()
     assert ids[0].startswith("5.1052519720514") and ids[0].endswith("E+17")  # never a plausible 18 digits
     assert ids[1] == "510525720514013"  # 15 digits fit a double exactly
@@ -193,23 +200,23 @@ def test_id_numbers_typed_as_numbers(tmp_path):
 def test_visible_roster_sheet_is_preferred_to_a_hidden_one(tmp_path):
     path = write_xlsx(tmp_path / "s.xlsx", None, sheets=[
         ("模板", [HEADER, PERSON], True), ("说明", [["请填写"]], False), ("花名册", [HEADER, PERSON, PERSON], False)])
-    table = read_table(path, FIELDS)
+    table = read_one(path, FIELDS)
     assert table.sheet == "花名册" and len(table.frame) == 2
     assert "共3个工作表" in table.notes[0]
-    assert read_table(path, FIELDS, sheet="模板").sheet == "模板"
-    assert read_table(path, FIELDS, sheet="1").sheet == "模板"
+    assert read_one(path, FIELDS, sheet="模板").sheet == "模板"
+    assert read_one(path, FIELDS, sheet="1").sheet == "模板"
 
 
 def test_hidden_sheet_is_used_when_it_alone_has_a_roster(tmp_path):
     path = write_xlsx(tmp_path / "h.xlsx", None, sheets=[("说明", [["请填写"]], False), ("数据", [HEADER, PERSON], True)])
-    table = read_table(path, FIELDS)
+    table = read_one(path, FIELDS)
     assert table.sheet == "数据" and "隐藏工作表" in table.notes[0]
 
 
 def test_csv_with_trailing_delimiters_on_data_lines(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text(",".join(HEADER) + "\n" + ",".join(PERSON) + ",\n" + ",".join(PERSON) + ",\n", encoding="utf-8")
-    table = read_table(path, FIELDS)
+    table = read_one(path, FIELDS)
     assert list(table.frame.columns) == HEADER and len(table.frame) == 2
 
 
@@ -218,21 +225,21 @@ def test_csv_line_longer_than_the_header_beyond_the_scanned_lines(tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="long.csv，第42行：这一行有6列，比表头的5列多"):
-        read_table(path, FIELDS)
+        read_one(path, FIELDS)
 
 
 def test_csv_cells_larger_than_the_csv_module_limit_in_the_header_scan(tmp_path):
     path = tmp_path / "big.csv"
     path.write_text(",".join(HEADER) + "\n1,张三,x,委员," + "村" * 300_000 + "\n", encoding="utf-8")
     limit = csv.field_size_limit()
-    table = read_table(path, FIELDS)
+    table = read_one(path, FIELDS)
     assert len(table.frame.iloc[0]["村(社区)"]) == 300_000
     assert csv.field_size_limit() == limit < 300_000, "the csv module's own limit is restored"
 
 
 def test_candidates_carry_detection_notes_and_counts(tmp_path):
     rows = [["XX县联审表"], HEADER, PERSON, ["2", "", "", "", ""], ["填表人：王五", "", "", "", ""]]
-    table = read_table(write_xlsx(tmp_path / "c.xlsx", rows), FIELDS)
+    table = read_one(write_xlsx(tmp_path / "c.xlsx", rows), FIELDS)
     assert isinstance(table, RawTable) and table.footer_rows == 1 and int(table.skipped.sum()) == 1
     candidates = normalise_tables([table], FIELDS)
     source = candidates.inputs[0]
@@ -250,12 +257,12 @@ def test_refusals(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
-        read_table(path, FIELDS)
+        read_one(path, FIELDS)
 
 
 def test_a_folder_is_not_a_roster(tmp_path):
     with pytest.raises(InputError, match="这是一个文件夹"):
-        read_table(tmp_path, FIELDS)
+        read_one(tmp_path, FIELDS)
 
 
 csv_like = st.lists(st.lists(st.sampled_from(HEADER + PERSON + ["", "填表人：王五", '"', "a,b", "\n", "1"]),
@@ -273,7 +280,7 @@ def test_any_bytes_give_a_table_or_a_project_error(tmp_path_factory, prefix, bod
     path = tmp_path_factory.mktemp("fuzz") / f"roster{suffix}"
     path.write_bytes(prefix + body)
     try:
-        table = read_table(path, FIELDS, header_row=header_row)
+        table = read_one(path, FIELDS, header_row=header_row)
     except InputError:
         return
     assert len(table.frame) == len(table.source_rows) == len(table.skipped) and not table.skipped.all()

@@ -14,7 +14,7 @@ import pytest
 from vetting.cli import cli
 from vetting.errors import InputError
 from vetting.fields import builtin_fields
-from vetting.inputs import read_table, read_tables
+from vetting.inputs import read_tables
 from vetting.inputs.excel import SheetSurvey, choose_sheets
 from conftest import FIXTURES
 
@@ -65,12 +65,6 @@ def test_sheet_option_reads_one_sheet_under_the_plain_file_name():
     assert hidden[0].frame["姓名"].tolist() == ["孙六"]
 
 
-def test_read_table_still_gives_exactly_one_and_names_the_others():
-    table = read_table(TOWNSHIP, FIELDS)
-    assert table.sheet == "甲村" and table.name == "township_by_village.xlsx" and len(table.frame) == 3
-    assert "「乙村」（也含花名册表头，未读取" in "；".join(table.notes)
-
-
 def test_single_sheet_workbooks_and_csv_keep_the_plain_name(tmp_path):
     book = write_book(tmp_path / "one.xlsx", [("花名册", [HEADER, person(1, "张三", "甲村")])])
     text = tmp_path / "one.csv"
@@ -100,16 +94,14 @@ def _survey(*rows):
 
 
 def test_sheet_choice_is_every_visible_roster_else_the_best_single_sheet():
-    plan = choose_sheets(_survey(("说明", 0, True), ("甲", 5, True), ("乙", 3, True)), False, True, "f.xlsx")
+    plan = choose_sheets(_survey(("说明", 0, True), ("甲", 5, True), ("乙", 3, True)), False, "f.xlsx")
     assert plan.names == ["甲", "乙"] and "「说明」（没有花名册表头）" in plan.notes[-1]
-    single = choose_sheets(_survey(("说明", 0, True), ("甲", 5, True), ("乙", 3, True)), False, False, "f.xlsx")
-    assert single.names == ["甲"] and "「乙」（也含花名册表头" in single.notes[-1]
-    hidden = choose_sheets(_survey(("说明", 0, True), ("旧", 5, False), ("新", 4, False)), False, True, "f.xlsx")
+    hidden = choose_sheets(_survey(("说明", 0, True), ("旧", 5, False), ("新", 4, False)), False, "f.xlsx")
     assert hidden.names == ["旧"] and "为隐藏工作表" in hidden.notes[0] and "「新」（隐藏工作表" in hidden.notes[-1]
-    one_visible = choose_sheets(_survey(("甲", 4, True), ("旧", 5, False)), False, True, "f.xlsx")
+    one_visible = choose_sheets(_survey(("甲", 4, True), ("旧", 5, False)), False, "f.xlsx")
     assert one_visible.names == ["甲"] and "「旧」（隐藏工作表" in one_visible.notes[-1]
     with pytest.raises(InputError, match="没有任何工作表含有花名册表头"):
-        choose_sheets(_survey(("说明", 0, True), ("汇总", 1, True)), False, True, "f.xlsx")
+        choose_sheets(_survey(("说明", 0, True), ("汇总", 1, True)), False, "f.xlsx")
 
 
 # --------------------------------------------------------------------------- through the CLI

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from vetting.normalize.text import clean_name, clean_text, header_key
+from vetting.fields import header_key
+from vetting.normalize.text import clean_name, clean_text
 
 CELLS = st.one_of(st.none(), st.floats(), st.integers(), st.text(),
                   st.text(alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x30FF)),

@@ -38,9 +38,9 @@ import pandas as pd
 from vetting.datachecks import DATA_CHECKS
 from vetting.engine.verdicts import verdicts
 from vetting.errors import RulesetError, did_you_mean
-from vetting.normalize.headers import alias_index
+from vetting.fields import alias_index
 from vetting.normalize.roles import roles_match
-from vetting.normalize.text import header_key
+from vetting.fields import header_key
 from vetting.pipeline import vet_records
 from vetting.result import SEVERITIES, VERDICTS
 from vetting.ruleset.loader import bundled_packs, load_ruleset, resolve

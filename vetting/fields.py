@@ -1,11 +1,14 @@
-"""The field catalogue: the candidate fields rulesets can read, their types and roster header aliases."""
+"""The field catalogue: the candidate fields rulesets can read, their types and roster header aliases,
+and how a header cell is matched to them (shared by the readers and the normalisers)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import yaml
 
@@ -56,3 +59,33 @@ def builtin_fields() -> dict[str, Field]:
     text = resources.files("vetting").joinpath("fields.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     return {name: field_from_dict(name, spec) for name, spec in data["fields"].items()}
+
+
+_HEADER_DROP = re.compile(r"[\s*\u200b-\u200d\u2060\ufeff]+")
+_HEADER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+
+
+def header_key(text: str) -> str:
+    """Normalise one header cell for alias matching.
+
+    NFKC, drop whitespace and line breaks and the "*"/"＊" required marks, unify brackets to
+    "()", lower-case: so "出生\\n年月*" and "出生年月" match the same alias.
+    """
+    text = unicodedata.normalize("NFKC", str(text)).translate(_HEADER_BRACKETS)
+    return unicodedata.normalize("NFKC", _HEADER_DROP.sub("", text).lower())
+
+
+def alias_index(fields: Mapping[str, Field]) -> dict[str, str]:
+    """Normalised header text -> field name, from every field's label and aliases."""
+    index: dict[str, str] = {}
+    for name, spec in fields.items():
+        if spec.derived:
+            continue
+        for text in (spec.label, name, *spec.aliases):
+            index.setdefault(header_key(text), name)
+    return index
+
+
+def header_score(cells: Iterable[object], index: Mapping[str, str]) -> int:
+    """How many cells of a row look like known headers (used to find the header row)."""
+    return len({index[k] for k in (header_key(str(c)) for c in cells if c is not None) if k in index})

@@ -1,7 +1,6 @@
 """Reading roster files (xlsx, xls, csv) into text tables, as counties really send them.
 
-``read_tables`` is the entry point (one table per roster sheet; ``read_table`` when exactly
-one is wanted, e.g. an agency's reply file); the work is split by concern:
+``read_tables`` is the entry point (one table per roster sheet); the work is split by concern:
 
 * ``sniff``      what a file really is (by content) and its text encoding
 * ``excel``      workbooks via python-calamine; which sheets hold a roster
@@ -12,7 +11,7 @@ one is wanted, e.g. an agency's reply file); the work is split by concern:
 * ``reader``     the above wired together, with notes on what was detected
 """
 
-from vetting.inputs.reader import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_table, read_tables
+from vetting.inputs.reader import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_tables
 from vetting.inputs.table import RawTable, file_sha256
 
-__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "file_sha256", "read_table", "read_tables"]
+__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "RawTable", "file_sha256", "read_tables"]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from vetting.errors import InputError
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
-from vetting.normalize.headers import header_score
+from vetting.fields import header_score
 
 DELIMITERS = (",", "\t", ";")
 DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}

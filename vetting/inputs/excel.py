@@ -6,8 +6,7 @@ plausible 18-digit text; calamine keeps it a float, which ``cells.column_text`` 
 
 The sheets are chosen by the caller's name, else every visible sheet whose top rows look like
 a roster header (counties often keep one sheet per village); a hidden sheet only when no
-visible one has a header. ``read_sheet`` keeps the older single choice for callers that need
-exactly one table (the sheet that looks most like a roster).
+visible one has a header.
 """
 
 from __future__ import annotations
@@ -23,16 +22,7 @@ import python_calamine as calamine
 from vetting.errors import InputError
 from vetting.inputs.cells import column_text
 from vetting.inputs.layout import HEADER_SCAN_ROWS, MIN_HEADER_SCORE
-from vetting.normalize.headers import header_score
-
-
-@dataclass
-class Sheet:
-    """The chosen sheet's cells (a 2-D object array, row 0 = sheet row 1) and how it was chosen."""
-
-    name: str
-    cells: np.ndarray
-    notes: list[str] = field(default_factory=list)
+from vetting.fields import header_score
 
 
 def text_grid(cells: np.ndarray) -> list[list[str]]:
@@ -127,11 +117,10 @@ def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
 
 
 def plan_sheets(book: calamine.CalamineWorkbook, path: Path, sheet: str | None, header_row: int | None,
-                index: Mapping[str, str], every_roster: bool = True) -> SheetPlan:
-    """Which sheets to read: the one the user named (``--sheet``); the only sheet; else, with
-    `every_roster`, every visible sheet whose top rows hold a roster header (counties keep one
-    sheet per village, and nobody on them may be left out); otherwise - or when no visible
-    sheet has a header - the single sheet that looks most like a roster (`choose_sheets`)."""
+                index: Mapping[str, str]) -> SheetPlan:
+    """Which sheets to read: the one the user named (``--sheet``); the only sheet; else every visible sheet whose top rows hold a roster header (counties keep one
+    sheet per village, and nobody on them may be left out); when no visible sheet has a header,
+    the single sheet that looks most like a roster (`choose_sheets`)."""
     meta = {m.name: m for m in book.sheets_metadata}
     names = [n for n in book.sheet_names
              if n not in meta or meta[n].typ not in (calamine.SheetTypeEnum.ChartSheet, calamine.SheetTypeEnum.Vba)]
@@ -151,14 +140,14 @@ def plan_sheets(book: calamine.CalamineWorkbook, path: Path, sheet: str | None, 
             score = max((header_score(r, index) for r in rows), default=0)
         visible = name not in meta or meta[name].visible == calamine.SheetVisibleEnum.Visible
         survey.append(SheetSurvey(name, position, score, visible, any(any(c.strip() for c in r) for r in rows)))
-    return choose_sheets(survey, header_row is not None, every_roster, str(path))
+    return choose_sheets(survey, header_row is not None, str(path))
 
 
-def choose_sheets(survey: list[SheetSurvey], header_row_given: bool, every_roster: bool, path: str) -> SheetPlan:
+def choose_sheets(survey: list[SheetSurvey], header_row_given: bool, path: str) -> SheetPlan:
     """The choice of `plan_sheets` from the surveyed sheets (pure, so it is testable alone)."""
     listing = "、".join(s.name for s in survey)
     rosters = [s for s in survey if s.has_header and s.visible]
-    if every_roster and len(rosters) > 1:
+    if len(rosters) > 1:
         chosen = [s.name for s in rosters]
         notes = [f"共{len(survey)}个工作表：{listing}；其中{len(chosen)}个可见工作表含花名册表头，逐个读取："
                  f"{'、'.join(chosen)}（报告中的文件名后注明工作表，如「…[{chosen[0]}]」；可用 --sheet 只读其中一个）"]
@@ -193,10 +182,3 @@ def sheet_cells(book: calamine.CalamineWorkbook, name: str, path: Path) -> np.nd
     if cells.size == 0:
         raise InputError(f"工作表「{name}」是空的", str(path))
     return cells
-
-
-def read_sheet(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str]) -> Sheet:
-    """The cells of the one roster sheet of a workbook (for callers that need exactly one)."""
-    with open_workbook(path) as book:
-        plan = plan_sheets(book, path, sheet, header_row, index, every_roster=False)
-        return Sheet(plan.names[0], sheet_cells(book, plan.names[0], path), plan.notes)

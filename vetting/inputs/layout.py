@@ -24,8 +24,8 @@ from typing import Mapping, Sequence
 
 from vetting.errors import InputError
 from vetting.inputs.cells import column_letter
-from vetting.normalize.headers import header_score
-from vetting.normalize.text import header_key
+from vetting.fields import header_score
+from vetting.fields import header_key
 
 #: Rows searched for the header when it is not given.
 HEADER_SCAN_ROWS = 30
@@ -48,10 +48,6 @@ class Header:
     names: list[str]
     score: int
     renamed: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def two_level(self) -> bool:
-        return self.last > self.first
 
 
 def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path: str | None = None,

@@ -1,5 +1,5 @@
 """``read_tables``: one roster file -> RawTables (one per roster sheet), refusing unusable files
-with a Chinese message; ``read_table`` when exactly one table is wanted.
+with a Chinese message.
 
 Wires the pieces together: check the path, tell the file kind by content, read the sheets or
 CSV, find the header, leave out footer lines after the last person, mark blank template rows,
@@ -21,11 +21,11 @@ from vetting.fields import Field
 from vetting.inputs import sniff as kinds
 from vetting.inputs.cells import column_text
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
-from vetting.inputs.excel import open_workbook, plan_sheets, read_sheet, sheet_cells, text_grid
+from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_grid
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
-from vetting.normalize.headers import alias_index
+from vetting.fields import alias_index
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -53,7 +53,7 @@ def read_tables(path: str | Path, fields: Mapping[str, Field], sheet: str | None
         return [_read_text(path, header_row, encoding, index, notes)]
     digest = file_sha256(path)
     with open_workbook(path) as book:
-        plan = plan_sheets(book, path, sheet, header_row, index, every_roster=True)
+        plan = plan_sheets(book, path, sheet, header_row, index)
         if len(plan.names) == 1:
             name = plan.names[0]
             return [_read_excel_cells(path, sheet_cells(book, name, path), name, header_row, index,
@@ -71,18 +71,6 @@ def read_tables(path: str | Path, fields: Mapping[str, Field], sheet: str | None
         raise empty[0]
     tables[0].notes[:0] = notes + plan.notes
     return tables
-
-
-def read_table(path: str | Path, fields: Mapping[str, Field], sheet: str | None = None,
-               header_row: int | None = None, encoding: str | None = None) -> RawTable:
-    """Read exactly one table from a roster file (e.g. an agency's reply file): a workbook
-    with several roster sheets gives the one that looks most like a roster, and its notes
-    name the others, which are not read. Every failure is an InputError naming the file."""
-    path, kind, notes = _open_checked(path, sheet)
-    index = alias_index(fields)
-    if kind in (kinds.ZIP, kinds.OLE2):
-        return _read_excel(path, sheet, header_row, index, notes)
-    return _read_text(path, header_row, encoding, index, notes)
 
 
 def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[str]]:
@@ -127,12 +115,6 @@ def _check_path(path: Path) -> None:
     if str(parent) not in ("", ".") and not parent.is_dir():
         raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path))
     raise InputError("文件不存在", str(path))
-
-
-def _read_excel(path: Path, sheet: str | None, header_row: int | None, index: Mapping[str, str],
-                notes: list[str]) -> RawTable:
-    book = read_sheet(path, sheet, header_row, index)
-    return _read_excel_cells(path, book.cells, book.name, header_row, index, notes + book.notes)
 
 
 def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int | None,

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vetting.normalize.text import header_key
+from vetting.fields import header_key
 
 #: Header texts (after header_key) of running-number columns.
 SERIAL_HEADERS = frozenset({"序号", "序", "编号", "顺序号", "排序", "序列号", "no", "no.", "number"})

@@ -17,7 +17,8 @@ from vetting.fields import Field
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.roles import parse_roles, roles_match
-from vetting.normalize.text import clean_name, header_key
+from vetting.fields import header_key
+from vetting.normalize.text import clean_name
 from vetting.reports.common import mask_ids
 from vetting.ruleset.model import Agency, OpinionRules
 

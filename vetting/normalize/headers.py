@@ -5,19 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from vetting.errors import InputError, did_you_mean
-from vetting.fields import Field
-from vetting.normalize.text import header_key
-
-
-def alias_index(fields: Mapping[str, Field]) -> dict[str, str]:
-    """Normalised header text -> field name, from every field's label and aliases."""
-    index: dict[str, str] = {}
-    for name, spec in fields.items():
-        if spec.derived:
-            continue
-        for text in (spec.label, name, *spec.aliases):
-            index.setdefault(header_key(text), name)
-    return index
+from vetting.fields import Field, alias_index, header_key
 
 
 def map_headers(headers: Iterable[str], fields: Mapping[str, Field],
@@ -41,8 +29,3 @@ def map_headers(headers: Iterable[str], fields: Mapping[str, Field],
         owner[name] = str(header)
         mapping[str(header)] = name
     return mapping
-
-
-def header_score(cells: Iterable[object], index: Mapping[str, str]) -> int:
-    """How many cells of a row look like known headers (used to find the header row)."""
-    return len({index[k] for k in (header_key(str(c)) for c in cells if c is not None) if k in index})

@@ -1,9 +1,6 @@
-"""Vectorised clean-up of free text, person names and header cells (NFKC, spaces, empties)."""
+"""Vectorised clean-up of free text and person names (NFKC, spaces, empties)."""
 
 from __future__ import annotations
-
-import re
-import unicodedata
 
 import pandas as pd
 import pyarrow as pa
@@ -12,8 +9,6 @@ import pyarrow.compute as pc
 _SPACES = r"[\s\p{Z}]+"
 _INVISIBLE = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
 _NAME_DOTS = r"[•・･‧∙⋅.]"
-_HEADER_DROP = re.compile(r"[\s*\u200b-\u200d\u2060\ufeff]+")
-_HEADER_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
 
 
 def arrow_text(s: pd.Series) -> pa.Array:
@@ -67,13 +62,3 @@ def clean_name(s: pd.Series) -> pd.Series:
     """
     arr = pc.replace_substring_regex(arrow_text(s), _SPACES, "")
     return to_series(pc.replace_substring_regex(arr, _NAME_DOTS, "·"), s.index)
-
-
-def header_key(text: str) -> str:
-    """Normalise one header cell for alias matching.
-
-    NFKC, drop whitespace and line breaks and the "*"/"＊" required marks, unify brackets to
-    "()", lower-case: so "出生\\n年月*" and "出生年月" match the same alias.
-    """
-    text = unicodedata.normalize("NFKC", str(text)).translate(_HEADER_BRACKETS)
-    return unicodedata.normalize("NFKC", _HEADER_DROP.sub("", text).lower())
