@@ -23,7 +23,7 @@ from vetting.inputs.delimited import record_lines
 from vetting.inputs.reader import row_list
 from vetting.inputs.region import footer_rows, is_footer_text, template_rows
 from vetting.inputs.sniff import BINARY, EMPTY, HTML, OLE2, TEXT, ZIP, detect_encoding, head_text, sniff
-from vetting.normalize.roster import _blank_rows, normalise_tables
+from vetting.normalize.roster import normalise_tables
 
 FIELDS = builtin_fields()
 HEADER = ["序号", "姓名", "公民身份号码", "拟任职务", "村(社区)"]
@@ -120,7 +120,6 @@ def frame(rows, columns=HEADER):
 def test_rows_with_only_a_number_are_template_rows_not_people():
     table = frame([PERSON, ["2", "", "", "", ""], ["3", " ", "", "\u3000", ""], ["", "李四", "", "", ""]])
     assert list(template_rows(table)) == [False, True, True, False]
-    assert list(_blank_rows(table)) == [False, True, True, False]  # roster.py keeps its signature
 
 
 @pytest.mark.parametrize("text,footer", [

@@ -15,7 +15,7 @@ from vetting.atomic import write_atomic
 from vetting.errors import InputError, VettingError
 from vetting.reports import FORMATS, write_report
 from vetting.reports.common import (CANDIDATE_HEADINGS, FINDING_HEADINGS, candidate_table,
-                                    findings_table, mask_ids, meta_lines, neutralise_formula,
+                                    findings_table, meta_lines, neutralise_formula,
                                     summary_table)
 from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path
 from vetting.reports.json_report import candidate_object, format_json
@@ -70,16 +70,6 @@ def empty_result() -> VettingResult:
 
 
 # --- common ---------------------------------------------------------------------------------
-
-def test_mask_ids_series_and_scalar():
-    s = pd.Series(["51052519900101123X", "510525880505432", "12345", "1234567890",
-                   "12345678901", None])
-    assert mask_ids(s).tolist()[:5] == ["510525********123X", "510525*****5432", "*****",
-                                        "**********", "123456*8901"]
-    assert pd.isna(mask_ids(s).iloc[5])
-    assert mask_ids("51052519900101123X") == "510525********123X"
-    assert mask_ids(None) is None
-
 
 def test_neutralise_formula():
     s = pd.Series(["=1+1", "+86", "-3", "@SUM(A1)", "\tx", "\ry", "正常", "a=b", None, ""])

@@ -6,24 +6,20 @@ import datetime as dt
 
 import pandas as pd
 
-from vetting.reports.common import mask_ids
-from vetting.result import SEVERITY_LABELS, VERDICT_LABELS, VettingResult
+from vetting.reports.common import redact
+from vetting.result import VettingResult
+from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import Parameter, Rule, Ruleset
 
-_ORDER = {s: i for i, s in enumerate(SEVERITY_LABELS)}
-
-
 def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
-    """The verdict and every reason for one candidate, worst first."""
+    """The verdict and every reason for one candidate, worst first (ID numbers masked unless `show_id`)."""
+    result = redact(result, show_id)
     cand = result.candidates.iloc[row_id]
-    ident = cand["id_number"]
-    if not show_id and pd.notna(ident):
-        ident = mask_ids(pd.Series([ident])).iloc[0]
-    lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(ident)}）",
+    lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(cand['id_number'])}）",
              f"审查结论：{VERDICT_LABELS[cand['verdict']]}（{cand['verdict']}）"]
     found = result.findings[result.findings["row_id"] == row_id]
-    found = found.assign(_o=found["severity"].map(_ORDER)).sort_values(["_o", "rule"])
+    found = found.assign(_o=found["severity"].map(SEVERITY_RANK)).sort_values(["_o", "rule"])
     if found.empty:
         lines.append("未发现不符合条件的情形。")
     for i, f in enumerate(found.itertuples(), 1):

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import pandas as pd
 
 from vetting.errors import VettingError
-from vetting.reports.common import mask_ids
+from vetting.privacy import mask_id as mask_ids
 from vetting.result import VERDICTS, VettingResult
 
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.

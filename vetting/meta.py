@@ -27,7 +27,7 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
         "as_of": as_of.isoformat(),
         "inputs": [{k: v for k, v in i.items() if k != "path"} for i in candidates.inputs],
         "blank_rows_skipped": sum(i["blank_rows_skipped"] for i in candidates.inputs),
-        "unmapped_columns": candidates.unmapped,
+        "unmapped_columns": [f"{table}: {header}" for table, header in candidates.unmapped],
         "warnings": missing_column_warnings(result, ruleset, candidates),
         **candidates.joint,
     }

@@ -9,8 +9,9 @@ from typing import Mapping, Sequence
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
+from vetting.joint.merge import JointSpec, joint_review
 from vetting.joint.replies import read_replies
-from vetting.normalize.roster import Candidates, JointSpec, candidates_from_records, normalise_tables
+from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
 from vetting.meta import build_meta
 from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
@@ -53,8 +54,9 @@ def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions
     a workbook with one roster sheet per village contributes every such sheet."""
     tables = [table for p in paths
               for table in read_tables(p, ruleset.fields, options.sheet, options.header_row, options.encoding)]
-    return normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping,
-                            joint_spec(ruleset, options.replies, options.encoding))
+    candidates = normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping)
+    return joint_review(candidates, ruleset.fields, ruleset.required_fields,
+                        joint_spec(ruleset, options.replies, options.encoding))
 
 
 #: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
@@ -87,6 +89,6 @@ def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
 def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date,
                 engine: str = "vector") -> VettingResult:
     """Vetting of candidates given as field/header -> value records (single checks)."""
-    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields,
-                                         joint=joint_spec(ruleset))
+    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
+    candidates = joint_review(candidates, ruleset.fields, ruleset.required_fields, joint_spec(ruleset))
     return run_engine(ruleset, candidates, as_of, engine)

@@ -79,3 +79,29 @@ def mask_tree(value: Any, keep: frozenset[str] = frozenset({"sha256", "id_key_id
     if isinstance(value, (list, tuple)):
         return [mask_tree(v, keep) for v in value]
     return value
+
+
+_TRAILING_RUN = re.compile(f"[{_DIGIT}Xx\uff38\uff58]+$")
+_LEADING_RUN = re.compile(f"^[{_DIGIT}Xx\uff38\uff58]")
+
+
+def cut_text(text: str, limit: int, ellipsis: str = "") -> str:
+    """`text` cut to `limit` characters without splitting a digit run: a cut through a number
+    drops the whole number from the quote, so no fragment escapes `mask_text` later."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if _LEADING_RUN.match(text[limit:]):
+        head = _TRAILING_RUN.sub("", head)
+    return head + ellipsis
+
+
+def cut_text_series(s: pd.Series, limit: int) -> pd.Series:
+    """`cut_text` over a text column (NA kept); only the rows longer than `limit` are touched."""
+    text = s.astype("string")
+    long = (text.str.len() > limit).fillna(False).to_numpy(dtype=bool)
+    if not long.any():
+        return text
+    out = text.copy()
+    out[long] = [cut_text(v, limit) for v in text[long]]
+    return out

@@ -25,6 +25,7 @@ from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_g
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
+from vetting.privacy import cut_text
 from vetting.fields import alias_index
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -196,7 +197,7 @@ def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]
 
 def _quote(row: pd.Series) -> str:
     text = " ".join(str(v).strip() for v in row if str(v).strip())
-    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX] + "…"
+    return cut_text(text, _QUOTE_MAX, "…")
 
 
 def row_list(rows: np.ndarray) -> str:

@@ -1,4 +1,5 @@
-"""Merge agency answers (opinion columns and reply files) into the roster's fact columns.
+"""The joint review stage: agency answers (opinion columns and reply files) read into the fact
+columns of a candidate set, returned as new columns (the candidate set is never changed).
 
 A finding sets the facts it names; an answer ("无", a finding, or a reply file that does not
 list the person) clears the agency's other facts; no answer leaves them blank, so rules that
@@ -7,22 +8,21 @@ need them stay `pending`. Every value set here keeps its evidence: agency, file,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from vetting.fields import Field
+from vetting.fields import Field, header_key
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
-from vetting.normalize.roles import parse_roles, roles_match
-from vetting.fields import header_key
-from vetting.normalize.text import clean_name
-from vetting.reports.common import mask_ids
+from vetting.normalize.dates import parse_dates
+from vetting.normalize.roster import Candidates, with_columns
+from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
+from vetting.vocab import roles_selected
 
-OPINION_PREFIX = "opinion::"
 _SUFFIXES = ("意见(签字盖章)", "核查意见", "审查意见", "联审意见", "审核意见", "反馈意见", "核查结果", "意见")
 _PREFIXES = ("县", "市", "区", "乡镇", "县级")
 QUOTE_LIMIT = 200
@@ -53,22 +53,35 @@ def clear_value(spec: Field) -> str | None:
 
 
 @dataclass
-class JointOutcome:
-    """What the merge learned besides the facts: evidence, issues, weak matches, who is awaited."""
+class JointSpec:
+    """What the joint review needs: the ruleset's agencies and opinion patterns, and reply files."""
 
+    agencies: Mapping[str, Agency]
+    opinions: OpinionRules
+    replies: Sequence[Reply] = ()
+
+
+@dataclass
+class JointOutcome:
+    """What the review learned: new fact text per field, its evidence, data issues, weak matches,
+    who is awaited, reply rows matching nobody, and the opinion columns it read."""
+
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
     provenance: dict[str, np.ndarray] = field(default_factory=dict)
     issues: list[pd.DataFrame] = field(default_factory=list)
     weak: dict[str, np.ndarray] = field(default_factory=dict)  # field -> rows set from a weak match
     awaiting: list[dict] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)
+    opinion_columns: list[str] = field(default_factory=list)
 
 
 class _Merger:
-    def __init__(self, raw: pd.DataFrame, fields: Mapping[str, Field], agencies: Mapping[str, Agency],
+    def __init__(self, candidates: Candidates, fields: Mapping[str, Field], agencies: Mapping[str, Agency],
                  rules: OpinionRules) -> None:
-        self.raw, self.fields, self.agencies, self.rules = raw, fields, agencies, rules
-        self.n = len(raw)
+        self.candidates, self.raw, self.fields, self.agencies, self.rules = \
+            candidates, candidates.raw, fields, agencies, rules
+        self.n = len(candidates)
         self.out = JointOutcome()
         self.found: dict[str, np.ndarray] = {}
         self._blank_cache: dict[str, np.ndarray] = {}
@@ -87,20 +100,26 @@ class _Merger:
     def _blank(self, name: str) -> np.ndarray:
         """Rows whose cell for a field is empty (cached until the column is changed)."""
         if name not in self._blank_cache:
-            self._blank_cache[name] = (self.raw[name].astype("string").fillna("").str.strip() == "").to_numpy(
-                dtype=bool) if name in self.raw else np.ones(self.n, dtype=bool)
+            if name in self.out.columns:
+                text = pd.Series(self.out.columns[name], dtype="string")
+            elif name in self.raw:
+                text = self.raw[name].astype("string")
+            else:
+                self._blank_cache[name] = np.ones(self.n, dtype=bool)
+                return self._blank_cache[name]
+            self._blank_cache[name] = (text.fillna("").str.strip() == "").to_numpy(dtype=bool)
         return self._blank_cache[name]
 
-    def _column(self, name: str) -> np.ndarray:
-        if name not in self.raw:
-            self.raw[name] = ""
-        return self.raw[name].to_numpy(dtype=object).copy()
+    def _write(self, name: str, rows: np.ndarray, values) -> None:
+        """Set cells of a fact column in the outcome (the candidates' own raw text stays as it was)."""
+        if name not in self.out.columns:
+            self.out.columns[name] = self.raw[name].to_numpy(dtype=object).copy() if name in self.raw \
+                else np.full(self.n, "", dtype=object)
+        self.out.columns[name][rows] = values
+        self._blank_cache.pop(name, None)
 
     def _set(self, name: str, rows: np.ndarray, values: np.ndarray, evidence: np.ndarray) -> None:
-        column = self._column(name)
-        column[rows] = values
-        self.raw[name] = column
-        self._blank_cache.pop(name, None)
+        self._write(name, rows, values)
         self.found.setdefault(name, np.zeros(self.n, dtype=bool))[rows] = True
         self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))[rows] = evidence
 
@@ -111,10 +130,10 @@ class _Merger:
             "row_id": rows, "code": code, "field": "", "column": column, "value": "",
             "problem": problems, "evidence": evidence if evidence is not None else None}))
 
-    def opinions(self, column: str, agency: str) -> None:
+    def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
-        header = column[len(OPINION_PREFIX):].split("::", 1)[-1]
-        table = classify_opinions(self.raw[column], self.rules)
+        table = classify_opinions(self.candidates.extra[header], self.rules)
+        self.out.opinion_columns.append(header)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["text"])
         evidence = f"「{header}」（{agency}）：" + quoted
@@ -140,12 +159,7 @@ class _Merger:
 
     def reply(self, reply: Reply) -> None:
         """Apply one reply file: listed people get its findings; everyone else is clear for it."""
-        roster_ids = self.raw["id_number"].to_numpy(dtype=object) if "id_number" in self.raw else \
-            np.full(self.n, None, dtype=object)
-        valid = _valid_ids(roster_ids)
-        names = clean_name(self.raw["name"]).to_numpy(dtype=object, na_value=None) if "name" in self.raw \
-            else np.full(self.n, None, dtype=object)
-        pairs = match_rows(reply, valid, names)
+        pairs = match_rows(reply, self._valid_ids(), self._typed("name"))
         table = classify_opinions(reply.text, self.rules)
         status = table["status"].to_numpy(dtype=object)
         source = f"{reply.file} 第" + reply.rows.astype(str).astype(object) + f"行（{reply.agency}回复）："
@@ -184,14 +198,26 @@ class _Merger:
                             np.where(listed, "", f"{reply.file}（{reply.agency}回复）未列此人").astype(object)))
         unmatched = np.setdiff1d(np.arange(len(status)), idx)
         self.out.unmatched += [{"agency": reply.agency, "file": reply.file, "row": int(reply.rows[i]),
-                                "name": reply.name[i], "id_number": mask_ids(reply.id_number[i]),
+                                "name": reply.name[i], "id_number": reply.id_number[i],
                                 "text": quoted[i]}
                                for i in unmatched]
         self.out.replies.append({"agency": reply.agency, "file": reply.file, "sha256": reply.table.sha256,
                                  "rows": int(len(status)), "matched": int(len(status) - len(unmatched)),
                                  "unmatched": int(len(unmatched))})
 
-    def finish(self, roles: pd.Series | None) -> JointOutcome:
+    def _typed(self, name: str) -> np.ndarray:
+        frame = self.candidates.frame
+        return frame[name].to_numpy(dtype=object, na_value=None) if name in frame else np.full(self.n, None, dtype=object)
+
+    def _valid_ids(self) -> np.ndarray:
+        """The roster's normalised ID numbers where valid, else None (only these match a reply by ID)."""
+        frame = self.candidates.frame
+        if "id_status" not in frame:
+            return np.full(self.n, None, dtype=object)
+        valid = (frame["id_status"] == "valid").fillna(False).to_numpy(dtype=bool)
+        return np.where(valid, self._typed("id_number"), None)
+
+    def finish(self) -> JointOutcome:
         """Clear what answering agencies did not find, then list who is still awaited."""
         for agency, rows, evidence in self.clears:
             for name in self.agencies[agency].supplies:
@@ -201,7 +227,7 @@ class _Merger:
                 blank = self._blank(name)
                 target = np.flatnonzero(rows & blank & ~self.found.get(name, np.zeros(self.n, dtype=bool)))
                 self._set_clear(name, target, value, evidence)
-        parsed = parse_roles(roles)["role"] if roles is not None else None
+        parsed = self.candidates.frame["role"] if "role" in self.candidates.frame else None
         for name, agency in self.agencies.items():
             silent, said, header = self.silent_column.get(name, (np.zeros(self.n, dtype=bool), None, name))
             missing = silent & ~self.answered[name]
@@ -209,7 +235,7 @@ class _Merger:
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
-                    needed = (roles_match(parsed, agency.roles) | parsed.isna()).to_numpy(dtype=bool)
+                    needed = (parsed.isin(roles_selected(agency.roles)).fillna(False) | parsed.isna()).to_numpy(dtype=bool)
                 unanswered = needed & ~self.answered[name] & ~missing
                 self._issue(np.flatnonzero(unanswered), "J01", name,
                             f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
@@ -221,10 +247,7 @@ class _Merger:
     def _set_clear(self, name: str, rows: np.ndarray, value: str, evidence: np.ndarray) -> None:
         if not len(rows):
             return
-        column = self._column(name)
-        column[rows] = value
-        self.raw[name] = column
-        self._blank_cache.pop(name, None)
+        self._write(name, rows, value)
         prov = self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))
         prov[rows] = np.where(evidence[rows] == "", None, evidence[rows])
 
@@ -242,20 +265,9 @@ class _Merger:
                                       "truncated": count > len(listed)})
 
 
-def _valid_ids(ids: np.ndarray) -> np.ndarray:
-    from vetting.normalize.idcard import parse_id_numbers
-    parsed = parse_id_numbers(pd.Series(ids, dtype=object))
-    valid = (parsed["id_status"] == "valid").fillna(False).to_numpy(dtype=bool)
-    return np.where(valid, parsed["id_number"].to_numpy(dtype=object, na_value=None), None)
-
-
-_ID_LIKE = r"(\d{6})\d{5,8}(\d{3}[\dXx])"
-
-
 def _event_days(table: pd.DataFrame, reply: Reply) -> np.ndarray:
     """Per reply row, the day of the event it reports (earliest possible; NaT sorts first), so that
     of several records on one person the latest is applied last."""
-    from vetting.normalize.dates import parse_dates
     text = pd.Series(reply.date, dtype=object)
     for name in [c for c in table.columns if c.endswith("_date")]:
         text = text.where(table[name].isna().to_numpy(), table[name].to_numpy(dtype=object))
@@ -264,19 +276,45 @@ def _event_days(table: pd.DataFrame, reply: Reply) -> np.ndarray:
 
 
 def _quote(texts: pd.Series) -> np.ndarray:
-    """Opinion texts cut to a quotable length ('' for blank), ID-like numbers masked as in reports."""
-    quoted = texts.astype("string").fillna("").str.slice(0, QUOTE_LIMIT)
-    return quoted.str.replace(_ID_LIKE, r"\1********\2", regex=True).to_numpy(dtype=object)
+    """Opinion texts cut to a quotable length ('' for blank), never through a number (reports mask
+    ID numbers in whole)."""
+    return cut_text_series(texts, QUOTE_LIMIT).fillna("").to_numpy(dtype=object)
 
 
-def apply_joint(raw: pd.DataFrame, fields: Mapping[str, Field], agencies: Mapping[str, Agency],
-                rules: OpinionRules, replies: Sequence[Reply] = ()) -> JointOutcome:
-    """Fill fact columns of `raw` (in place) from opinion columns and reply files."""
-    merger = _Merger(raw, fields, agencies, rules)
-    for column in [c for c in raw.columns if str(c).startswith(OPINION_PREFIX)]:
-        merger.opinions(column, column[len(OPINION_PREFIX):].split("::", 1)[0])
-    for reply in replies:
-        if reply.agency not in agencies:
-            continue
-        merger.reply(reply)
-    return merger.finish(raw["role"] if "role" in raw else None)
+def opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> list[tuple[str, str]]:
+    """(header, agency) for every column of `candidates.extra` that is an agency's opinion column
+    (two columns of one agency, e.g. 公安机关意见 and 派出所意见, are both read)."""
+    found = [(str(h), agency_of_header(str(h), agencies)) for h in candidates.extra.columns]
+    return [(h, a) for h, a in found if a]
+
+
+def review(candidates: Candidates, fields: Mapping[str, Field], spec: JointSpec) -> JointOutcome:
+    """What the agencies' opinion columns and reply files say about each candidate."""
+    merger = _Merger(candidates, fields, spec.agencies, spec.opinions)
+    for header, agency in opinion_columns(candidates, spec.agencies):
+        merger.opinions(header, agency)
+    for reply in spec.replies:
+        if reply.agency in spec.agencies:
+            merger.reply(reply)
+    return merger.finish()
+
+
+def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Field],
+          required: Sequence[str] = ()) -> Candidates:
+    """A new candidate set with the review's facts, evidence and issues; the opinion columns it read
+    are no longer listed as unmapped."""
+    updated = with_columns(candidates, fields, required, outcome.columns)
+    read = set(outcome.opinion_columns)
+    return replace(updated, provenance=outcome.provenance, weak=outcome.weak,
+                   joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
+                          "replies": outcome.replies},
+                   unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
+                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True))
+
+
+def joint_review(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str],
+                 spec: JointSpec | None) -> Candidates:
+    """The joint review stage: the candidate set with every agency's answers read in."""
+    if spec is None:
+        return candidates
+    return apply(candidates, review(candidates, fields, spec), fields, required)

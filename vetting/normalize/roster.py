@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -17,14 +17,18 @@ from vetting.normalize.headers import map_headers
 from vetting.normalize.idcard import parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.text import clean_name, clean_text
-from vetting.joint.merge import OPINION_PREFIX, agency_of_header, apply_joint
 
 ISSUE_COLUMNS = ["row_id", "code", "field", "column", "value", "problem", "evidence"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidates:
-    """Typed candidate columns (index 0..n-1) with raw cell text kept for evidence."""
+    """Typed candidate columns (index 0..n-1) with raw cell text kept for evidence.
+
+    `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
+    an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
+    columns among them, read by the joint review), `unmapped` those columns as (table, header).
+    Later stages never change a Candidates: they make a new one (dataclasses.replace)."""
 
     frame: pd.DataFrame
     raw: pd.DataFrame
@@ -32,7 +36,8 @@ class Candidates:
     present: frozenset
     headers: dict[str, str] = field(default_factory=dict)
     inputs: list[dict] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)
+    extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
     weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
@@ -114,104 +119,126 @@ def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
     return out
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Rows that are not people: every cell empty or white space, except 序号-like columns
-    (a template row with only its number filled in is a blank template row, not a person)."""
-    return template_rows(frame)
-
-
-@dataclass
-class JointSpec:
-    """What the joint review needs: the ruleset's agencies and opinion patterns, and reply files."""
-
-    agencies: Mapping
-    opinions: object
-    replies: Sequence = ()
-
-
-def _opinion_columns(table: RawTable, mapping: Mapping[str, str], joint: JointSpec | None,
-                     names: dict[str, str]) -> dict[str, str]:
-    """Header -> internal column name for every agency opinion column of a table (one per header,
-    so two columns of one agency, e.g. 公安机关意见 and 派出所意见, are both read)."""
-    if joint is None or not joint.agencies:
-        return {}
-    found = {}
-    for header in table.frame.columns:
-        agency = None if header in mapping else agency_of_header(str(header), joint.agencies)
-        if agency:
-            found[header] = names.setdefault(str(header), f"{OPINION_PREFIX}{agency}::{header}")
-    return found
-
-
 def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
-                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None,
-                     joint: JointSpec | None = None) -> Candidates:
-    """Normalise one or more roster tables into one candidate set (input order kept, blank rows counted)."""
-    parts, inputs, unmapped, headers, opinion_names = [], [], [], {}, {}
+                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None) -> Candidates:
+    """Normalise one or more roster tables into one candidate set (input order kept, blank rows
+    counted, columns no field maps to kept as text in `extra`)."""
+    parts, extras, inputs, unmapped, headers = [], [], [], [], {}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
-        mapping.update(_opinion_columns(table, mapping, joint, opinion_names))
-        blank = table.skipped if table.skipped is not None else _blank_rows(table.frame)
-        body = table.frame.loc[~blank].rename(columns=mapping)[list(mapping.values())]
-        raw = body.copy()
+        blank = table.skipped if table.skipped is not None else template_rows(table.frame)
+        body = table.frame.loc[~blank]
+        raw = body.rename(columns=mapping)[list(mapping.values())]
         raw["source_file"] = table.name
         raw["source_row"] = table.source_rows[~blank]
         parts.append(raw)
+        others = [c for c in table.frame.columns if c not in mapping]
+        extras.append(body[others].set_axis([str(c) for c in others], axis=1))
         inputs.append({"file": table.name, "path": table.path, "sha256": table.sha256,
                        "sheet": table.sheet, "header_row": table.header_row,
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()),
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
-        unmapped += [f"{table.name}: {c}" for c in table.frame.columns if c not in mapping]
-        headers.update({v: k for k, v in mapping.items() if not v.startswith(OPINION_PREFIX)})
+        unmapped += [(table.name, str(c)) for c in others]
+        headers.update({v: k for k, v in mapping.items()})
     raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for column in raw.columns:
-        if raw[column].dtype == object or str(column).startswith(OPINION_PREFIX):
+        if raw[column].dtype == object:
             raw[column] = raw[column].astype(object).fillna("")
-    outcome = apply_joint(raw, fields, joint.agencies, joint.opinions, joint.replies) if joint else None
-    candidates = _typed(raw, fields, required, inputs, unmapped, headers)
-    if outcome is not None:
-        candidates.provenance = outcome.provenance
-        candidates.weak = outcome.weak
-        candidates.joint = {"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
-                            "replies": outcome.replies}
-        candidates.issues = pd.concat([candidates.issues, *outcome.issues], ignore_index=True)
-    return candidates
-
-
-def _typed(raw: pd.DataFrame, fields: Mapping[str, Field], required: Sequence[str],
-           inputs: list, unmapped: list, headers: dict) -> Candidates:
+    extra = pd.concat(extras, ignore_index=True).astype(object).fillna("") if extras else pd.DataFrame()
     present = frozenset(c for c in raw.columns if c in fields)
     typed: dict[str, pd.Series] = {"source_file": raw["source_file"].astype("string"),
                                    "source_row": raw["source_row"].astype("int64")}
     issues = []
     for name in sorted(present):
-        spec = fields[name]
-        columns, problems = _parse_column(spec, raw[name])
+        columns, problems = _parse_column(fields[name], raw[name])
         typed.update(columns)
-        bad = problems.notna().to_numpy()
-        if bad.any():
-            code = "V01" if spec.type == "id_number" else "V05"
-            issues.append(_issues(raw.index[bad], code, name, headers.get(name, spec.label),
-                                  raw[name][bad], problems[bad]))
+        issues.append(_field_issues(fields[name], raw[name], problems, headers))
+    frame = pd.DataFrame(typed, index=raw.index)
+    candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
+                            headers=headers, inputs=inputs, unmapped=unmapped, extra=extra)
+    return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
+                                                      required))
+
+
+def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str]) -> pd.DataFrame:
+    """V01 (ID numbers) or V05 for the rows of one field whose text could not be read."""
+    bad = problems.notna().to_numpy()
+    code = "V01" if spec.type == "id_number" else "V05"
+    return _issues(text.index[bad], code, spec.name, headers.get(spec.name, spec.label), text[bad], problems[bad])
+
+
+def _required_issues(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str]) -> list:
+    """V04 for every blank required cell (a whole missing column is blank everywhere)."""
+    raw, out = candidates.raw, []
     for name in required:
-        header = headers.get(name, fields[name].label)
-        blank = (raw[name].astype(str).str.strip() == "").to_numpy() if name in present \
+        header = candidates.headers.get(name, fields[name].label)
+        blank = (raw[name].astype(str).str.strip() == "").to_numpy() if name in candidates.present \
             else np.ones(len(raw), dtype=bool)
         if blank.any():
-            why = "为空" if name in present else "花名册中没有此列"
-            issues.append(_issues(raw.index[blank], "V04", name, header,
-                                  pd.Series([""] * int(blank.sum())), pd.Series([f"必填项「{header}」{why}"] * int(blank.sum()))))
-    frame = pd.DataFrame(typed, index=raw.index)
-    issue_table = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
-    return Candidates(frame=frame, raw=raw, issues=issue_table, present=present, headers=headers,
-                      inputs=inputs, unmapped=unmapped)
+            why = "为空" if name in candidates.present else "花名册中没有此列"
+            count = int(blank.sum())
+            out.append(_issues(raw.index[blank], "V04", name, header, pd.Series([""] * count),
+                               pd.Series([f"必填项「{header}」{why}"] * count)))
+    return out
+
+
+def _ordered_issues(parts: list[pd.DataFrame], required: Sequence[str]) -> pd.DataFrame:
+    """Data problems in one order whatever produced them: unreadable values by field name, then
+    blank required cells in the order the ruleset lists them, each by row."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    blank = (table["code"] == "V04").to_numpy()
+    rank = {name: f"{i:04d}" for i, name in enumerate(required)}
+    order = pd.DataFrame({"required": blank, "row": table["row_id"].to_numpy(),
+                          "field": np.where(blank, [rank.get(f, "") for f in table["field"]], table["field"])})
+    return table.loc[order.sort_values(["required", "field", "row"], kind="stable").index].reset_index(drop=True)
+
+
+def with_columns(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str],
+                 columns: Mapping[str, np.ndarray]) -> Candidates:
+    """A new candidate set whose fields in `columns` have the given cell text (e.g. as the joint
+    review filled them in): raw text replaced, typed values and data problems recomputed for the
+    rows whose text changed. `candidates` itself is left as it was."""
+    if not columns:
+        return candidates
+    raw = candidates.raw.assign(**{name: np.asarray(values, dtype=object) for name, values in columns.items()})
+    frame = candidates.frame.copy(deep=False)
+    present = candidates.present | frozenset(columns)
+    kept = candidates.issues
+    fresh = []
+    for name in columns:
+        spec, text = fields[name], raw[name]
+        if name in candidates.present:
+            changed = (text.to_numpy(dtype=object) != candidates.raw[name].to_numpy(dtype=object))
+        else:
+            changed = np.ones(len(raw), dtype=bool)
+        if not changed.any():
+            continue
+        typed, problems = _parse_column(spec, text[changed])
+        for column, values in typed.items():
+            if column in frame and name in candidates.present:
+                updated = frame[column].copy()
+                updated[changed] = values.to_numpy(dtype=updated.dtype) if not isinstance(
+                    updated.dtype, pd.api.extensions.ExtensionDtype) else values.array
+                frame[column] = updated
+            else:
+                full, _ = _parse_column(spec, text)
+                frame[column] = full[column]
+        stale = (kept["field"] == name) & (kept["code"] != "V04") & kept["row_id"].isin(np.flatnonzero(changed))
+        kept = kept[~stale.to_numpy(dtype=bool)]
+        fresh.append(_field_issues(spec, text[changed], problems, candidates.headers))
+    updated = replace(candidates, raw=raw, frame=frame, present=present)
+    kept = kept[~((kept["code"] == "V04") & kept["field"].isin(list(columns))).to_numpy(dtype=bool)]
+    renewed = _required_issues(updated, fields, [r for r in required if r in columns])
+    return replace(updated, issues=_ordered_issues([kept, *fresh, *renewed], required))
 
 
 def candidates_from_records(records: Sequence[Mapping[str, object]], fields: Mapping[str, Field],
-                            required: Sequence[str] = (), source: str = "命令行",
-                            joint: JointSpec | None = None) -> Candidates:
+                            required: Sequence[str] = (), source: str = "命令行") -> Candidates:
     """Candidates given directly as {field or header: value} records (for `vet check`)."""
     frame = pd.DataFrame([{str(k): "" if v is None else str(v) for k, v in r.items()} for r in records])
     table = RawTable(path=source, sha256="", frame=frame.fillna(""),
                      source_rows=np.arange(1, len(frame) + 1), header_row=0)
-    return normalise_tables([table], fields, required, joint=joint)
+    return normalise_tables([table], fields, required)

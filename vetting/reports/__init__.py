@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError, did_you_mean
+from vetting.reports.common import redact
 from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, meta_path
 from vetting.reports.json_report import format_json
 from vetting.reports.xlsx_report import write_xlsx
@@ -26,13 +27,14 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
     ``<name>.villages.csv`` / ``.awaiting.csv`` / ``.unmatched.csv`` when the run has village
     findings, people awaited from an agency, or unmatched reply rows; when it has none, a
     sidecar an earlier run left at that exact path is removed, so that no stale list sits
-    beside the new report."""
+    beside the new report. ID numbers are masked unless `show_id` (once, here)."""
+    shown = redact(result, show_id)
     if fmt == "json":
-        write_atomic(path, format_json(result, show_id))
+        write_atomic(path, format_json(shown, show_id=True))
         return [Path(path)]
     if fmt == "csv":
-        table, meta = format_csv(result, show_id), format_csv_meta(result)
-        sidecars = [(where(path), render(result)) for where, render in SIDECARS]
+        table, meta = format_csv(shown, show_id=True), format_csv_meta(shown, show_id=True)
+        sidecars = [(where(path), render(shown, show_id=True)) for where, render in SIDECARS]
         write_atomic(path, table)
         write_atomic(meta_path(path), meta)
         written = [Path(path), meta_path(path)]
@@ -44,7 +46,7 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
                 _remove_stale(side, path)
         return written
     if fmt == "xlsx":
-        write_xlsx(result, path, show_id)
+        write_xlsx(shown, path, show_id=True)
         return [Path(path)]
     raise VettingError(f"不支持的报告格式：{fmt}（可选：{'、'.join(FORMATS)}）"
                        + did_you_mean(fmt, FORMATS))

@@ -3,13 +3,16 @@ tables and text, with no file I/O. Column headings and labels are the user-facin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vetting.result import SEVERITIES, SEVERITY_LABELS, VERDICT_LABELS, VERDICTS, VettingResult
+from vetting.privacy import mask_id_series, mask_text_series, mask_tree
+from vetting.result import VettingResult
+from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
 #: Candidate table headings, in output order.
 CANDIDATE_HEADINGS = ["文件", "行号", "姓名", "拟任职务", "村(社区)", "乡镇(街道)", "公民身份号码",
@@ -19,7 +22,6 @@ FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严
 #: Summary table headings, in output order.
 SUMMARY_HEADINGS = ["分类", "代码", "名称", "严重程度", "数量"]
 
-SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 NOTICE_PREFIX = "提示："
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,22 +46,36 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df.apply(neutralise_formula)
 
 
-def mask_ids(s: pd.Series | str | Any) -> pd.Series | str | Any:
-    """Mask ID numbers: keep the first 6 and last 4 characters, star the middle
-    ("510525********123X"); values of 10 characters or fewer are starred entirely, since
-    keeping 6 + 4 of them would hide nothing. NA stays NA."""
-    if isinstance(s, str):
-        return "*" * len(s) if len(s) <= 10 else s[:6] + "*" * (len(s) - 10) + s[-4:]
-    if not isinstance(s, pd.Series):
-        return s
-    text = as_text(s)
-    lengths = text.str.len()
-    out = text.copy()
-    for length in lengths.dropna().unique():
-        length = int(length)
-        same = (lengths == length).to_numpy()
-        out[same] = ("*" * length if length <= 10
-                     else text[same].str.slice_replace(6, length - 4, "*" * (length - 10)))
+#: Text columns that may quote a person's data (cells, agency texts, file names): masked in reports.
+_CANDIDATE_TEXT = ("source_file", "name", "role", "village", "township")
+_FINDING_TEXT = ("reason", "evidence")
+_VILLAGE_TEXT = ("township", "village", "reason", "evidence")
+
+
+def redact(result: VettingResult, show_id: bool) -> VettingResult:
+    """The result as a report shows it: unless `show_id`, ID numbers masked in the ID column and
+    wherever an ID-like number appears in names, file names, reasons, evidence and the meta block
+    (vetting.privacy decides what counts and how it is masked). The legal bases are the pack's
+    own text and are left alone."""
+    if show_id:
+        return result
+    candidates = _mask_columns(result.candidates, _CANDIDATE_TEXT)
+    if "id_number" in candidates:
+        candidates["id_number"] = mask_id_series(result.candidates["id_number"])
+    return replace(result, candidates=candidates, findings=_mask_columns(result.findings, _FINDING_TEXT),
+                   villages=_mask_columns(result.villages, _VILLAGE_TEXT), meta=redact_meta(result.meta, show_id))
+
+
+def redact_meta(meta: dict[str, Any], show_id: bool) -> dict[str, Any]:
+    """The meta block with ID-like numbers masked unless `show_id` (digests kept)."""
+    return meta if show_id else mask_tree(meta)
+
+
+def _mask_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    for column in columns:
+        if column in out:
+            out[column] = mask_text_series(out[column])
     return out
 
 
@@ -91,6 +107,7 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
     "提示："); 问题数 counts findings other than notices; 依据 holds each candidate's distinct
     bases; 证据 lists evidence as "[rule] evidence". IDs are masked unless `show_id`.
     """
+    result = redact(result, show_id)
     c = result.candidates
     f = sorted_findings(result.findings)
     rule = "[" + as_text(f["rule"]).fillna("") + "] "
@@ -112,7 +129,7 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
         "拟任职务": as_text(c["role"]),
         "村(社区)": as_text(c["village"]),
         "乡镇(街道)": as_text(c["township"]),
-        "公民身份号码": ids if show_id else mask_ids(ids),
+        "公民身份号码": ids,
         "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
         "结论代码": verdict,
         "问题数": row_id.map(counts).fillna(0).astype("int64"),

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from vetting.reports.common import (awaiting_table, candidate_table, meta_lines, neutralise_frame,
-                                    unmatched_table, village_table)
+from vetting.reports.common import (awaiting_table, candidate_table, meta_lines, neutralise_frame, redact,
+                                    redact_meta, unmatched_table, village_table)
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"
@@ -36,27 +36,28 @@ def format_csv(result: VettingResult, show_id: bool = False) -> bytes:
     return _to_csv(candidate_table(result, show_id))
 
 
-def format_csv_meta(result: VettingResult) -> bytes:
+def format_csv_meta(result: VettingResult, show_id: bool = False) -> bytes:
     """The audit header as a two-column CSV ("项目,值"), UTF-8 with BOM."""
-    return _to_csv(pd.DataFrame(meta_lines(result.meta), columns=META_HEADINGS, dtype="str"))
+    lines = meta_lines(redact_meta(result.meta, show_id))
+    return _to_csv(pd.DataFrame(lines, columns=META_HEADINGS, dtype="str"))
 
 
-def format_csv_villages(result: VettingResult) -> bytes | None:
+def format_csv_villages(result: VettingResult, show_id: bool = False) -> bytes | None:
     """Village-level findings as a sidecar CSV, or None when there are none."""
-    table = village_table(result)
+    table = village_table(redact(result, show_id))
     return _to_csv(table) if len(table) else None
 
 
-def format_csv_awaiting(result: VettingResult) -> bytes | None:
+def format_csv_awaiting(result: VettingResult, show_id: bool = False) -> bytes | None:
     """Who each agency still owes an answer for (联审部门, 文件, 行号, 姓名, 村(社区)), or None
     when nobody is awaited."""
-    table = awaiting_table(result.meta)
+    table = awaiting_table(redact_meta(result.meta, show_id))
     return _to_csv(table) if len(table) else None
 
 
-def format_csv_unmatched(result: VettingResult) -> bytes | None:
-    """Agency reply rows that matched no candidate (ID numbers masked), or None if none."""
-    table = unmatched_table(result.meta)
+def format_csv_unmatched(result: VettingResult, show_id: bool = False) -> bytes | None:
+    """Agency reply rows that matched no candidate (ID numbers masked unless `show_id`), or None."""
+    table = unmatched_table(redact_meta(result.meta, show_id))
     return _to_csv(table) if len(table) else None
 
 

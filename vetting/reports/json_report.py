@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vetting.reports.common import as_int, as_text, join_by, mask_ids, sorted_findings
+from vetting.reports.common import as_int, as_text, join_by, redact, sorted_findings
 from vetting.result import VettingResult
 
 #: Candidate keys in output order, with the source column each comes from.
@@ -34,10 +34,11 @@ def format_json(result: VettingResult, show_id: bool = False) -> bytes:
     """The whole report as UTF-8 JSON bytes (ends with a newline). Each candidate carries
     its findings, worst severity first then by rule code; NA becomes null; IDs are masked
     unless `show_id`."""
+    result = redact(result, show_id)
     meta = json.dumps(result.meta, ensure_ascii=False, indent=2, default=_json_default)
     head = '{\n  "meta": ' + meta.replace("\n", "\n  ") + ',\n  "candidates": '
     tail = _villages(result) + "\n}\n"
-    blocks = _candidate_blocks(result.candidates, result.findings, show_id)
+    blocks = _candidate_blocks(result.candidates, result.findings)
     if len(blocks) == 0:
         return (head + "[]" + tail).encode("utf-8")
     offsets = pa.array([0, len(blocks)], pa.int64())
@@ -57,21 +58,19 @@ def _villages(result: VettingResult) -> str:
 def candidate_object(result: VettingResult, row_id: Any, show_id: bool = False) -> dict:
     """One candidate exactly as it appears in `format_json` (used by ``vet check``).
     Raises KeyError if `row_id` is not a candidate."""
+    result = redact(result, show_id)
     candidates = result.candidates[result.candidates["row_id"] == row_id]
     if candidates.empty:
         raise KeyError(row_id)
     findings = result.findings[result.findings["row_id"] == row_id]
-    return json.loads(_candidate_blocks(candidates.head(1), findings, show_id)[0].as_py())
+    return json.loads(_candidate_blocks(candidates.head(1), findings)[0].as_py())
 
 
-def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame,
-                      show_id: bool) -> pa.Array:
+def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame) -> pa.Array:
     """Each candidate's JSON object (large_string), indented for the candidates array."""
     pieces: list[Any] = []
     for key, column in CANDIDATE_KEYS.items():
         values = candidates[column]
-        if key == "id_number" and not show_id:
-            values = mask_ids(values)
         literals = _int_literals(values) if key == "row" else _literals(values)
         pieces += [f',\n      "{key}": ', literals]
     lists = _finding_lists(findings)

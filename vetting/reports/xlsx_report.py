@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError
 from vetting.reports.common import (awaiting_table, candidate_table, findings_table, meta_lines,
-                                    neutralise_frame, summary_table, unmatched_table, village_table)
+                                    neutralise_frame, redact, summary_table, unmatched_table, village_table)
 from vetting.result import VettingResult
 
 #: Row fill of the 候选人 sheet by verdict code.
@@ -35,7 +35,8 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = False) -> None:
     """Write the XLSX report to `path` atomically; IDs masked unless `show_id`."""
-    candidates = candidate_table(result, show_id)
+    result = redact(result, show_id)
+    candidates = candidate_table(result, show_id=True)
     findings = findings_table(result)
     for name, table in (("候选人", candidates), ("问题清单", findings)):
         if len(table) >= MAX_ROWS:
