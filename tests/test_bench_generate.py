@@ -44,7 +44,7 @@ def mod11_2_ok(id_number: str) -> bool:
 
 
 def test_mod11_2_reference_numbers():
-    # Numbers quoted in criteria.md section (f).
+    # Valid numbers whose check characters were worked out by hand (GB 11643-1999, ISO 7064 MOD 11-2).
     assert mod11_2_ok("11010519491231002X")
     assert mod11_2_ok("360426199101010071")
     assert mod11_2_ok("440524188001010014")

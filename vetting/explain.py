@@ -73,7 +73,5 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]
-    if rule.refs:
-        lines.append(f"对应条目：{'、'.join(rule.refs)}（criteria.md）")
     lines.append(f"定义于：{rule.source}:{rule.line}")
     return "\n".join(lines)

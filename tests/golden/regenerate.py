@@ -1,7 +1,7 @@
 """Rewrite the golden report files from `tests/test_reports.sample_result()`.
 
 Run after an intended change to the report format, then review the diff:
-    /work/venv/bin/python tests/golden/regenerate.py
+    python tests/golden/regenerate.py
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
                 reason_text=spec["reason"], reason=reason, basis=basis,
                 roles=tuple(spec.get("roles", ())), description=spec.get("description", ""),
                 note=spec.get("note", ""),
-                refs=tuple(spec.get("refs", ())), fields=tuple(cond.referenced_fields(node)),
+                fields=tuple(cond.referenced_fields(node)),
                 params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"))
 
 

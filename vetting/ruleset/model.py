@@ -63,7 +63,6 @@ class Rule:
     basis: tuple[Basis, ...]
     roles: tuple[str, ...] = ()
     description: str = ""
-    refs: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     source: str = ""

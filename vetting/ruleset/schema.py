@@ -49,7 +49,7 @@ RULE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["code"],
-    "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT, "refs": {"type": "array", "items": _TEXT}},
+    "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT},
 }
 
 FIELD = {
