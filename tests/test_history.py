@@ -18,11 +18,12 @@ import pandas as pd
 import pytest
 
 import vetting.cli
-from vetting import history
 from vetting.cli import cli
 from vetting.history import (ENV_VAR, MATCH_BY_ID, MATCH_BY_POSITION, SCHEMA_VERSION, HistoryError,
-                             compare_runs, open_history, resolve_db_path)
-from vetting.history_text import comparison_text, run_text, runs_text
+                             compare_runs, comparison_text, default_db_path, key_path, open_history,
+                             resolve_db_path, run_text, runs_text)
+from vetting.history import rows
+from vetting.history.keys import id_digest
 from vetting.pipeline import vet_files
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
 from vetting.ruleset.loader import load_ruleset
@@ -79,7 +80,7 @@ def record(path, result, options=None) -> int:
 
 def stored_key(path) -> bytes:
     """The HMAC key in the key file beside the database at `path`."""
-    return bytes.fromhex(history.key_path(path).read_text(encoding="ascii"))
+    return bytes.fromhex(key_path(path).read_text(encoding="ascii"))
 
 
 def table_count(path, table) -> int:
@@ -128,14 +129,24 @@ def test_clear_id_numbers_never_reach_the_database(db, demo_result):
         masked = conn.execute("SELECT id_masked, reason FROM candidates JOIN findings USING (run_id, row_id) "
                               "WHERE run_id = 2").fetchone()
     first = demo_result.candidates.iloc[0]
-    assert stored[first["name"]] == history.id_digest(first["id_number"], stored_key(db))
+    assert stored[first["name"]] == id_digest(first["id_number"], stored_key(db))
     assert masked == ("510525********123X", "身份证号510525********123X与档案510525********4321不符")
 
 
-def test_sha256_like_text_is_not_mistaken_for_an_id():
+def test_sha256_like_text_is_not_mistaken_for_an_id(db):
     digest = "a" + "1" * 17 + "b" * 46
-    assert history.mask_id_like(digest) == digest
-    assert history.mask_id_like(f"号码{ID_B}。") == "号码510525********4321。"
+    result = make_result([person(0, 2, "张三", ID_A, "review")], [finding(0, "X1", "review", f"号码{ID_B}。")])
+    result.meta["ruleset"]["sha256"] = digest
+    result.meta["inputs"][0]["sha256"] = digest
+    record(db, result)
+    with sqlite3.connect(db) as conn:
+        ruleset_sha256, inputs, meta = conn.execute("SELECT ruleset_sha256, inputs, meta FROM runs").fetchone()
+        reason = conn.execute("SELECT reason FROM findings").fetchone()[0]
+    assert ruleset_sha256 == digest and json.loads(inputs)[0]["sha256"] == digest
+    assert json.loads(meta)["ruleset"]["sha256"] == digest and json.loads(meta)["inputs"][0]["sha256"] == digest
+    assert reason == "号码510525********4321。"
+    with open_history(db) as store:
+        assert f"规则集SHA256：{digest}" in run_text(store.run(1))
 
 
 # --------------------------------------------------------------------------- list / resolve / show
@@ -189,15 +200,15 @@ def test_show_returns_every_candidate_and_finding_worst_first(db, demo_result):
     for fragment in ("审查记录 #1", "规则集SHA256：" + demo_result.meta["ruleset"]["sha256"], "审查基准日：2026-12-15",
                      "demo_roster.xlsx 第11行", "黄婷", "510525********0803", "取消资格", "[D01]", "证据：", "依据："):
         assert fragment in text
-    digest = history.id_digest("510525198604250803", stored_key(db))
+    digest = id_digest("510525198604250803", stored_key(db))
     assert "510525198604250803" not in text and digest not in text
     assert f"HMAC-SHA256：{digest}" in run_text(detail, show_digest=True)
 
 
 def test_recording_in_small_chunks_keeps_every_row_in_order(db, demo_result, monkeypatch):
-    monkeypatch.setattr(history, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(rows, "CHUNK_ROWS", 4)
     record(db, demo_result)
-    monkeypatch.setattr(history, "CHUNK_ROWS", 50_000)
+    monkeypatch.setattr(rows, "CHUNK_ROWS", 50_000)
     record(db, demo_result)
     with open_history(db) as store:
         chunked, whole = store.run(1), store.run(2)
@@ -230,7 +241,7 @@ def test_show_refuses_an_incomplete_run(db):
 @pytest.mark.parametrize("failure", [RuntimeError("磁盘故障"), KeyboardInterrupt()])
 def test_failure_midway_leaves_no_half_recorded_run(db, demo_result, monkeypatch, failure):
     record(db, demo_result)
-    real = history._finding_rows
+    real = rows.finding_rows
 
     def failing(*args):
         for i, row in enumerate(real(*args)):
@@ -238,11 +249,11 @@ def test_failure_midway_leaves_no_half_recorded_run(db, demo_result, monkeypatch
                 raise failure
             yield row
 
-    monkeypatch.setattr(history, "_finding_rows", failing)
+    monkeypatch.setattr(rows, "finding_rows", failing)
     with pytest.raises(type(failure)):
         record(db, demo_result)
     assert (table_count(db, "runs"), table_count(db, "candidates"), table_count(db, "findings")) == (1, 27, 19)
-    monkeypatch.setattr(history, "_finding_rows", real)
+    monkeypatch.setattr(rows, "finding_rows", real)
     assert record(db, demo_result) == 2
     with open_history(db) as store:
         assert len(store.run(2).candidates) == 27
@@ -253,16 +264,17 @@ def test_process_killed_midway_leaves_no_half_recorded_run(db, demo_result):
     script = textwrap.dedent(f"""
         import datetime as dt, os
         from vetting import history
+        from vetting.history import rows
         from vetting.pipeline import vet_files
         from vetting.ruleset.loader import load_ruleset
         result = vet_files([{DEMO_XLSX!r}], load_ruleset("national"), dt.date(2026, 12, 15))
-        real = history._finding_rows
+        real = rows.finding_rows
         def dying(*args):
             for i, row in enumerate(real(*args)):
                 if i == 5:
                     os._exit(9)      # no cleanup, no rollback: like a power cut
                 yield row
-        history._finding_rows = dying
+        rows.finding_rows = dying
         with history.open_history({str(db)!r}, create=True) as store:
             store.record(result, "2026-11-02T10:00:00", "2026-11-02T10:00:01", {{}})
     """)
@@ -311,7 +323,7 @@ def test_database_path_precedence(tmp_path):
     assert resolve_db_path(None, env) == tmp_path / "env.sqlite3"
     default = resolve_db_path(None, {})
     assert default.name == "history.sqlite3" and default.parent.name.lower() == "vetting"
-    assert history.default_db_path(tmp_path) == tmp_path / "history.sqlite3"
+    assert default_db_path(tmp_path) == tmp_path / "history.sqlite3"
 
 
 # --------------------------------------------------------------------------- compare

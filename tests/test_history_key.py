@@ -19,11 +19,11 @@ import threading
 
 import pytest
 
-from vetting import history
 from vetting.cli import cli
 from vetting.history import (MATCH_BY_ID, MATCH_BY_POSITION, SCHEMA_VERSION, HistoryError, compare_runs,
-                             key_path, open_history)
-from vetting.history_text import comparison_text, run_text
+                             comparison_text, key_path, open_history, run_text)
+from vetting.history.keys import id_digest
+from vetting.history.schema import migrate_v1
 from test_history import DEMO_CSV, ID_A, ID_B, ID_C, T0, T1, make_result, person
 
 #: Every birth date a candidate can have: 1900-01-01 .. 2030-12-31 (47,846 guesses).
@@ -70,9 +70,9 @@ def test_birth_date_brute_force_does_not_find_the_stored_digest_without_the_key(
         assert brute_force(masked, sha256(clear), sha256) == clear
         # ... but not against what is stored, neither plain nor under another key
         assert brute_force(masked, digest, sha256) is None
-        assert brute_force(masked, digest, lambda t: history.id_digest(t, b"\0" * 32)) is None
+        assert brute_force(masked, digest, lambda t: id_digest(t, b"\0" * 32)) is None
         # with the key file it does: the digest really is the keyed hash of this number
-        assert brute_force(masked, digest, lambda t: history.id_digest(t, key)) == clear
+        assert brute_force(masked, digest, lambda t: id_digest(t, key)) == clear
         assert digest == hmac.new(key, clear.encode(), hashlib.sha256).hexdigest()
 
 
@@ -231,7 +231,7 @@ def test_version_1_database_that_cannot_be_written_is_a_clear_error(db):
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:
         with pytest.raises(HistoryError) as err:
-            history._migrate_v1(conn, db)
+            migrate_v1(conn, db)
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     finally:
         conn.close()

@@ -15,8 +15,8 @@ import click
 from vetting import __version__
 from vetting.errors import VettingError
 from vetting.explain import candidate_text, rule_text
-from vetting.history import ENV_VAR as HISTORY_ENV_VAR, compare_runs, open_history, resolve_db_path
-from vetting.history_text import comparison_text, run_text, runs_text
+from vetting.history import (ENV_VAR as HISTORY_ENV_VAR, compare_runs, comparison_text, open_history, record_run,
+                             resolve_db_path, run_text, runs_text)
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine, vet_files, vet_records
 from vetting.reports import FORMATS, write_report
 from vetting.reports.csv_report import format_csv
@@ -331,20 +331,17 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
-    path = resolve_db_path(db, os.environ)
     try:
-        with open_history(path, create=True) as store:
-            run_id = store.record(result, started_at, dt.datetime.now().astimezone(), options)
-            key_note = store.key_note
+        recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
         reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
-    click.echo(f"审查记录：#{run_id}（{path}）", err=True)
-    if key_note:
-        click.echo(f"提示：{key_note}", err=True)
+    click.echo(f"审查记录：#{recorded.run_id}（{recorded.path}）", err=True)
+    if recorded.key_note:
+        click.echo(f"提示：{recorded.key_note}", err=True)
 
 
 history_db_option = click.option("--db", type=click.Path(dir_okay=False),

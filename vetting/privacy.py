@@ -70,12 +70,18 @@ def mask_text_series(s: pd.Series) -> pd.Series:
 
 
 def mask_tree(value: Any, keep: frozenset[str] = frozenset({"sha256", "id_key_id"})) -> Any:
-    """A JSON-like structure (dicts, lists, text) with ID-like runs masked in every string,
-    except under keys in `keep` (digests are not ID numbers)."""
+    """A JSON-like structure (dicts, lists, text, numbers) with ID-like runs masked in every
+    string, every key and every integer long enough to be an ID number (which becomes masked
+    text), except the values under keys in `keep` (digests are not ID numbers)."""
     if isinstance(value, str):
         return mask_text(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        text = str(value)
+        return mask_text(text) if _ID_RUN.search(text) else value
     if isinstance(value, dict):
-        return {k: (v if k in keep else mask_tree(v, keep)) for k, v in value.items()}
+        return {mask_text(k): (v if k in keep else mask_tree(v, keep)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_tree(v, keep) for v in value]
     return value

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from vetting.history import (CandidateChange, Comparison, RunDetail, RunSummary, StoredCandidate,
-                             StoredFinding)
-from vetting.result import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
+from vetting.history.compare import CandidateChange, Comparison
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 
 #: Chinese labels of the command-line options kept with a run, in display order.
 OPTION_LABELS = {

@@ -1,0 +1,67 @@
+"""What a recorded run looks like when read back: plain frozen dataclasses shared by the
+store, the comparison and the text. ID numbers appear only masked and as keyed digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One recorded run without its candidates: what `vet history` lists."""
+
+    id: int
+    started_at: str
+    finished_at: str
+    tool_version: str | None
+    engine: str | None
+    ruleset_id: str | None
+    ruleset_title: str | None
+    ruleset_version: str | None
+    ruleset_sha256: str | None
+    as_of: str | None
+    inputs: list[dict[str, Any]]
+    candidate_count: int
+    finding_count: int
+    verdict_counts: dict[str, int]
+    options: dict[str, Any]
+    meta: dict[str, Any]
+    id_key_id: str | None = None    # fingerprint of the run's HMAC key; None: no digests kept
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """One finding as stored (texts with ID-like numbers masked)."""
+
+    rule: str | None
+    rule_name: str | None
+    severity: str | None
+    reason: str | None
+    evidence: str | None
+    basis: str | None
+
+
+@dataclass(frozen=True)
+class StoredCandidate:
+    """One candidate of a recorded run with its verdict and findings (worst first)."""
+
+    row_id: int
+    source_file: str | None
+    source_row: int | None
+    name: str | None
+    role: str | None
+    village: str | None
+    township: str | None
+    id_hmac: str | None
+    id_masked: str | None
+    verdict: str
+    findings: tuple[StoredFinding, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """A recorded run with every candidate, in input order."""
+
+    run: RunSummary
+    candidates: list[StoredCandidate]

@@ -1,0 +1,134 @@
+"""The history database's tables: their layout and version, creating them in a fresh file,
+and upgrading a file written by an older version of the tool."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from vetting.history.errors import HistoryError, sqlite_reason
+
+#: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
+#: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
+#: 2: keyed HMAC-SHA256 (``candidates.id_hmac``) and the key's fingerprint per run.
+SCHEMA_VERSION = 2
+
+_SCHEMA = """
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT NOT NULL,
+    tool_version    TEXT,
+    engine          TEXT,
+    ruleset_id      TEXT,
+    ruleset_title   TEXT,
+    ruleset_version TEXT,
+    ruleset_sha256  TEXT,
+    as_of           TEXT,
+    inputs          TEXT NOT NULL,      -- JSON list: file, sha256, rows, sheet, header_row ...
+    candidate_count INTEGER NOT NULL,
+    finding_count   INTEGER NOT NULL,
+    verdict_counts  TEXT NOT NULL,      -- JSON object: verdict -> count
+    options         TEXT NOT NULL,      -- JSON object: command-line options (IDs masked)
+    meta            TEXT NOT NULL,      -- JSON object: the report's whole meta block
+    id_key_id       TEXT                -- fingerprint of the HMAC key the run's id_hmac used
+);
+CREATE TABLE candidates (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    row_id      INTEGER NOT NULL,
+    source_file TEXT,
+    source_row  INTEGER,
+    name        TEXT,
+    role        TEXT,
+    village     TEXT,
+    township    TEXT,
+    id_hmac     TEXT,                   -- HMAC-SHA256 (key in <db>.key) of the ID, never the number
+    id_masked   TEXT,                   -- 510525********123X
+    verdict     TEXT NOT NULL,
+    PRIMARY KEY (run_id, row_id)
+);
+CREATE TABLE findings (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    row_id    INTEGER NOT NULL,
+    rule      TEXT,
+    rule_name TEXT,
+    severity  TEXT,
+    reason    TEXT,
+    evidence  TEXT,
+    basis     TEXT
+);
+CREATE INDEX findings_by_candidate ON findings(run_id, row_id);
+"""
+
+#: Column order of each table as the store writes and reads it.
+RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "ruleset_id",
+               "ruleset_title", "ruleset_version", "ruleset_sha256", "as_of", "inputs",
+               "candidate_count", "finding_count", "verdict_counts", "options", "meta", "id_key_id")
+CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "village",
+                     "township", "id_hmac", "id_masked", "verdict")
+FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
+
+
+def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Check the schema version and create the tables in a fresh database (in a transaction,
+    so two runs starting at once cannot both create them); a version 1 database is migrated
+    first (see `migrate_v1`)."""
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:
+            migrate_v1(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"审查记录数据库 {path} 由更新版本的工具创建（结构版本 {version}，"
+                               f"本工具支持 {SCHEMA_VERSION}），请升级 vetting")
+        tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        if tables and conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return      # another run created the schema (tables and version in one commit) meanwhile
+        if tables:
+            raise HistoryError(f"{path} 不是 vetting 的审查记录数据库（含有其他数据表），请用 --db 另选文件")
+        if not create:
+            raise HistoryError(f"审查记录数据库 {path} 为空（尚未记录过审查）")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise HistoryError(f"无法使用审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
+
+
+def migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 1 database, whose unsalted SHA-256 ID digests are reversible, to
+    version 2 by dropping them: the column becomes ``id_hmac`` and is emptied, and runs get
+    an empty key fingerprint. Everything else (masked IDs, verdicts, findings) is kept; the
+    old runs then compare with new ones by file + row + name. ``secure_delete`` overwrites
+    the freed bytes, so the digests do not linger in the file's free pages. Done on any open,
+    reading included, so that an old file stops exposing IDs as soon as it is used."""
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:   # not migrated meanwhile
+                conn.execute("UPDATE candidates SET id_sha256 = NULL")
+                conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
+                conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA secure_delete = OFF")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"
+                           f"需要升级（删除这些摘要）但升级失败：{sqlite_reason(exc)}；"
+                           "请确认文件可写后重试，或用 --db 另选数据库") from exc
