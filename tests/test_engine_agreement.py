@@ -28,7 +28,7 @@ from vetting.casetest import load_suites
 from vetting.cli import cli
 from vetting.engine import durable, vector
 from vetting.errors import EngineError
-from vetting.normalize.roles import ROLE_NAMES
+from vetting.vocab import ROLE_NAMES
 from vetting.pipeline import ReadOptions, load_candidates, vet_records
 from vetting.ruleset.loader import load_ruleset
 

@@ -6,8 +6,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from vetting.errors import VettingError
-from vetting.normalize.education import LEVEL_BY_LABEL, LEVELS, parse_education
-from vetting.normalize.roles import ROLE_NAMES, ROLE_TAGS, parse_roles, roles_match
+from vetting.normalize.education import parse_education
+from vetting.normalize.roles import parse_roles, roles_match
+from vetting.vocab import EDUCATION_LEVEL_BY_LABEL as LEVEL_BY_LABEL
+from vetting.vocab import EDUCATION_LEVELS as LEVELS
+from vetting.vocab import ROLE_NAMES, ROLE_TAGS
 
 ANY_CELL = st.one_of(st.none(), st.floats(), st.integers(), st.text(),
                      st.text(alphabet="本科大专高中初中小学研究生全日制在职函授（）()/、 书记主任委员两委后备监", max_size=12),

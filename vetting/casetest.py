@@ -42,7 +42,7 @@ from vetting.fields import alias_index
 from vetting.normalize.roles import roles_match
 from vetting.fields import header_key
 from vetting.pipeline import vet_records
-from vetting.result import SEVERITIES, VERDICTS
+from vetting.vocab import SEVERITIES, VERDICTS
 from vetting.ruleset.loader import bundled_packs, load_ruleset, resolve
 from vetting.ruleset.model import Rule, Ruleset
 from vetting.ruleset.schema import validate_structure

@@ -16,7 +16,7 @@ from vetting.explain import _num as number_text
 from vetting.explain import parameter_text
 from vetting.reports.common import neutralise_formula
 from vetting.reports.xlsx_report import _ILLEGAL
-from vetting.result import SEVERITY_LABELS
+from vetting.vocab import SEVERITY_LABELS
 from vetting.ruleset.condition import referenced_params
 from vetting.ruleset.describe import describe_group_rule, describe_rule
 from vetting.ruleset.model import Rule, Ruleset

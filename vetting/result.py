@@ -7,31 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-#: Severity of a finding, worst first, and the verdict each one leads to.
-SEVERITY_VERDICT = {
-    "disqualify": "disqualified",
-    "unsuitable": "unsuitable",
-    "review": "review",
-    "pending": "pending",
-}
-#: Verdicts from worst to best; `notice` findings never change a verdict.
-VERDICTS = ("disqualified", "unsuitable", "review", "pending", "pass")
-SEVERITIES = ("disqualify", "unsuitable", "review", "pending", "notice")
+from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_VERDICT, VERDICT_LABELS, VERDICTS
 
-VERDICT_LABELS = {
-    "disqualified": "取消资格",
-    "unsuitable": "不宜",
-    "review": "需复核",
-    "pending": "待反馈",
-    "pass": "通过",
-}
-SEVERITY_LABELS = {
-    "disqualify": "取消资格",
-    "unsuitable": "不宜",
-    "review": "需复核",
-    "pending": "待反馈",
-    "notice": "提示",
-}
+#: The vocabulary of severities and verdicts lives in vetting.vocab; re-exported for callers of results.
+__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "SEVERITIES", "SEVERITY_LABELS",
+           "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
 FINDING_COLUMNS = ["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]

@@ -16,7 +16,8 @@ from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule
-from vetting.vocab import EDUCATION_LEVELS, roles_selected
+from vetting.normalize.roles import roles_match
+from vetting.vocab import EDUCATION_LEVELS
 
 WEAK_IDENTITY_NOTE = "（公民身份号码无法核验，比对依据不足，降为人工复核）"
 #: Cells never spelled out in evidence: with the masked ID number they would reveal the hidden digits.
@@ -105,7 +106,7 @@ def applicability(rule: Rule, candidates: Candidates) -> tuple[np.ndarray, np.nd
     if "role" not in candidates.frame:
         return np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
     role = candidates.frame["role"]
-    return role.isin(roles_selected(rule.roles)).fillna(False).to_numpy(dtype=bool), role.isna().to_numpy(dtype=bool)
+    return roles_match(role, rule.roles).to_numpy(dtype=bool), role.isna().to_numpy(dtype=bool)
 
 
 def _downgrade_weak(rule: Rule, rows: np.ndarray, candidates: Candidates, weak: np.ndarray,

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 
 from vetting.normalize.roster import Candidates
-from vetting.result import CANDIDATE_COLUMNS, SEVERITY_VERDICT, VERDICTS
+from vetting.result import CANDIDATE_COLUMNS
+from vetting.vocab import VERDICT_RANK, VERDICTS, Severity, Verdict
 
-_RANK = {severity: VERDICTS.index(verdict) for severity, verdict in SEVERITY_VERDICT.items()}
-PASS_RANK = VERDICTS.index("pass")
+_RANK = {s.value: VERDICT_RANK[s.verdict.value] for s in Severity if s.verdict is not None}
+PASS_RANK = Verdict.PASS.rank
 
 
 def verdicts(n: int, findings: pd.DataFrame) -> np.ndarray:

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 
 from vetting.normalize.text import clean_text
+from vetting.vocab import EDUCATION_LEVELS
 
-LEVELS: dict[int, str] = {0: "文盲", 1: "小学", 2: "初中", 3: "高中", 4: "大专", 5: "本科", 6: "研究生"}
-LEVEL_BY_LABEL: dict[str, int] = {label: level for level, label in LEVELS.items()}
 
 _KEYWORDS: dict[str, int] = {
     "文盲": 0, "半文盲": 0, "不识字": 0, "未上学": 0,
@@ -53,7 +52,7 @@ def parse_education(s: pd.Series) -> pd.DataFrame:
     levels, full, problems = zip(*parsed)
     take = np.where(codes < 0, len(uniques), codes)
     level = pd.array(levels, dtype="Int64").take(take)
-    label = pd.array([LEVELS.get(v) if v is not None else None for v in levels], dtype="string").take(take)
+    label = pd.array([EDUCATION_LEVELS.get(v) if v is not None else None for v in levels], dtype="string").take(take)
     return pd.DataFrame({
         "education_level": pd.Series(level, index=s.index),
         "education": pd.Series(label, index=s.index),

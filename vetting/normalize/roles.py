@@ -8,24 +8,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from vetting.errors import VettingError, did_you_mean
 from vetting.normalize.text import clean_text
-
-_TWO = "两委委员"
-ROLE_TAGS: dict[str, frozenset[str]] = {
-    "书记兼主任": frozenset({"党组织书记", "村委会主任", "党组织委员", "村委会委员", _TWO}),
-    "党组织书记": frozenset({"党组织书记", "党组织委员", _TWO}),
-    "党组织委员": frozenset({"党组织委员", _TWO}),
-    "副书记兼主任": frozenset({"党组织委员", "村委会主任", "村委会委员", _TWO}),
-    "村委会主任": frozenset({"村委会主任", "村委会委员", _TWO}),
-    "村委会委员": frozenset({"村委会委员", _TWO}),
-    _TWO: frozenset({_TWO}),
-    "书记后备人选": frozenset({"后备力量", "书记后备人选"}),
-    "两委后备人选": frozenset({"后备力量", "两委后备人选"}),
-    "村务监督委员会成员": frozenset({"村务监督委员会成员"}),
-}
-ROLES: tuple[str, ...] = tuple(ROLE_TAGS)
-ROLE_NAMES: frozenset[str] = frozenset(ROLE_TAGS).union(*ROLE_TAGS.values())
+from vetting.vocab import TWO_COMMITTEES, roles_selected
 
 _QUOTES = re.compile(r"[\"'“”‘’「」『』]")
 _PLACE = re.compile(r"\((?:社区|居|村|居委会|村居|村社区|社区居委会)\)")
@@ -42,7 +26,7 @@ _RULES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), role) for p, 
     (r"(?<!副)主任", "村委会主任"),
     (r"副书记|支部委员|支委|党委委员|党组织委员|总支委员", "党组织委员"),
     (r"村委会委员|村委委员|居委会委员|居委委员|村委员|村民委员会委员|居民委员会委员|副主任", "村委会委员"),
-    (r"两委|委员", _TWO),
+    (r"两委|委员", TWO_COMMITTEES),
 ))
 _BLANKS = frozenset({"无", "-", "--", "—", "/", "\\"})
 
@@ -62,7 +46,7 @@ def parse_roles(s: pd.Series) -> pd.DataFrame:
     """Parse 拟任职务 cells to a canonical role (string) and a problem (Chinese text or NA).
 
     Offices spell posts in many ways ("村(社区)党组织书记", "书记、主任", "支委"); rulesets
-    name a few canonical roles and tags, see ROLE_TAGS. A text naming several posts maps to
+    name a few canonical roles and tags, see vetting.vocab.ROLE_TAGS. A text naming several posts maps to
     the highest (书记 and 主任 together is 书记兼主任). Blank is NA without a problem.
     """
     codes, uniques = pd.factorize(clean_text(s))
@@ -76,14 +60,7 @@ def parse_roles(s: pd.Series) -> pd.DataFrame:
 
 
 def roles_match(roles: pd.Series, wanted: Iterable[str]) -> pd.Series:
-    """True where the canonical role is one of ``wanted`` or carries one of the wanted tags.
-
-    Lets a rule apply to e.g. every "两委委员" without listing each post. NA roles are False;
-    a name outside ROLE_NAMES raises, so that a misspelt role never silently matches nothing.
-    """
-    wanted = set(wanted)
-    unknown = sorted(wanted - ROLE_NAMES)
-    if unknown:
-        raise VettingError(f"未知的职务名称：{'、'.join(unknown)}{did_you_mean(unknown[0], ROLE_NAMES)}")
-    hits = [role for role, tags in ROLE_TAGS.items() if role in wanted or tags & wanted]
-    return pd.Series(roles.isin(hits).fillna(False).to_numpy(dtype=bool), index=roles.index)
+    """True where the canonical role is one a `roles:` list selects (vetting.vocab.roles_selected:
+    a post named, or one carrying a named tag such as "两委委员"). NA roles are False; an unknown
+    name raises, so that a misspelt role never silently matches nothing."""
+    return pd.Series(roles.isin(roles_selected(wanted)).fillna(False).to_numpy(dtype=bool), index=roles.index)

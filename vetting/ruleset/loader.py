@@ -12,7 +12,7 @@ from typing import Any
 
 from vetting.errors import ConditionError, RulesetError, did_you_mean
 from vetting.fields import Field, builtin_fields, field_from_dict
-from vetting.normalize.roles import ROLE_NAMES
+from vetting.vocab import ROLE_NAMES
 from vetting.ruleset import condition as cond
 from vetting.ruleset.model import (Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule,
                                    Ruleset)

@@ -8,8 +8,6 @@ from typing import Any, Mapping
 
 from vetting.fields import Field
 
-RULE_SEVERITIES = ("disqualify", "unsuitable", "review", "notice")
-
 
 @dataclass(frozen=True)
 class Basis:

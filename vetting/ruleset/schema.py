@@ -8,7 +8,7 @@ import jsonschema
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
-from vetting.ruleset.model import RULE_SEVERITIES
+from vetting.vocab import RULE_SEVERITIES
 from vetting.ruleset.yamlsafe import line_of
 
 _TEXT = {"type": "string", "minLength": 1}
