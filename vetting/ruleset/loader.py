@@ -17,6 +17,7 @@ from vetting.ruleset import condition as cond
 from vetting.ruleset.model import (Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule,
                                    Ruleset)
 from vetting.ruleset.schema import validate_structure
+from vetting.ruleset.template import parse_template
 from vetting.ruleset.yamlsafe import line_of, load_yaml
 
 _RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
@@ -211,7 +212,7 @@ def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
         col = f"（第{exc.position}个字符）" if exc.position else ""
         raise RulesetError(f"条件有误{col}：{exc.detail}", path, key_line("when"), f"{where}.when") from None
     try:
-        reason = cond.parse_template(spec["reason"], env)
+        reason = parse_template(spec["reason"], env)
     except ConditionError as exc:
         raise RulesetError(exc.detail, path, key_line("reason"), f"{where}.reason") from None
     for role in spec.get("roles", []):
