@@ -28,9 +28,9 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-import generate  # noqa: E402  (bench/generate.py)
 import pandas as pd  # noqa: E402
 
+import generate  # noqa: E402  (bench/generate.py)
 from vetting.engine import durable, vector  # noqa: E402
 from vetting.pipeline import ReadOptions, load_candidates  # noqa: E402
 from vetting.ruleset.loader import load_ruleset  # noqa: E402

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from vetting.cli import cli
 from conftest import FIXTURES
+from vetting.cli import cli
 
 DEMO_XLSX = str(FIXTURES / "demo_roster.xlsx")
 DEMO_CSV = str(FIXTURES / "demo_roster.csv")

@@ -13,7 +13,7 @@ from vetting.cli import cli
 from vetting.engine import durable
 from vetting.engine.durable import worker
 from vetting.errors import EngineError
-from vetting.pipeline import load_candidates, ReadOptions
+from vetting.pipeline import ReadOptions, load_candidates
 from vetting.ruleset.loader import load_ruleset
 
 DEMO_CSV = str(FIXTURES / "demo_roster.csv")

@@ -28,9 +28,9 @@ from vetting.casetest import load_suites
 from vetting.cli import cli
 from vetting.engine import durable, vector
 from vetting.errors import EngineError
-from vetting.vocab import ROLE_NAMES
 from vetting.pipeline import ReadOptions, load_candidates, vet_records
 from vetting.ruleset.loader import load_ruleset
+from vetting.vocab import ROLE_NAMES
 
 AS_OF = dt.date(2026, 12, 15)
 NATIONAL = load_ruleset("national")

@@ -18,16 +18,28 @@ import pandas as pd
 import pytest
 
 import vetting.cli
+from conftest import FIXTURES, ROOT
 from vetting.cli import cli
-from vetting.history import (ENV_VAR, MATCH_BY_ID, MATCH_BY_POSITION, SCHEMA_VERSION, HistoryError,
-                             compare_runs, comparison_text, default_db_path, key_path, open_history,
-                             resolve_db_path, run_text, runs_text)
-from vetting.history import rows
+from vetting.history import (
+    ENV_VAR,
+    MATCH_BY_ID,
+    MATCH_BY_POSITION,
+    SCHEMA_VERSION,
+    HistoryError,
+    compare_runs,
+    comparison_text,
+    default_db_path,
+    key_path,
+    open_history,
+    resolve_db_path,
+    rows,
+    run_text,
+    runs_text,
+)
 from vetting.history.keys import id_digest
 from vetting.pipeline import vet_files
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
 from vetting.ruleset.loader import load_ruleset
-from conftest import FIXTURES, ROOT
 
 DEMO_XLSX = str(FIXTURES / "demo_roster.xlsx")
 DEMO_CSV = str(FIXTURES / "demo_roster.csv")

@@ -18,13 +18,22 @@ import stat
 import threading
 
 import pytest
+from test_history import DEMO_CSV, ID_A, ID_B, ID_C, T0, T1, make_result, person
 
 from vetting.cli import cli
-from vetting.history import (MATCH_BY_ID, MATCH_BY_POSITION, SCHEMA_VERSION, HistoryError, compare_runs,
-                             comparison_text, key_path, open_history, run_text)
+from vetting.history import (
+    MATCH_BY_ID,
+    MATCH_BY_POSITION,
+    SCHEMA_VERSION,
+    HistoryError,
+    compare_runs,
+    comparison_text,
+    key_path,
+    open_history,
+    run_text,
+)
 from vetting.history.keys import id_digest
 from vetting.history.schema import migrate_v1
-from test_history import DEMO_CSV, ID_A, ID_B, ID_C, T0, T1, make_result, person
 
 #: Every birth date a candidate can have: 1900-01-01 .. 2030-12-31 (47,846 guesses).
 BIRTH_DATES = [(dt.date(1900, 1, 1) + dt.timedelta(days=n)).strftime("%Y%m%d")

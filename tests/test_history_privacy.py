@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from test_history import ID_A, T0, T1, finding, make_result, person
 
 from vetting.cli import cli
 from vetting.history import open_history, run_text
-from test_history import ID_A, T0, T1, finding, make_result, person
 
 #: ID-like digit runs in the shapes a roster or a reply may hold them.
 R15 = "320106850723415"

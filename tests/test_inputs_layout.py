@@ -11,10 +11,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from vetting.errors import InputError, VettingError
-from vetting.fields import builtin_fields
+from vetting.fields import alias_index, builtin_fields, header_key, header_score
 from vetting.inputs.layout import HEADER_SCAN_ROWS, find_header
-from vetting.fields import alias_index, header_score
-from vetting.fields import header_key
 
 INDEX = alias_index(builtin_fields())
 LABELS = ["姓名", "性别", "出生年月", "公民身份号码", "政治面貌", "拟任职务", "村(社区)", "乡镇(街道)",

@@ -11,12 +11,12 @@ import json
 import openpyxl
 import pytest
 
+from conftest import FIXTURES
 from vetting.cli import cli
 from vetting.errors import InputError
 from vetting.fields import builtin_fields
 from vetting.inputs import read_tables
 from vetting.inputs.excel import SheetSurvey, choose_sheets
-from conftest import FIXTURES
 
 FIELDS = builtin_fields()
 TOWNSHIP = FIXTURES / "bad" / "township_by_village.xlsx"

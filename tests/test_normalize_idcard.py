@@ -5,10 +5,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vetting.normalize.idcard import (EXCEL_PROBLEM, HMT_NOTE, UPGRADED_NOTE, check_char,
-                                      parse_id_numbers, upgrade_15)
+from vetting.normalize.idcard import EXCEL_PROBLEM, HMT_NOTE, UPGRADED_NOTE, check_char, parse_id_numbers, upgrade_15
 
 COLUMNS = ["id_number", "id_status", "id_problem", "id_note", "id_birth_date", "id_sex"]
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")

@@ -2,7 +2,8 @@
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vetting.fields import header_key
 from vetting.normalize.text import clean_name, clean_text

@@ -12,15 +12,15 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from test_reports import sample_result
 
+from conftest import FIXTURES
 from vetting.cli import cli
 from vetting.errors import VettingError
 from vetting.reports import write_report
 from vetting.reports.csv_report import awaiting_path, unmatched_path, villages_path
 from vetting.reports.xlsx_report import write_xlsx
 from vetting.result import GROUP_COLUMNS
-from conftest import FIXTURES
-from test_reports import sample_result
 
 JOINT = FIXTURES / "joint"
 

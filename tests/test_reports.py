@@ -14,9 +14,15 @@ import pytest
 from vetting.atomic import write_atomic
 from vetting.errors import InputError, VettingError
 from vetting.reports import FORMATS, write_report
-from vetting.reports.common import (CANDIDATE_HEADINGS, FINDING_HEADINGS, candidate_table,
-                                    findings_table, meta_lines, neutralise_formula,
-                                    summary_table)
+from vetting.reports.common import (
+    CANDIDATE_HEADINGS,
+    FINDING_HEADINGS,
+    candidate_table,
+    findings_table,
+    meta_lines,
+    neutralise_formula,
+    summary_table,
+)
 from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path
 from vetting.reports.json_report import candidate_object, format_json
 from vetting.reports.xlsx_report import write_xlsx

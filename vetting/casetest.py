@@ -38,15 +38,14 @@ import pandas as pd
 from vetting.datachecks import DATA_CHECKS
 from vetting.engine.verdicts import verdicts
 from vetting.errors import RulesetError, did_you_mean
-from vetting.fields import alias_index
+from vetting.fields import alias_index, header_key
 from vetting.normalize.roles import roles_match
-from vetting.fields import header_key
 from vetting.pipeline import vet_records
-from vetting.vocab import SEVERITIES, VERDICTS
 from vetting.ruleset.loader import bundled_packs, load_ruleset, resolve
 from vetting.ruleset.model import Rule, Ruleset
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.yamlsafe import line_of, load_yaml
+from vetting.vocab import SEVERITIES, VERDICTS
 
 _TEXT = {"type": "string", "minLength": 1}
 _CELL = {"type": ["string", "number", "boolean", "null"]}

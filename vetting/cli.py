@@ -15,8 +15,8 @@ import click
 from vetting import __version__
 from vetting.errors import VettingError
 from vetting.explain import candidate_text, rule_text
-from vetting.history import (ENV_VAR as HISTORY_ENV_VAR, compare_runs, comparison_text, open_history, record_run,
-                             resolve_db_path, run_text, runs_text)
+from vetting.history import ENV_VAR as HISTORY_ENV_VAR
+from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine, vet_files, vet_records
 from vetting.reports import FORMATS, write_report
 from vetting.reports.csv_report import format_csv

@@ -8,9 +8,10 @@ import pandas as pd
 
 from vetting.reports.common import redact
 from vetting.result import VettingResult
-from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import Parameter, Rule, Ruleset
+from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
+
 
 def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
     """The verdict and every reason for one candidate, worst first (ID numbers masked unless `show_id`)."""

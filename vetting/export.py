@@ -16,10 +16,10 @@ from vetting.explain import _num as number_text
 from vetting.explain import parameter_text
 from vetting.reports.common import neutralise_formula
 from vetting.reports.xlsx_report import _ILLEGAL
-from vetting.vocab import SEVERITY_LABELS
 from vetting.ruleset.condition import referenced_params
 from vetting.ruleset.describe import describe_group_rule, describe_rule
 from vetting.ruleset.model import Rule, Ruleset
+from vetting.vocab import SEVERITY_LABELS
 
 COLUMNS = ("编号", "名称", "类别", "严重程度", "适用职务", "条件", "参数（基准日有效值）", "依据", "说明")
 PARAMETER_COLUMNS = ("参数", "说明", "基准日有效值", "单位", "出处", "地方自定", "备注")

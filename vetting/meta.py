@@ -11,7 +11,7 @@ from vetting.normalize.roster import Candidates
 from vetting.result import VettingResult
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Ruleset
-from vetting.vocab import Severity, VERDICTS
+from vetting.vocab import VERDICTS, Severity
 
 
 def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str,

@@ -11,8 +11,8 @@ from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
 from vetting.joint.merge import JointSpec, joint_review
 from vetting.joint.replies import read_replies
-from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
 from vetting.meta import build_meta
+from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
 from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
 

@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 
 from test_reports import sample_result  # noqa: E402
+
 from vetting.reports.csv_report import format_csv, format_csv_meta  # noqa: E402
 from vetting.reports.json_report import format_json  # noqa: E402
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
@@ -77,6 +78,7 @@ def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd
     return derived, table
 
 
-def _issue_frame(rows: np.ndarray, code: str, field: str, column: str, values, problems) -> pd.DataFrame:
+def _issue_frame(rows: np.ndarray, code: str, field: str, column: str, values: ArrayLike,
+                 problems: ArrayLike) -> pd.DataFrame:
     return pd.DataFrame({"row_id": rows, "code": code, "field": field, "column": column,
                          "value": list(values), "problem": list(problems)})

@@ -7,21 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from vetting.datachecks import DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.text import format_vec
+from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule
-from vetting.normalize.roles import roles_match
 from vetting.vocab import EDUCATION_LEVELS
 
 WEAK_IDENTITY_NOTE = "（公民身份号码无法核验，比对依据不足，降为人工复核）"
 #: Cells never spelled out in evidence: with the masked ID number they would reveal the hidden digits.
 HIDDEN_VALUES = ("birth_date", "id_number")
+NO_BIRTH_DATE = "无可用的出生日期（身份证号无效或缺失，且未填出生年月）"
 
 
 
@@ -36,7 +38,7 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         from_id = columns.get("id_valid").lo[rows]
         known = columns.get("birth_used").known[rows]
         parts.append(np.where(from_id, "年龄据公民身份号码推算",
-                              np.where(known, "年龄据填报的出生年月推算", "无可用的出生日期（身份证号无效或缺失，且未填出生年月）"))
+                              np.where(known, "年龄据填报的出生年月推算", NO_BIRTH_DATE))
                      .astype(object))
     for name in fields:
         if columns.ruleset.fields[name].derived:
@@ -163,7 +165,7 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     return out
 
 
-def _frame(rows: np.ndarray, rule: Rule, severity, reason, evidence) -> pd.DataFrame:
+def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> pd.DataFrame:
     return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
                          "severity": severity, "reason": reason, "evidence": evidence,
                          "basis": rule.basis_text()})

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
+from vetting.engine.evaluator import Evaluator
+from vetting.engine.values import Vec
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS
@@ -53,7 +57,7 @@ def _others(labels: list[str], own: str, size: int) -> str:
     return "同一公民身份号码还出现在：" + "、".join(others) + more
 
 
-def _person_frame(rule: GroupRule, rows, reasons, evidence) -> pd.DataFrame:
+def _person_frame(rule: GroupRule, rows: ArrayLike, reasons: ArrayLike, evidence: ArrayLike) -> pd.DataFrame:
     return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
                          "severity": rule.severity, "reason": reasons, "evidence": evidence,
                          "basis": rule.basis_text()})[FINDING_COLUMNS]
@@ -143,13 +147,14 @@ def _repeated_people(frame: pd.DataFrame) -> np.ndarray:
     return (ids.notna() & ids.duplicated()).to_numpy(dtype=bool)
 
 
-def _bound(value, params: dict) -> float | None:
+def _bound(value: float | str | None, params: dict) -> float | None:
     if value is None:
         return None
     return float(params[value[1:]]) if isinstance(value, str) else float(value)
 
 
-def counts(rule: GroupRule, candidates: Candidates, where_result, params: dict) -> tuple[pd.DataFrame | None, dict]:
+def counts(rule: GroupRule, candidates: Candidates, where_result: Vec | None,
+           params: dict) -> tuple[pd.DataFrame | None, dict]:
     """Per village: how many slate members meet `where`, against the rule's minimum and maximum."""
     frame = candidates.frame
     sure, maybe = _slate(rule, frame)
@@ -224,7 +229,8 @@ def _wanted(low: float | None, high: float | None) -> str:
     return f"至少应有{_number(low)}人" if low is not None else f"至多{_number(high)}人"
 
 
-def _fill_group_reason(template: str, flagged: pd.DataFrame, count: pd.Series, low, high) -> pd.Series:
+def _fill_group_reason(template: str, flagged: pd.DataFrame, count: pd.Series, low: float | None,
+                      high: float | None) -> pd.Series:
     """The pack's reason template with {village} {township} {count} {total} {min} {max} filled per village."""
     values = {"township": flagged["township"].fillna(""), "village": flagged["village"].fillna(""),
               "count": count, "total": flagged["total"].astype(int).astype(str),
@@ -235,7 +241,7 @@ def _fill_group_reason(template: str, flagged: pd.DataFrame, count: pd.Series, l
     return out
 
 
-def evaluate_groups(rules, candidates: Candidates, evaluator) -> GroupOutcome:
+def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluator: Evaluator) -> GroupOutcome:
     """Every group rule of a ruleset over the whole candidate set."""
     outcome = GroupOutcome()
     for rule in rules:

@@ -8,6 +8,7 @@ results become `pending` (a blank cell) or `review` (imprecise data) findings, n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ def boolean(value: np.ndarray, known: np.ndarray) -> Vec:
     return Vec("bool", value, value, known)
 
 
-def constant(kind: str, value, n: int) -> Vec:
+def constant(kind: str, value: Any, n: int) -> Vec:
     """Broadcast a scalar to a column."""
     if kind == "date":
         arr = np.full(n, np.datetime64(value, "D"))
@@ -70,18 +71,18 @@ class NumpyAlgebra(S.Algebra):
     def __init__(self, n: int) -> None:
         self.n = n
 
-    def compare(self, op: str, left, right) -> np.ndarray:
+    def compare(self, op: str, left: Any, right: Any) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             out = _COMPARE[op](left, right)
         return np.broadcast_to(np.asarray(out, dtype=bool), (self.n,))
 
-    def missing(self, value) -> np.ndarray:
+    def missing(self, value: Any) -> np.ndarray:
         return np.broadcast_to(np.asarray(pd.isna(value), dtype=bool), (self.n,))
 
-    def all(self, parts) -> np.ndarray:
+    def all(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.logical_and.reduce([np.ones(self.n, dtype=bool), *parts])
 
-    def any(self, parts) -> np.ndarray:
+    def any(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.logical_or.reduce([np.zeros(self.n, dtype=bool), *parts])
 
 
@@ -113,10 +114,9 @@ def logical_not(a: Vec) -> Vec:
     return from_decided(*S.kleene_not(decided(a)))
 
 
-def _realise(outcome: S.Outcome, ends: dict, n: int, known: np.ndarray, constant=lambda v: v) -> Vec:
+def _realise(outcome: S.Outcome, ends: dict, n: int, known: np.ndarray) -> Vec:
     algebra = NumpyAlgebra(n)
-    return from_decided(S.realise(outcome.true, ends, algebra, constant),
-                        S.realise(outcome.false, ends, algebra, constant), known)
+    return from_decided(S.realise(outcome.true, ends, algebra), S.realise(outcome.false, ends, algebra), known)
 
 
 def compare(op: str, a: Vec, b: Vec) -> Vec:

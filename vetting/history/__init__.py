@@ -13,14 +13,12 @@ the meta block are masked with `vetting.privacy` like everywhere else.
 
 from __future__ import annotations
 
-from vetting.history.compare import (MATCH_BY_ID, MATCH_BY_POSITION, CandidateChange, Comparison, RuleChange,
-                                     compare_runs)
+from vetting.history.compare import MATCH_BY_ID, MATCH_BY_POSITION, CandidateChange, Comparison, RuleChange, compare_runs
 from vetting.history.errors import HistoryError
 from vetting.history.keys import key_path
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
 from vetting.history.schema import SCHEMA_VERSION
-from vetting.history.store import (ENV_VAR, History, RecordedRun, default_db_path, open_history, record_run,
-                                   resolve_db_path)
+from vetting.history.store import ENV_VAR, History, RecordedRun, default_db_path, open_history, record_run, resolve_db_path
 from vetting.history.text import comparison_text, run_text, runs_text
 
 __all__ = [

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from vetting.errors import InputError
-from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.fields import header_score
+from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 
 DELIMITERS = (",", "\t", ";")
 DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}

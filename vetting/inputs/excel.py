@@ -20,9 +20,9 @@ import numpy as np
 import python_calamine as calamine
 
 from vetting.errors import InputError
+from vetting.fields import header_score
 from vetting.inputs.cells import column_text
 from vetting.inputs.layout import HEADER_SCAN_ROWS, MIN_HEADER_SCORE
-from vetting.fields import header_score
 
 
 def text_grid(cells: np.ndarray) -> list[list[str]]:
@@ -118,7 +118,8 @@ def open_workbook(path: Path) -> Iterator[calamine.CalamineWorkbook]:
 
 def plan_sheets(book: calamine.CalamineWorkbook, path: Path, sheet: str | None, header_row: int | None,
                 index: Mapping[str, str]) -> SheetPlan:
-    """Which sheets to read: the one the user named (``--sheet``); the only sheet; else every visible sheet whose top rows hold a roster header (counties keep one
+    """Which sheets to read: the one the user named (``--sheet``); the only sheet; else every
+    visible sheet whose top rows hold a roster header (counties keep one
     sheet per village, and nobody on them may be left out); when no visible sheet has a header,
     the single sheet that looks most like a roster (`choose_sheets`)."""
     meta = {m.name: m for m in book.sheets_metadata}
@@ -158,7 +159,8 @@ def choose_sheets(survey: list[SheetSurvey], header_row_given: bool, path: str) 
                              "请用 --sheet 指定工作表，必要时用 --header-row 指定表头行", path)
         chosen = [best.name]
         notes = [f"工作表「{best.name}」（共{len(survey)}个工作表：{listing}；自动选用"
-                 + ("含花名册表头的一个" if best.has_header else "第一个有内容的") + ("，为隐藏工作表" if not best.visible else "")
+                 + ("含花名册表头的一个" if best.has_header else "第一个有内容的")
+                 + ("，为隐藏工作表" if not best.visible else "")
                  + "；可用 --sheet 指定）"]
     skipped = [f"「{s.name}」（{_why_skipped(s)}）" for s in survey if s.name not in chosen]
     if skipped:

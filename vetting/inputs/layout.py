@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from vetting.errors import InputError
+from vetting.fields import header_key, header_score
 from vetting.inputs.cells import column_letter
-from vetting.fields import header_score
-from vetting.fields import header_key
 
 #: Rows searched for the header when it is not given.
 HEADER_SCAN_ROWS = 30

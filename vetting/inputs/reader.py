@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vetting.errors import InputError
-from vetting.fields import Field
+from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
 from vetting.inputs.cells import column_text
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
@@ -26,7 +26,6 @@ from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
 from vetting.privacy import cut_text
-from vetting.fields import alias_index
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")

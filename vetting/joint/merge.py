@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from vetting.fields import Field, header_key
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
@@ -110,7 +111,7 @@ class _Merger:
             self._blank_cache[name] = (text.fillna("").str.strip() == "").to_numpy(dtype=bool)
         return self._blank_cache[name]
 
-    def _write(self, name: str, rows: np.ndarray, values) -> None:
+    def _write(self, name: str, rows: np.ndarray, values: ArrayLike) -> None:
         """Set cells of a fact column in the outcome (the candidates' own raw text stays as it was)."""
         if name not in self.out.columns:
             self.out.columns[name] = self.raw[name].to_numpy(dtype=object).copy() if name in self.raw \
@@ -123,7 +124,8 @@ class _Merger:
         self.found.setdefault(name, np.zeros(self.n, dtype=bool))[rows] = True
         self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))[rows] = evidence
 
-    def _issue(self, rows: np.ndarray, code: str, column: str, problems, evidence=None) -> None:
+    def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
+               evidence: ArrayLike | None = None) -> None:
         if len(rows) == 0:
             return
         self.out.issues.append(pd.DataFrame({

@@ -10,7 +10,6 @@ import pandas as pd
 from vetting.normalize.text import clean_text
 from vetting.vocab import EDUCATION_LEVELS
 
-
 _KEYWORDS: dict[str, int] = {
     "文盲": 0, "半文盲": 0, "不识字": 0, "未上学": 0,
     "小学": 1, "高小": 1, "初小": 1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +30,7 @@ def arrow_text(s: pd.Series) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
 
 
-def apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:
+def apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """``fn`` applied only to the rows where ``mask`` holds, other rows unchanged.
 
     Costly steps (regexes) run on the few rows that need them, which keeps 10^6-row columns fast.

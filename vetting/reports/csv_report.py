@@ -23,8 +23,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from vetting.reports.common import (awaiting_table, candidate_table, meta_lines, neutralise_frame, redact,
-                                    redact_meta, unmatched_table, village_table)
+from vetting.reports.common import (
+    awaiting_table,
+    candidate_table,
+    meta_lines,
+    neutralise_frame,
+    redact,
+    redact_meta,
+    unmatched_table,
+    village_table,
+)
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"

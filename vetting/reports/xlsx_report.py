@@ -15,8 +15,17 @@ from openpyxl.utils import get_column_letter
 
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError
-from vetting.reports.common import (awaiting_table, candidate_table, findings_table, meta_lines,
-                                    neutralise_frame, redact, summary_table, unmatched_table, village_table)
+from vetting.reports.common import (
+    awaiting_table,
+    candidate_table,
+    findings_table,
+    meta_lines,
+    neutralise_frame,
+    redact,
+    summary_table,
+    unmatched_table,
+    village_table,
+)
 from vetting.result import VettingResult
 
 #: Row fill of the 候选人 sheet by verdict code.

@@ -12,13 +12,12 @@ from typing import Any
 
 from vetting.errors import ConditionError, RulesetError, did_you_mean
 from vetting.fields import Field, builtin_fields, field_from_dict
-from vetting.vocab import ROLE_NAMES
 from vetting.ruleset import condition as cond
-from vetting.ruleset.model import (Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule,
-                                   Ruleset)
+from vetting.ruleset.model import Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule, Ruleset
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.template import parse_template
 from vetting.ruleset.yamlsafe import line_of, load_yaml
+from vetting.vocab import ROLE_NAMES
 
 _RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
 _FOREVER = ("forever", "永久", "终身", "无期限")

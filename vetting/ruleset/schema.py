@@ -8,8 +8,8 @@ import jsonschema
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
-from vetting.vocab import RULE_SEVERITIES
 from vetting.ruleset.yamlsafe import line_of
+from vetting.vocab import RULE_SEVERITIES
 
 _TEXT = {"type": "string", "minLength": 1}
 _BASIS_ITEM = {"oneOf": [_TEXT, {"type": "object", "additionalProperties": False,

@@ -44,8 +44,15 @@ from typing import Any, Callable
 import numpy as np
 
 from vetting.engine import assemble
-from vetting.engine.durable.compiler import (MAX_PROPERTIES, MAX_RULES_PER_RULESET, SEEN, T, DurableProgram,
-                                             compile_ruleset, fnv1_32)
+from vetting.engine.durable.compiler import (
+    MAX_PROPERTIES,
+    MAX_RULES_PER_RULESET,
+    SEEN,
+    DurableProgram,
+    T,
+    compile_ruleset,
+    fnv1_32,
+)
 from vetting.engine.durable.facts import build_facts
 from vetting.engine.durable.normal_form import MARKER, number_text
 from vetting.engine.durable.worker import run_program

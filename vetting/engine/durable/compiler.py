@@ -20,8 +20,21 @@ from typing import Any
 import numpy as np
 
 from vetting.engine import semantics as S
-from vetting.engine.durable.normal_form import (ALGEBRA, DNF, FALSE, MARKER, MAX_TERMS, TRUE, TooComplex, dnf_and,
-                                                 dnf_or, ex, nex, pattern, rel)
+from vetting.engine.durable.normal_form import (
+    ALGEBRA,
+    DNF,
+    FALSE,
+    MARKER,
+    MAX_TERMS,
+    TRUE,
+    TooComplex,
+    dnf_and,
+    dnf_or,
+    ex,
+    nex,
+    pattern,
+    rel,
+)
 from vetting.engine.evaluator import Evaluator
 from vetting.errors import EngineError
 from vetting.ruleset import condition as C

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def _consistent(term: frozenset) -> bool:
     return not any(leaf[0] == "nex" and leaf[1] in present for leaf in term)
 
 
-def _simplify(terms) -> DNF:
+def _simplify(terms: Iterable[frozenset]) -> DNF:
     """Drop contradictory terms and terms implied by a smaller one; deterministic order."""
     unique = sorted({t for t in terms if _consistent(t)}, key=lambda t: (len(t), sorted(map(repr, t))))
     kept: list[frozenset] = []
@@ -72,7 +72,7 @@ def nex(prop: str) -> DNF:
     return (frozenset({("nex", prop)}),)
 
 
-def _py_compare(op: str, x, y) -> bool:
+def _py_compare(op: str, x: Any, y: Any) -> bool:
     return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y, "!=": x != y}[op]
 
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import pickle
 import struct
-from typing import Any
+from typing import Any, BinaryIO
 
 _FRAME = struct.Struct("<Q")
 #: (ruleset index, candidate index) being evaluated, written before every assertion.
 STATUS = struct.Struct("<ii")
 
 
-def send(stream, message: Any) -> None:
+def send(stream: BinaryIO, message: Any) -> None:
     """Write one message and flush."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_FRAME.pack(len(data)) + data)
     stream.flush()
 
 
-def receive(stream) -> Any:
+def receive(stream: BinaryIO) -> Any:
     """Read one message, or None at the end of the stream (or a truncated one)."""
     head = stream.read(_FRAME.size)
     if len(head) < _FRAME.size:
