@@ -1,16 +1,48 @@
-"""Shared fixtures: a Click runner, paths to the demo fixtures, and a tiny-ruleset factory."""
+"""Shared fixtures: a Click runner, paths to the demo fixtures, a tiny-ruleset factory, the shipped
+pack cases run once per session on both engines, and the Hypothesis profiles.
+
+Hypothesis profiles (VETTING_HYPOTHESIS_PROFILE): `default` (Hypothesis' own settings) or `long`,
+which gives every property more examples; CI runs the `slow` properties with it:
+    VETTING_HYPOTHESIS_PROFILE=long python -m pytest -q -m slow
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import settings
+
+from vetting.casetest import Suite, SuiteReport, load_suites, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
+
+settings.register_profile("long", max_examples=150)
+settings.load_profile(os.environ.get("VETTING_HYPOTHESIS_PROFILE", "default"))
+
+
+@functools.lru_cache(maxsize=None)
+def shipped_suites() -> tuple[Suite, ...]:
+    """The checkout's pack cases (rulesets/tests), however vetting is installed; loaded once."""
+    return tuple(load_suites([ROOT / "rulesets" / "tests"]))
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_report(index: int) -> SuiteReport:
+    return run_suite(shipped_suites()[index])
+
+
+@pytest.fixture(scope="session")
+def shipped_report():
+    """`shipped_report(i)`: suite i of `shipped_suites()` run once per session on both engines (one
+    engine call per batch), shared by the per-case tests and the engine-agreement test."""
+    return _shipped_report
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,10 +1,14 @@
 """Both engines give identical findings (rule, severity, reason, evidence, basis) and verdicts:
-on every fixture through the CLI, on every shipped pack's test cases, on a seeded 10,000-candidate
-roster, on generated candidates across every field's edge cases, and on generated conditions.
+on every fixture through the CLI, on every shipped pack's test cases, on generated candidates across
+every field's edge cases, on generated conditions and on a seeded 10,000-candidate roster.
 
 A disagreement is fixed where it arises (vetting/engine/durable.py or the shared assembly in
-vector.py), never by loosening these comparisons. The 10k roster takes a few seconds (durable_rules
-evaluates ~10,000 candidates/s), so it runs in CI with everything else.
+vector.py), never by loosening these comparisons. Agreement cannot catch a mistake both engines
+share (ages, window ends: computed once, for both); the pack cases' expected verdicts do
+(tests/test_packs.py). A durable_rules call starts worker processes (~0.4 s), so inputs are batched:
+fixtures that need no options in one `vet run`, several generated rosters per call. The default run
+tries a few generated examples; the `slow` properties try many (CI: `-m slow` with
+VETTING_HYPOTHESIS_PROFILE=long) and evaluate the 10k roster.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import json
 import random
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -23,19 +26,21 @@ import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, ROOT
-from vetting.casetest import load_suites
+from conftest import FIXTURES, ROOT, shipped_suites
 from vetting.cli import cli
 from vetting.engine import durable, vector
 from vetting.errors import EngineError
-from vetting.pipeline import ReadOptions, load_candidates, vet_records
+from vetting.pipeline import ENGINES, ReadOptions, load_candidates, vet_records
 from vetting.ruleset.loader import load_ruleset
 from vetting.vocab import ROLE_NAMES
 
 AS_OF = dt.date(2026, 12, 15)
 NATIONAL = load_ruleset("national")
-SLOW = settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow,
-                                                                       HealthCheck.data_too_large])
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+#: The default run: a few examples per property (each one durable_rules call).
+QUICK = settings(deadline=None, max_examples=3, suppress_health_check=_HEALTH)
+#: `-m slow`: the active Hypothesis profile's number of examples (150 with VETTING_HYPOTHESIS_PROFILE=long).
+LONG = settings(deadline=None, suppress_health_check=_HEALTH)
 
 
 def assert_same(a, b) -> None:
@@ -55,9 +60,14 @@ def records_agree(ruleset, records, as_of=AS_OF):
 # ---------------------------------------------------------------- every fixture, through `vet run`
 
 BAD = yaml.safe_load((FIXTURES / "bad" / "cases.yaml").read_text(encoding="utf-8"))["cases"]
+#: Runs whose options only re-read (some of) the rows another run reads, with the run they repeat.
+SAME_CANDIDATES = {"sheet_by_name": "office_two_level_xlsx", "header_row_given": "office_two_level_xlsx",
+                   "csv_gbk_encoding_given": "csv_gbk", "one_sheet_per_village_by_name": "one_sheet_per_village"}
+PLAIN = [c for c in BAD if c["exit"] == 0 and not c.get("args")]
 FIXTURE_RUNS = [
-    ("demo_xlsx", [str(FIXTURES / "demo_roster.xlsx"), "--as-of", "2026-12-15"]),
-    ("demo_csv", [str(FIXTURES / "demo_roster.csv"), "--as-of", "2026-12-15"]),
+    ("demo_and_bad_fixtures_as_one_roster",
+     [str(FIXTURES / "demo_roster.xlsx"), str(FIXTURES / "demo_roster.csv"),
+      *dict.fromkeys(str(FIXTURES / "bad" / c["file"]) for c in PLAIN), "--as-of", "2026-12-15"]),
     ("groups", [*map(str, sorted((FIXTURES / "groups").glob("*.csv"))), "--as-of", "2026-12-15",
                 "--ruleset", "reserve"]),
     ("joint", [str(FIXTURES / "joint" / "opinions_roster.csv"), "--as-of", "2027-04-15"]),
@@ -65,13 +75,26 @@ FIXTURE_RUNS = [
                        "--findings", f"公安={FIXTURES / 'joint' / 'replies' / 'police.csv'}"]),
 ] + [(f"bad_{c['id']}", [str(FIXTURES / "bad" / c["file"]), "--as-of", "2026-12-15",
                          *[a.replace("{here}", str(FIXTURES / "bad")) for a in c.get("args", [])]])
-     for c in BAD if c["exit"] == 0]
+     for c in BAD if c["exit"] == 0 and c.get("args") and c["id"] not in SAME_CANDIDATES]
+
+
+def test_fixture_runs_cover_every_fixture_that_vets():
+    """Every roster fixture that `vet run` accepts is in some run above, alone or in the one roster. A run
+    left out only re-reads, by sheet name, header row or encoding, rows the plain run of the same file
+    reads (tests/test_bad_inputs.py checks that those options read what they should)."""
+    used = {Path(a).name for _, args in FIXTURE_RUNS for a in args}
+    assert {c["file"] for c in BAD if c["exit"] == 0} | {"demo_roster.xlsx", "demo_roster.csv"} <= used
+    by_id = {c["id"]: c for c in BAD}
+    for left_out, repeated in SAME_CANDIDATES.items():
+        assert by_id[left_out]["exit"] == by_id[repeated]["exit"] == 0 and not by_id[repeated].get("args")
+        assert by_id[left_out]["file"] == by_id[repeated]["file"]
+        assert {a for a in by_id[left_out]["args"] if a.startswith("--")} <= {"--sheet", "--header-row", "--encoding"}
 
 
 @pytest.mark.parametrize("args", [a for _, a in FIXTURE_RUNS], ids=[i for i, _ in FIXTURE_RUNS])
 def test_vet_run_reports_are_identical_on_every_fixture(runner, tmp_path, args):
     reports = {}
-    for engine in ("vector", "durable"):
+    for engine in ENGINES:
         out = tmp_path / f"{engine}.json"
         result = runner.invoke(cli, ["run", *args, "--no-history", "--engine", engine, "--format", "json",
                                      "-o", str(out)])
@@ -83,18 +106,20 @@ def test_vet_run_reports_are_identical_on_every_fixture(runner, tmp_path, args):
     assert reports["vector"] == reports["durable"]
 
 
-def test_every_shipped_pack_test_case_agrees():
-    suites = load_suites()
+def test_every_shipped_pack_test_case_agrees(shipped_report):
+    """The pack cases' own runs (one per batch and engine, shared with tests/test_packs.py): beyond
+    each case's expected verdict and codes, the full findings and candidate tables are identical."""
+    suites = shipped_suites()
     assert {s.ruleset.id for s in suites} >= {"national", "reserve", "county-template"}
-    for suite in suites:
-        groups = defaultdict(list)
-        for case in suite.cases:
-            groups[(case.as_of, tuple(sorted(case.record)))].append(case)
-        for (as_of, _), cases in groups.items():
-            records = [{suite.ruleset.fields[k].label: v for k, v in c.record.items()} for c in cases]
-            records_agree(suite.ruleset, records, as_of)
+    for index, suite in enumerate(suites):
+        report = shipped_report(index)
+        assert sorted(i for run in report.runs for i in run.members) == list(range(len(suite.cases)))
+        for run in report.runs:
+            assert set(run.results) == set(ENGINES)
+            assert_same(run.results["vector"], run.results["durable"])
 
 
+@pytest.mark.slow
 def test_seeded_10k_roster_agrees(tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     import generate  # bench/generate.py
@@ -202,14 +227,25 @@ def rosters(draw, pack: str) -> list[dict]:
     return rows
 
 
-@SLOW
+def candidates_agree(data) -> None:
+    """One to three drawn rosters for one pack and as-of date, evaluated as one roster (one call per engine)."""
+    pack = data.draw(st.sampled_from(["national", "national", *PACKS]))
+    as_of = data.draw(st.sampled_from([AS_OF, dt.date(2027, 4, 15), dt.date(2021, 1, 1)]))
+    records = [row for roster in data.draw(st.lists(rosters(pack), min_size=1, max_size=3)) for row in roster]
+    records_agree(PACKS[pack], records, as_of)
+
+
+@QUICK
 @given(st.data())
 def test_generated_candidates_agree(data):
-    pack = data.draw(st.sampled_from(["national", "national", *PACKS]))
-    ruleset = PACKS[pack]
-    records = data.draw(rosters(pack))
-    as_of = data.draw(st.sampled_from([AS_OF, dt.date(2027, 4, 15), dt.date(2021, 1, 1)]))
-    records_agree(ruleset, records, as_of)
+    candidates_agree(data)
+
+
+@pytest.mark.slow
+@LONG
+@given(st.data())
+def test_generated_candidates_agree_long(data):
+    candidates_agree(data)
 
 
 # ---------------------------------------------------------------- generated conditions
@@ -299,15 +335,14 @@ PARAMETERS = {name: {"description": name, "value": _plain(NATIONAL.parameters[na
                            "gov_sanction_months")}
 
 
-@SLOW
-@given(st.lists(st.tuples(conditions, st.lists(st.sampled_from(sorted(ROLE_NAMES)), max_size=2)), min_size=1,
-                max_size=4))
-def test_generated_conditions_agree(rules):
+def conditions_agree(rules) -> None:
+    """Generated rules (one per drawn condition) in one ruleset, over the fixed roster."""
+    severities = ["disqualify", "review", "notice", "unsuitable"]
     spec = {"id": "generated", "title": "生成的规则", "version": 1, "parameters": PARAMETERS,
-            "rules": [{"code": f"Z{i:02d}", "name": f"生成规则{i}", "category": "测试", "severity": severity,
-                       "when": when, "reason": "命中", "basis": ["测试"], **({"roles": roles} if roles else {})}
-                      for i, ((when, roles), severity) in enumerate(zip(rules, ["disqualify", "review", "notice",
-                                                                                 "unsuitable"]))]}
+            "rules": [{"code": f"Z{i:02d}", "name": f"生成规则{i}", "category": "测试",
+                       "severity": severities[i % 4], "when": when, "reason": "命中", "basis": ["测试"],
+                       **({"roles": roles} if roles else {})}
+                      for i, (when, roles) in enumerate(rules)]}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "generated.yaml"
         path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
@@ -318,3 +353,20 @@ def test_generated_conditions_agree(rules):
         if "过于复杂" not in exc.message:
             raise
         reject()   # beyond what durable_rules can compile: a stated limit, not a disagreement
+
+
+generated_rules = st.lists(st.tuples(conditions, st.lists(st.sampled_from(sorted(ROLE_NAMES)), max_size=2)),
+                           min_size=1, max_size=6)
+
+
+@QUICK
+@given(generated_rules)
+def test_generated_conditions_agree(rules):
+    conditions_agree(rules)
+
+
+@pytest.mark.slow
+@LONG
+@given(generated_rules)
+def test_generated_conditions_agree_long(rules):
+    conditions_agree(rules)

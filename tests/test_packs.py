@@ -1,4 +1,5 @@
-"""The shipped rule packs: each loads, validates, documents its rules and passes its own cases.
+"""The shipped rule packs: each loads, validates, documents its rules and passes its own cases on
+both engines, and the cases catch a wrong age or a short look-back in the derivation both engines share.
 
 Every case in rulesets/tests/<pack>/*.yaml is one test with an id like
 `D01-national-severe_warning_last_day`, so `pytest -k D01` runs one rule's cases in every pack.
@@ -11,41 +12,42 @@ import functools
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from vetting.casetest import case_id, load_suites, run_suite
+from conftest import shipped_suites
+from vetting.casetest import Suite, case_id, run_suite
 from vetting.cli import cli
-from vetting.pipeline import vet_files
+from vetting.engine import derive, values
+from vetting.pipeline import ENGINES, vet_files
 from vetting.ruleset.loader import bundled_packs, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS = ("national", "reserve", "zhejiang-shangyu-2013", "county-template")
-SUITES = load_suites([ROOT / "rulesets" / "tests"])  # the checkout's cases, however vetting is installed
+AS_OF = dt.date(2026, 12, 15)
+SUITES = shipped_suites()
 CASES = [(i, j) for i, suite in enumerate(SUITES) for j in range(len(suite.cases))]
 
 
-@functools.lru_cache(maxsize=None)
-def _outcomes(suite_index: int) -> tuple:
-    report = run_suite(SUITES[suite_index])
-    return report, {id(o.case): o for o in report.outcomes}
-
-
 @pytest.mark.parametrize("where", CASES, ids=[case_id(SUITES[i].cases[j], SUITES[i].ruleset) for i, j in CASES])
-def test_case(where):
+def test_case(shipped_report, where):
     i, j = where
-    outcome = _outcomes(i)[1][id(SUITES[i].cases[j])]
-    assert outcome.ok, outcome.message()
+    report = shipped_report(i)
+    case = SUITES[i].cases[j]
+    outcomes = [o for o in report.outcomes if o.case is case]
+    assert [o.engine for o in outcomes] == list(ENGINES)
+    assert all(o.ok for o in outcomes), "\n".join(o.message() for o in outcomes if not o.ok)
 
 
 @pytest.mark.parametrize("pack", PACKS)
-def test_pack_is_shipped_validates_and_has_full_case_coverage(runner, pack):
+def test_pack_is_shipped_validates_and_has_full_case_coverage(runner, shipped_report, pack):
     assert pack in bundled_packs()
     result = runner.invoke(cli, ["rules", "validate", str(bundled_packs()[pack])])
     assert result.exit_code == 0 and "有效" in result.output, result.output
     index = next(i for i, s in enumerate(SUITES) if s.ruleset.id == pack)
-    report = _outcomes(index)[0]
-    assert len(report.outcomes) >= 2 * len(report.ruleset.rules)
+    report = shipped_report(index)
+    assert report.engines == ENGINES and len(report.cases) >= 2 * len(report.ruleset.rules)
     assert report.never_fired == [] and report.never_passed == [], (report.never_fired, report.never_passed)
 
 
@@ -153,15 +155,54 @@ def _copy_pack(tmp_path: Path, pack: str) -> Path:
 
 def test_shortening_a_look_back_by_a_month_fails_a_named_case(runner, tmp_path):
     root = _copy_pack(tmp_path, "national")
-    intact = runner.invoke(cli, ["test", str(root / "tests" / "national")])
-    assert intact.exit_code == 0, intact.output
     pack = root / "national.yaml"
     text = pack.read_text(encoding="utf-8")
     assert text.count("严重警告: 18") == 1
     pack.write_text(text.replace("严重警告: 18", "严重警告: 17"), encoding="utf-8")
-    broken = runner.invoke(cli, ["test", str(root / "tests" / "national")])
+    broken = runner.invoke(cli, ["test", str(root / "tests" / "national"), "--engine", "vector"])
     assert broken.exit_code == 1, broken.output
     failed = [line for line in broken.output.splitlines() if line.strip().startswith("失败 ")]
     assert any("discipline.yaml: severe_warning_last_day: 预期 disqualified [D01]，实际 pass []" in line
-               for line in failed), broken.output
+               and line.endswith("（引擎：vector）") for line in failed), broken.output
     assert all("D01" in line or "severe_warning" in line for line in failed), failed
+
+
+# ---------------------------------------------------------------- a bug both engines share is caught
+
+def _age_one_day_late(age_on):
+    """Ages as if the as-of date were the day before: the 18th birthday itself still counts as 17."""
+    return lambda birth, as_of: age_on(birth, as_of - dt.timedelta(days=1))
+
+
+def _windows_one_month_short(add_months):
+    """Every month step one month shorter: a 18-month look-back ends after 17 months."""
+    def short(dates, months):
+        months = np.asarray(months, dtype=float)
+        return add_months(dates, np.where(np.isfinite(months), months - np.sign(months), months))
+    return short
+
+
+@pytest.mark.parametrize("module,name,mutate,rules", [
+    (derive, "age_on", _age_one_day_late, {"A01"}),
+    (values, "add_months", _windows_one_month_short, {"D01", "D02", "D03", "C05", "S02", "S07"}),
+], ids=["age_one_day_late", "look_back_one_month_short"])
+def test_shipped_cases_catch_a_wrong_shared_derivation_on_both_engines(monkeypatch, module, name, mutate, rules):
+    """Both engines read ages and window ends from the same precomputation (the durable engine builds
+    its facts in this process, with the vectorised engine's Evaluator), so engine agreement cannot
+    catch a mistake there; the pack cases' expected verdicts must. The national cases of the files'
+    as-of date (all but the four that need a date of their own; one batch, one call per engine) run
+    on both engines with the derivation made wrong, and each engine must fail cases of the rules it breaks."""
+    monkeypatch.setattr(module, name, mutate(getattr(module, name)))
+    [national] = [s for s in SUITES if s.ruleset.id == "national"]
+    main = [c for c in national.cases if c.as_of == AS_OF]
+    assert len(main) >= len(national.cases) - 4
+    report = run_suite(Suite(national.ruleset, main))
+    assert len(report.runs) == 1
+    for engine in ENGINES:
+        failed = [o for o in report.failures if o.engine == engine]
+        assert failed, f"{name} 出错后，{engine} 引擎上所有案例仍然通过"
+        assert {code for o in failed for code in o.case.subjects} <= rules, [o.message() for o in failed]
+        assert any(o.case.name.startswith("a01_18th_birthday") or o.case.name.endswith("_last_day")
+                   for o in failed), [o.message() for o in failed]
+    lines = report.failure_lines()
+    assert any(line.endswith("（引擎：vector、durable）") for line in lines), lines

@@ -19,9 +19,13 @@ test directory first (``<dir>/../../<pack>.yaml``), then among the shipped packs
 runs another file's (or directory's) cases against this file's pack, with this file's
 ``defaults`` laid over theirs and its ``ignore`` codes left out of the comparison.
 
+Every case is checked on each engine asked for (by default both, vector and durable_rules), and
+a failure names the engine(s) that gave the wrong answer. Cases run in batches, one engine call per
+as-of date (see `_batches`), since a durable_rules call starts worker processes.
+
 Coverage: a rule is covered when some case makes it fire (a finding at the rule's own severity)
 and some case, with every field the rule reads present and a role the rule applies to, gives no
-finding from it.
+finding from it, on every engine run.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from vetting.engine.verdicts import verdicts
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import alias_index, header_key
 from vetting.normalize.roles import roles_match
-from vetting.pipeline import vet_records
+from vetting.pipeline import ENGINES, vet_records
+from vetting.result import VettingResult
 from vetting.ruleset.loader import bundled_packs, load_ruleset, resolve
 from vetting.ruleset.model import Rule, Ruleset
 from vetting.ruleset.schema import validate_structure
@@ -114,12 +119,13 @@ class Suite:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the engine said about one case, and what differs from the expectation."""
+    """What one engine said about one case, and what differs from the expectation."""
 
     case: Case
     verdict: str
     findings: tuple[tuple[str, str, str], ...]  # (rule, severity, reason)
     problems: tuple[str, ...]  # wrong severity, missing reason text (beyond verdict and codes)
+    engine: str = "vector"
 
     @property
     def matches(self) -> bool:
@@ -130,28 +136,59 @@ class Outcome:
     def ok(self) -> bool:
         return self.matches and not self.problems
 
-    def message(self) -> str:
-        """`file: case: 预期 X，实际 Y（规则，理由）` for a failed case."""
+    def message(self, engines: Sequence[str] = ()) -> str:
+        """`file: case: 预期 X，实际 Y（规则，理由）（引擎：E）` for a failed case; `engines` names every
+        engine that gave this same answer (default: this outcome's own)."""
         case = self.case
         expected = f"{case.verdict} [{', '.join(case.rules)}]"
         got = f"{self.verdict} [{', '.join(r for r, _, _ in self.findings)}]"
         detail = "；".join(f"{r} {s}：{why}" for r, s, why in self.findings) or "无任何发现"
         extra = "".join(f"；{p}" for p in self.problems)
-        return f"{case.where()}: {case.name}: 预期 {expected}，实际 {got}（{detail}）{extra}"
+        return (f"{case.where()}: {case.name}: 预期 {expected}，实际 {got}（{detail}）{extra}"
+                f"（引擎：{'、'.join(engines or (self.engine,))}）")
+
+    def answer(self) -> tuple:
+        """What this engine said, for telling engines that agree from engines that do not."""
+        return self.verdict, self.findings, self.problems
+
+
+@dataclass(frozen=True)
+class Run:
+    """One batched engine call: the cases it held (suite indices, in row order) and each engine's result."""
+
+    as_of: dt.date
+    members: tuple[int, ...]
+    results: Mapping[str, VettingResult]
 
 
 @dataclass
 class SuiteReport:
-    """Outcomes of one suite and its rule coverage."""
+    """Outcomes of one suite on each engine, its rule coverage and the engine runs behind them."""
 
     ruleset: Ruleset
-    outcomes: list[Outcome]
+    outcomes: list[Outcome]  # one per case and engine, case by case in suite order
     never_fired: list[str]
     never_passed: list[str]
+    engines: tuple[str, ...] = ("vector",)
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def cases(self) -> list[Case]:
+        return _unique(o.case for o in self.outcomes)
 
     @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
+
+    def failed_cases(self) -> list[Case]:
+        return _unique(o.case for o in self.failures)
+
+    def failure_lines(self) -> list[str]:
+        """One line per failed case and distinct wrong answer, naming the engines that gave it."""
+        grouped: dict[tuple, list[Outcome]] = defaultdict(list)
+        for outcome in self.failures:
+            grouped[(id(outcome.case), outcome.answer())].append(outcome)
+        return [same[0].message([o.engine for o in same]) for same in grouped.values()]
 
     @property
     def coverage(self) -> float:
@@ -159,6 +196,11 @@ class SuiteReport:
         total = len(self.ruleset.rules)
         uncovered = len(set(self.never_fired) | set(self.never_passed))
         return 100.0 if total == 0 else 100.0 * (total - uncovered) / total
+
+
+def _unique(cases: Iterable[Case]) -> list[Case]:
+    """Each case once, in order (cases hold dicts: told apart by identity)."""
+    return list({id(c): c for c in cases}.values())
 
 
 # ---------------------------------------------------------------- loading
@@ -363,45 +405,85 @@ def _one_person_at_a_time(ruleset: Ruleset) -> Ruleset:
     return ruleset
 
 
-def run_suite(suite: Suite) -> SuiteReport:
-    """Run every case (batched by as-of date and column set) and work out rule coverage."""
-    ruleset = suite.ruleset
-    individual = _one_person_at_a_time(ruleset)
-    groups: dict[tuple, list[int]] = defaultdict(list)
+def _batches(suite: Suite) -> dict[tuple, list[int]]:
+    """Cases run together: one batch per as-of date. A column only some cases of a batch give is a
+    blank cell for the others, which the rules read as they read a missing column (unknown), except
+    a required column (missing is a finding of its own) and the ID number (without the column, its
+    validity is unknown rather than false): cases differing in those run apart."""
+    structural = set(suite.ruleset.required_fields) | {"id_number"}
+    batches: dict[tuple, list[int]] = defaultdict(list)
     for i, case in enumerate(suite.cases):
-        groups[(case.as_of, tuple(sorted(case.record)))].append(i)
-    outcomes: list[Outcome | None] = [None] * len(suite.cases)
+        batches[(case.as_of, tuple(sorted(structural & set(case.record))))].append(i)
+    return batches
+
+
+def _run_batch(ruleset: Ruleset, individual: Ruleset, cases: list[Case], as_of: dt.date,
+               engine: str) -> tuple[VettingResult, list[list[tuple[str, str, str]]], list[str]]:
+    """One engine call for a batch: the result, each case's findings (ignored codes left out), verdicts."""
+    columns = list(dict.fromkeys(k for c in cases for k in c.record))
+    records = [{ruleset.fields[k].label: c.record.get(k, "") for k in columns} for c in cases]
+    result = vet_records(records, individual, as_of, engine=engine)
+    found = result.findings
+    ignored = pd.Series([r in cases[int(i)].ignore for i, r in zip(found["row_id"], found["rule"])],
+                        index=found.index, dtype=bool)
+    kept = found[~ignored]
+    findings: list[list[tuple[str, str, str]]] = [[] for _ in cases]
+    for row, rule, severity, reason in zip(kept["row_id"], kept["rule"], kept["severity"], kept["reason"]):
+        findings[int(row)].append((rule, severity, reason))
+    return result, findings, [str(v) for v in verdicts(len(cases), kept)]
+
+
+def _coverage(ruleset: Ruleset, cases: list[Case], roles: pd.Series,
+              findings: list[list[tuple[str, str, str]]]) -> tuple[set[str], set[str]]:
+    """Rules that fired at their own severity in some case, and rules some case passed with every
+    field the rule reads given (in the case itself) and a role the rule applies to."""
     fired: set[str] = set()
     passed: set[str] = set()
-    for (as_of, columns), members in groups.items():
+    for rule in ruleset.rules:
+        applies = _applies(rule, roles).to_numpy(dtype=bool)
+        for row, case in enumerate(cases):
+            if rule.code in case.ignore:
+                continue
+            severities = {s for r, s, _ in findings[row] if r == rule.code}
+            reads = all(ruleset.fields[f].derived or f in case.record for f in rule.fields)
+            if rule.severity in severities:
+                fired.add(rule.code)
+            elif not severities and reads and applies[row]:
+                passed.add(rule.code)
+    return fired, passed
+
+
+def run_suite(suite: Suite, engines: Sequence[str] = ENGINES) -> SuiteReport:
+    """Run every case on each engine and work out rule coverage.
+
+    Cases are batched (see `_batches`) into one call per engine, since a durable_rules call starts
+    worker processes; each case still gets its own outcome per engine. A rule counts as fired
+    (or passed) only when it did so on every engine."""
+    ruleset = suite.ruleset
+    individual = _one_person_at_a_time(ruleset)
+    outcomes: dict[tuple[int, str], Outcome] = {}
+    runs: list[Run] = []
+    fired = {engine: set() for engine in engines}
+    passed = {engine: set() for engine in engines}
+    for (as_of, _), members in _batches(suite).items():
         cases = [suite.cases[i] for i in members]
-        records = [{ruleset.fields[k].label: v for k, v in c.record.items()} for c in cases]
-        result = vet_records(records, individual, as_of)
-        found = result.findings
-        ignored = pd.Series([r in cases[int(i)].ignore for i, r in zip(found["row_id"], found["rule"])],
-                            index=found.index, dtype=bool)
-        kept = found[~ignored]
-        verdict = verdicts(len(cases), kept)
-        findings: list[list[tuple[str, str, str]]] = [[] for _ in cases]
-        for row, rule, severity, reason in zip(kept["row_id"], kept["rule"], kept["severity"], kept["reason"]):
-            findings[int(row)].append((rule, severity, reason))
-        for rule in ruleset.rules:
-            reads = all(ruleset.fields[f].derived or f in columns for f in rule.fields)
-            applies = _applies(rule, result.candidates["role"]).to_numpy(dtype=bool)
-            for row, case in enumerate(cases):
-                severities = {s for r, s, _ in findings[row] if r == rule.code}
-                if rule.code in case.ignore:
-                    continue
-                if rule.severity in severities:
-                    fired.add(rule.code)
-                elif not severities and reads and applies[row]:
-                    passed.add(rule.code)
-        for row, (i, case) in enumerate(zip(members, cases)):
-            outcomes[i] = Outcome(case, str(verdict[row]), tuple(findings[row]),
-                                  tuple(_problems(case, findings[row])))
+        results = {}
+        for engine in engines:
+            result, findings, verdict = _run_batch(ruleset, individual, cases, as_of, engine)
+            results[engine] = result
+            did, didnt = _coverage(ruleset, cases, result.candidates["role"], findings)
+            fired[engine] |= did
+            passed[engine] |= didnt
+            for row, (i, case) in enumerate(zip(members, cases)):
+                outcomes[(i, engine)] = Outcome(case, verdict[row], tuple(findings[row]),
+                                                tuple(_problems(case, findings[row])), engine)
+        runs.append(Run(as_of, tuple(members), results))
     codes = [r.code for r in ruleset.rules]
-    return SuiteReport(ruleset, [o for o in outcomes if o is not None],
-                       [c for c in codes if c not in fired], [c for c in codes if c not in passed])
+    fired_everywhere = set.intersection(*fired.values()) if engines else set()
+    passed_everywhere = set.intersection(*passed.values()) if engines else set()
+    return SuiteReport(ruleset, [outcomes[(i, e)] for i in range(len(suite.cases)) for e in engines],
+                       [c for c in codes if c not in fired_everywhere],
+                       [c for c in codes if c not in passed_everywhere], tuple(engines), runs)
 
 
 def report_text(reports: Sequence[SuiteReport], fail_under: float = 0.0, verbose: bool = False) -> tuple[str, bool]:
@@ -410,12 +492,13 @@ def report_text(reports: Sequence[SuiteReport], fail_under: float = 0.0, verbose
     failed = False
     for report in reports:
         rs = report.ruleset
-        bad = report.failures
-        lines.append(f"规则集 {rs.id}（{rs.title}，{len(rs.rules)} 条规则）：案例 {len(report.outcomes)} 个，"
-                     f"通过 {len(report.outcomes) - len(bad)}，失败 {len(bad)}")
+        cases, bad = report.cases, report.failed_cases()
+        lines.append(f"规则集 {rs.id}（{rs.title}，{len(rs.rules)} 条规则）：案例 {len(cases)} 个，"
+                     f"通过 {len(cases) - len(bad)}，失败 {len(bad)}（引擎：{'、'.join(report.engines)}）")
         if verbose:
-            lines += [f"  {'✓' if o.ok else '✗'} {case_id(o.case, rs)}" for o in report.outcomes]
-        lines += [f"  失败 {o.message()}" for o in bad]
+            failing = {id(case) for case in bad}
+            lines += [f"  {'✗' if id(case) in failing else '✓'} {case_id(case, rs)}" for case in cases]
+        lines += [f"  失败 {line}" for line in report.failure_lines()]
         lines.append(f"  规则覆盖率 {report.coverage:.1f}%"
                      f"（{len(rs.rules) - len(set(report.never_fired) | set(report.never_passed))}/{len(rs.rules)}"
                      " 条规则既有命中案例又有未命中案例）")
@@ -427,7 +510,7 @@ def report_text(reports: Sequence[SuiteReport], fail_under: float = 0.0, verbose
             lines.append(f"  覆盖率低于 --fail-under {fail_under:g}%")
             failed = True
         failed = failed or bool(bad)
-    total = sum(len(r.outcomes) for r in reports)
-    failures = sum(len(r.failures) for r in reports)
+    total = sum(len(r.cases) for r in reports)
+    failures = sum(len(r.failed_cases()) for r in reports)
     lines.append(f"合计：{len(reports)} 个规则集，案例 {total} 个，失败 {failures} 个" + ("" if failed else "，全部通过"))
     return "\n".join(lines), failed

@@ -313,15 +313,18 @@ def rules_export_command(ruleset, as_of, fmt, output):
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=0.0, show_default=True,
               help="任一规则集的规则覆盖率（%）低于此值时以退出码1结束。")
 @click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
+@click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
+              help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
 @_handle_errors
-def test_command(paths, pack, fail_under, verbose):
+def test_command(paths, pack, fail_under, verbose, engine):
     """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。"""
     from vetting.casetest import load_suites, report_text, run_suite
 
     suites = load_suites(paths, pack)
     if not suites:
         raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
-    text, failed = report_text([run_suite(s) for s in suites], fail_under, verbose)
+    engines = ENGINES if engine == "both" else (engine,)
+    text, failed = report_text([run_suite(s, engines) for s in suites], fail_under, verbose)
     click.echo(text)
     if failed:
         sys.exit(EXIT_FAIL_ON)
