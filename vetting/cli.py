@@ -1,4 +1,6 @@
-"""The `vet` command line: thin Click commands over the library. Exit 0 done, 1 --fail-on hit, 2 error."""
+"""The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
+too, see vetting.cli_catalog and vetting.cli_format). Exit 0 done, 1 --fail-on hit or a failing
+case, 2 error, 130 interrupted."""
 
 from __future__ import annotations
 
@@ -7,22 +9,28 @@ import functools
 import json
 import os
 import sys
-from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import click
 
-from vetting import __version__
-from vetting.errors import VettingError
+from vetting import __version__, cli_catalog
+from vetting.cli_format import ChineseGroup
+from vetting.errors import OptionError, VettingError
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
-from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine, vet_files, vet_records
+from vetting.pipeline import ENGINES, ReadOptions, resolve_as_of, vet_files
+from vetting.privacy import mask_text
 from vetting.reports import FORMATS, write_report
 from vetting.reports.csv_report import format_csv
 from vetting.reports.json_report import candidate_object, format_json
-from vetting.result import VERDICT_LABELS, VERDICTS
 from vetting.ruleset.loader import bundled_packs, load_ruleset
+from vetting.runoptions import history_options, report_format
+from vetting.runsummary import fail_on_hit, summary_lines
+from vetting.single import check_record, check_roster_row, record_from
+from vetting.vocab import VERDICTS
+
+cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
 EXIT_FAIL_ON = 1
 EXIT_ERROR = 2
@@ -36,8 +44,10 @@ def _handle_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except OptionError as exc:  # an option's value: Click shows usage, the option and the message
+            raise click.BadParameter(exc.message, param_hint=exc.option) from None
         except VettingError as exc:
-            click.echo(f"错误：{exc.message}", err=True)
+            click.echo(mask_text(f"错误：{exc.message}"), err=True)
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
@@ -47,11 +57,16 @@ def _handle_errors(command: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if os.environ.get("VETTING_DEBUG"):
                 raise
-            click.echo(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）",
+            click.echo(mask_text(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）"),
                        err=True)
             sys.exit(EXIT_ERROR)
 
     return wrapper
+
+
+def _echo_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -79,9 +94,9 @@ def _parse_pairs(ctx, param, values):  # noqa: ANN001 - click callback
     return dict(_parse_pair_list(ctx, param, values))
 
 
-ruleset_option = click.option("--ruleset", "-r", default="national", show_default=True,
+ruleset_option = click.option("--ruleset", "-r", metavar="名称或路径", default="national", show_default=True,
                               help="规则集名称（内置）或YAML文件路径。")
-as_of_option = click.option("--as-of", callback=_parse_date,
+as_of_option = click.option("--as-of", metavar="日期", callback=_parse_date,
                             help="审查基准日 YYYY-MM-DD（默认取规则集的选举日）。")
 show_id_option = click.option("--show-id", is_flag=True, help="报告中显示完整身份证号（默认打码）。")
 
@@ -94,156 +109,149 @@ def engine_option(default: str) -> Callable:
 def read_options(command: Callable) -> Callable:
     """Options shared by commands that read roster files."""
     for option in reversed([
-        click.option("--sheet", help="只读取指定的工作表（名称或序号）；默认读取所有含花名册表头的可见工作表。"),
-        click.option("--header-row", type=click.IntRange(min=1), help="表头所在行号（默认自动识别）。"),
-        click.option("--encoding", help="CSV文件编码（默认自动识别 UTF-8 / GB18030）。"),
-        click.option("--map", "mapping", multiple=True, callback=_parse_pairs,
+        click.option("--sheet", metavar="工作表",
+                     help="只读取指定的工作表（名称或序号）；默认读取所有含花名册表头的可见工作表。"),
+        click.option("--header-row", metavar="行号", type=click.IntRange(min=1), help="表头所在行号（默认自动识别）。"),
+        click.option("--encoding", metavar="编码", help="CSV文件编码（默认自动识别 UTF-8 / GB18030）。"),
+        click.option("--map", "mapping", metavar="表头=字段", multiple=True, callback=_parse_pairs,
                      help="补充列映射：表头=字段名，可重复。"),
     ]):
         command = option(command)
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("vet", cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vet")
 def cli() -> None:
-    """村(社区)"两委"换届人选资格联审工具。"""
+    """村(社区)"两委"换届人选资格联审工具：按规则集审查花名册，给出每名人选的结论和理由。
+
+    \b
+    示例：
+      vet run 花名册.xlsx --as-of 2026-12-15 -o 审查结果.xlsx
+      vet check 花名册.xlsx --row 5 --as-of 2026-12-15
+      vet rules list
+
+    各命令的用法和示例：vet 命令 -h，如 vet run -h。
+    """
 
 
-@cli.command("run")
-@click.argument("rosters", nargs=-1, required=True)
+@cli.command("run", short_help="批量审查花名册，输出带理由的结论报告。")
+@click.argument("rosters", metavar="花名册...", nargs=-1, required=True)
 @ruleset_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="报告格式（默认按输出文件扩展名，否则 json）。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="报告文件；省略时 json/csv 输出到标准输出。")
+@click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False),
+              help="报告文件；省略时 json/csv 输出到标准输出。")
 @click.option("--fail-on", type=click.Choice(VERDICTS[:-1]),
               help="出现该等级或更严重的结论时以退出码1结束（用于流水线）。")
 @show_id_option
 @read_options
-@click.option("--findings", "replies", multiple=True, callback=_parse_pair_list,
+@click.option("--findings", "replies", metavar="部门=文件", multiple=True, callback=_parse_pair_list,
               help="联审部门回复文件：部门=文件（如 公安=回复/公安.xlsx），可重复；文件中未列出的人视为该部门无记录。")
-@click.option("--db", type=click.Path(dir_okay=False),
+@click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
 @engine_option("vector")
 @_handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
                 replies, db, no_history, engine):
-    """批量审查一个或多个花名册，输出带理由的结论报告。"""
+    """批量审查一个或多个花名册，输出带理由的结论报告。
+
+    \b
+    示例：
+      vet run 花名册.xlsx --as-of 2026-12-15 -o 审查结果.xlsx
+      vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
+      vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
+    """
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
-    fmt = fmt or (Path(output).suffix.lstrip(".").lower() if output else "json")
-    if fmt not in FORMATS:
-        raise click.BadParameter(f"无法从输出文件名判断格式「{fmt}」，请用 --format 指定", param_hint="--format")
-    if fmt == "xlsx" and not output:
-        raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
-    result = vet_files(rosters, rules, as_of,
-                       ReadOptions(sheet, header_row, encoding, mapping, tuple(replies)), engine=engine)
-    result.meta["generated_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    fmt = report_format(fmt, output)
+    read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
+    result = vet_files(rosters, rules, as_of, read, engine=engine,
+                       generated_at=dt.datetime.now().isoformat(timespec="seconds"))
     if output:
         write_report(result, output, fmt, show_id=show_id)
     else:
         sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
         sys.stdout.buffer.flush()
-    counts = result.meta["verdict_counts"]
-    summary = "，".join(f"{VERDICT_LABELS[v]} {counts[v]}" for v in VERDICTS)
-    for source in result.meta.get("inputs", []):  # what the reader detected: sheet, header, skipped rows
-        if source.get("notes"):
-            click.echo(f"读取 {source['file']}：" + "；".join(source["notes"]), err=True)
-    click.echo(f"已审查 {result.meta['candidate_count']} 人（{summary}）" + (f"；报告：{output}" if output else ""),
-               err=True)
-    for warning in result.meta.get("warnings", []):
-        click.echo(f"提示：{warning}", err=True)
-    for awaited in result.meta.get("awaiting", []):
-        click.echo(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈", err=True)
-    for reply in result.meta.get("unmatched_replies", [])[:20]:
-        click.echo(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选", err=True)
+    _echo_lines(summary_lines(result, output))
     if not no_history:
-        options = {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
-                   "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": sheet,
-                   "header_row": header_row, "encoding": encoding, "map": dict(mapping),
-                   "findings": [list(pair) for pair in replies]}
+        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
         _record_history(db, result, started_at, output, options)
-    if fail_on and any(counts[v] for v in VERDICTS[:VERDICTS.index(fail_on) + 1]):
+    if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
 
 
-@cli.command("check")
-@click.argument("roster", required=False)
-@click.option("--row", type=int, help="花名册中的行号（与表格中看到的行号一致）。")
-@click.option("--set", "values", multiple=True, callback=_parse_pairs, help="字段=值，可重复（字段可写中文表头）。")
-@click.option("--json", "json_text", help="候选人信息JSON对象；以@开头表示从文件读取。")
+@cli.command("check", short_help="审查单个人选，给出结论和每一条理由。")
+@click.argument("roster", metavar="[花名册]", required=False)
+@click.option("--row", metavar="行号", type=int, help="花名册中的行号（与表格中看到的行号一致）。")
+@click.option("--set", "values", metavar="字段=值", multiple=True, callback=_parse_pairs,
+              help="字段=值，可重复（字段可写中文表头）。")
+@click.option("--json", "json_text", metavar="JSON", help="候选人信息JSON对象；以@开头表示从文件读取。")
 @ruleset_option
 @as_of_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式：text（文字）或 json。")
 @show_id_option
 @read_options
 @engine_option("durable")
 @_handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
                   mapping, engine):
-    """审查单个人选：给出结论和每一条理由。"""
+    """审查单个人选：给出结论和每一条理由。
+
+    人选可以是花名册中的一行（花名册和 --row），也可以用 --set / --json 直接给出。
+
+    \b
+    示例：
+      vet check 花名册.xlsx --row 5 --as-of 2026-12-15
+      vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
+      vet check --as-of 2026-12-15 --json @人选.json --format json
+    """
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     if roster:
         if row is None:
             raise click.BadParameter("从花名册审查单人时需用 --row 指定行号", param_hint="--row")
-        candidates = load_candidates([roster], rules, ReadOptions(sheet, header_row, encoding, mapping))
-        sheets = [str(source.get("sheet")) for source in candidates.inputs]
-        if len(sheets) > 1:  # one roster sheet per village: every sheet has its own 第N行
-            raise VettingError(f"{roster} 中有{len(sheets)}个工作表含花名册表头（{'、'.join(sheets)}），"
-                               f"各工作表都有自己的行号，第{row}行无法确定是哪个工作表的；"
-                               f"请用 --sheet 指定工作表，如 --sheet {sheets[0]} --row {row}")
-        matches = (candidates.frame["source_row"] == row).to_numpy().nonzero()[0]
-        if len(matches) == 0:
-            raise VettingError(f"{roster} 中没有第{row}行的人选（数据行为第"
-                               f"{candidates.frame['source_row'].min()}至{candidates.frame['source_row'].max()}行）")
-        result = run_engine(rules, candidates, as_of, engine)
-        row_id = int(matches[0])
+        checked = check_roster_row(roster, row, rules, as_of, ReadOptions(sheet, header_row, encoding, mapping),
+                                   engine=engine)
     else:
-        record = dict(values)
-        if json_text:
-            record.update(_load_json(json_text))
+        record = record_from(values, json_text)
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
-        result = vet_records([record], rules, as_of, engine=engine)
-        if result.candidates.empty:
-            raise VettingError("给出的人选信息全部为空，无法审查")
-        row_id = 0
-    if not roster:
-        for column in result.meta.get("unmapped_columns", []):
-            click.echo(f"提示：未识别的字段「{column.split(': ', 1)[-1]}」，已忽略（字段可写花名册中文表头，如「公民身份号码」）",
-                       err=True)
+        checked = check_record(record, rules, as_of, engine=engine)
+    _echo_lines(checked.hints)
     if fmt == "json":
-        obj = candidate_object(result, row_id, show_id=show_id)
+        obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
     else:
-        click.echo(candidate_text(result, row_id, show_id=show_id))
+        click.echo(candidate_text(checked.result, checked.row_id, show_id=show_id))
 
 
-def _load_json(text: str) -> dict:
-    try:
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text(encoding="utf-8-sig")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise VettingError(f"无法读取人选JSON：{exc}") from None
-    if not isinstance(data, dict):
-        raise VettingError("人选JSON应为一个对象，如 {\"姓名\": \"张三\"}")
-    return data
-
-
-@cli.group("rules")
+@cli.group("rules", short_help="查看、校验和导出规则集。")
 def rules_group() -> None:
-    """查看和校验规则集。"""
+    """查看、校验和导出规则集。
+
+    \b
+    示例：
+      vet rules list
+      vet rules show D01 --as-of 2026-12-15
+      vet rules export --as-of 2026-12-15 -o 规则审定表.xlsx
+    """
 
 
-@rules_group.command("list")
+@rules_group.command("list", short_help="列出规则集中的全部规则。")
 @ruleset_option
 @_handle_errors
 def rules_list_command(ruleset):
-    """列出规则集中的全部规则。"""
+    """列出规则集中的全部规则。
+
+    \b
+    示例：
+      vet rules list
+      vet rules list --ruleset 本县规则.yaml
+    """
     rules = load_ruleset(ruleset)
     click.echo(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
     for rule in rules.rules:
@@ -252,13 +260,18 @@ def rules_list_command(ruleset):
         click.echo(f"已停用：{'、'.join(rules.disabled)}")
 
 
-@rules_group.command("show")
-@click.argument("code")
+@rules_group.command("show", short_help="解释一条规则。")
+@click.argument("code", metavar="规则编号")
 @ruleset_option
 @as_of_option
 @_handle_errors
 def rules_show_command(code, ruleset, as_of):
-    """解释一条规则：查什么、为什么、依据和基准日有效的参数。"""
+    """解释一条规则：查什么、为什么、依据和基准日有效的参数。
+
+    \b
+    示例：
+      vet rules show D01 --as-of 2026-12-15
+    """
     rules = load_ruleset(ruleset)
     rule = rules.rule(code)
     if rule is None:
@@ -268,31 +281,47 @@ def rules_show_command(code, ruleset, as_of):
                          else dt.date.max))
 
 
-@rules_group.command("validate")
-@click.argument("paths", nargs=-1, required=True)
+@rules_group.command("validate", short_help="校验规则集文件。")
+@click.argument("paths", metavar="规则集文件...", nargs=-1, required=True)
 @_handle_errors
 def rules_validate_command(paths):
-    """校验规则集文件；有错误时指出文件、行号和字段。"""
+    """校验规则集文件；有错误时指出文件、行号和字段。
+
+    \b
+    示例：
+      vet rules validate 本县规则.yaml
+    """
     for path in paths:
         rules = load_ruleset(path)
         click.echo(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
 
 
-@rules_group.command("packs")
+@rules_group.command("packs", short_help="列出内置规则集。")
 def rules_packs_command():
-    """列出内置规则集。"""
+    """列出内置规则集。
+
+    \b
+    示例：
+      vet rules packs
+    """
     for name, path in sorted(bundled_packs().items()):
         click.echo(f"{name}\t{path}")
 
 
-@rules_group.command("export")
+@rules_group.command("export", short_help="导出规则集审定表（Markdown 或 Excel）。")
 @ruleset_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]), help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
+@click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
 @_handle_errors
 def rules_export_command(ruleset, as_of, fmt, output):
-    """导出规则集审定表：编号、名称、严重程度、条件（文字）、基准日有效参数、依据，供审定签字。"""
+    """导出规则集审定表：编号、名称、严重程度、条件（文字）、基准日有效参数、依据，供审定签字。
+
+    \b
+    示例：
+      vet rules export --as-of 2026-12-15 -o 规则审定表.xlsx
+      vet rules export --ruleset 本县规则.yaml > 规则审定表.md
+    """
     from vetting.export import export_ruleset
 
     rules = load_ruleset(ruleset)
@@ -304,20 +333,28 @@ def rules_export_command(ruleset, as_of, fmt, output):
     if text is not None:
         click.echo(text)
     else:
-        click.echo(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}", err=True)
+        click.echo(mask_text(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}"), err=True)
 
 
-@cli.command("test")
-@click.argument("paths", nargs=-1)
-@click.option("--pack", help="只运行该内置规则集的案例；与 PATH 同用时，改用该规则集（名称或YAML路径）运行给出的案例。")
-@click.option("--fail-under", type=click.FloatRange(0, 100), default=0.0, show_default=True,
+@cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
+@click.argument("paths", metavar="[案例文件]...", nargs=-1)
+@click.option("--pack", metavar="规则集",
+              help="只运行该内置规则集的案例；与案例文件同用时，改用该规则集（名称或YAML路径）运行给出的案例。")
+@click.option("--fail-under", metavar="百分比", type=click.FloatRange(0, 100), default=0.0, show_default=True,
               help="任一规则集的规则覆盖率（%）低于此值时以退出码1结束。")
 @click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
 @click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
               help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
 @_handle_errors
 def test_command(paths, pack, fail_under, verbose, engine):
-    """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。"""
+    """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。
+
+    \b
+    示例：
+      vet test
+      vet test --pack national -v --fail-under 90
+      vet test 本县案例.yaml --pack 本县规则.yaml --engine vector
+    """
     from vetting.casetest import load_suites, report_text, run_suite
 
     suites = load_suites(paths, pack)
@@ -342,12 +379,12 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
         reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
-    click.echo(f"审查记录：#{recorded.run_id}（{recorded.path}）", err=True)
+    click.echo(mask_text(f"审查记录：#{recorded.run_id}（{recorded.path}）"), err=True)
     if recorded.key_note:
-        click.echo(f"提示：{recorded.key_note}", err=True)
+        click.echo(mask_text(f"提示：{recorded.key_note}"), err=True)
 
 
-history_db_option = click.option("--db", type=click.Path(dir_okay=False),
+history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
                                  help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 "
                                       "history.sqlite3）。")
 
@@ -357,13 +394,21 @@ def _history_path(ctx: click.Context, db: str | None):
     return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
 
 
-@cli.group("history", invoke_without_command=True)
+@cli.group("history", invoke_without_command=True, short_help="列出、查看、比较历次审查记录。")
 @history_db_option
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="最多列出的记录数。")
+@click.option("--limit", metavar="条数", type=click.IntRange(min=1), default=20, show_default=True,
+              help="最多列出的记录数。")
 @click.pass_context
 @_handle_errors
 def history_group(ctx, db, limit):
-    """审查记录：列出、查看、比较历次 vet run。"""
+    """审查记录：列出、查看、比较历次 vet run。
+
+    \b
+    示例：
+      vet history
+      vet history show latest
+      vet history compare latest~1 latest
+    """
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
@@ -380,27 +425,39 @@ history_show_id_option = click.option(
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 
 
-@history_group.command("show")
-@click.argument("run")
+@history_group.command("show", short_help="显示一次审查的结论和问题。")
+@click.argument("run", metavar="记录")
 @history_db_option
 @history_show_id_option
 @click.pass_context
 @_handle_errors
 def history_show_command(ctx, run, db, show_id):
-    """显示一次审查：审计信息、每名人选的结论和问题。RUN 为编号、latest 或 latest~N。"""
+    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
+
+    \b
+    示例：
+      vet history show 12
+      vet history show latest~1
+    """
     with open_history(_history_path(ctx, db)) as store:
         click.echo(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
 
-@history_group.command("compare")
-@click.argument("run_a")
-@click.argument("run_b")
+@history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
+@click.argument("run_a", metavar="记录A")
+@click.argument("run_b", metavar="记录B")
 @history_db_option
 @history_show_id_option
 @click.pass_context
 @_handle_errors
 def history_compare_command(ctx, run_a, run_b, db, show_id):
-    """比较两次审查：列出结论有变化的人选及原因（新增、消失、变化的规则）。"""
+    """比较两次审查：列出结论有变化的人选及原因（新增、消失、变化的规则）。记录的写法同 vet history show。
+
+    \b
+    示例：
+      vet history compare latest~1 latest
+      vet history compare 11 12
+    """
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
     click.echo(comparison_text(compare_runs(old, new), show_digest=show_id))

@@ -52,6 +52,14 @@ class InputError(VettingError):
         self.path, self.row, self.column = path, row, column
 
 
+class OptionError(VettingError):
+    """A command-line option's value cannot be used; `option` names it (e.g. "--format")."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class EngineError(VettingError):
     """An engine failed to evaluate a ruleset; never read as 'no findings'."""
 

@@ -1,0 +1,34 @@
+"""How `vet run`'s options resolve: the report format (from --format or the output file's suffix)
+and the options a run records in its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Sequence
+
+from vetting.errors import OptionError
+from vetting.pipeline import ReadOptions
+from vetting.reports import FORMATS
+
+
+def report_format(fmt: str | None, output: str | None) -> str:
+    """The report format: --format if given, else the output file's suffix, else json.
+
+    An unknown suffix names --format; xlsx without an output file names -o (a workbook cannot
+    go to standard output)."""
+    fmt = fmt or (Path(output).suffix.lstrip(".").lower() if output else "json")
+    if fmt not in FORMATS:
+        raise OptionError(f"无法从输出文件名判断格式「{fmt}」，请用 --format 指定", "--format")
+    if fmt == "xlsx" and not output:
+        raise OptionError("xlsx 格式需要用 -o 指定输出文件", "-o")
+    return fmt
+
+
+def history_options(rosters: Sequence[str], ruleset: str, as_of: dt.date, fmt: str, output: str | None,
+                    fail_on: str | None, show_id: bool, read: ReadOptions) -> dict:
+    """The options of a run as recorded in history (JSON-ready), so a run can be repeated."""
+    return {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
+            "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": read.sheet,
+            "header_row": read.header_row, "encoding": read.encoding, "map": dict(read.mapping),
+            "findings": [list(pair) for pair in read.replies]}

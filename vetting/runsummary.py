@@ -1,0 +1,42 @@
+"""What `vet run` tells the user on stderr once the report is out, and whether --fail-on makes
+the run fail. Pure functions over a finished result; the CLI prints the lines and exits."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from vetting.privacy import mask_text
+from vetting.result import VettingResult
+from vetting.vocab import VERDICT_LABELS, VERDICT_RANK, VERDICTS
+
+#: At most this many reply rows that match no candidate are listed (the report has them all).
+MAX_UNMATCHED_REPLIES = 20
+
+
+def verdict_counts_text(counts: Mapping[str, int]) -> str:
+    """The verdict counts worst first, e.g. "取消资格 7，不宜 4，…，通过 8"."""
+    return "，".join(f"{VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in VERDICTS)
+
+
+def summary_lines(result: VettingResult, output: str | None = None) -> list[str]:
+    """The stderr lines after a run, in order: what the reader detected in each file, the verdict
+    counts (and where the report went), warnings, agencies still to reply, reply rows that match
+    nobody (at most MAX_UNMATCHED_REPLIES). File names, names and notes may hold ID-like numbers,
+    so every line is masked."""
+    meta = result.meta
+    lines = [f"读取 {source['file']}：" + "；".join(source["notes"])
+             for source in meta.get("inputs", []) if source.get("notes")]
+    lines.append(f"已审查 {meta['candidate_count']} 人（{verdict_counts_text(meta['verdict_counts'])}）"
+                 + (f"；报告：{output}" if output else ""))
+    lines.extend(f"提示：{warning}" for warning in meta.get("warnings", []))
+    lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
+    lines.extend(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选"
+                 for reply in meta.get("unmatched_replies", [])[:MAX_UNMATCHED_REPLIES])
+    return [mask_text(line) for line in lines]
+
+
+def fail_on_hit(counts: Mapping[str, int], fail_on: str | None) -> bool:
+    """True when --fail-on LEVEL is given and some candidate's verdict is LEVEL or worse."""
+    if not fail_on:
+        return False
+    return any(n for verdict, n in counts.items() if VERDICT_RANK[verdict] <= VERDICT_RANK[fail_on])
