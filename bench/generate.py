@@ -73,9 +73,9 @@ ETHNICITY_P = [0.90, 0.03, 0.03, 0.02, 0.015, 0.005]
 ASSESSMENT = ["称职", "优秀", "基本称职"]
 ASSESSMENT_P = [0.80, 0.15, 0.05]
 
-SURNAMES = list(dict.fromkeys("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范廖石"))
-GIVEN = list(dict.fromkeys("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志德福永春燕海林云飞东文斌宇浩晓雪梅丹萍琴鹏辉斌成宏波"))
-PLACE_CHARS = list(dict.fromkeys("平丰红岩高峰双沙太和龙泉石桥新民富兴安乐清水金竹青山长岭白马东河西坝南溪北坪花园凤凰黄荆柏杨大田星火"))
+SURNAMES = list(dict.fromkeys("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范廖石"))  # noqa: E501 - character data
+GIVEN = list(dict.fromkeys("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志德福永春燕海林云飞东文斌宇浩晓雪梅丹萍琴鹏辉斌成宏波"))  # noqa: E501 - character data
+PLACE_CHARS = list(dict.fromkeys("平丰红岩高峰双沙太和龙泉石桥新民富兴安乐清水金竹青山长岭白马东河西坝南溪北坪花园凤凰黄荆柏杨大田星火"))  # noqa: E501 - character data
 
 #: Injected findings (~3 % of rows): rule code -> relative weight.
 FINDINGS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import vetting.casetest
+import vetting.casetest.run
 from vetting.casetest import load_suites, report_text, run_suite
 from vetting.cli import cli
 from vetting.errors import RulesetError
@@ -247,7 +247,7 @@ def _durable_without(monkeypatch, code: str) -> None:
             result.candidates["verdict"] = verdicts(len(result.candidates), result.findings)
         return result
 
-    monkeypatch.setattr(vetting.casetest, "vet_records", vet)
+    monkeypatch.setattr(vetting.casetest.run, "vet_records", vet)
 
 
 def test_a_wrong_answer_on_one_engine_is_a_failure_naming_that_engine(mini, monkeypatch, runner):

@@ -16,9 +16,9 @@ import click
 import pytest
 
 from conftest import FIXTURES
-from vetting import cli_catalog
+from vetting.cli import catalog as cli_catalog
 from vetting.cli import cli
-from vetting.cli_format import ChineseCommand, display_width, fill, wrap_paragraphs
+from vetting.cli.help_format import ChineseCommand, display_width, fill, wrap_paragraphs
 from vetting.errors import OptionError, VettingError
 from vetting.normalize.idcard import check_char
 from vetting.pipeline import ReadOptions, vet_files

@@ -64,7 +64,7 @@ def test_every_shipped_pack_compiles_within_durable_limits(pack):
     assert compiled.properties + 2 <= durable.MAX_PROPERTIES
     names = [name for name, _, _ in compiled.rulesets]
     assert len(set(names)) == len(names)
-    for name, text, count in compiled.rulesets:
+    for _name, text, count in compiled.rulesets:
         definition = json.loads(text)
         assert len(definition) == count <= durable.MAX_RULES_PER_RULESET + 1
         for rule in definition.values():

@@ -251,7 +251,8 @@ def test_generated_candidates_agree_long(data):
 # ---------------------------------------------------------------- generated conditions
 
 NUMBERS = ["age", "education", "party_probation_months", "0", "17", "18", "36", "60", "$min_age",
-           "coalesce(party_probation_months, 12)", "age + 1", "age - education", "-age", "$party_sanction_months[party_sanction]"]
+           "coalesce(party_probation_months, 12)", "age + 1", "age - education", "-age",
+           "$party_sanction_months[party_sanction]"]
 DATES = ["party_sanction_date", "gov_sanction_date", "birth_used", "admin_detention_date", "party_join_date",
          'date("2025-10-08")', "as_of", "party_sanction_date + 6 months", "as_of - 18 years",
          "coalesce(party_sanction_date, gov_sanction_date)", "birth_used + 18 years", "party_join_date - 30 days"]
@@ -283,7 +284,8 @@ leaves = st.one_of(
     st.builds(lambda fn, x: f"{fn}({x})", st.sampled_from(["blank", "present"]),
               st.sampled_from(["phone", "party_sanction_date", "education", "dishonest_debtor", "age",
                                "coalesce(party_probation_months, education)", "party_sanction_date + 6 months"])),
-    st.builds(lambda x, neg, vs: f"{x} {neg}in [{', '.join(vs)}]", st.sampled_from(["age", "education", "party_probation_months"]),
+    st.builds(lambda x, neg, vs: f"{x} {neg}in [{', '.join(vs)}]",
+              st.sampled_from(["age", "education", "party_probation_months"]),
               st.sampled_from(["", "not "]), st.lists(st.sampled_from(["3", "4", "12", "17", "18", "24", "36"]),
                                                      max_size=3, unique=True)),
     st.builds(lambda neg, ds: f"party_sanction_date {neg}in [{', '.join(ds)}]", st.sampled_from(["", "not "]),

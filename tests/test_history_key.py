@@ -73,7 +73,7 @@ def db(tmp_path):
 def test_birth_date_brute_force_does_not_find_the_stored_digest_without_the_key(db):
     record(db, make_result([person(0, 2, "张三", ID_A, "pass"), person(1, 3, "李四", ID_B, "pass")], []))
     key = bytes.fromhex(key_path(db).read_text(encoding="ascii"))
-    for (name, masked, digest), clear in zip(stored(db), (ID_A, ID_B)):
+    for (_name, masked, digest), clear in zip(stored(db), (ID_A, ID_B)):
         assert masked == clear[:6] + "********" + clear[-4:] and len(digest) == 64
         # the attack works against a plain SHA-256 of this number (the version 1 scheme) ...
         assert brute_force(masked, sha256(clear), sha256) == clear
@@ -202,7 +202,8 @@ def make_v1(path) -> None:
         conn.executescript(_V1_SCHEMA)
         conn.execute("INSERT INTO runs VALUES (1, '2026-10-01T09:00:00', '2026-10-01T09:00:01', '0.1.0', 'vector',"
                      " 't', '测试', '1', ?, '2026-12-15', '[]', 2, 0, '{}', '{}', '{}')", ("ab" * 32,))
-        conn.executemany("INSERT INTO candidates VALUES (1, ?, '名册.xlsx', ?, ?, '村委会委员', '红星村', '城关镇', ?, ?, ?)",
+        conn.executemany("INSERT INTO candidates VALUES "
+                         "(1, ?, '名册.xlsx', ?, ?, '村委会委员', '红星村', '城关镇', ?, ?, ?)",
                          [(0, 2, "张三", sha256(ID_A), "510525********123X", "review"),
                           (1, 3, "李四", sha256(ID_B), "510525********4321", "pass")])
         conn.execute("PRAGMA user_version = 1")

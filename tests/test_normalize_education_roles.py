@@ -14,7 +14,8 @@ from vetting.vocab import EDUCATION_LEVELS as LEVELS
 from vetting.vocab import ROLE_NAMES, ROLE_TAGS
 
 ANY_CELL = st.one_of(st.none(), st.floats(), st.integers(), st.text(),
-                     st.text(alphabet="本科大专高中初中小学研究生全日制在职函授（）()/、 书记主任委员两委后备监", max_size=12),
+                     st.text(alphabet="本科大专高中初中小学研究生全日制在职函授（）()/、 书记主任委员两委后备监",
+                             max_size=12),
                      st.text(alphabet=st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF)))
 
 

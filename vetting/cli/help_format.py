@@ -5,7 +5,7 @@ help overflows the terminal and misaligns the option table. The formatter here m
 width (a Chinese character takes two columns), breaks Chinese text between characters (never
 before a closing mark such as "，" or "）"), writes headings with a full-width colon, and keeps
 Click's `\\b` blocks as written. The command classes use it, write "[选项]"/"命令" in usage lines and
-say in Chinese which parameter is missing. Click's other texts come from `vetting.cli_catalog`.
+say in Chinese which parameter is missing. Click's other texts come from `vetting.cli.catalog`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Iterable
 
 import click
 
-from vetting.cli_catalog import gettext
+from vetting.cli.catalog import gettext
 
 OPTIONS_METAVAR = "[选项]"
 _NO_BREAK_BEFORE = frozenset("，。、；：？！）」』】》〉…’”,.;:!?)]}%")

@@ -1,5 +1,5 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
-too, see vetting.cli_catalog and vetting.cli_format). Exit 0 done, 1 --fail-on hit or a failing
+too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
 case, 2 error, 130 interrupted."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Callable, Iterable
 
 import click
 
-from vetting import __version__, cli_catalog
-from vetting.cli_format import ChineseGroup
+from vetting import __version__
+from vetting.cli import catalog as cli_catalog
+from vetting.cli.help_format import ChineseGroup
 from vetting.errors import OptionError, VettingError
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
@@ -311,7 +312,8 @@ def rules_packs_command():
 @rules_group.command("export", short_help="导出规则集审定表（Markdown 或 Excel）。")
 @ruleset_option
 @as_of_option
-@click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]), help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
+@click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]),
+              help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
 @click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
 @_handle_errors
 def rules_export_command(ruleset, as_of, fmt, output):
