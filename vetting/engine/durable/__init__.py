@@ -38,80 +38,21 @@ durable_rules 2.0.28's sharp edges (jruizgit/rules issues) and what is done abou
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Callable
+import importlib
+from typing import Any
 
-import numpy as np
-
-from vetting.engine import assemble
-from vetting.engine.durable.compiler import (
-    MAX_PROPERTIES,
-    MAX_RULES_PER_RULESET,
-    SEEN,
-    DurableProgram,
-    T,
-    compile_ruleset,
-    fnv1_32,
-)
-from vetting.engine.durable.facts import build_facts
-from vetting.engine.durable.normal_form import MARKER, number_text
-from vetting.engine.durable.worker import run_program
-from vetting.errors import EngineError
-from vetting.normalize.roster import Candidates
-from vetting.result import VettingResult
-from vetting.ruleset.model import Ruleset
-
-__all__ = ["DurableProgram", "MARKER", "MAX_PROPERTIES", "MAX_RULES_PER_RULESET", "build_facts",
-           "compile_ruleset", "decide", "evaluate", "fnv1_32", "number_text", "run_program"]
+#: Public names and the module holding each. They are loaded on first use, so that a worker
+#: process, which imports only `host`, starts without pandas or the rest of the engine.
+_EXPORTS = {
+    "decide": "engine", "evaluate": "engine",
+    "DurableProgram": "compiler", "MAX_PROPERTIES": "compiler", "MAX_RULES_PER_RULESET": "compiler",
+    "compile_ruleset": "compiler", "fnv1_32": "compiler",
+    "build_facts": "facts", "MARKER": "normal_form", "number_text": "normal_form", "run_program": "worker",
+}
+__all__ = sorted(_EXPORTS)
 
 
-def _rows_label(candidates: Candidates) -> Callable[[int, int], str]:
-    raw = candidates.raw
-
-    def label(start: int, stop: int) -> str:
-        part = raw.iloc[start:stop]
-        texts = []
-        for name, group in part.groupby("source_file", sort=False):
-            rows = group["source_row"]
-            first, last = int(rows.min()), int(rows.max())
-            texts.append(f"{name} 第{first}行" if first == last else f"{name} 第{first}至{last}行")
-        return "；".join(texts) or f"第{start + 1}至{stop}个人选"
-
-    return label
-
-
-def decide(ruleset: Ruleset, evaluator: Any, candidates: Candidates) -> assemble.Decision:
-    """The durable_rules decision per rule: rows where it fires and rows it leaves undecided."""
-    program = compile_ruleset(ruleset, evaluator.params, evaluator.as_of.astype(dt.date))
-    n = evaluator.n
-    flags = np.zeros((len(ruleset.rules), n), dtype=np.uint8)
-    if n and program.rulesets:
-        hits = run_program(program, [(fact,) for fact in build_facts(program, evaluator)],
-                           _rows_label(candidates))
-        outcomes = np.array(program.outcomes, dtype=np.int64).reshape(-1, 2)
-        rule, polarity = outcomes[hits[:, 1], 0], outcomes[hits[:, 1], 1]
-        seen = np.bincount(hits[polarity == SEEN, 0], minlength=n)
-        if (seen != len(program.rulesets)).any():
-            row = int(np.flatnonzero(seen != len(program.rulesets))[0])
-            raise EngineError(f"durable_rules 没有完整处理{_rows_label(candidates)(row, row + 1)}"
-                              f"（兜底规则触发{int(seen[row])}次，应为{len(program.rulesets)}次）；请改用 --engine vector")
-        judged = polarity != SEEN
-        np.bitwise_or.at(flags, (rule[judged], hits[judged, 0]), (1 << polarity[judged]).astype(np.uint8))
-    mixed = (flags & (flags - 1)) != 0
-    if mixed.any():
-        index, row = map(int, np.argwhere(mixed)[0])
-        raise EngineError(f"durable_rules 对规则 {program.codes[index]} 给出了互相矛盾的结论"
-                          f"（{_rows_label(candidates)(row, row + 1)}）；这是引擎缺陷，请改用 --engine vector 并报告此问题")
-    index = {code: i for i, code in enumerate(program.codes)}
-
-    def decision(rule: Any) -> tuple[np.ndarray, np.ndarray]:
-        row = flags[index[rule.code]]
-        return row == (1 << T), row == 0
-
-    return decision
-
-
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
-    """Run every rule over every candidate with durable_rules; same result shape as the vectorised engine."""
-    return assemble.evaluate(ruleset, candidates, as_of, decide)
-
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
