@@ -4,7 +4,9 @@ and upgrading a file written by an older version of the tool."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from vetting.history.errors import HistoryError, sqlite_reason
 
@@ -69,6 +71,20 @@ CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "vil
 FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
 
 
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (``BEGIN IMMEDIATE`` takes the write lock at once); rolled back on
+    any exception, interrupts included, so nothing half-written is ever committed."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
 def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
     so two runs starting at once cannot both create them); a version 1 database is migrated
@@ -90,18 +106,12 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             raise HistoryError(f"{path} 不是 vetting 的审查记录数据库（含有其他数据表），请用 --db 另选文件")
         if not create:
             raise HistoryError(f"审查记录数据库 {path} 为空（尚未记录过审查）")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     except sqlite3.Error as exc:
         raise HistoryError(f"无法使用审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
 
@@ -115,18 +125,12 @@ def migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
     reading included, so that an old file stops exposing IDs as soon as it is used."""
     try:
         conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             if conn.execute("PRAGMA user_version").fetchone()[0] == 1:   # not migrated meanwhile
                 conn.execute("UPDATE candidates SET id_sha256 = NULL")
                 conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
                 conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         conn.execute("PRAGMA secure_delete = OFF")
     except sqlite3.Error as exc:
         raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"

@@ -20,7 +20,7 @@ from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema
+from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema, transaction
 from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
@@ -89,8 +89,7 @@ class History:
         write lock is held, so two runs starting at once cannot create two different keys."""
         conn = self.connection
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 key = self._key()
                 run_row = rows.run_row(result, started_at, finished_at, options or {}, key_fingerprint(key))
                 cursor = conn.execute(
@@ -105,11 +104,6 @@ class History:
                     f"INSERT INTO findings (run_id, {', '.join(FINDING_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(FINDING_COLUMNS) + 1))})",
                     rows.finding_rows(run_id, result.findings))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
         return run_id
