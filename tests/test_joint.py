@@ -244,3 +244,20 @@ def test_reply_workbook_with_a_sheet_per_township_is_read_whole(runner, tmp_path
     for name, sheet in (("赵一", "太平镇"), ("钱二", "双沙镇")):
         c05 = next(f for f in by_name[name]["findings"] if f["rule"] == "C05")
         assert f"police.xlsx[{sheet}]" in c05["evidence"]
+
+
+def test_the_joint_review_returns_new_columns_and_leaves_its_input_alone():
+    from vetting.inputs import read_tables
+    from vetting.joint.merge import review
+    from vetting.normalize.roster import normalise_tables
+    from vetting.pipeline import joint_spec
+
+    rules = load_ruleset("national")
+    tables = read_tables(JOINT / "opinions_roster.csv", rules.fields)
+    before = normalise_tables(tables, rules.fields, rules.required_fields)
+    raw, frame, extra = before.raw.copy(), before.frame.copy(), before.extra.copy()
+    spec = joint_spec(rules, [("公安", str(JOINT / "replies" / "police.csv"))])
+    outcome = review(before, rules.fields, spec)
+    assert outcome.columns and outcome.opinion_columns        # it read opinions and set facts ...
+    assert before.raw.equals(raw) and before.frame.equals(frame) and before.extra.equals(extra)  # ... in new columns
+    assert all(len(values) == len(before) for values in outcome.columns.values())

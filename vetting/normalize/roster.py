@@ -218,14 +218,13 @@ def with_columns(candidates: Candidates, fields: Mapping[str, Field], required: 
             continue
         typed, problems = _parse_column(spec, text[changed])
         for column, values in typed.items():
-            if column in frame and name in candidates.present:
-                updated = frame[column].copy()
-                updated[changed] = values.to_numpy(dtype=updated.dtype) if not isinstance(
-                    updated.dtype, pd.api.extensions.ExtensionDtype) else values.array
-                frame[column] = updated
-            else:
-                full, _ = _parse_column(spec, text)
-                frame[column] = full[column]
+            if name not in candidates.present:      # a new column: every row was parsed
+                frame[column] = values
+                continue
+            updated = frame[column].copy()
+            updated[changed] = values.array if isinstance(updated.dtype, pd.api.extensions.ExtensionDtype) \
+                else values.to_numpy(dtype=updated.dtype)
+            frame[column] = updated
         stale = (kept["field"] == name) & (kept["code"] != "V04") & kept["row_id"].isin(np.flatnonzero(changed))
         kept = kept[~stale.to_numpy(dtype=bool)]
         fresh.append(_field_issues(spec, text[changed], problems, candidates.headers))
