@@ -8,6 +8,7 @@ in which every candidate is present, with the detected layout reported on stderr
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import io
 import json
@@ -20,6 +21,7 @@ import python_calamine
 import yaml
 
 from conftest import FIXTURES
+from hostile import fingerprint, id_leaks, ids_in, run_isolated
 from vetting.cli import cli
 
 BAD = FIXTURES / "bad"
@@ -28,13 +30,57 @@ AS_OF = ["--as-of", "2026-12-15"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def run_case(runner, case: dict, out_dir: Path, fmt: str = "json", output: str | None = None):
+class Outcome:
+    """What a case's run left: exit code and the two streams, from CliRunner or a child process."""
+
+    def __init__(self, exit_code: int, stdout: str, stderr: str) -> None:
+        self.exit_code, self.stdout, self.stderr = exit_code, stdout, stderr
+        self.output = stdout + stderr
+
+
+def case_input(case: dict, work: Path) -> Path:
+    """The case's roster: a committed fixture, or one `make_bad.generate_<name>` writes into `work`
+    (large hostile files are made at test time, never committed)."""
+    if "generate" not in case:
+        return BAD / case["file"]
+    target = work / case["file"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    getattr(_make_bad(), f"generate_{case['generate']}")(target)
+    return target
+
+
+def case_args(case: dict, out_dir: Path, fmt: str, output: str | None) -> tuple[list[str], Path]:
     output = out_dir / (output or case.get("output", f"out.{fmt}"))
-    args = [a.replace("{here}", str(BAD)) for a in case.get("args", [])]
+    args = [a.replace("{here}", str(BAD)).replace("{out}", str(out_dir)) for a in case.get("args", [])]
+    return [*AS_OF, "--format", fmt, "-o", str(output), *args], output
+
+
+def run_case(runner, case: dict, out_dir: Path, fmt: str = "json", output: str | None = None,
+             work: Path | None = None, env: dict[str, str] | None = None):
+    """Run one case through the CLI: in this process, or (`isolated: {memory_mb, seconds}`) in a
+    child process under an address-space cap and a timeout."""
+    roster = case_input(case, work or out_dir.parent)
+    args, output = case_args(case, out_dir, fmt, output)
+    command = [*case.get("command", ["run"]), str(roster), *args]
     started = time.perf_counter()
-    result = runner.invoke(cli, ["run", str(BAD / case["file"]), *AS_OF, "--format", fmt, "-o", str(output),
-                                 *args])
+    if "isolated" in case:
+        limits = case["isolated"]
+        done = run_isolated(command, env or {}, memory_mb=limits.get("memory_mb", 2048),
+                            seconds=limits.get("seconds", 120))
+        result = Outcome(done.returncode, done.stdout.decode("utf-8", "replace"),
+                         done.stderr.decode("utf-8", "replace"))
+    else:
+        invoked = runner.invoke(cli, command)
+        result = Outcome(invoked.exit_code, invoked.stdout, invoked.stderr)
     return result, output, time.perf_counter() - started
+
+
+@functools.lru_cache(maxsize=None)
+def _make_bad():
+    spec = importlib.util.spec_from_file_location("make_bad_generators", BAD / "make_bad.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_case_ids_are_unique_and_every_fixture_is_used():
@@ -47,21 +93,35 @@ def test_case_ids_are_unique_and_every_fixture_is_used():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_case(runner, tmp_path, case):
+def test_case(runner, tmp_path, monkeypatch, case):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    result, output, seconds = run_case(runner, case, out_dir)
+    history = tmp_path / "history" / "history.sqlite3"
+    monkeypatch.setenv("VETTING_HISTORY_DB", str(history))
+    work = tmp_path / "in"
+    roster = case_input(case, work)
+    inputs = [BAD, work] if roster.is_relative_to(work) else [BAD]
+    before = fingerprint(inputs)
+    result, output, seconds = run_case(runner, case, out_dir, work=work, env={"VETTING_HISTORY_DB": str(history)})
     assert "Traceback" not in result.output and "内部错误" not in result.output, result.output
     assert result.exit_code == case["exit"], result.output
     for fragment in case.get("stderr", []):
         assert fragment in result.stderr, (fragment, result.stderr)
     if "max_seconds" in case:
         assert seconds < case["max_seconds"]
+    assert fingerprint(inputs) == before, "a run may never change, add or remove a file beside its inputs"
+    written = [p for p in out_dir.rglob("*") if p.is_file()]
+    assert not [p for p in written if p.name.endswith(".tmp")], "no temporary file may be left"
+    secrets = {i.encode() for i in case.get("ids", [])}
+    if roster.is_file() and roster.stat().st_size < 20_000_000:
+        secrets |= ids_in(roster.read_bytes())
+    stored = [history] if history.exists() else []
+    assert id_leaks(written + stored, secrets) == [], "ID digits escaped masking"
     if case["exit"] != 0:
         assert result.stderr.startswith("错误：")
         assert result.stdout == ""
         assert not output.exists()
-        assert list(out_dir.iterdir()) == [], "no partial or temporary output may be left"
+        assert written == [], "no partial or temporary output may be left"
         return
     report = json.loads(output.read_text(encoding="utf-8"))
     people = report["candidates"]
@@ -158,3 +218,22 @@ def test_fixture_generator_is_deterministic_and_files_are_current(tmp_path, monk
             assert _workbook(data) == _workbook(committed), name
         else:
             assert data == committed, name
+
+
+def test_harness_sees_leaked_id_digits_and_changed_inputs(tmp_path):
+    """The generic checks above could fail: a 14-digit fragment is a leak, a masked ID is not."""
+    secret = b"11010519491231002X"
+    (tmp_path / "report.csv").write_bytes("编号11010519491231,110105********002X".encode())
+    assert id_leaks([tmp_path / "report.csv"], {secret}) != []
+    (tmp_path / "report.csv").write_bytes("110105********002X".encode())
+    assert id_leaks([tmp_path / "report.csv"], {secret}) == []
+    before = fingerprint([tmp_path])
+    (tmp_path / "report.csv").write_bytes(b"changed")
+    assert fingerprint([tmp_path]) != before
+
+
+def test_harness_caps_the_child_address_space(tmp_path):
+    done = run_isolated(["--version"], {}, memory_mb=2048, seconds=60)
+    assert done.returncode == 0, done.stderr
+    starved = run_isolated(["--version"], {}, memory_mb=20, seconds=60)
+    assert starved.returncode != 0
