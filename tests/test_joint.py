@@ -58,10 +58,23 @@ AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意�
     ("未被留置", UNCLASSIFIED, {}),
     ("未参加法轮功等邪教组织", UNCLASSIFIED, {}),
     ("2026年10月8日因赌博被公安机关行政处罚（警告）", UNCLASSIFIED, {}),  # a police warning is no 政务处分
-    # several events: the latest one counts; one date per event
-    ("2016年3月因赌博被行政拘留五日，2025年8月因斗殴被行政拘留十日", FINDING, {"admin_detention_date": "2025年8月"}),
+    # several events: each is a record of its own, with its own date
+    ("2016年3月因赌博被行政拘留五日，2025年8月因斗殴被行政拘留十日", FINDING,
+     [{"admin_detention_date": "2016年3月"}, {"admin_detention_date": "2025年8月"}]),
     ("2018年2月受党内警告处分，2026年1月受党内严重警告处分", FINDING,
-     {"party_sanction": "严重警告", "party_sanction_date": "2026年1月"}),
+     [{"party_sanction": "警告", "party_sanction_date": "2018年2月"},
+      {"party_sanction": "严重警告", "party_sanction_date": "2026年1月"}]),
+    ("2025年3月受到撤销党内职务处分，2025年6月受到党内警告处分", FINDING,
+     [{"party_sanction": "撤销党内职务", "party_sanction_date": "2025年3月"},
+      {"party_sanction": "警告", "party_sanction_date": "2025年6月"}]),
+    ("2020年1月受党内警告处分，2024年3月被行政拘留", FINDING,   # a date belongs to the event after it
+     [{"party_sanction": "警告", "party_sanction_date": "2020年1月"},
+      {"admin_detention": "是", "admin_detention_date": "2024年3月"}]),
+    ("2020年1月受党内警告处分，无行政拘留记录", FINDING,          # a negation after a date is still seen
+     [{"party_sanction": "警告", "party_sanction_date": "2020年1月"}]),
+    # one event matched by several patterns is one record: the most specific pattern names it
+    ("该同志于2025年10月受到党内严重警告处分", FINDING,
+     [{"party_sanction": "严重警告", "party_sanction_date": "2025年10月", "party_probation_months": ""}]),
     ("2025年10月受严重警告处分（2025年10月8日批准）", FINDING, {"party_sanction_date": "2025年10月"}),
     ("经查，该同志无违法违纪记录", CLEAR, {}),
     ("无。无。", CLEAR, {}),
@@ -81,10 +94,23 @@ AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意�
     ("该同志系老上访户，情况复杂", UNCLASSIFIED, {}),
 ])
 def test_each_opinion_pattern(text, status, fields):
-    got_status, got_fields, _ = classify_text(text, NATIONAL.opinions)
-    assert got_status == status
-    for name, value in fields.items():
-        assert got_fields.get(name) == value
+    reading = classify_text(text, NATIONAL.opinions)
+    assert reading.status == status
+    expected = fields if isinstance(fields, list) else [fields] if fields else []
+    assert len(reading.records) == len(expected), reading.records
+    for record, wanted in zip(reading.records, expected):
+        assert {name: record.get(name) for name in wanted} == wanted, record
+    assert reading.unread == ()
+
+
+@pytest.mark.parametrize("text,unread", [
+    ("2025年3月受到撤销党内职务处分；2025年6月受到警告处分", ("2025年6月受到警告处分",)),  # 警告 of what kind?
+    ("被列入失信被执行人名单,至今未履行", ()),
+    ("2019.03 因醉驾被判处拘役二个月，缓刑三个月", ()),
+])
+def test_a_record_no_pattern_reads_is_returned_unread(text, unread):
+    reading = classify_text(text, NATIONAL.opinions)
+    assert reading.status == FINDING and reading.unread == unread
 
 
 def _run(runner, tmp_path, *extra):

@@ -1,9 +1,11 @@
-"""The joint review stage: agency answers (opinion columns and reply files) read into the fact
-columns of a candidate set, returned as new columns (the candidate set is never changed).
+"""The joint review stage: agency answers (opinion columns and reply files) read into a candidate
+set, returned as new columns and records (the candidate set is never changed).
 
-A finding sets the facts it names; an answer ("无", a finding, or a reply file that does not
-list the person) clears the agency's other facts; no answer leaves them blank, so rules that
-need them stay `pending`. Every value set here keeps its evidence: agency, file, row, text.
+Every record an agency gives is kept as a record of its own (each reply row matched to the
+person, each event an opinion reports), to be weighed beside the candidate's own row; an answer
+("无", a finding, or a reply file that does not list the person) clears the agency's facts on the
+candidate's own row; no answer leaves them blank, so rules that need them stay `pending`. Every
+value set here keeps its evidence: agency, file, row, text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from numpy.typing import ArrayLike
 from vetting.fields import Field, header_key
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
-from vetting.normalize.dates import parse_dates
+from vetting.normalize.records import combine
 from vetting.normalize.roster import Candidates, with_columns
 from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
@@ -64,13 +66,15 @@ class JointSpec:
 
 @dataclass
 class JointOutcome:
-    """What the review learned: new fact text per field, its evidence, data issues, weak matches,
-    who is awaited, reply rows matching nobody, and the opinion columns it read."""
+    """What the review learned: fact text per field on the candidates' own rows (what answering
+    agencies cleared) and its evidence, every record the agencies gave (frames for
+    vetting.normalize.records.combine), data issues, who is awaited, reply rows matching nobody,
+    and the opinion columns it read."""
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     provenance: dict[str, np.ndarray] = field(default_factory=dict)
     issues: list[pd.DataFrame] = field(default_factory=list)
-    weak: dict[str, np.ndarray] = field(default_factory=dict)  # field -> rows set from a weak match
+    records: list[pd.DataFrame] = field(default_factory=list)
     awaiting: list[dict] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)
@@ -84,7 +88,6 @@ class _Merger:
             candidates, candidates.raw, fields, agencies, rules
         self.n = len(candidates)
         self.out = JointOutcome()
-        self.found: dict[str, np.ndarray] = {}
         self._blank_cache: dict[str, np.ndarray] = {}
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
@@ -119,10 +122,19 @@ class _Merger:
         self.out.columns[name][rows] = values
         self._blank_cache.pop(name, None)
 
-    def _set(self, name: str, rows: np.ndarray, values: np.ndarray, evidence: np.ndarray) -> None:
-        self._write(name, rows, values)
-        self.found.setdefault(name, np.zeros(self.n, dtype=bool))[rows] = True
-        self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))[rows] = evidence
+    def _records(self, records: pd.DataFrame, owners: np.ndarray, evidence: np.ndarray, weak: np.ndarray,
+                 dates: np.ndarray | None = None) -> None:
+        """Keep records (one per row of `records`, fields as its columns) for their candidates; a
+        date a record names but does not state is taken from `dates` (a reply's date column)."""
+        if not len(records):
+            return
+        table = records.drop(columns="cell").reset_index(drop=True)
+        if dates is not None:
+            for name in table.columns:
+                if self.fields[name].type == "date":
+                    unstated = (table[name] == "").to_numpy(dtype=bool)
+                    table.loc[unstated, name] = dates[unstated]
+        self.out.records.append(table.assign(owner=owners, evidence=evidence, weak=weak))
 
     def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
                evidence: ArrayLike | None = None) -> None:
@@ -134,19 +146,21 @@ class _Merger:
 
     def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
-        table = classify_opinions(self.candidates.extra[header], self.rules)
+        table, records = classify_opinions(self.candidates.extra[header], self.rules)
         self.out.opinion_columns.append(header)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["text"])
         evidence = f"「{header}」（{agency}）：" + quoted
         where = self._where()
-        for name in table.columns.difference(["status", "patterns", "text"]):
-            rows = np.flatnonzero((status == FINDING) & table[name].notna().to_numpy())
-            self._set(name, rows, table[name].to_numpy(dtype=object)[rows], (where + evidence)[rows])
+        cells = records["cell"].to_numpy(dtype=np.int64)
+        self._records(records, cells, (where + evidence)[cells], np.zeros(len(cells), dtype=bool))
         self.answered[agency] |= np.isin(status, [CLEAR, FINDING, UNCLASSIFIED])
         self.clears.append((agency, np.isin(status, [CLEAR, FINDING]), where + evidence))
         unclear = np.flatnonzero(status == UNCLASSIFIED)
         self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[unclear] + "」，需人工研判")
+        unread = table["unread"].to_numpy(dtype=object)
+        partly = np.flatnonzero(unread != "")
+        self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + evidence)[partly])
         silent = np.isin(status, [BLANK, PENDING])
         said = np.where(status == PENDING, "「" + quoted + "」", "意见为空") + f"：{agency}尚未反馈联审意见"
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
@@ -162,23 +176,20 @@ class _Merger:
     def reply(self, reply: Reply) -> None:
         """Apply one reply file: listed people get its findings; everyone else is clear for it."""
         pairs = match_rows(reply, self._valid_ids(), self._typed("name"))
-        table = classify_opinions(reply.text, self.rules)
+        table, records = classify_opinions(reply.text, self.rules)
         status = table["status"].to_numpy(dtype=object)
         source = f"{reply.file} 第" + reply.rows.astype(str).astype(object) + f"行（{reply.agency}回复）："
         quoted = _quote(table["text"])
         doc = np.where(reply.doc != "", "（文号：" + reply.doc.astype(str) + "）", "").astype(object)
         evidence = source + quoted + doc
-        pairs = pairs.iloc[np.argsort(_event_days(table, reply)[pairs["reply"].to_numpy()], kind="stable")]
         rows, idx = pairs["row"].to_numpy(dtype=np.int64), pairs["reply"].to_numpy(dtype=np.int64)
-        for name in table.columns.difference(["status", "patterns", "text"]):  # latest event written last
-            hit = (status[idx] == FINDING) & table[name].notna().to_numpy()[idx]
-            values = table[name].to_numpy(dtype=object)[idx[hit]]
-            if self.fields[name].type == "date":
-                values = np.where(pd.isna(values), reply.date[idx[hit]], values)
-            self._set(name, rows[hit], values, evidence[idx[hit]])
         weak = pairs["name_differs"].to_numpy(dtype=bool) | (pairs["how"].to_numpy() == "name")
-        for name in table.columns.difference(["status", "patterns", "text"]):
-            self.out.weak.setdefault(name, np.zeros(self.n, dtype=bool))[rows[weak]] = True
+        matched = pairs.reset_index(drop=True).assign(weak=weak).merge(
+            records.reset_index(names="record"), left_on="reply", right_on="cell")
+        chosen = records.iloc[matched["record"].to_numpy(dtype=np.int64)]
+        cells = chosen["cell"].to_numpy(dtype=np.int64)
+        self._records(chosen, matched["row"].to_numpy(dtype=np.int64), evidence[cells],
+                      matched["weak"].to_numpy(dtype=bool), reply.date[cells].astype(object))
         differs = pairs["name_differs"].to_numpy(dtype=bool)
         self._issue(rows[differs], "J03", reply.file,
                     f"{reply.agency}回复文件中同一身份证号的姓名为「" + reply.name[idx[differs]].astype(str)
@@ -193,6 +204,9 @@ class _Merger:
         self._issue(rows[unstated], "J02", reply.file,
                     f"{reply.agency}回复文件列出了此人，但未写明具体情况（或未能识别情况列），需人工核实",
                     evidence[idx[unstated]])
+        unread = table["unread"].to_numpy(dtype=object)[idx]
+        partly = unread != ""
+        self._issue(rows[partly], "J02", reply.file, _unread_reason(unread[partly]), evidence[idx[partly]])
         self.answered[reply.agency] = np.ones(self.n, dtype=bool)
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
@@ -226,8 +240,7 @@ class _Merger:
                 value = clear_value(self.fields[name])
                 if value is None:
                     continue
-                blank = self._blank(name)
-                target = np.flatnonzero(rows & blank & ~self.found.get(name, np.zeros(self.n, dtype=bool)))
+                target = np.flatnonzero(rows & self._blank(name))
                 self._set_clear(name, target, value, evidence)
         parsed = self.candidates.frame["role"] if "role" in self.candidates.frame else None
         for name, agency in self.agencies.items():
@@ -267,14 +280,10 @@ class _Merger:
                                       "truncated": count > len(listed)})
 
 
-def _event_days(table: pd.DataFrame, reply: Reply) -> np.ndarray:
-    """Per reply row, the day of the event it reports (earliest possible; NaT sorts first), so that
-    of several records on one person the latest is applied last."""
-    text = pd.Series(reply.date, dtype=object)
-    for name in [c for c in table.columns if c.endswith("_date")]:
-        text = text.where(table[name].isna().to_numpy(), table[name].to_numpy(dtype=object))
-    days = parse_dates(text.astype("string"))["lo"].to_numpy(dtype="datetime64[D]")
-    return np.where(np.isnat(days), np.datetime64("0001-01-01"), days)
+def _unread_reason(clauses: np.ndarray) -> np.ndarray:
+    """J02's reason for the parts of a finding text that no pattern reads."""
+    return ("联审意见中「" + cut_text_series(pd.Series(clauses, dtype=object), QUOTE_LIMIT).to_numpy(dtype=object)
+            + "」无法自动识别（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
 
 
 def _quote(texts: pd.Series) -> np.ndarray:
@@ -307,7 +316,7 @@ def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Fi
     are no longer listed as unmapped."""
     updated = with_columns(candidates, fields, required, outcome.columns)
     read = set(outcome.opinion_columns)
-    return replace(updated, provenance=outcome.provenance, weak=outcome.weak,
+    return replace(updated, provenance=outcome.provenance, records=combine(outcome.records),
                    joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
                           "replies": outcome.replies},
                    unmapped=[(table, header) for table, header in updated.unmapped if header not in read],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from vetting.normalize.idcard import parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.text import clean_name, clean_text
 
+if TYPE_CHECKING:
+    from vetting.normalize.records import Records
+
 ISSUE_COLUMNS = ["row_id", "code", "field", "column", "value", "problem", "evidence"]
 
 
@@ -27,7 +30,8 @@ class Candidates:
 
     `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
     an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
-    columns among them, read by the joint review), `unmapped` those columns as (table, header).
+    columns among them, read by the joint review), `unmapped` those columns as (table, header),
+    `records` what agencies report beyond the candidate's own row (each weighed on its own).
     Later stages never change a Candidates: they make a new one (dataclasses.replace)."""
 
     frame: pd.DataFrame
@@ -41,6 +45,7 @@ class Candidates:
     provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
     weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
+    records: Records | None = None                   # agencies' records beyond each candidate's own row
 
     def __len__(self) -> int:
         return len(self.frame)
