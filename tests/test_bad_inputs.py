@@ -87,7 +87,7 @@ def test_case_ids_are_unique_and_every_fixture_is_used():
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids))
     used = {Path(c["file"]).name for c in CASES}
-    used |= {Path(a.replace("{here}/", "")).name for c in CASES for a in c.get("args", []) if "{here}" in a}
+    used |= {Path(a.split("{here}/", 1)[1]).name for c in CASES for a in c.get("args", []) if "{here}/" in a}
     files = {p.name for p in BAD.iterdir() if p.name not in ("make_bad.py", "cases.yaml", "README.md")}
     assert files - used == set(), "fixtures without a case"
 
@@ -141,6 +141,12 @@ def test_case(runner, tmp_path, monkeypatch, case):
         assert set(codes) <= {f["rule"] for f in by_name[name]["findings"]}, name
     for name, text in case.get("reasons", {}).items():
         assert any(text in f["reason"] for f in by_name[name]["findings"]), by_name[name]["findings"]
+    for name, verdict in case.get("verdicts", {}).items():
+        assert by_name[name]["verdict"] == verdict, (name, by_name[name]["findings"])
+    for name, wanted in case.get("evidence", {}).items():
+        for code, text in wanted.items():
+            quoted = [f["evidence"] for f in by_name[name]["findings"] if f["rule"] == code]
+            assert any(text in e for e in quoted), (name, code, quoted)
     for code in case.get("no_rules", []):
         hits = [(p["name"], f["reason"]) for p in people for f in p["findings"] if f["rule"] == code]
         assert hits == [], hits

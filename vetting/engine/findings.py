@@ -29,7 +29,8 @@ NO_BIRTH_DATE = "无可用的出生日期（身份证号无效或缺失，且未
 
 
 def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
-    """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out)."""
+    """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out);
+    the agency text that set several of them is quoted once."""
     candidates = columns.candidates
     raw = candidates.raw
     text = _where(raw, rows)
@@ -58,8 +59,13 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         if source is not None:
             text_part = np.where(pd.isna(source[rows]), text_part, source[rows]).astype(object)
         parts.append(text_part)
-    for i, part in enumerate(parts):
-        text = text + ("：" if i == 0 else "；") + part
+    shown: list[np.ndarray] = []
+    for part in parts:
+        repeated = np.zeros(len(rows), dtype=bool)
+        for earlier in shown:
+            repeated |= part == earlier
+        text = text + np.where(repeated, "", ("；" if shown else "：") + part)
+        shown.append(part)
     return text
 
 

@@ -125,15 +125,25 @@ class _Merger:
     def _records(self, records: pd.DataFrame, owners: np.ndarray, evidence: np.ndarray, weak: np.ndarray,
                  dates: np.ndarray | None = None) -> None:
         """Keep records (one per row of `records`, fields as its columns) for their candidates; a
-        date a record names but does not state is taken from `dates` (a reply's date column)."""
+        date a record names but does not state is taken from `dates` (a reply's date column).
+        Where one text reports several records, each one's evidence says which it is."""
         if not len(records):
             return
+        cells = records["cell"].to_numpy(dtype=np.int64)
         table = records.drop(columns="cell").reset_index(drop=True)
         if dates is not None:
             for name in table.columns:
                 if self.fields[name].type == "date":
                     unstated = (table[name] == "").to_numpy(dtype=bool)
                     table.loc[unstated, name] = dates[unstated]
+        said = np.full(len(table), "", dtype=object)
+        for name in [f for f in self.fields if f in table.columns]:
+            values = table[name].to_numpy(dtype=object)
+            stated = np.flatnonzero(~pd.isna(values) & (values != ""))
+            lead = np.where(said[stated] == "", "", "，").astype(object)
+            said[stated] = said[stated] + lead + f"{self.fields[name].label}=" + values[stated].astype(str)
+        several = np.bincount(cells)[cells] > 1
+        evidence = np.where(several, evidence + "（其中一项：" + said + "）", evidence).astype(object)
         self.out.records.append(table.assign(owner=owners, evidence=evidence, weak=weak))
 
     def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
@@ -153,14 +163,14 @@ class _Merger:
         evidence = f"「{header}」（{agency}）：" + quoted
         where = self._where()
         cells = records["cell"].to_numpy(dtype=np.int64)
-        self._records(records, cells, (where + evidence)[cells], np.zeros(len(cells), dtype=bool))
+        self._records(records, cells, evidence[cells], np.zeros(len(cells), dtype=bool))
         self.answered[agency] |= np.isin(status, [CLEAR, FINDING, UNCLASSIFIED])
-        self.clears.append((agency, np.isin(status, [CLEAR, FINDING]), where + evidence))
+        self.clears.append((agency, np.isin(status, [CLEAR, FINDING]), evidence))
         unclear = np.flatnonzero(status == UNCLASSIFIED)
         self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[unclear] + "」，需人工研判")
         unread = table["unread"].to_numpy(dtype=object)
         partly = np.flatnonzero(unread != "")
-        self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + evidence)[partly])
+        self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + "：" + evidence)[partly])
         silent = np.isin(status, [BLANK, PENDING])
         said = np.where(status == PENDING, "「" + quoted + "」", "意见为空") + f"：{agency}尚未反馈联审意见"
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
@@ -180,8 +190,9 @@ class _Merger:
         status = table["status"].to_numpy(dtype=object)
         source = f"{reply.file} 第" + reply.rows.astype(str).astype(object) + f"行（{reply.agency}回复）："
         quoted = _quote(table["text"])
+        dated = np.where(reply.date != "", "（日期：" + reply.date.astype(str) + "）", "").astype(object)
         doc = np.where(reply.doc != "", "（文号：" + reply.doc.astype(str) + "）", "").astype(object)
-        evidence = source + quoted + doc
+        evidence = source + quoted + dated + doc
         rows, idx = pairs["row"].to_numpy(dtype=np.int64), pairs["reply"].to_numpy(dtype=np.int64)
         weak = pairs["name_differs"].to_numpy(dtype=bool) | (pairs["how"].to_numpy() == "name")
         matched = pairs.reset_index(drop=True).assign(weak=weak).merge(
