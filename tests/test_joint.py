@@ -220,13 +220,14 @@ def _reply_run(runner, tmp_path, reply_csv: str):
 
 
 @pytest.mark.parametrize("order", [0, 1])
-def test_several_reply_records_on_one_person_the_latest_counts(runner, tmp_path, order):
+def test_several_reply_records_on_one_person_are_each_weighed(runner, tmp_path, order):
     ident = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"][0]["id_number"]
     lines = [f"赵一,{ident},2025年8月因斗殴被行政拘留十日", f"赵一,{ident},2016年3月因赌博被行政拘留五日"]
     report, _ = _reply_run(runner, tmp_path, "姓名,公民身份号码,核查情况\n" + "\n".join(lines[::1 - 2 * order]) + "\n")
     zhao = next(c for c in report["candidates"] if c["name"] == "赵一")
     assert zhao["verdict"] == "unsuitable"
-    assert "2025-08" in next(f for f in zhao["findings"] if f["rule"] == "C05")["reason"]
+    c05 = [f for f in zhao["findings"] if f["rule"] == "C05"]   # the 2016 detention is past its look-back
+    assert len(c05) == 1 and "2025-08" in c05[0]["reason"] and "2025年8月因斗殴" in c05[0]["evidence"]
 
 
 def test_listed_person_without_readable_text_is_never_cleared(runner, tmp_path):
