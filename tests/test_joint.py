@@ -113,6 +113,16 @@ def test_a_record_no_pattern_reads_is_returned_unread(text, unread):
     assert reading.status == FINDING and reading.unread == unread
 
 
+def test_records_beyond_the_limit_of_one_text_are_quoted_for_a_human():
+    from vetting.joint.classify import MAX_RECORDS_PER_TEXT
+    text = "；".join(f"{2000 + i}年3月被行政拘留" for i in range(MAX_RECORDS_PER_TEXT + 2))
+    reading = classify_text(text, NATIONAL.opinions)
+    assert len(reading.records) == MAX_RECORDS_PER_TEXT
+    assert reading.records[-1]["admin_detention_date"] == f"{2000 + MAX_RECORDS_PER_TEXT - 1}年3月"
+    assert reading.unread == (f"另有2项记录超出逐项审查上限{MAX_RECORDS_PER_TEXT}项："
+                              f"{2000 + MAX_RECORDS_PER_TEXT}年3月被行政拘留；{2001 + MAX_RECORDS_PER_TEXT}年3月被行政拘留",)
+
+
 def _run(runner, tmp_path, *extra):
     out = tmp_path / "out.json"
     result = runner.invoke(cli, ["run", str(JOINT / "opinions_roster.csv"), "--as-of", "2027-04-15",

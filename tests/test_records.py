@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURES
-from vetting.engine.assemble import _once
+from vetting.engine.records import Layout
 from vetting.normalize.records import Records, expand
 from vetting.normalize.roster import candidates_from_records
 from vetting.pipeline import ReadOptions, load_candidates, run_engine, vet_records
@@ -50,8 +50,8 @@ def _with(candidates, owner, columns, weak=None, evidence=None):
 
 def test_without_records_the_candidates_are_evaluated_as_they_are():
     candidates = _candidates([_person("甲", "510525198001010018")])
-    rows, owner = expand(candidates, NATIONAL.fields)
-    assert rows is candidates and owner.tolist() == [0]
+    rows, owner, named = expand(candidates, NATIONAL.fields)
+    assert rows is candidates and owner.tolist() == [0] and named == {}
 
 
 def test_each_record_is_its_candidates_row_with_the_records_fields_set():
@@ -60,8 +60,9 @@ def test_each_record_is_its_candidates_row_with_the_records_fields_set():
     candidates = _with(candidates, [1, 1], {"party_sanction": ["撤销党内职务", "警告"],
                                             "party_sanction_date": ["2025年3月", "2025-06-01"]},
                        weak=[False, True])
-    rows, owner = expand(candidates, NATIONAL.fields)
+    rows, owner, named = expand(candidates, NATIONAL.fields)
     assert owner.tolist() == [0, 1, 1, 1] and len(rows) == 4
+    assert named["party_sanction"].tolist() == [False, False, True, True]
     assert rows.frame["party_sanction"].tolist()[2:] == ["撤销党内职务", "警告"]
     assert pd.isna(rows.frame["party_sanction"].iloc[0]) and pd.isna(rows.frame["party_sanction"].iloc[1])
     lo = rows.frame["party_sanction_date__lo"]
@@ -77,7 +78,7 @@ def test_a_record_never_borrows_another_records_cells():
     """A record that names a date it does not state has no date, even when the roster's own row has one."""
     candidates = _candidates([_person("甲", "510525198001010018", 党纪处分="警告", 党纪处分日期="2025-06-01")])
     candidates = _with(candidates, [0], {"party_sanction": ["撤销党内职务"], "party_sanction_date": [""]})
-    rows, _ = expand(candidates, NATIONAL.fields)
+    rows = expand(candidates, NATIONAL.fields).rows
     assert rows.frame["party_sanction"].tolist() == ["警告", "撤销党内职务"]
     assert rows.frame["party_sanction_date__lo"].iloc[0] == pd.Timestamp("2025-06-01")
     assert pd.isna(rows.frame["party_sanction_date__lo"].iloc[1])
@@ -86,7 +87,7 @@ def test_a_record_never_borrows_another_records_cells():
 def test_an_unreadable_value_in_a_record_is_a_data_problem_quoting_the_record():
     candidates = _candidates([_person("甲", "510525198001010018")])
     candidates = _with(candidates, [0], {"party_sanction_date": ["2025年13月"]}, evidence=["纪委回复第2行"])
-    rows, owner = expand(candidates, NATIONAL.fields)
+    rows, owner, _ = expand(candidates, NATIONAL.fields)
     problems = rows.issues[rows.issues["field"] == "party_sanction_date"]
     assert problems["row_id"].tolist() == [1] and problems["evidence"].tolist() == ["纪委回复第2行"]
     assert owner[1] == 0
@@ -95,15 +96,27 @@ def test_an_unreadable_value_in_a_record_is_a_data_problem_quoting_the_record():
 # ---------------------------------------------------------------- reduction
 
 def test_findings_are_united_per_candidate_each_once():
-    findings = pd.DataFrame({"row_id": [0, 1, 0, 1, 1], "rule": ["A", "A", "B", "B", "B"],
-                             "rule_name": "", "severity": ["review", "review", "pending", "pending", "review"],
-                             "reason": ["r", "r", "x", "x", "x"], "evidence": ["e", "e", "e0", "e0", "e1"],
+    candidates = _with(_candidates([_person("甲", "510525198001010018"), _person("乙", "510525198502020046")]),
+                       [1], {"party_sanction": ["警告"]})
+    layout = Layout(candidates, NATIONAL.fields)   # rows 0, 1 and 2 (a record of candidate 1)
+    findings = pd.DataFrame({"row_id": [0, 1, 0, 1, 2, 2], "rule": ["A", "A", "B", "B", "B", "B"],
+                             "rule_name": "", "severity": ["review", "review", "pending", "pending", "pending", "review"],
+                             "reason": "r", "evidence": ["e", "e", "e0", "e0", "e0", "e1"],
                              "basis": ""})[FINDING_COLUMNS]
-    owner = np.array([0, 1, 1])   # row 2 is a record of candidate 1: its rows are 1 and 2
-    mapped = findings.assign(row_id=owner[[0, 1, 0, 1, 2]])
-    once = _once(mapped, owner, 2)
-    assert once[["row_id", "rule", "evidence"]].values.tolist() == [
-        [0, "A", "e"], [1, "A", "e"], [0, "B", "e0"], [1, "B", "e0"], [1, "B", "e1"]]
+    united = layout.once(pd.concat(layout.findings([findings]), ignore_index=True))
+    assert united[["row_id", "rule", "severity", "evidence"]].values.tolist() == [
+        [0, "A", "review", "e"], [0, "B", "pending", "e0"], [1, "A", "review", "e"], [1, "B", "pending", "e0"],
+        [1, "B", "review", "e1"]]
+
+
+def test_a_record_row_counts_only_for_rules_reading_what_it_names():
+    candidates = _with(_candidates([_person("甲", "510525198001010018")]), [0, 0],
+                       {"party_sanction": ["警告", None], "birth_date": [None, "1980.01"]})
+    layout = Layout(candidates, NATIONAL.fields)
+    by_code = {rule.code: rule for rule in NATIONAL.rules}
+    assert layout.rule_rows(by_code["D01"]).tolist() == [True, True, False]
+    assert layout.rule_rows(by_code["C01"]).tolist() == [True, False, False]
+    assert layout.touching(["age"]).tolist() == [True, False, True]      # age is derived from 出生年月
 
 
 @pytest.mark.parametrize("text", [BINDING_FIRST, BINDING_LAST])

@@ -15,9 +15,9 @@ from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.findings import data_findings, rule_findings
 from vetting.engine.groups import evaluate_groups
+from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
-from vetting.normalize.records import expand
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import Rule, Ruleset
@@ -47,41 +47,26 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     row per further record at once, and each candidate gets the findings of all their rows (the
     same finding once), so the worst record decides. Rules across candidates see each once."""
     params = params_in_force(ruleset, as_of)
-    rows, owner = expand(candidates, ruleset.fields)
+    layout = Layout(candidates, ruleset.fields)
+    rows = layout.rows
     derived, derived_issues = derive(rows, as_of)
     evaluator = Evaluator(Columns(rows, ruleset, derived), params, as_of)
     weak = ~derived["id_valid"][1]
-    parts = [data_findings(pd.concat([rows.issues, derived_issues], ignore_index=True), rows)]
+    issues = layout.data_issues(pd.concat([rows.issues, derived_issues], ignore_index=True))
+    parts = [data_findings(issues, rows)]
     decision = decide(ruleset, evaluator, rows)
     for rule in ruleset.rules:
-        parts.extend(rule_findings(rule, evaluator, rows, weak, *decision(rule)))
-    own = evaluator if rows is candidates else evaluator.subset(np.arange(len(candidates)))
+        fires, unsettled = decision(rule)
+        keep = layout.rule_rows(rule)
+        if keep is not None:
+            fires, unsettled = fires & keep, unsettled & keep
+        parts.extend(rule_findings(rule, evaluator, rows, weak, fires, unsettled))
+    own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
     groups = evaluate_groups(ruleset.group_rules, candidates, own)
-    parts = [p for p in parts if not p.empty]
-    if rows is not candidates:
-        parts = [_to_candidates(p, owner) for p in parts]
-    parts = [p for p in parts + groups.findings if not p.empty]
+    parts = [p for p in layout.findings([p for p in parts if not p.empty]) + groups.findings if not p.empty]
     findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
-    findings = findings[FINDING_COLUMNS]
-    if rows is not candidates:
-        findings = _once(findings, owner, len(candidates))
+    findings = layout.once(findings[FINDING_COLUMNS])
     villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
         pd.DataFrame(columns=GROUP_COLUMNS)
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
                          villages=villages, group_summary=groups.summary)
-
-
-def _to_candidates(part: pd.DataFrame, owner: np.ndarray) -> pd.DataFrame:
-    """Findings of expanded rows as findings of their candidates, in candidate order."""
-    mapped = part.assign(row_id=owner[part["row_id"].to_numpy(dtype=np.int64)])
-    return mapped.iloc[np.argsort(mapped["row_id"].to_numpy(), kind="stable")]
-
-
-def _once(findings: pd.DataFrame, owner: np.ndarray, n: int) -> pd.DataFrame:
-    """Each finding once per candidate (a rule that fires alike on two records of one candidate,
-    or reads nothing a record changes, gives one finding); only candidates with records can repeat."""
-    several = np.bincount(owner, minlength=n) > 1
-    maybe = several[findings["row_id"].to_numpy(dtype=np.int64)]
-    repeated = np.zeros(len(findings), dtype=bool)
-    repeated[np.flatnonzero(maybe)] = findings[maybe].duplicated(keep="first").to_numpy()
-    return findings[~repeated].reset_index(drop=True)

@@ -12,6 +12,10 @@ from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
 #: Derived values computed from the birth date (evidence says where the birth date came from).
 FROM_BIRTH = ("age", "birth_used")
+#: The roster fields each derived value (and each cross-check) is computed from.
+DERIVED_FROM = {"age": ("birth_date", "id_number"), "birth_used": ("birth_date", "id_number"),
+                "sex_from_id": ("id_number",), "id_valid": ("id_number",),
+                "birth_date": ("birth_date", "id_number"), "sex": ("sex", "id_number")}
 
 
 def _days(series: pd.Series | None, n: int) -> np.ndarray:

@@ -36,6 +36,9 @@ _DATE = re.compile(DATE_REGEX)
 _RECORD_HINT = re.compile(DATE_REGEX + r"|处分|处罚|判处|判决|判刑|拘留|警告|记过|降级|撤职|开除|留置|立案|罚款"
                           r"|违法|违纪|犯罪|刑事")
 NEGATION_REACH = 3
+#: Records read from one text at most; the text's further events are quoted for a human (J02),
+#: so that a crafted text cannot multiply the rows every rule is evaluated on.
+MAX_RECORDS_PER_TEXT = 10
 
 
 class Reading(NamedTuple):
@@ -123,11 +126,13 @@ def _affirmed(text: str, pattern: OpinionPattern) -> list[re.Match]:
     return [match for match, negated in _matches(text, pattern) if not negated]
 
 
-def _records(text: str, rules: OpinionRules) -> tuple[list[dict[str, str]], list[str], list[tuple[int, int]]]:
-    """Each event the patterns read, in text order; the matched pattern ids; every span a pattern
-    matched (negated ones too). A match overlapping an earlier pattern's event that names one of
-    the same fields describes that event (patterns are listed most specific first: 缓刑 before
-    拘役, 严重警告 before 警告): it only fills what the event left unstated."""
+def _records(text: str, rules: OpinionRules) -> tuple[list[tuple[int, int, dict[str, str]]], list[str],
+                                                      list[tuple[int, int]]]:
+    """Each event the patterns read (its span and fields), in text order, each distinct one once;
+    the matched pattern ids; every span a pattern matched (negated ones too). A match overlapping
+    an earlier pattern's event that names one of the same fields describes that event (patterns
+    are listed most specific first: 缓刑 before 拘役, 严重警告 before 警告): it only fills what the
+    event left unstated."""
     events: list[tuple[int, int, dict[str, str]]] = []
     matched, spans = [], []
     for pattern in rules.patterns:
@@ -149,10 +154,10 @@ def _records(text: str, rules: OpinionRules) -> tuple[list[dict[str, str]], list
             for name, value in values.items():
                 if value and not same[2].get(name):
                     same[2][name] = value
-    records: list[dict[str, str]] = []
-    for _, _, values in sorted(events, key=lambda e: e[0]):
-        if values not in records:
-            records.append(values)
+    records: list[tuple[int, int, dict[str, str]]] = []
+    for event in sorted(events, key=lambda e: e[0]):
+        if all(event[2] != kept[2] for kept in records):
+            records.append(event)
     return records, matched, spans
 
 
@@ -181,10 +186,14 @@ def classify_text(text: str | None, rules: OpinionRules) -> Reading:
         return Reading(PENDING)
     if _is_clear(text, rules):
         return Reading(CLEAR)
-    records, matched, spans = _records(text, rules)
+    events, matched, spans = _records(text, rules)
     if not matched:
         return Reading(UNCLASSIFIED)
-    return Reading(FINDING, tuple(records), tuple(matched), _unread(text, rules, spans))
+    unread = _unread(text, rules, spans)
+    if len(events) > MAX_RECORDS_PER_TEXT:
+        further = "；".join(text[start:end] for start, end, _ in events[MAX_RECORDS_PER_TEXT:])
+        unread += (f"另有{len(events) - MAX_RECORDS_PER_TEXT}项记录超出逐项审查上限{MAX_RECORDS_PER_TEXT}项：{further}",)
+    return Reading(FINDING, tuple(values for _, _, values in events[:MAX_RECORDS_PER_TEXT]), tuple(matched), unread)
 
 
 class Classified(NamedTuple):

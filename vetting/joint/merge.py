@@ -294,7 +294,7 @@ class _Merger:
 def _unread_reason(clauses: np.ndarray) -> np.ndarray:
     """J02's reason for the parts of a finding text that no pattern reads."""
     return ("联审意见中「" + cut_text_series(pd.Series(clauses, dtype=object), QUOTE_LIMIT).to_numpy(dtype=object)
-            + "」无法自动识别（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
+            + "」未能自动审查（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
 
 
 def _quote(texts: pd.Series) -> np.ndarray:

@@ -11,7 +11,7 @@ candidate (`owner`) and keeps, per candidate, the union of the findings.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -82,21 +82,31 @@ def _per_row(own: Mapping[str, np.ndarray], added: Mapping[str, np.ndarray], n: 
     return out
 
 
-def expand(candidates: Candidates, fields: Mapping[str, Field]) -> tuple[Candidates, np.ndarray]:
-    """The candidate set followed by one row per further record, and the candidate each row
-    belongs to. A record row is its candidate's row with the record's fields set (typed values and
-    data problems recomputed from the record's text; its evidence and weak mark on those fields).
-    Without further records the candidate set itself is returned."""
+class Expanded(NamedTuple):
+    """Candidates' own rows followed by one row per further record: the rows, the candidate each
+    row belongs to (`owner`), and per field the rows whose record names it (never an own row)."""
+
+    rows: Candidates
+    owner: np.ndarray
+    named: dict[str, np.ndarray]
+
+
+def expand(candidates: Candidates, fields: Mapping[str, Field]) -> Expanded:
+    """The candidate set followed by one row per further record. A record row is its candidate's
+    row with the record's fields set (typed values and data problems recomputed from the record's
+    text; its evidence and weak mark on those fields). Without further records the rows are the
+    candidate set itself."""
     records = candidates.records
     n = len(candidates)
     if records is None or not len(records):
-        return candidates, np.arange(n)
+        return Expanded(candidates, np.arange(n), {})
     own = _take(candidates, records.owner)
-    columns = {}
+    columns, named = {}, {}
     for name, values in records.columns.items():
-        named = ~pd.isna(values)
+        said = ~pd.isna(values)
         base = own.raw[name].to_numpy(dtype=object) if name in own.raw else np.full(len(records), "", dtype=object)
-        columns[name] = np.where(named, values, base).astype(object)
+        columns[name] = np.where(said, values, base).astype(object)
+        named[name] = np.concatenate([np.zeros(n, dtype=bool), said])
     part = with_columns(own, fields, (), columns)
     evidence = {name: np.where(~pd.isna(values), records.evidence, part.provenance.get(name, None))
                 for name, values in records.columns.items()}
@@ -105,10 +115,10 @@ def expand(candidates: Candidates, fields: Mapping[str, Field]) -> tuple[Candida
     issues = part.issues.copy()
     issues["evidence"] = records.evidence[issues["row_id"].to_numpy(dtype=np.int64)]
     issues["row_id"] = issues["row_id"].to_numpy(dtype=np.int64) + n
-    expanded = replace(
+    rows = replace(
         candidates, frame=_stack(candidates.frame, part.frame), raw=_stack(candidates.raw, part.raw, ""),
         present=part.present, records=None,
         issues=pd.concat([candidates.issues, issues], ignore_index=True) if len(issues) else candidates.issues,
         provenance=_per_row(candidates.provenance, {**part.provenance, **evidence}, n, len(records), None, object),
         weak=_per_row(candidates.weak, {**part.weak, **weak}, n, len(records), False, bool))
-    return expanded, np.concatenate([np.arange(n), records.owner])
+    return Expanded(rows, np.concatenate([np.arange(n), records.owner]), named)
