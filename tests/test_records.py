@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -148,11 +149,18 @@ def test_an_expired_record_and_a_blank_one_keep_their_own_findings():
 
 # ---------------------------------------------------------------- replies, through the pipeline
 
-def _reply_run(tmp_path, engine="vector", replies=None):
-    replies = replies if replies is not None else [("纪委监委", str(BAD / "records_discipline.csv")),
-                                                   ("公安", str(BAD / "records_police.csv"))]
-    candidates = load_candidates([str(BAD / "records_roster.csv")], NATIONAL, ReadOptions(replies=replies))
+FIXTURE_REPLIES = (("纪委监委", str(BAD / "records_discipline.csv")), ("公安", str(BAD / "records_police.csv")))
+
+
+@functools.lru_cache(maxsize=None)
+def _fixture_run(engine: str = "vector", replies: tuple = FIXTURE_REPLIES):
+    """The records fixture vetted once per engine and set of replies (results are not changed by tests)."""
+    candidates = load_candidates([str(BAD / "records_roster.csv")], NATIONAL, ReadOptions(replies=list(replies)))
     return run_engine(NATIONAL, candidates, AS_OF, engine, generated_at="2026-12-15T00:00:00")
+
+
+def _reply_run(tmp_path, engine="vector", replies=None):
+    return _fixture_run(engine, FIXTURE_REPLIES if replies is None else tuple(replies))
 
 
 def _by_name(result):
