@@ -72,6 +72,8 @@ AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意�
       {"admin_detention": "是", "admin_detention_date": "2024年3月"}]),
     ("2020年1月受党内警告处分，无行政拘留记录", FINDING,          # a negation after a date is still seen
      [{"party_sanction": "警告", "party_sanction_date": "2020年1月"}]),
+    ("未于2020年受到党内警告处分；2024年3月被行政拘留", FINDING,   # ... and one before it
+     [{"admin_detention": "是", "admin_detention_date": "2024年3月"}]),
     # one event matched by several patterns is one record: the most specific pattern names it
     ("该同志于2025年10月受到党内严重警告处分", FINDING,
      [{"party_sanction": "严重警告", "party_sanction_date": "2025年10月", "party_probation_months": ""}]),

@@ -115,7 +115,7 @@ def _matches(text: str, pattern: OpinionPattern) -> list[tuple[re.Match, bool]]:
         match, core = _tighten(text, pattern, raw)
         same_clause = negated_until >= 0 and not _CLAUSE_BREAK.search(text, negated_until, core)
         carried = same_clause and not _AFFIRMATION.search(text, negated_until, core)
-        negated = carried or _negated(text, core)
+        negated = carried or _negated(text, match.start()) or _negated(text, core)
         negated_until = match.end() if negated else -1
         found.append((match, negated))
     return found
