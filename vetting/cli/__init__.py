@@ -50,7 +50,7 @@ def _handle_errors(command: Callable) -> Callable:
         except VettingError as exc:
             click.echo(mask_text(f"错误：{exc.message}"), err=True)
             sys.exit(EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
+        except (click.exceptions.Exit, click.ClickException, SystemExit, BrokenPipeError):
             raise
         except KeyboardInterrupt:
             click.echo("已中断：本次审查未完成，未写出报告。", err=True)
