@@ -338,6 +338,31 @@ def rules_export_command(ruleset, as_of, fmt, output):
         click.echo(mask_text(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}"), err=True)
 
 
+@cli.command("template", short_help="生成规则集对应的花名册模板（Excel 或 CSV）。")
+@ruleset_option
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]),
+              help="xlsx：表头分栏并注明由谁填写，带下拉列表、填写提示和填表说明；csv：只有一行表头（UTF-8 带BOM），"
+                   "没有下拉列表和说明。默认按输出文件扩展名，否则 xlsx。")
+@click.option("-o", "--output", metavar="文件", required=True, type=click.Path(dir_okay=False), help="模板文件。")
+@_handle_errors
+def template_command(ruleset, fmt, output):
+    """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类
+    选项有下拉列表，身份证号和日期列为文本格式，另附填表说明（每列的可选值、相关规则及依据）。
+    填好的模板可直接用 vet run 审查。
+
+    \b
+    示例：
+      vet template -o 花名册模板.xlsx
+      vet template -r county-template -o 本县花名册模板.xlsx
+      vet template --format csv -o 花名册模板.csv
+    """
+    from vetting.rostertemplate import template_format, write_template
+
+    rules = load_ruleset(ruleset)
+    layout = write_template(rules, output, template_format(fmt, output))
+    click.echo(mask_text(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}"), err=True)
+
+
 @cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
 @click.argument("paths", metavar="[案例文件]...", nargs=-1)
 @click.option("--pack", metavar="规则集",
