@@ -23,11 +23,11 @@ from vetting.vocab import ROLES, SEVERITY_LABELS
 BASIC, JOINT, ASSESSED = "基本情况", "联审部门意见", "考察情况"
 BANDS = (BASIC, JOINT, ASSESSED)
 FLAG_CHOICES = ("是", "否")
-#: Columns a slate rule reads besides its `where` and `roles`, by kind (see engine/groups.py).
-GROUP_KIND_FIELDS = {"duplicate": ("id_number",), "relatives": ("name", "household_id", "relatives"),
-                     "count": ()}
-#: Columns every slate rule reads: it groups candidates by village.
-GROUP_FIELDS = ("township", "village")
+#: Columns a slate rule reads besides its `where` and `roles`, by kind (see engine/groups.py):
+#: relatives and counts group candidates by village.
+GROUP_KIND_FIELDS = {"duplicate": ("id_number",),
+                     "relatives": ("township", "village", "name", "household_id", "relatives"),
+                     "count": ("township", "village")}
 #: Types whose column is stored as text (Excel would turn an ID number into a rounded number and
 #: a date into a serial; a phone number or 户号 would lose its leading zeros).
 TEXT_TYPES = frozenset({"id_number", "date", "text", "name"})
@@ -124,7 +124,7 @@ def fields_read(ruleset: Ruleset) -> dict[str, list[str]]:
             add("role", rule.code)
     for group in ruleset.group_rules:
         where = C.referenced_fields(group.where) if group.where is not None else []
-        for name in [*GROUP_FIELDS, *(["role"] if group.roles else []), *where, *GROUP_KIND_FIELDS.get(group.kind, ())]:
+        for name in [*GROUP_KIND_FIELDS.get(group.kind, ()), *(["role"] if group.roles else []), *where]:
             add(name, group.code)
     for agency in ruleset.agencies.values():
         if agency.required:
