@@ -9,22 +9,23 @@ import functools
 import json
 import os
 import sys
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Callable
 
 import click
 
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
 from vetting.cli.help_format import ChineseGroup
+from vetting.cli.terminal import EXIT_TERMINATED, Terminated, install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import OptionError, VettingError
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.outplan import Place, check_plan, run_inputs, run_outputs
 from vetting.pipeline import ENGINES, ReadOptions, resolve_as_of, vet_files
-from vetting.privacy import mask_text
-from vetting.reports import FORMATS, write_report
-from vetting.reports.csv_report import format_csv
-from vetting.reports.json_report import candidate_object, format_json
+from vetting.reports import FORMATS, report_bytes, write_report
+from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import history_options, report_format
 from vetting.runsummary import fail_on_hit, summary_lines
@@ -48,26 +49,21 @@ def _handle_errors(command: Callable) -> Callable:
         except OptionError as exc:  # an option's value: Click shows usage, the option and the message
             raise click.BadParameter(exc.message, param_hint=exc.option) from None
         except VettingError as exc:
-            click.echo(mask_text(f"错误：{exc.message}"), err=True)
+            note(f"错误：{exc.message}")
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit, BrokenPipeError):
             raise
-        except KeyboardInterrupt:
-            click.echo("已中断：本次审查未完成，未写出报告。", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            how = "已终止（收到终止信号）" if isinstance(exc, Terminated) else "已中断"
+            note(f"{how}：{getattr(exc, 'done', '本次审查未完成，未写出报告')}。")
+            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if os.environ.get("VETTING_DEBUG"):
                 raise
-            click.echo(mask_text(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）"),
-                       err=True)
+            note(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）")
             sys.exit(EXIT_ERROR)
 
     return wrapper
-
-
-def _echo_lines(lines: Iterable[str]) -> None:
-    for line in lines:
-        click.echo(line, err=True)
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -168,18 +164,21 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
+    db_path = None if no_history else resolve_db_path(db, os.environ)
+    check_plan(run_outputs(output, fmt, db_path), run_inputs(rosters, replies, rules.chain),
+               stdout=None if output else stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
                        generated_at=dt.datetime.now().isoformat(timespec="seconds"))
     if output:
         write_report(result, output, fmt, show_id=show_id)
     else:
-        sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
+        sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
         sys.stdout.buffer.flush()
-    _echo_lines(summary_lines(result, output))
+    notes(summary_lines(result, output))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
-        _record_history(db, result, started_at, output, options)
+        _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
 
@@ -222,12 +221,12 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         checked = check_record(record, rules, as_of, engine=engine)
-    _echo_lines(checked.hints)
+    notes(checked.hints)
     if fmt == "json":
         obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
     else:
-        click.echo(candidate_text(checked.result, checked.row_id, show_id=show_id))
+        say(candidate_text(checked.result, checked.row_id, show_id=show_id))
 
 
 @cli.group("rules", short_help="查看、校验和导出规则集。")
@@ -254,11 +253,11 @@ def rules_list_command(ruleset):
       vet rules list --ruleset 本县规则.yaml
     """
     rules = load_ruleset(ruleset)
-    click.echo(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+    say(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
     for rule in rules.rules:
-        click.echo(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
+        say(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
     if rules.disabled:
-        click.echo(f"已停用：{'、'.join(rules.disabled)}")
+        say(f"已停用：{'、'.join(rules.disabled)}")
 
 
 @rules_group.command("show", short_help="解释一条规则。")
@@ -278,8 +277,7 @@ def rules_show_command(code, ruleset, as_of):
     if rule is None:
         from vetting.errors import did_you_mean
         raise VettingError(f"规则集「{rules.id}」中没有规则「{code}」{did_you_mean(code, [r.code for r in rules.rules])}")
-    click.echo(rule_text(rule, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date)
-                         else dt.date.max))
+    say(rule_text(rule, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date) else dt.date.max))
 
 
 @rules_group.command("validate", short_help="校验规则集文件。")
@@ -294,7 +292,7 @@ def rules_validate_command(paths):
     """
     for path in paths:
         rules = load_ruleset(path)
-        click.echo(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+        say(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
 
 
 @rules_group.command("packs", short_help="列出内置规则集。")
@@ -306,7 +304,7 @@ def rules_packs_command():
       vet rules packs
     """
     for name, path in sorted(bundled_packs().items()):
-        click.echo(f"{name}\t{path}")
+        say(f"{name}\t{path}")
 
 
 @rules_group.command("export", short_help="导出规则集审定表（Markdown 或 Excel）。")
@@ -331,11 +329,13 @@ def rules_export_command(ruleset, as_of, fmt, output):
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "md")
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
+    check_plan([Place(Path(output), "导出文件", "-o")] if output else [], run_inputs((), (), rules.chain),
+               stdout=None if output else stdout_file())
     text = export_ruleset(rules, as_of, fmt, output)
     if text is not None:
-        click.echo(text)
+        say(text)
     else:
-        click.echo(mask_text(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}"), err=True)
+        note(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}")
 
 
 @cli.command("template", short_help="生成规则集对应的花名册模板（Excel 或 CSV）。")
@@ -389,7 +389,7 @@ def test_command(paths, pack, fail_under, verbose, engine):
         raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
     engines = ENGINES if engine == "both" else (engine,)
     text, failed = report_text([run_suite(s, engines) for s in suites], fail_under, verbose)
-    click.echo(text)
+    say(text)
     if failed:
         sys.exit(EXIT_FAIL_ON)
 
@@ -400,15 +400,18 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
+    except KeyboardInterrupt as exc:
+        exc.done = f"{written}，但审查记录未保存"
+        raise
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
         reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
-    click.echo(mask_text(f"审查记录：#{recorded.run_id}（{recorded.path}）"), err=True)
+    note(f"审查记录：#{recorded.run_id}（{recorded.path}）")
     if recorded.key_note:
-        click.echo(mask_text(f"提示：{recorded.key_note}"), err=True)
+        note(f"提示：{recorded.key_note}")
 
 
 history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
@@ -441,10 +444,10 @@ def history_group(ctx, db, limit):
         return
     path = _history_path(ctx, None)
     if not path.is_file():
-        click.echo(runs_text([], path))
+        say(runs_text([], path))
         return
     with open_history(path) as store:
-        click.echo(runs_text(store.runs(limit), path, total=store.count()))
+        say(runs_text(store.runs(limit), path, total=store.count()))
 
 
 history_show_id_option = click.option(
@@ -467,7 +470,7 @@ def history_show_command(ctx, run, db, show_id):
       vet history show latest~1
     """
     with open_history(_history_path(ctx, db)) as store:
-        click.echo(run_text(store.run(store.resolve(run)), show_digest=show_id))
+        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
 
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
@@ -487,11 +490,12 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
     """
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
-    click.echo(comparison_text(compare_runs(old, new), show_digest=show_id))
+    say(comparison_text(compare_runs(old, new), show_digest=show_id))
 
 
 def main() -> None:
     """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error)."""
+    install_signal_handlers()
     try:
         cli(prog_name="vet")
     except BrokenPipeError:

@@ -205,12 +205,10 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
     if not create and not path.is_file():
         raise HistoryError(f"审查记录数据库不存在：{path}（尚未记录过审查，或 --db 路径有误）")
     if create:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HistoryError(f"无法创建审查记录目录 {path.parent}：{exc.strerror or exc}") from exc
+        _make_private_folders(path.parent)
         if path.is_dir():
             raise HistoryError(f"审查记录数据库路径是一个目录：{path}")
+        _create_private_file(path)
     try:
         uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
@@ -227,6 +225,45 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
         conn.close()
         raise
     return History(path, conn)
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create `folder` and its missing parents, each readable by its owner only (0700): the
+    folder holds the personal data of every recorded run. Existing folders are left as they are."""
+    missing, parent = [], folder
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for each in reversed(missing):
+        try:
+            each.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise HistoryError(f"无法创建审查记录目录 {each}：{exc.strerror or exc}") from exc
+    if not folder.is_dir():
+        raise HistoryError(f"无法创建审查记录目录 {folder}：同名的文件已存在")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file empty with permissions 0600 (owner only) when it does not exist,
+    before SQLite opens it: SQLite would create it readable by everyone, and gives its journal
+    the database's permissions. An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise HistoryError(f"无法创建审查记录数据库 {path}：{exc.strerror or exc}") from exc
+    os.close(fd)
+
+
+def history_files(path: str | os.PathLike) -> list[tuple[Path, str]]:
+    """Every file recording a run in the database at `path` may write or remove, with its Chinese
+    role: the database, its key file, and SQLite's journal beside it (for the output plan)."""
+    path = Path(path)
+    return [(path, "审查记录数据库"), (key_path(path), "审查记录密钥文件"),
+            *((path.with_name(path.name + s), f"审查记录数据库的临时文件（{s}）") for s in ("-journal", "-wal", "-shm"))]
 
 
 @dataclass(frozen=True)
