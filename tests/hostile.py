@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ID_NUMBER = re.compile(rb"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 #: The longest run of an ID's characters a masked form may show ("510525********123X" shows 6).
 LEAK_WINDOW = 11
+#: What may stand between the digit groups of an ID written by hand (space, hyphen, ideographic space).
+SEPARATORS = re.compile("(?<=[0-9])(?: |-|\u3000)(?=[0-9Xx])".encode())
 
 
 def run_isolated(args: list[str], env: dict[str, str], memory_mb: int = 2048, seconds: float = 120,
@@ -77,7 +79,8 @@ def id_leaks(files: list[Path], ids: set[bytes]) -> list[str]:
     found = []
     for path in files:
         data = readable_bytes(path)
+        joined = SEPARATORS.sub(b"", data)          # "110105 19491231 002X" written with spaces
         for window in windows:
-            if window in data:
+            if window in data or window in joined:
                 found.append(f"{path.name}: …{window.decode()}…")
     return found

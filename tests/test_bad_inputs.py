@@ -49,9 +49,12 @@ def case_input(case: dict, work: Path) -> Path:
     return target
 
 
-def case_args(case: dict, out_dir: Path, fmt: str, output: str | None) -> tuple[list[str], Path]:
+def case_args(case: dict, out_dir: Path, fmt: str, output: str | None, work: Path | None = None) -> tuple[list[str], Path]:
     output = out_dir / (output or case.get("output", f"out.{fmt}"))
-    args = [a.replace("{here}", str(BAD)).replace("{out}", str(out_dir)) for a in case.get("args", [])]
+    args = [a.replace("{here}", str(BAD)).replace("{out}", str(out_dir)).replace("{in}", str(work or out_dir.parent))
+            for a in case.get("args", [])]
+    if case.get("bare"):
+        return args, output
     return [*AS_OF, "--format", fmt, "-o", str(output), *args], output
 
 
@@ -60,8 +63,8 @@ def run_case(runner, case: dict, out_dir: Path, fmt: str = "json", output: str |
     """Run one case through the CLI: in this process, or (`isolated: {memory_mb, seconds}`) in a
     child process under an address-space cap and a timeout."""
     roster = case_input(case, work or out_dir.parent)
-    args, output = case_args(case, out_dir, fmt, output)
-    command = [*case.get("command", ["run"]), str(roster), *args]
+    args, output = case_args(case, out_dir, fmt, output, work or out_dir.parent)
+    command = [*case.get("command", ["run"]), *([] if case.get("bare") else [str(roster)]), *args]
     started = time.perf_counter()
     if "isolated" in case:
         limits = case["isolated"]

@@ -41,10 +41,11 @@ def run_outputs(output: str | None, fmt: str, db: str | os.PathLike | None) -> l
 
 
 def run_inputs(rosters: Iterable[str], replies: Iterable[tuple[str, str]], ruleset_chain: Sequence[str]) -> list[Place]:
-    """What `vet run` reads: rosters, agency reply files, the ruleset and its `extends` parents."""
+    """What `vet run` reads: rosters, agency reply files, the ruleset and its `extends` parents
+    (`ruleset_chain` as `Ruleset.chain` lists them: the root parent first, the pack itself last)."""
     places = [Place(Path(p), "花名册") for p in rosters]
     places += [Place(Path(p), f"联审回复文件（{agency}）") for agency, p in replies]
-    places += [Place(Path(p), "规则集文件" if i == 0 else "规则集继承的上级规则集文件（extends）")
+    places += [Place(Path(p), "规则集文件" if i == len(ruleset_chain) - 1 else "规则集继承的上级规则集文件（extends）")
                for i, p in enumerate(ruleset_chain)]
     return places
 
