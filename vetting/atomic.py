@@ -138,7 +138,7 @@ def _keep_aside(path: str) -> tuple[str, bool]:
     try:
         os.link(path, backup, follow_symlinks=False)
         return backup, False
-    except OSError:
+    except (OSError, NotImplementedError):       # no hard links here (FAT, some shares; Windows links)
         _os_step(os.replace, path, backup, what=f"无法替换 {path}")
         return backup, True
 
