@@ -50,6 +50,23 @@ def run_inputs(rosters: Iterable[str], replies: Iterable[tuple[str, str]], rules
     return places
 
 
+def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, str]], ruleset_chain: Sequence[str],
+              output: str | None, fmt: str, db: str | os.PathLike | None,
+              stdout: os.stat_result | None = None) -> None:
+    """`vet run`'s plan checked (see `check_plan`): its outputs (`run_outputs`) against its
+    inputs (`run_inputs`); `stdout` matters only when there is no `output`."""
+    check_plan(run_outputs(output, fmt, db), run_inputs(rosters, replies, ruleset_chain),
+               stdout=None if output else stdout)
+
+
+def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str],
+                      stdout: os.stat_result | None = None) -> None:
+    """The plan of a command that writes one file (`output`, or standard output when None) from a
+    ruleset (`vet rules export`, `vet template`), checked against the ruleset's files."""
+    check_plan([Place(Path(output), role, "-o")] if output else [], run_inputs((), (), ruleset_chain),
+               stdout=None if output else stdout)
+
+
 def check_plan(outputs: Sequence[Place], inputs: Sequence[Place], stdout: os.stat_result | None = None) -> None:
     """Refuse (InputError, nothing read or written yet) when an output is the same file as an
     input, or two outputs are the same file. `stdout` is the status of standard output when it

@@ -9,7 +9,6 @@ import functools
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Callable
 
 import click
@@ -17,12 +16,12 @@ import click
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
 from vetting.cli.help_format import ChineseGroup
-from vetting.cli.terminal import EXIT_TERMINATED, Terminated, install_signal_handlers, note, notes, say, stdout_file
+from vetting.cli.terminal import install_signal_handlers, interrupted, note, notes, say, stdout_file
 from vetting.errors import OptionError, VettingError
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
-from vetting.outplan import Place, check_plan, run_inputs, run_outputs
+from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, resolve_as_of, vet_files
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
@@ -36,7 +35,6 @@ cli_catalog.install()  # before any option is declared: Click reads some texts a
 
 EXIT_FAIL_ON = 1
 EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 
 def _handle_errors(command: Callable) -> Callable:
@@ -53,10 +51,8 @@ def _handle_errors(command: Callable) -> Callable:
             sys.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, SystemExit, BrokenPipeError):
             raise
-        except KeyboardInterrupt as exc:
-            how = "已终止（收到终止信号）" if isinstance(exc, Terminated) else "已中断"
-            note(f"{how}：{getattr(exc, 'done', '本次审查未完成，未写出报告')}。")
-            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:      # Ctrl-C, or SIGTERM/SIGHUP (Terminated)
+            sys.exit(interrupted(exc))
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if os.environ.get("VETTING_DEBUG"):
                 raise
@@ -165,8 +161,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
     db_path = None if no_history else resolve_db_path(db, os.environ)
-    check_plan(run_outputs(output, fmt, db_path), run_inputs(rosters, replies, rules.chain),
-               stdout=None if output else stdout_file())
+    check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
                        generated_at=dt.datetime.now().isoformat(timespec="seconds"))
@@ -329,8 +324,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "md")
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
-    check_plan([Place(Path(output), "导出文件", "-o")] if output else [], run_inputs((), (), rules.chain),
-               stdout=None if output else stdout_file())
+    check_file_output(output, "导出文件", rules.chain, stdout_file())
     text = export_ruleset(rules, as_of, fmt, output)
     if text is not None:
         say(text)
@@ -359,8 +353,9 @@ def template_command(ruleset, fmt, output):
     from vetting.rostertemplate import template_format, write_template
 
     rules = load_ruleset(ruleset)
+    check_file_output(output, "花名册模板", rules.chain)
     layout = write_template(rules, output, template_format(fmt, output))
-    click.echo(mask_text(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}"), err=True)
+    note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
 
 
 @cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")

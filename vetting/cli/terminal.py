@@ -16,7 +16,8 @@ import click
 from vetting.privacy import mask_text
 from vetting.textsafe import terminal_text
 
-#: Exit code after SIGTERM or SIGHUP (128 + the signal number, as a shell reports it).
+#: Exit code after Ctrl-C, and after SIGTERM or SIGHUP (128 + SIGTERM's number, as a shell reports it).
+EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
@@ -37,6 +38,14 @@ def install_signal_handlers() -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _raise_terminated)
+
+
+def interrupted(exc: KeyboardInterrupt) -> int:
+    """Say on stderr that the command was interrupted or terminated, and what was done by then
+    (`done`, set on the way up, e.g. that the report was written); return the exit code."""
+    how = "已终止（收到终止信号）" if isinstance(exc, Terminated) else "已中断"
+    note(f"{how}：{getattr(exc, 'done', '本次审查未完成，未写出报告')}。")
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 def say(text: str) -> None:
