@@ -1,6 +1,6 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
 too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
-case, 2 error, 130 interrupted."""
+case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals)."""
 
 from __future__ import annotations
 
