@@ -15,8 +15,9 @@ import click
 
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
+from vetting.cli.boundary import finish, os_error_text, writing
 from vetting.cli.help_format import ChineseGroup
-from vetting.errors import OptionError, VettingError
+from vetting.errors import OptionError, VettingError, os_reason
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
@@ -55,6 +56,11 @@ def _handle_errors(command: Callable) -> Callable:
         except KeyboardInterrupt:
             click.echo("已中断：本次审查未完成，未写出报告。", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as exc:  # a full disk, no permission: not a bug, and said in Chinese
+            if isinstance(exc, BrokenPipeError):
+                raise
+            click.echo(mask_text(f"错误：{os_error_text(exc)}"), err=True)
+            sys.exit(EXIT_ERROR)
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if os.environ.get("VETTING_DEBUG"):
                 raise
@@ -171,11 +177,12 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
                        generated_at=dt.datetime.now().isoformat(timespec="seconds"))
-    if output:
-        write_report(result, output, fmt, show_id=show_id)
-    else:
-        sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
-        sys.stdout.buffer.flush()
+    with writing(f"报告 {output}" if output else "报告到标准输出"):
+        if output:
+            write_report(result, output, fmt, show_id=show_id)
+        else:
+            sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
+            sys.stdout.buffer.flush()
     _echo_lines(summary_lines(result, output))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
@@ -378,7 +385,8 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
-        reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
+        reason = (exc.message if isinstance(exc, VettingError) else os_reason(exc) if isinstance(exc, OSError)
+                  else f"{type(exc).__name__}: {exc}")
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
     click.echo(mask_text(f"审查记录：#{recorded.run_id}（{recorded.path}）"), err=True)
@@ -466,10 +474,11 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
 
 
 def main() -> None:
-    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error)."""
+    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error;
+    standard output that cannot be written, such as a full disk, is exit 2; see cli.boundary)."""
     try:
         cli(prog_name="vet")
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        sys.exit(finish(0))
+    except SystemExit as exc:
+        sys.exit(finish(exc.code))

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vetting.errors import ConditionError, RulesetError, did_you_mean
+from vetting.errors import ConditionError, RulesetError, did_you_mean, os_reason
 from vetting.fields import Field, builtin_fields, field_from_dict
 from vetting.ruleset import condition as cond
 from vetting.ruleset import ranges
@@ -56,7 +56,7 @@ def _read(path: Path) -> tuple[Any, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RulesetError(f"无法读取：{exc.strerror}", str(path)) from None
+        raise RulesetError(f"无法读取：{os_reason(exc)}", str(path)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

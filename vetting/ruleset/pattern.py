@@ -43,7 +43,7 @@ _RE2_MESSAGES = (
     ("trailing \\", "末尾多了一个反斜杠"),
     ("pattern too large", "正则表达式过于复杂"),
 )
-_LOOKAROUND_HINT = "本工具用线性时间的 RE2 引擎匹配，不会因回溯卡死；请改写，如 无(?!法) 可写成 无[^法]，或拆成两条模式"
+_LOOKAROUND_HINT = "本工具用线性时间的 RE2 引擎匹配，不会因回溯卡死；请改写，如 无(?!法) 可改写为 无([^法]|$)，或拆成两条模式"
 
 
 class PatternError(ValueError):

@@ -177,13 +177,16 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"值「{value}」无效{did_you_mean(value, map(str, options))}；可选：{'、'.join(map(str, options))}"
     if kind == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return f"应为{'或'.join(_TYPE_NAMES.get(t, t) for t in wanted)}，实为「{value}」"
+        names = "或".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        if isinstance(value, bool):
+            return f"应为{names}，不能是 true/false（实为「{str(value).lower()}」）"
+        return f"应为{names}，实为「{value}」"
+    if kind == "oneOf" and isinstance(value, bool):
+        return f"此处应为数值或文本，不能是 true/false（实为「{str(value).lower()}」）"
     if kind == "pattern":
         return f"「{value}」格式不对（应匹配 {error.validator_value}）"
     if kind in ("minLength", "minItems", "minProperties"):
         return "不能为空"
-    if isinstance(value, bool) and kind in ("oneOf", "type"):
-        return f"此处应为数值或文本，不能是 true/false（实为「{str(value).lower()}」）"
     if kind == "oneOf":
         return f"「{value}」的写法不对"
     return error.message
