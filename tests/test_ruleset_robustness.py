@@ -67,7 +67,8 @@ def test_sane_periods_load(tmp_path, value):
 
 
 def test_a_parameter_without_unit_is_checked_by_how_a_condition_uses_it(tmp_path):
-    error = _refused(tmp_path, HEAD + _param("lookback", "-5", None) + _rule("within(admin_detention_date, $lookback years)"))
+    when = "within(admin_detention_date, $lookback years)"
+    error = _refused(tmp_path, HEAD + _param("lookback", "-5", None) + _rule(when))
     assert error.field == "parameters.lookback.value"
     assert "「-5」作为年数应在 0 至 100 之间" in error.detail and "规则 X01 按年数使用此参数" in error.detail
     error = _refused(tmp_path, HEAD + _param("cap", "900", None) + _rule("age > $cap"))

@@ -251,7 +251,7 @@ _GROUP_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_|]*)\}")
 
 def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Field]) -> OpinionPattern:
     where = f"opinions.patterns.{spec['id']}"
-    regex = _regex(spec["match"], path, line, f"{where}.match")
+    regex = _regex(spec["match"], path, line_of(spec, "match") or line, f"{where}.match")
     for name, value in spec["sets"].items():
         if name not in fields or fields[name].derived:
             raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", path, line, f"{where}.sets")
@@ -261,7 +261,7 @@ def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Fi
     for group in spec.get("map", {}):
         if group not in regex.names:
             raise RulesetError(f"map 中的分组「{group}」不在正则中", path, line, f"{where}.map")
-    unless = _regex(spec["unless"], path, line, f"{where}.unless") if "unless" in spec else None
+    unless = _regex(spec["unless"], path, line_of(spec, "unless") or line, f"{where}.unless") if "unless" in spec else None
     maps = {g: {str(k): str(v) for k, v in m.items()} for g, m in spec.get("map", {}).items()}
     return OpinionPattern(id=spec["id"], name=spec["name"], regex=regex, sets=dict(spec["sets"]),
                           maps=maps, unless=unless)

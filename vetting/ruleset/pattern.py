@@ -43,7 +43,8 @@ _RE2_MESSAGES = (
     ("trailing \\", "末尾多了一个反斜杠"),
     ("pattern too large", "正则表达式过于复杂"),
 )
-_LOOKAROUND_HINT = "本工具用线性时间的 RE2 引擎匹配，不会因回溯卡死；请改写，如 无(?!法) 可改写为 无([^法]|$)，或拆成两条模式"
+_LOOKAROUND_HINT = ("本工具用线性时间的 RE2 引擎匹配，不会因回溯卡死；请改写，"
+                    "如 无(?!法) 可改写为 无([^法]|$)，或拆成两条模式")
 
 
 class PatternError(ValueError):
@@ -148,6 +149,7 @@ def compile_pattern(text: str, allow_empty: bool = False) -> Regex:
         raise PatternError(f"正则表达式过长（{len(text)}个字符，最多{MAX_PATTERN_LENGTH}个）")
     probe = pa.array([""], pa.string())
     try:
+        pc.match_substring_regex(probe, text)
         empty = pc.match_substring_regex(probe, rf"\A(?:{text})\z")[0].as_py()
         plain = _uncapture(text)
         names = tuple(f.name for f in pc.extract_regex(probe, plain).type)
