@@ -162,6 +162,18 @@ def test_condition_depth_limit_is_exact():
             parse_condition(text)
 
 
+@pytest.mark.parametrize("opening,closing", [
+    ("(", ")"), ("[", "]"), ("not ", ""), ("- ", ""), ("$p[", "]"), ("blank(", ")"), ("coalesce(1, ", ")"),
+    ("age in [", "]"), ("1 or ", ""), ("1 and ", ""), ("1 + ", ""),
+])
+def test_every_recursive_construct_is_bounded_just_under_the_length_limit(opening, closing):
+    """The deepest text of each kind that still fits the length limit: a ConditionError, never a
+    RecursionError (the parser counts its own depth; chains are measured without recursion)."""
+    count = (MAX_CONDITION_LENGTH - 10) // (len(opening) + len(closing))
+    with pytest.raises(ConditionError):
+        parse_condition(opening * count + "age" + closing * count)
+
+
 @pytest.mark.parametrize("text,fragment", [
     ("age > 1 or " * 300 + "age > 1", "条件过长"),
     ("(" * 5000 + "age > 1" + ")" * 5000, "条件过长"),

@@ -57,8 +57,6 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 
 
-
-
 # ---------------------------------------------------------------- tokens and parser
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ class _Parser:
         self.depth = 0
 
     def nested(self, parse: Callable[[], Node]) -> Node:
-        """Parse one level deeper (a bracket, a `not`, a minus), refusing more than MAX_DEPTH."""
+        """Parse one level deeper (a bracket, a list, a `not`, a minus), refusing more than MAX_DEPTH."""
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -220,7 +218,7 @@ class _Parser:
             return node
         if token.text == "[":
             self.i -= 1
-            return Literal(self.parse_list(), "list")
+            return Literal(self.nested(self.parse_list), "list")
         self.i -= 1
         self.fail("此处应为字段、参数、数值或字符串")
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 #: A pack's pattern is a few hundred characters; longer ones are refused before compiling.
 MAX_PATTERN_LENGTH = 2000
-#: RE2 rewrites name groups \\1..\\9 only.
+#: RE2's rewrite strings (used by `find_all`) reach groups \1..\9 only.
 MAX_GROUPS = 9
 #: Private-use characters marking a match in `find_all` (replaced in the texts beforehand).
 _OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
