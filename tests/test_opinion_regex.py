@@ -62,7 +62,7 @@ def _python(pattern) -> re.Pattern:  # noqa: ANN001
     return re.compile(pattern.regex.text)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(PIECES), max_size=14).map("".join), min_size=1, max_size=8))
 def test_find_all_is_finditer(texts):
     """The RE2 column matcher gives the matches, offsets and groups Python's re gives (the shipped

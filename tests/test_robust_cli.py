@@ -8,6 +8,7 @@ import json
 import os
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import FIXTURES
 from hostile import run_isolated
@@ -57,12 +58,17 @@ def test_json_file_is_read_at_most_to_the_limit(tmp_path):
 
 # ------------------------------------------------------------------ history run numbers
 
-@pytest.fixture
-def history(tmp_path, runner):
-    db = tmp_path / "history.sqlite3"
-    done = runner.invoke(cli, ["run", str(DEMO), *AS_OF, "-o", str(tmp_path / "r.json"), "--db", str(db)])
+def _recorded(folder):
+    db = folder / "history.sqlite3"
+    done = CliRunner().invoke(cli, ["run", str(DEMO), *AS_OF, "-o", str(folder / "r.json"), "--db", str(db)])
     assert done.exit_code == 0, done.output
     return db
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """A database holding one run (read only by the tests that share it)."""
+    return _recorded(tmp_path_factory.mktemp("one_run"))
 
 
 @pytest.mark.parametrize("ref", ["99999999999999999999", "9" * 5000, "#9223372036854775808", "latest~" + "9" * 30,
@@ -115,9 +121,22 @@ def test_the_key_file_on_a_full_disk(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [], "a half-written key file is removed"
 
 
-def test_history_on_a_full_disk_keeps_the_report_and_no_part_of_the_run(history, tmp_path):
+def test_a_report_on_a_full_disk_leaves_nothing(runner, tmp_path, monkeypatch):
+    """The xlsx writer fills a temporary file that is fsynced before it replaces the report."""
+    def no_space(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    done = runner.invoke(cli, ["run", str(DEMO), *AS_OF, "-o", str(tmp_path / "结果.xlsx"), "--no-history"])
+    assert done.exit_code == 2
+    assert done.stderr == f"错误：无法写出报告 {tmp_path / '结果.xlsx'}：磁盘空间不足（ENOSPC）\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_history_on_a_full_disk_keeps_the_report_and_no_part_of_the_run(tmp_path):
     """SQLite answers SQLITE_FULL (tests/fault_child.py caps the database at its size): the report
     is written, the run is not recorded at all, no journal is left, exit 2 in Chinese."""
+    history = _recorded(tmp_path)
     report = tmp_path / "第二次.json"
     done = run_isolated(["run", str(DEMO), *AS_OF, "-o", str(report), "--db", str(history)], {},
                         seconds=120, fault="history_full")
