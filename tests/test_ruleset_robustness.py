@@ -109,6 +109,7 @@ def test_a_nonsense_literal_in_a_reason_template_is_refused(tmp_path):
     ("周岁", "900", "「900」作为年龄（周岁）应在 0 至 150 之间（单位：周岁）"),
     ("人", "-1", "「-1」作为人数"),
     ("年", "1000", "作为年数"),
+    ("周岁", "forever", "「forever」作为年龄（周岁）应在 0 至 150 之间"),
 ])
 def test_a_known_unit_sets_the_range(tmp_path, unit, value, fragment):
     error = _refused(tmp_path, HEAD + _param("figure", value, unit) + _rule("age > 60"))

@@ -363,7 +363,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         if param.kind == "mixed-mapping":
             raise RulesetError("对照表参数的值都应为数值（或 forever）", src, line, f"parameters.{name}")
         params[name] = param
-    sites = {name: list(ranges.value_sites(name, spec, src, line, line_of))
+    sites = {name: list(ranges.value_sites(name, spec, src, line))
              for name, (spec, src, line) in merged["parameters"].items()}
     ranges.check_units(sites, {name: spec.get("unit") for name, (spec, _, _) in merged["parameters"].items()})
     env = _env(fields, params)

@@ -60,6 +60,7 @@ class Match:
     groups: dict
 
     def group(self, name: str) -> str:
+        """The text of a named group, "" when it took no part (or the pattern has no such group)."""
         return self.groups.get(name, "")
 
 

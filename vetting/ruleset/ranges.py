@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from vetting.errors import RulesetError
 from vetting.ruleset import condition as cond
+from vetting.ruleset.yamlsafe import line_of
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,12 @@ class Site:
 
 
 def _show(value: float) -> str:
+    if math.isinf(value):
+        return "forever" if value > 0 else "-forever"
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def value_sites(name: str, spec: dict, path: str, line: int | None, line_of) -> Iterator[Site]:  # noqa: ANN001
+def value_sites(name: str, spec: dict, path: str, line: int | None) -> Iterator[Site]:
     """Every number a parameter spec writes (each value of a mapping, each dated value)."""
     field = f"parameters.{name}"
     if "value" in spec:
