@@ -22,7 +22,7 @@ from vetting.ruleset.yamlsafe import line_of, load_yaml
 from vetting.vocab import ROLE_NAMES
 
 _RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
-_FOREVER = ("forever", "永久", "终身", "无期限")
+_FOREVER = ranges.FOREVER
 
 
 def bundled_packs() -> dict[str, Path]:

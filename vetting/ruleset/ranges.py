@@ -16,6 +16,9 @@ from vetting.errors import RulesetError
 from vetting.ruleset import condition as cond
 from vetting.ruleset.yamlsafe import line_of
 
+#: How a pack writes "no time limit" (a parameter value).
+FOREVER = ("forever", "永久", "终身", "无期限")
+
 
 @dataclass(frozen=True)
 class Range:
@@ -28,6 +31,8 @@ class Range:
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not a sane value of this kind, or None when it is."""
+        if isinstance(value, str) and value.strip() in FOREVER:
+            value = math.inf
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         if math.isinf(value) and value > 0 and self.forever:
