@@ -26,9 +26,10 @@ SEPARATORS = re.compile("(?<=[0-9])(?: |-|\u3000)(?=[0-9Xx])".encode())
 
 
 def run_isolated(args: list[str], env: dict[str, str], memory_mb: int = 2048, seconds: float = 120,
-                 stdin: bytes | None = None) -> subprocess.CompletedProcess:
+                 stdin: bytes | None = None, fault: str | None = None) -> subprocess.CompletedProcess:
     """`python -m vetting *args` in a child with at most `memory_mb` of address space and `seconds`
-    of wall time; raises subprocess.TimeoutExpired when it hangs."""
+    of wall time; raises subprocess.TimeoutExpired when it hangs. With `fault`, the child is
+    tests/fault_child.py, which makes that fault happen (a full disk …) before running the CLI."""
     limit = memory_mb * 1024 * 1024
 
     def cap() -> None:
@@ -36,7 +37,8 @@ def run_isolated(args: list[str], env: dict[str, str], memory_mb: int = 2048, se
 
     full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                 "PYTHONIOENCODING": "utf-8", **env}
-    return subprocess.run([sys.executable, "-m", "vetting", *args], env=full_env, input=stdin,
+    program = [str(ROOT / "tests" / "fault_child.py"), fault] if fault else ["-m", "vetting"]
+    return subprocess.run([sys.executable, *program, *args], env=full_env, input=stdin,
                           capture_output=True, timeout=seconds, preexec_fn=cap, check=False)
 
 

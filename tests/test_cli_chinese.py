@@ -272,7 +272,7 @@ def test_record_from_pairs_and_json(tmp_path):
     path.write_text(json.dumps({"姓名": "李四"}, ensure_ascii=False), encoding="utf-8")
     assert record_from({"姓名": "张三", "性别": "男"}, f"@{path}") == {"姓名": "李四", "性别": "男"}
     assert record_from({}) == {}
-    with pytest.raises(VettingError, match="人选JSON应为一个对象"):
+    with pytest.raises(VettingError, match="人选JSON：应为一个对象"):
         load_json("[1, 2]")
     with pytest.raises(VettingError, match="无法读取人选JSON"):
         load_json(f"@{tmp_path / 'missing.json'}")

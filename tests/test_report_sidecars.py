@@ -100,7 +100,7 @@ def test_a_stale_sidecar_that_cannot_be_removed_leaves_every_file_as_it_was(tmp_
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(VettingError) as err:
         write_report(sample_result(), out, "csv")
-    assert str(awaiting_path(out)) in err.value.message and "权限不够" in err.value.message
+    assert str(awaiting_path(out)) in err.value.message and "没有权限（EACCES）" in err.value.message
     assert "原有文件保持不变" in err.value.message
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "the report and its lists rolled back"
 

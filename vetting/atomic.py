@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, Sequence, Union
 
-from vetting.errors import InputError
+from vetting.errors import InputError, os_reason
 
 Payload = Union[bytes, Callable[[str], object]]
 #: Every temporary name ends so (the report's own name first, hidden): ``.r.csv.ab12cd.tmp``.
@@ -72,7 +72,7 @@ def _stage(path: str, data: Payload) -> str:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
-        raise InputError(f"无法在输出目录中创建文件：{directory}（{exc.strerror}）") from exc
+        raise InputError(f"无法在输出目录 {directory} 中创建文件：{os_reason(exc)}") from exc
     try:
         if callable(data):
             os.close(fd)
@@ -90,7 +90,7 @@ def _stage(path: str, data: Payload) -> str:
         os.chmod(tmp, 0o666 & ~_umask())
     except OSError as exc:
         _unlink_quietly(tmp)
-        raise InputError(f"无法写入 {path}（{exc.strerror or exc}）；本次未写出任何文件，原有文件保持不变") from exc
+        raise InputError(f"无法写出 {path}：{os_reason(exc)}；本次未写出任何文件，原有文件保持不变") from exc
     except BaseException:
         _unlink_quietly(tmp)
         raise
@@ -155,7 +155,7 @@ def _os_step(func: Callable[[str, str], None], src: str, dst: str, what: str) ->
     try:
         func(src, dst)
     except OSError as exc:
-        raise InputError(f"{what}（{exc.strerror or exc}）；本次未写出任何文件，原有文件保持不变") from exc
+        raise InputError(f"{what}：{os_reason(exc)}；本次未写出任何文件，原有文件保持不变") from exc
 
 
 def _roll_back(steps: list[_Step]) -> None:

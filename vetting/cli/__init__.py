@@ -5,7 +5,6 @@ case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is pr
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import sys
@@ -15,9 +14,10 @@ import click
 
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
+from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
-from vetting.cli.terminal import install_signal_handlers, interrupted, note, notes, say, stdout_file
-from vetting.errors import OptionError, VettingError
+from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.errors import VettingError, os_reason
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
@@ -34,32 +34,6 @@ from vetting.vocab import VERDICTS
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
 EXIT_FAIL_ON = 1
-EXIT_ERROR = 2
-
-
-def _handle_errors(command: Callable) -> Callable:
-    """Library errors become a Chinese message on stderr and exit 2; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except OptionError as exc:  # an option's value: Click shows usage, the option and the message
-            raise click.BadParameter(exc.message, param_hint=exc.option) from None
-        except VettingError as exc:
-            note(f"错误：{exc.message}")
-            sys.exit(EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, BrokenPipeError):
-            raise
-        except KeyboardInterrupt as exc:      # Ctrl-C, or SIGTERM/SIGHUP (Terminated)
-            sys.exit(interrupted(exc))
-        except Exception as exc:  # noqa: BLE001 - last line of defence for users
-            if os.environ.get("VETTING_DEBUG"):
-                raise
-            note(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）")
-            sys.exit(EXIT_ERROR)
-
-    return wrapper
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -145,7 +119,7 @@ def cli() -> None:
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
 @engine_option("vector")
-@_handle_errors
+@handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
                 replies, db, no_history, engine):
     """批量审查一个或多个花名册，输出带理由的结论报告。
@@ -165,11 +139,12 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
                        generated_at=dt.datetime.now().isoformat(timespec="seconds"))
-    if output:
-        write_report(result, output, fmt, show_id=show_id)
-    else:
-        sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-        sys.stdout.buffer.flush()
+    with writing(f"报告 {output}" if output else "报告到标准输出"):
+        if output:
+            write_report(result, output, fmt, show_id=show_id)
+        else:
+            sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+            sys.stdout.buffer.flush()
     notes(summary_lines(result, output))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
@@ -191,7 +166,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
 @show_id_option
 @read_options
 @engine_option("durable")
-@_handle_errors
+@handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
                   mapping, engine):
     """审查单个人选：给出结论和每一条理由。
@@ -238,7 +213,7 @@ def rules_group() -> None:
 
 @rules_group.command("list", short_help="列出规则集中的全部规则。")
 @ruleset_option
-@_handle_errors
+@handle_errors
 def rules_list_command(ruleset):
     """列出规则集中的全部规则。
 
@@ -259,7 +234,7 @@ def rules_list_command(ruleset):
 @click.argument("code", metavar="规则编号")
 @ruleset_option
 @as_of_option
-@_handle_errors
+@handle_errors
 def rules_show_command(code, ruleset, as_of):
     """解释一条规则：查什么、为什么、依据和基准日有效的参数。
 
@@ -277,7 +252,7 @@ def rules_show_command(code, ruleset, as_of):
 
 @rules_group.command("validate", short_help="校验规则集文件。")
 @click.argument("paths", metavar="规则集文件...", nargs=-1, required=True)
-@_handle_errors
+@handle_errors
 def rules_validate_command(paths):
     """校验规则集文件；有错误时指出文件、行号和字段。
 
@@ -308,7 +283,7 @@ def rules_packs_command():
 @click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]),
               help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
 @click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
-@_handle_errors
+@handle_errors
 def rules_export_command(ruleset, as_of, fmt, output):
     """导出规则集审定表：编号、名称、严重程度、条件（文字）、基准日有效参数、依据，供审定签字。
 
@@ -338,7 +313,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
               help="xlsx：表头分栏并注明由谁填写，带下拉列表、填写提示和填表说明；csv：只有一行表头（UTF-8 带BOM），"
                    "没有下拉列表和说明。默认按输出文件扩展名，否则 xlsx。")
 @click.option("-o", "--output", metavar="文件", required=True, type=click.Path(dir_okay=False), help="模板文件。")
-@_handle_errors
+@handle_errors
 def template_command(ruleset, fmt, output):
     """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类
     选项有下拉列表，身份证号和日期列为文本格式，另附填表说明（每列的可选值、相关规则及依据）。
@@ -367,7 +342,7 @@ def template_command(ruleset, fmt, output):
 @click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
 @click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
               help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
-@_handle_errors
+@handle_errors
 def test_command(paths, pack, fail_under, verbose, engine):
     """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。
 
@@ -401,7 +376,8 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
-        reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
+        reason = (exc.message if isinstance(exc, VettingError) else os_reason(exc) if isinstance(exc, OSError)
+                  else f"{type(exc).__name__}: {exc}")
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
     note(f"审查记录：#{recorded.run_id}（{recorded.path}）")
@@ -424,7 +400,7 @@ def _history_path(ctx: click.Context, db: str | None):
 @click.option("--limit", metavar="条数", type=click.IntRange(min=1), default=20, show_default=True,
               help="最多列出的记录数。")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_group(ctx, db, limit):
     """审查记录：列出、查看、比较历次 vet run。
 
@@ -455,7 +431,7 @@ history_show_id_option = click.option(
 @history_db_option
 @history_show_id_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_show_command(ctx, run, db, show_id):
     """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
 
@@ -474,7 +450,7 @@ def history_show_command(ctx, run, db, show_id):
 @history_db_option
 @history_show_id_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_compare_command(ctx, run_a, run_b, db, show_id):
     """比较两次审查：列出结论有变化的人选及原因（新增、消失、变化的规则）。记录的写法同 vet history show。
 
@@ -489,11 +465,12 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
 
 
 def main() -> None:
-    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error)."""
+    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error;
+    standard output that cannot be written, such as a full disk, is exit 2; see cli.boundary)."""
     install_signal_handlers()
     try:
         cli(prog_name="vet")
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        sys.exit(finish(0))
+    except SystemExit as exc:
+        sys.exit(finish(exc.code))
