@@ -21,12 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 ID_NUMBER = re.compile(rb"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 #: The longest run of an ID's characters a masked form may show ("510525********123X" shows 6).
 LEAK_WINDOW = 11
+#: What may stand between the digit groups of an ID written by hand (space, hyphen, ideographic space).
+SEPARATORS = re.compile("(?<=[0-9])(?: |-|\u3000)(?=[0-9Xx])".encode())
 
 
 def run_isolated(args: list[str], env: dict[str, str], memory_mb: int = 2048, seconds: float = 120,
-                 stdin: bytes | None = None) -> subprocess.CompletedProcess:
+                 stdin: bytes | None = None, fault: str | None = None) -> subprocess.CompletedProcess:
     """`python -m vetting *args` in a child with at most `memory_mb` of address space and `seconds`
-    of wall time; raises subprocess.TimeoutExpired when it hangs."""
+    of wall time; raises subprocess.TimeoutExpired when it hangs. With `fault`, the child is
+    tests/fault_child.py, which makes that fault happen (a full disk …) before running the CLI."""
     limit = memory_mb * 1024 * 1024
 
     def cap() -> None:
@@ -34,7 +37,8 @@ def run_isolated(args: list[str], env: dict[str, str], memory_mb: int = 2048, se
 
     full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                 "PYTHONIOENCODING": "utf-8", **env}
-    return subprocess.run([sys.executable, "-m", "vetting", *args], env=full_env, input=stdin,
+    program = [str(ROOT / "tests" / "fault_child.py"), fault] if fault else ["-m", "vetting"]
+    return subprocess.run([sys.executable, *program, *args], env=full_env, input=stdin,
                           capture_output=True, timeout=seconds, preexec_fn=cap, check=False)
 
 
@@ -77,7 +81,8 @@ def id_leaks(files: list[Path], ids: set[bytes]) -> list[str]:
     found = []
     for path in files:
         data = readable_bytes(path)
+        joined = SEPARATORS.sub(b"", data)          # "110105 19491231 002X" written with spaces
         for window in windows:
-            if window in data:
+            if window in data or window in joined:
                 found.append(f"{path.name}: …{window.decode()}…")
     return found

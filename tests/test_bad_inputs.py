@@ -49,9 +49,13 @@ def case_input(case: dict, work: Path) -> Path:
     return target
 
 
-def case_args(case: dict, out_dir: Path, fmt: str, output: str | None) -> tuple[list[str], Path]:
+def case_args(case: dict, out_dir: Path, fmt: str, output: str | None, work: Path | None = None) -> tuple[list[str], Path]:
+    """`vet run`'s options and the case's args; a case with its own `command` gets only its args."""
     output = out_dir / (output or case.get("output", f"out.{fmt}"))
-    args = [a.replace("{here}", str(BAD)).replace("{out}", str(out_dir)) for a in case.get("args", [])]
+    args = [a.replace("{here}", str(BAD)).replace("{out}", str(out_dir)).replace("{in}", str(work or out_dir.parent))
+            for a in case.get("args", [])]
+    if "command" in case:
+        return args, output
     return [*AS_OF, "--format", fmt, "-o", str(output), *args], output
 
 
@@ -60,13 +64,17 @@ def run_case(runner, case: dict, out_dir: Path, fmt: str = "json", output: str |
     """Run one case through the CLI: in this process, or (`isolated: {memory_mb, seconds}`) in a
     child process under an address-space cap and a timeout."""
     roster = case_input(case, work or out_dir.parent)
-    args, output = case_args(case, out_dir, fmt, output)
-    command = [*case.get("command", ["run"]), str(roster), *args]
+    args, output = case_args(case, out_dir, fmt, output, work or out_dir.parent)
+    words = [*case.get("command", ["run"]), *args]
+    if any("{input}" in w for w in words):
+        command = [w.replace("{input}", str(roster)) for w in words]
+    else:
+        command = [*case.get("command", ["run"]), *([] if case.get("bare") else [str(roster)]), *args]
     started = time.perf_counter()
-    if "isolated" in case:
-        limits = case["isolated"]
+    if "isolated" in case or "fault" in case:
+        limits = case.get("isolated", {})
         done = run_isolated(command, env or {}, memory_mb=limits.get("memory_mb", 2048),
-                            seconds=limits.get("seconds", 120))
+                            seconds=limits.get("seconds", 120), fault=case.get("fault"))
         result = Outcome(done.returncode, done.stdout.decode("utf-8", "replace"),
                          done.stderr.decode("utf-8", "replace"))
     else:

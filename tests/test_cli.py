@@ -162,3 +162,17 @@ def test_duplicate_listing_names_at_most_ten_others():
     labels = [f"f 第{i}行（甲）" for i in range(2, 13)]
     text = _others(labels, labels[0], 1000)
     assert text.count("第") == 10 and text.endswith("等共999处")
+
+
+def test_a_closed_pipe_is_not_an_error():
+    """`vet rules list | head -1`: the reader went away; Click ends quietly (exit 1, as it does for
+    every closed pipe), with no 内部错误 on stderr."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-m", "vetting", "rules", "list"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    child.stdout.close()
+    _, err = child.communicate(timeout=60)
+    assert child.returncode in (0, 1)
+    assert err.decode() == ""

@@ -39,7 +39,7 @@ ID_LIKE = ID17 + check_char(ID17)
 
 HELP_PAGES = [[], ["run"], ["check"], ["rules"], ["rules", "list"], ["rules", "show"], ["rules", "validate"],
               ["rules", "packs"], ["rules", "export"], ["history"], ["history", "show"], ["history", "compare"],
-              ["test"]]
+              ["test"], ["template"]]
 ENGLISH_BOILERPLATE = ["Usage:", "Options:", "Commands:", "Arguments:", "Show this message", "Show the version",
                        "[default:", "[required]", "[OPTIONS]", "COMMAND", "[ARGS]", "Error:", "Try '"]
 #: Click's English metavars for its types, which would show where an option has no metavar of its own.
@@ -67,7 +67,7 @@ def test_top_level_help_lists_commands_with_chinese_descriptions(runner):
     text = runner.invoke(cli, ["-h"]).output
     assert "联审工具" in text and "\n命令：\n" in text and "显示版本号并退出。" in text
     for name, words in [("run", "批量审查"), ("check", "审查单个人选"), ("rules", "规则集"), ("test", "回归案例"),
-                        ("history", "审查记录")]:
+                        ("history", "审查记录"), ("template", "花名册模板")]:
         assert re.search(rf"^  {name} +\S*{words}", text, re.M), name
 
 
@@ -272,7 +272,7 @@ def test_record_from_pairs_and_json(tmp_path):
     path.write_text(json.dumps({"姓名": "李四"}, ensure_ascii=False), encoding="utf-8")
     assert record_from({"姓名": "张三", "性别": "男"}, f"@{path}") == {"姓名": "李四", "性别": "男"}
     assert record_from({}) == {}
-    with pytest.raises(VettingError, match="人选JSON应为一个对象"):
+    with pytest.raises(VettingError, match="人选JSON：应为一个对象"):
         load_json("[1, 2]")
     with pytest.raises(VettingError, match="无法读取人选JSON"):
         load_json(f"@{tmp_path / 'missing.json'}")

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from vetting.cli import cli
+from vetting.errors import InputError
 from vetting.explain import rule_text
 from vetting.export import COLUMNS, export_ruleset, format_markdown, rule_row, write_xlsx
 from vetting.ruleset.condition import parse_condition
@@ -167,7 +168,7 @@ def test_xlsx_write_is_atomic(tmp_path, national, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("openpyxl.Workbook.save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="disk full.*原有文件保持不变"):
         write_xlsx(national, AS_OF, out)
     assert out.read_bytes() == b"previous report"
     assert os.listdir(tmp_path) == ["old.xlsx"]

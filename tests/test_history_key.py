@@ -85,6 +85,28 @@ def test_birth_date_brute_force_does_not_find_the_stored_digest_without_the_key(
         assert digest == hmac.new(key, clear.encode(), hashlib.sha256).hexdigest()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_the_database_and_the_folders_the_tool_creates_are_private(tmp_path):
+    """Like its key, the database is created 0600 and every folder the tool creates for it 0700
+    (whatever the umask allows others); its journal, made while recording, takes the same mode.
+    Folders and files that already exist are left as they are."""
+    (tmp_path / "shared").mkdir(mode=0o755)
+    db = tmp_path / "shared" / "a" / "b" / "h.sqlite3"
+    old = os.umask(0o002)
+    try:
+        record(db, make_result([person(0, 2, "张三", ID_A, "pass")], []))
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (db, key_path(db), db.parent, db.parent.parent)}
+    assert modes == {"h.sqlite3": 0o600, "h.sqlite3.key": 0o600, "b": 0o700, "a": 0o700}
+    assert stat.S_IMODE((tmp_path / "shared").stat().st_mode) == 0o755
+    mine = tmp_path / "mine.sqlite3"
+    mine.touch(mode=0o640)
+    mine.chmod(0o640)
+    record(mine, make_result([person(0, 2, "张三", ID_A, "pass")], []))
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o640
+
+
 def test_key_file_is_created_beside_the_database_owner_only_and_not_inside_it(db):
     assert not key_path(db).exists()
     record(db, make_result([person(0, 2, "张三", ID_A, "pass")], []))

@@ -29,7 +29,8 @@ def middle(run: str) -> str:
 
 
 def masked(run: str) -> str:
-    return run[:6] + "*" * (len(run) - 10) + run[-4:]
+    """An ID's length keeps 6 + 4; any other length (a cut or mistyped number) is all stars."""
+    return run[:6] + "*" * (len(run) - 10) + run[-4:] if len(run) in (15, 18) else "*" * len(run)
 
 
 @pytest.fixture
@@ -83,10 +84,10 @@ def test_id_like_runs_of_every_shape_are_masked_in_every_table(recorded):
         name, file = conn.execute("SELECT name, source_file FROM candidates WHERE row_id = 0").fetchone()
         ruleset_sha256 = conn.execute("SELECT ruleset_sha256 FROM runs").fetchone()[0]
     conn.close()
-    assert reasons[0] == "编号440106******1822与档案不符"          # digits right after a word
+    assert reasons[0] == f"编号{masked(R16)}与档案不符"          # digits right after a word
     assert reasons[1] == f"旧号320106*****3415，村委填报{masked(RFW)}"
     assert evidence == "ID110105********9993; no.320106*****3415"
-    assert (name, file) == ("张三330106*******4567", "名册510525********372X.xlsx")
+    assert (name, file) == (f"张三{masked(R17)}", "名册510525********372X.xlsx")
     assert ruleset_sha256 == SHA and text.count(SHA) == 3      # runs column, meta ruleset, meta reply
 
 
@@ -104,8 +105,8 @@ def test_vet_history_output_never_holds_the_hidden_digits(recorded, runner):
         assert result.exit_code == 0, result.output
         assert_no_middle(result.output)
     shown = runner.invoke(cli, ["history", "show", "latest", "--db", str(recorded)]).output
-    for fragment in ("编号440106******1822与档案不符", "证据：ID110105********9993", "张三330106*******4567",
-                     "名册510525********372X.xlsx", f"红星村{masked(RFW)}", "工作表=第440106******1822页",
+    for fragment in (f"编号{masked(R16)}与档案不符", "证据：ID110105********9993", f"张三{masked(R17)}",
+                     "名册510525********372X.xlsx", f"红星村{masked(RFW)}", f"工作表=第{masked(R16)}页",
                      "/data/abc110105********9993.xlsx", "警告：第5行身份证号110105********9993校验位错误",
                      f"规则集SHA256：{SHA}"):
         assert fragment in shown, fragment

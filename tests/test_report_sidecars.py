@@ -86,21 +86,38 @@ def test_a_folder_at_a_sidecar_path_is_left_alone(tmp_path):
     assert (awaiting_path(out) / "x.txt").is_file()
 
 
-def test_a_stale_sidecar_that_cannot_be_removed_is_an_error(tmp_path, monkeypatch):
+def test_a_stale_sidecar_that_cannot_be_removed_leaves_every_file_as_it_was(tmp_path, monkeypatch):
     out = tmp_path / "r.csv"
     write_report(with_lists(), out, "csv")
-    real = Path.unlink
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real = os.replace
 
-    def refuse(self, *args, **kwargs):
-        if self == awaiting_path(out):
+    def refuse(src, dst, *args, **kwargs):
+        if os.fspath(src) == str(awaiting_path(out)):
             raise PermissionError(13, "权限不够")
-        return real(self, *args, **kwargs)
+        return real(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "unlink", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(VettingError) as err:
         write_report(sample_result(), out, "csv")
-    assert f"报告已写入 {out}" in err.value.message and str(awaiting_path(out)) in err.value.message
-    assert "已过时" in err.value.message
+    assert str(awaiting_path(out)) in err.value.message and "没有权限（EACCES）" in err.value.message
+    assert "原有文件保持不变" in err.value.message
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "the report and its lists rolled back"
+
+
+def test_a_file_at_a_sidecar_path_that_this_tool_did_not_write_is_never_removed(tmp_path):
+    out = tmp_path / "r.csv"
+    unmatched_path(out).write_text("公民身份号码,姓名\n", encoding="utf-8")          # a user's own file
+    villages_path(out).write_bytes(b"\xef\xbb\xbf" + "乡镇(街道)".encode())            # our heading, cut short
+    target = tmp_path / "elsewhere.csv"
+    write_report(with_lists(), target, "csv")
+    awaiting_path(out).symlink_to(awaiting_path(target))                                # a link to our own list
+    write_report(sample_result(), out, "csv")
+    assert unmatched_path(out).read_text(encoding="utf-8") == "公民身份号码,姓名\n"
+    assert villages_path(out).is_file() and awaiting_path(out).is_symlink()
+    write_report(with_lists(), out, "csv")
+    write_report(sample_result(), out, "csv")                                          # ours now: removed
+    assert not unmatched_path(out).exists() and not villages_path(out).exists()
 
 
 def test_xlsx_lists_hold_row_numbers_as_numbers(tmp_path):

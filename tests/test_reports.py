@@ -239,12 +239,16 @@ def test_xlsx(tmp_path):
     assert os.listdir(tmp_path) == ["报告.xlsx"]
 
 
-def test_xlsx_strips_illegal_characters(tmp_path):
+def test_xlsx_replaces_illegal_characters_and_says_so(tmp_path):
     result = sample_result()
     result.findings.loc[0, "evidence"] = "记录\x01\x1f完"
+    result.candidates.loc[0, "name"] = "张\ufffe三\uffff"
     write_xlsx(result, tmp_path / "r.xlsx")
-    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["问题清单"]
-    assert "记录完" in [c.value for c in ws["H"]]
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert "记录\ufffd\ufffd完" in [c.value for c in book["问题清单"]["H"]]
+    assert "张\ufffd三\ufffd" in [c.value for c in book["候选人"]["C"]]
+    notes = [row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True) if row[0] == "警告"]
+    assert any("2 处文字" in n and "Excel" in n for n in notes), notes
 
 
 # --- atomic writes and dispatch --------------------------------------------------------------
@@ -310,4 +314,4 @@ def test_control_characters_cannot_smuggle_a_formula_into_xlsx(tmp_path):
     write_xlsx(result, path)
     sheet = openpyxl.load_workbook(path)["候选人"]
     cell = next(c for c in sheet[2] if c.value and "SUM" in str(c.value))
-    assert cell.data_type != "f" and str(cell.value).startswith("'")
+    assert cell.data_type != "f" and str(cell.value) == "\ufffd=SUM(1;2)"   # replaced, not removed: no "=" in front

@@ -1,37 +1,78 @@
-"""Atomic file output: a report is either complete on disk or not there at all."""
+"""Atomic file output: a report and its sidecars are either all complete on disk or not changed
+at all.
+
+Every part is first written to a temporary file in its target directory and flushed to disk;
+only when all parts are written are they renamed over their targets, one after the other. Until
+that last rename succeeds the previous files are kept aside (a second hard link, or a rename
+where the file system has no hard links), so a failure part-way puts every earlier file back.
+Files a report makes obsolete (a stale sidecar) are removed in the same transaction. An
+exception of any kind - an interrupt included; the CLI turns SIGTERM into one - removes every
+temporary file, so none is ever left holding candidate data.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
-from typing import Callable, Union
+from dataclasses import dataclass
+from typing import Callable, Sequence, Union
 
-from vetting.errors import InputError
+from vetting.errors import InputError, os_reason
 
 Payload = Union[bytes, Callable[[str], object]]
+#: Every temporary name ends so (the report's own name first, hidden): ``.r.csv.ab12cd.tmp``.
+TEMP_SUFFIX = ".tmp"
 
 
 def write_atomic(path: str | os.PathLike, data: Payload) -> None:
-    """Write `data` to `path` so that readers never see a half-written report.
+    """Write `data` to `path` so that readers never see a half-written file (see `write_all`).
 
     `data` is either the file's bytes or a callable that writes the file at the temporary
-    path it is given (e.g. ``workbook.save``). The output goes to a temporary file in the
-    target directory, is fsynced, then renamed over `path` with ``os.replace`` (atomic on
-    the same file system). If anything fails - including an interrupt - the temporary file
-    is removed and any existing file at `path` is left untouched, so a crash can never leave
-    a truncated report that looks like a finished one.
-    """
-    path = os.fspath(path)
+    path it is given (e.g. ``workbook.save``)."""
+    write_all([(path, data)])
+
+
+def write_all(files: Sequence[tuple[str | os.PathLike, Payload]],
+              remove: Sequence[str | os.PathLike] = ()) -> None:
+    """Write every (path, data) of `files` and remove every path of `remove`, all or nothing.
+
+    All parts go to temporary files beside their targets first; a failure there leaves every
+    target as it was. Then each is renamed into place and each obsolete file taken away; if one
+    of those steps fails, the files already replaced or removed are put back. A failure is an
+    InputError naming the file and saying that nothing was changed."""
+    targets = [os.fspath(p) for p, _ in files]
+    removals = [os.fspath(p) for p in remove]
+    for path in targets + removals:
+        _check_target(path)
+    staged: list[str] = []
+    try:
+        for path, (_, data) in zip(targets, files):
+            staged.append(_stage(path, data))
+        _commit(list(zip(targets, staged)), removals)
+    finally:
+        for tmp in staged:
+            _unlink_quietly(tmp)
+    for directory in dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p in targets + removals):
+        _fsync_directory(directory)
+
+
+def _check_target(path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputError(f"输出目录不存在：{directory}")
     if os.path.isdir(path):
         raise InputError(f"输出路径是一个目录，不能写成文件：{path}")
+
+
+def _stage(path: str, data: Payload) -> str:
+    """`data` written and flushed to a new temporary file beside `path`; its name is returned.
+    The temporary file is removed again if anything fails (an interrupt included)."""
+    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                   dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
-        raise InputError(f"无法在输出目录中创建文件：{directory}（{exc.strerror}）") from exc
+        raise InputError(f"无法在输出目录 {directory} 中创建文件：{os_reason(exc)}") from exc
     try:
         if callable(data):
             os.close(fd)
@@ -47,14 +88,95 @@ def write_atomic(path: str | os.PathLike, data: Payload) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise InputError(f"无法写出 {path}：{os_reason(exc)}；本次未写出任何文件，原有文件保持不变") from exc
     except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+@dataclass
+class _Step:
+    """One target during the commit: where its previous file was kept and what was done."""
+
+    path: str
+    backup: str | None = None
+    moved: bool = False        # the previous file was renamed aside (not linked): `path` is gone
+    replaced: bool = False     # the new file is in place
+
+
+def _commit(staged: list[tuple[str, str]], removals: list[str]) -> None:
+    steps: list[_Step] = []
+    try:
+        for path, tmp in staged:
+            step = _Step(path)
+            steps.append(step)
+            if os.path.lexists(path):
+                step.backup, step.moved = _keep_aside(path)
+            _os_step(os.replace, tmp, path, what=f"无法写入 {path}")
+            step.replaced = True
+        for path in removals:
+            step = _Step(path, moved=True)
+            steps.append(step)
+            backup = _aside_name(path)
+            _os_step(os.replace, path, backup, what=f"无法删除上次运行留下的 {path}")
+            step.backup = backup
+    except BaseException:
+        _roll_back(steps)
+        raise
+    for step in steps:
+        if step.backup:
+            _unlink_quietly(step.backup)
+
+
+def _keep_aside(path: str) -> tuple[str, bool]:
+    """A second name for the file at `path` (a hard link, so `path` never goes missing), or,
+    where the file system has no hard links, `path` renamed to it. Returns (name, renamed)."""
+    backup = _aside_name(path)
+    try:
+        os.link(path, backup, follow_symlinks=False)
+        return backup, False
+    except (OSError, NotImplementedError):       # no hard links here (FAT, some shares; Windows links)
+        _os_step(os.replace, path, backup, what=f"无法替换 {path}")
+        return backup, True
+
+
+def _aside_name(path: str) -> str:
+    directory, name = os.path.split(os.path.abspath(path))
+    while True:
+        candidate = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.old{TEMP_SUFFIX}")
+        if not os.path.lexists(candidate):
+            return candidate
+
+
+def _os_step(func: Callable[[str, str], None], src: str, dst: str, what: str) -> None:
+    try:
+        func(src, dst)
+    except OSError as exc:
+        raise InputError(f"{what}：{os_reason(exc)}；本次未写出任何文件，原有文件保持不变") from exc
+
+
+def _roll_back(steps: list[_Step]) -> None:
+    """Put back what the commit had changed, newest first, as far as the file system lets us."""
+    for step in reversed(steps):
         try:
-            os.unlink(tmp)
+            if step.backup and (step.replaced or step.moved):
+                os.replace(step.backup, step.path)
+            elif step.backup:
+                os.unlink(step.backup)
+            elif step.replaced:
+                os.unlink(step.path)
         except OSError:
             pass
-        raise
-    _fsync_directory(directory)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _umask() -> int:
@@ -64,7 +186,7 @@ def _umask() -> int:
 
 
 def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable where the platform allows it (not on Windows)."""
+    """Make the renames themselves durable where the platform allows it (not on Windows)."""
     if os.name != "posix":
         return
     try:

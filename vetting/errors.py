@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from typing import Iterable
 
 
@@ -68,3 +69,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A Chinese 'did you mean' suffix for the closest known names, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"（是否想写：{close[0]}？）" if close else ""
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "磁盘空间不足", getattr(errno, "EDQUOT", -1): "超出磁盘配额", errno.EFBIG: "文件过大",
+    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EROFS: "文件系统只读", errno.ENOENT: "文件或目录不存在",
+    errno.EISDIR: "这是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EIO: "读写出错（磁盘或设备故障）",
+    errno.ENAMETOOLONG: "文件名过长", errno.EMFILE: "打开的文件过多", errno.EBUSY: "文件正被占用",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """A Chinese reason for an operating-system error (disk full, no permission …), with the
+    errno name for whoever looks it up; never the system's English text."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    reason = _OS_REASONS.get(exc.errno or 0, "操作系统报告错误")
+    return f"{reason}（{name}）" if name else reason

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 
 from vetting.atomic import write_atomic
 from vetting.explain import _num as number_text
 from vetting.explain import parameter_text
 from vetting.reports.common import neutralise_formula
-from vetting.reports.xlsx_report import _ILLEGAL
 from vetting.ruleset.condition import referenced_params
 from vetting.ruleset.describe import describe_group_rule, describe_rule
 from vetting.ruleset.model import Rule, Ruleset
+from vetting.textsafe import XLSX_FORBIDDEN, replace_text
 from vetting.vocab import SEVERITY_LABELS
 
 COLUMNS = ("编号", "名称", "类别", "严重程度", "适用职务", "条件", "参数（基准日有效值）", "依据", "说明")
@@ -137,7 +136,7 @@ def format_markdown(ruleset: Ruleset, as_of: dt.date | None) -> str:
 # ---------------------------------------------------------------- XLSX
 
 def _xlsx_text(text: str) -> str:
-    return neutralise_formula(re.sub(_ILLEGAL, "", text))
+    return neutralise_formula(replace_text(text, XLSX_FORBIDDEN))
 
 
 def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:  # noqa: ANN001

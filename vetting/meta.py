@@ -13,6 +13,9 @@ from vetting.ruleset import condition as C
 from vetting.ruleset.model import Ruleset
 from vetting.vocab import VERDICTS, Severity
 
+#: How a warning about a rule left without its roster column starts.
+MISSING_COLUMN_WARNING = "花名册中没有「"
+
 
 def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str,
                generated_at: str | None = None) -> dict[str, Any]:
@@ -52,6 +55,6 @@ def missing_column_warnings(result: VettingResult, ruleset: Ruleset, candidates:
         missing = [ruleset.fields[f].label for f in C.decisive_fields(rule.condition)
                    if f not in candidates.present and not ruleset.fields[f].derived]
         if missing and pending.get(rule.code, 0):
-            warnings.append(f"花名册中没有「{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
+            warnings.append(f"{MISSING_COLUMN_WARNING}{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
                             f"对 {pending[rule.code]} 名人选无法判定，结论为待反馈")
     return warnings

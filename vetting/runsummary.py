@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from vetting.meta import MISSING_COLUMN_WARNING
 from vetting.privacy import mask_text
 from vetting.result import VettingResult
+from vetting.ruleset.loader import bundled_packs
 from vetting.vocab import VERDICT_LABELS, VERDICT_RANK, VERDICTS
 
 #: At most this many reply rows that match no candidate are listed (the report has them all).
@@ -29,10 +31,21 @@ def summary_lines(result: VettingResult, output: str | None = None) -> list[str]
     lines.append(f"已审查 {meta['candidate_count']} 人（{verdict_counts_text(meta['verdict_counts'])}）"
                  + (f"；报告：{output}" if output else ""))
     lines.extend(f"提示：{warning}" for warning in meta.get("warnings", []))
+    lines.extend(template_hint(meta))
     lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
     lines.extend(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选"
                  for reply in meta.get("unmatched_replies", [])[:MAX_UNMATCHED_REPLIES])
     return [mask_text(line) for line in lines]
+
+
+def template_hint(meta: Mapping) -> list[str]:
+    """When a rule had no roster column: one line pointing to `vet template`, which writes a
+    roster with every column the pack reads."""
+    if not any(str(w).startswith(MISSING_COLUMN_WARNING) for w in meta.get("warnings", [])):
+        return []
+    pack = meta.get("ruleset", {}).get("id", "")
+    pack = pack if pack in bundled_packs() else "规则集文件"
+    return [f"提示：用 vet template -r {pack} -o 花名册模板.xlsx 可生成含该规则集所需全部列的花名册模板"]
 
 
 def fail_on_hit(counts: Mapping[str, int], fail_on: str | None) -> bool:

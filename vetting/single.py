@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from vetting.errors import VettingError
+from vetting.errors import VettingError, os_reason
 from vetting.pipeline import ReadOptions, load_candidates, run_engine, vet_records
 from vetting.privacy import mask_text
 from vetting.result import VettingResult
@@ -67,14 +68,60 @@ def record_from(values: Mapping[str, str], json_text: str | None = None) -> dict
     return record
 
 
-def load_json(text: str) -> dict:
-    """A JSON object given inline, or read from a file when the text starts with "@"."""
+#: One candidate's JSON is a few kilobytes; `--json @FILE` reads at most this much.
+MAX_JSON_BYTES = 1_000_000
+#: The longest integer a candidate value may be (an ID number has 18 characters).
+MAX_JSON_DIGITS = 30
+_JSON_KINDS = {dict: "对象", list: "列表"}
+
+
+def _json_text(text: str) -> tuple[str, str]:
+    """The JSON text and how to name it: given inline, or read from a file after "@"."""
+    if not text.startswith("@"):
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_JSON_BYTES:
+            raise VettingError(f"人选JSON过长（超过{MAX_JSON_BYTES // 1_000_000}MB），不像一个人选的信息")
+        return text, "人选JSON"
+    path = Path(text[1:])
+    where = f"人选JSON文件 {path}"
     try:
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text(encoding="utf-8-sig")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise VettingError(f"无法读取人选JSON：{exc}") from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise VettingError(f"无法读取{where}：{os_reason(exc)}") from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise VettingError(f"{where}：文件过大（超过{MAX_JSON_BYTES // 1_000_000}MB），不像一个人选的信息")
+    try:
+        return raw.decode("utf-8-sig"), where
+    except UnicodeDecodeError:
+        raise VettingError(f"{where}：不是UTF-8编码的文本") from None
+
+
+def load_json(text: str) -> dict:
+    """A JSON object given inline, or read from a file when the text starts with "@": one
+    candidate, field -> text, number or true/false. Too large, too deeply nested, a number of
+    more than MAX_JSON_DIGITS digits, NaN or a nested value is refused with a Chinese message."""
+    text, where = _json_text(text)
+
+    def number(digits: str) -> int | float:
+        if len(digits.lstrip("-")) > MAX_JSON_DIGITS:
+            raise VettingError(f"{where}：数值「{digits[:20]}…」位数过多（最多{MAX_JSON_DIGITS}位）")
+        value = float(digits) if any(c in digits for c in ".eE") else int(digits)
+        if not math.isfinite(value):
+            raise VettingError(f"{where}：数值「{digits}」超出范围")
+        return value
+
+    def constant(name: str) -> None:
+        raise VettingError(f"{where}：不能有 {name}（不是有效数值）")
+
+    try:
+        data = json.loads(text, parse_int=number, parse_float=number, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise VettingError(f"{where}：格式有误，第{exc.lineno}行第{exc.colno}列不符合JSON语法") from None
+    except RecursionError:
+        raise VettingError(f"{where}：嵌套过深，不像一个人选的信息") from None
     if not isinstance(data, dict):
-        raise VettingError("人选JSON应为一个对象，如 {\"姓名\": \"张三\"}")
+        raise VettingError(f"{where}：应为一个对象，如 {{\"姓名\": \"张三\"}}")
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            raise VettingError(f"{where}：「{key}」的值应为文本、数值或 true/false，实为{_JSON_KINDS[type(value)]}")
     return data

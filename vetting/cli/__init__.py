@@ -1,30 +1,30 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
 too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
-case, 2 error, 130 interrupted."""
+case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import sys
-from typing import Callable, Iterable
+from typing import Callable
 
 import click
 
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
+from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
-from vetting.errors import OptionError, VettingError
+from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.errors import VettingError, os_reason
 from vetting.explain import candidate_text, rule_text
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, resolve_as_of, vet_files
-from vetting.privacy import mask_text
-from vetting.reports import FORMATS, write_report
-from vetting.reports.csv_report import format_csv
-from vetting.reports.json_report import candidate_object, format_json
+from vetting.reports import FORMATS, report_bytes, write_report
+from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import history_options, report_format
 from vetting.runsummary import fail_on_hit, summary_lines
@@ -34,40 +34,6 @@ from vetting.vocab import VERDICTS
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
 EXIT_FAIL_ON = 1
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
-def _handle_errors(command: Callable) -> Callable:
-    """Library errors become a Chinese message on stderr and exit 2; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except OptionError as exc:  # an option's value: Click shows usage, the option and the message
-            raise click.BadParameter(exc.message, param_hint=exc.option) from None
-        except VettingError as exc:
-            click.echo(mask_text(f"错误：{exc.message}"), err=True)
-            sys.exit(EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            click.echo("已中断：本次审查未完成，未写出报告。", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        except Exception as exc:  # noqa: BLE001 - last line of defence for users
-            if os.environ.get("VETTING_DEBUG"):
-                raise
-            click.echo(mask_text(f"内部错误：{type(exc).__name__}: {exc}（设置 VETTING_DEBUG=1 可查看详情，请报告此问题）"),
-                       err=True)
-            sys.exit(EXIT_ERROR)
-
-    return wrapper
-
-
-def _echo_lines(lines: Iterable[str]) -> None:
-    for line in lines:
-        click.echo(line, err=True)
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -153,7 +119,7 @@ def cli() -> None:
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
 @engine_option("vector")
-@_handle_errors
+@handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
                 replies, db, no_history, engine):
     """批量审查一个或多个花名册，输出带理由的结论报告。
@@ -168,18 +134,21 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
+    db_path = None if no_history else resolve_db_path(db, os.environ)
+    check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
                        generated_at=dt.datetime.now().isoformat(timespec="seconds"))
-    if output:
-        write_report(result, output, fmt, show_id=show_id)
-    else:
-        sys.stdout.buffer.write(format_json(result, show_id) if fmt == "json" else format_csv(result, show_id))
-        sys.stdout.buffer.flush()
-    _echo_lines(summary_lines(result, output))
+    with writing(f"报告 {output}" if output else "报告到标准输出"):
+        if output:
+            write_report(result, output, fmt, show_id=show_id)
+        else:
+            sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+            sys.stdout.buffer.flush()
+    notes(summary_lines(result, output))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
-        _record_history(db, result, started_at, output, options)
+        _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
 
@@ -197,7 +166,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
 @show_id_option
 @read_options
 @engine_option("durable")
-@_handle_errors
+@handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
                   mapping, engine):
     """审查单个人选：给出结论和每一条理由。
@@ -222,12 +191,12 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         checked = check_record(record, rules, as_of, engine=engine)
-    _echo_lines(checked.hints)
+    notes(checked.hints)
     if fmt == "json":
         obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
     else:
-        click.echo(candidate_text(checked.result, checked.row_id, show_id=show_id))
+        say(candidate_text(checked.result, checked.row_id, show_id=show_id))
 
 
 @cli.group("rules", short_help="查看、校验和导出规则集。")
@@ -244,7 +213,7 @@ def rules_group() -> None:
 
 @rules_group.command("list", short_help="列出规则集中的全部规则。")
 @ruleset_option
-@_handle_errors
+@handle_errors
 def rules_list_command(ruleset):
     """列出规则集中的全部规则。
 
@@ -254,18 +223,18 @@ def rules_list_command(ruleset):
       vet rules list --ruleset 本县规则.yaml
     """
     rules = load_ruleset(ruleset)
-    click.echo(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+    say(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
     for rule in rules.rules:
-        click.echo(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
+        say(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
     if rules.disabled:
-        click.echo(f"已停用：{'、'.join(rules.disabled)}")
+        say(f"已停用：{'、'.join(rules.disabled)}")
 
 
 @rules_group.command("show", short_help="解释一条规则。")
 @click.argument("code", metavar="规则编号")
 @ruleset_option
 @as_of_option
-@_handle_errors
+@handle_errors
 def rules_show_command(code, ruleset, as_of):
     """解释一条规则：查什么、为什么、依据和基准日有效的参数。
 
@@ -278,13 +247,12 @@ def rules_show_command(code, ruleset, as_of):
     if rule is None:
         from vetting.errors import did_you_mean
         raise VettingError(f"规则集「{rules.id}」中没有规则「{code}」{did_you_mean(code, [r.code for r in rules.rules])}")
-    click.echo(rule_text(rule, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date)
-                         else dt.date.max))
+    say(rule_text(rule, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date) else dt.date.max))
 
 
 @rules_group.command("validate", short_help="校验规则集文件。")
 @click.argument("paths", metavar="规则集文件...", nargs=-1, required=True)
-@_handle_errors
+@handle_errors
 def rules_validate_command(paths):
     """校验规则集文件；有错误时指出文件、行号和字段。
 
@@ -294,7 +262,7 @@ def rules_validate_command(paths):
     """
     for path in paths:
         rules = load_ruleset(path)
-        click.echo(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+        say(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
 
 
 @rules_group.command("packs", short_help="列出内置规则集。")
@@ -306,7 +274,7 @@ def rules_packs_command():
       vet rules packs
     """
     for name, path in sorted(bundled_packs().items()):
-        click.echo(f"{name}\t{path}")
+        say(f"{name}\t{path}")
 
 
 @rules_group.command("export", short_help="导出规则集审定表（Markdown 或 Excel）。")
@@ -315,7 +283,7 @@ def rules_packs_command():
 @click.option("--format", "fmt", type=click.Choice(["md", "xlsx"]),
               help="md（Markdown表格）或 xlsx（默认按输出文件扩展名，否则 md）。")
 @click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False), help="输出文件；省略时 md 输出到标准输出。")
-@_handle_errors
+@handle_errors
 def rules_export_command(ruleset, as_of, fmt, output):
     """导出规则集审定表：编号、名称、严重程度、条件（文字）、基准日有效参数、依据，供审定签字。
 
@@ -331,11 +299,38 @@ def rules_export_command(ruleset, as_of, fmt, output):
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "md")
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
+    check_file_output(output, "导出文件", rules.chain, stdout_file())
     text = export_ruleset(rules, as_of, fmt, output)
     if text is not None:
-        click.echo(text)
+        say(text)
     else:
-        click.echo(mask_text(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}"), err=True)
+        note(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}")
+
+
+@cli.command("template", short_help="生成规则集对应的花名册模板（Excel 或 CSV）。")
+@ruleset_option
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]),
+              help="xlsx：表头分栏并注明由谁填写，带下拉列表、填写提示和填表说明；csv：只有一行表头（UTF-8 带BOM），"
+                   "没有下拉列表和说明。默认按输出文件扩展名，否则 xlsx。")
+@click.option("-o", "--output", metavar="文件", required=True, type=click.Path(dir_okay=False), help="模板文件。")
+@handle_errors
+def template_command(ruleset, fmt, output):
+    """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类
+    选项有下拉列表，身份证号和日期列为文本格式，另附填表说明（每列的可选值、相关规则及依据）。
+    填好的模板可直接用 vet run 审查。
+
+    \b
+    示例：
+      vet template -o 花名册模板.xlsx
+      vet template -r county-template -o 本县花名册模板.xlsx
+      vet template --format csv -o 花名册模板.csv
+    """
+    from vetting.rostertemplate import template_format, write_template
+
+    rules = load_ruleset(ruleset)
+    check_file_output(output, "花名册模板", rules.chain)
+    layout = write_template(rules, output, template_format(fmt, output))
+    note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
 
 
 @cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
@@ -347,7 +342,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
 @click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
 @click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
               help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
-@_handle_errors
+@handle_errors
 def test_command(paths, pack, fail_under, verbose, engine):
     """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。
 
@@ -364,7 +359,7 @@ def test_command(paths, pack, fail_under, verbose, engine):
         raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
     engines = ENGINES if engine == "both" else (engine,)
     text, failed = report_text([run_suite(s, engines) for s in suites], fail_under, verbose)
-    click.echo(text)
+    say(text)
     if failed:
         sys.exit(EXIT_FAIL_ON)
 
@@ -375,15 +370,19 @@ def _record_history(db, result, started_at, output, options) -> None:  # noqa: A
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
+    except KeyboardInterrupt as exc:
+        exc.done = f"{written}，但审查记录未保存"
+        raise
     except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
         if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
             raise
-        reason = exc.message if isinstance(exc, VettingError) else f"{type(exc).__name__}: {exc}"
+        reason = (exc.message if isinstance(exc, VettingError) else os_reason(exc) if isinstance(exc, OSError)
+                  else f"{type(exc).__name__}: {exc}")
         raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
                            ) from None
-    click.echo(mask_text(f"审查记录：#{recorded.run_id}（{recorded.path}）"), err=True)
+    note(f"审查记录：#{recorded.run_id}（{recorded.path}）")
     if recorded.key_note:
-        click.echo(mask_text(f"提示：{recorded.key_note}"), err=True)
+        note(f"提示：{recorded.key_note}")
 
 
 history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
@@ -401,7 +400,7 @@ def _history_path(ctx: click.Context, db: str | None):
 @click.option("--limit", metavar="条数", type=click.IntRange(min=1), default=20, show_default=True,
               help="最多列出的记录数。")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_group(ctx, db, limit):
     """审查记录：列出、查看、比较历次 vet run。
 
@@ -416,10 +415,10 @@ def history_group(ctx, db, limit):
         return
     path = _history_path(ctx, None)
     if not path.is_file():
-        click.echo(runs_text([], path))
+        say(runs_text([], path))
         return
     with open_history(path) as store:
-        click.echo(runs_text(store.runs(limit), path, total=store.count()))
+        say(runs_text(store.runs(limit), path, total=store.count()))
 
 
 history_show_id_option = click.option(
@@ -432,7 +431,7 @@ history_show_id_option = click.option(
 @history_db_option
 @history_show_id_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_show_command(ctx, run, db, show_id):
     """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
 
@@ -442,7 +441,7 @@ def history_show_command(ctx, run, db, show_id):
       vet history show latest~1
     """
     with open_history(_history_path(ctx, db)) as store:
-        click.echo(run_text(store.run(store.resolve(run)), show_digest=show_id))
+        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
 
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
@@ -451,7 +450,7 @@ def history_show_command(ctx, run, db, show_id):
 @history_db_option
 @history_show_id_option
 @click.pass_context
-@_handle_errors
+@handle_errors
 def history_compare_command(ctx, run_a, run_b, db, show_id):
     """比较两次审查：列出结论有变化的人选及原因（新增、消失、变化的规则）。记录的写法同 vet history show。
 
@@ -462,14 +461,16 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
     """
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
-    click.echo(comparison_text(compare_runs(old, new), show_digest=show_id))
+    say(comparison_text(compare_runs(old, new), show_digest=show_id))
 
 
 def main() -> None:
-    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error)."""
+    """Console-script entry point (a closed pipe such as `vet rules list | head` is not an error;
+    standard output that cannot be written, such as a full disk, is exit 2; see cli.boundary)."""
+    install_signal_handlers()
     try:
         cli(prog_name="vet")
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        sys.exit(finish(0))
+    except SystemExit as exc:
+        sys.exit(finish(exc.code))

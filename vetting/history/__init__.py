@@ -18,13 +18,22 @@ from vetting.history.errors import HistoryError
 from vetting.history.keys import key_path
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
 from vetting.history.schema import SCHEMA_VERSION
-from vetting.history.store import ENV_VAR, History, RecordedRun, default_db_path, open_history, record_run, resolve_db_path
+from vetting.history.store import (
+    ENV_VAR,
+    History,
+    RecordedRun,
+    default_db_path,
+    history_files,
+    open_history,
+    record_run,
+    resolve_db_path,
+)
 from vetting.history.text import comparison_text, run_text, runs_text
 
 __all__ = [
     "ENV_VAR", "MATCH_BY_ID", "MATCH_BY_POSITION", "SCHEMA_VERSION",
     "CandidateChange", "Comparison", "History", "HistoryError", "RecordedRun", "RuleChange",
     "RunDetail", "RunSummary", "StoredCandidate", "StoredFinding",
-    "compare_runs", "comparison_text", "default_db_path", "key_path", "open_history", "record_run",
+    "compare_runs", "comparison_text", "default_db_path", "history_files", "key_path", "open_history", "record_run",
     "resolve_db_path", "run_text", "runs_text",
 ]

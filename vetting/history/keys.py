@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable
 
+from vetting.errors import os_reason
 from vetting.history.errors import HistoryError
 
 #: Suffix of the key file beside the database: ``history.sqlite3`` -> ``history.sqlite3.key``.
@@ -41,7 +42,8 @@ def read_key(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise HistoryError(f"无法读取审查记录密钥文件 {path}：{getattr(exc, 'strerror', None) or exc}") from exc
+        reason = os_reason(exc) if isinstance(exc, OSError) else "不是文本文件"
+        raise HistoryError(f"无法读取审查记录密钥文件 {path}：{reason}") from exc
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -59,7 +61,7 @@ def create_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     except OSError as exc:
-        raise HistoryError(f"无法创建审查记录密钥文件 {path}：{exc.strerror or exc}") from exc
+        raise HistoryError(f"无法创建审查记录密钥文件 {path}：{os_reason(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(key.hex().encode("ascii") + b"\n")
@@ -67,7 +69,7 @@ def create_key(path: Path) -> bytes:
             os.fsync(handle.fileno())
     except OSError as exc:
         path.unlink(missing_ok=True)
-        raise HistoryError(f"无法写入审查记录密钥文件 {path}：{exc.strerror or exc}") from exc
+        raise HistoryError(f"无法写入审查记录密钥文件 {path}：{os_reason(exc)}") from exc
     return key
 
 

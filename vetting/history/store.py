@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from vetting.errors import os_reason
 from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
@@ -33,6 +34,9 @@ CACHE_KIB = 64 * 1024
 BUSY_TIMEOUT = 30.0
 
 _RUN_REF = re.compile(r"^\s*(?:#?(?P<id>[0-9]+)|latest(?:~(?P<back>[0-9]+))?)\s*$", re.IGNORECASE)
+#: SQLite's largest integer: a run number or offset beyond it names no run (and 5,000 digits would
+#: not even convert to an int).
+_MAX_SQLITE_INT = 2 ** 63 - 1
 
 
 def default_db_path(data_dir: str | os.PathLike | None = None) -> Path:
@@ -132,7 +136,7 @@ class History:
         params: tuple = ()
         if limit is not None:
             sql += " LIMIT ?"
-            params = (int(limit),)
+            params = (min(int(limit), _MAX_SQLITE_INT),)
         return [rows.summary(row) for row in self._query(sql, params)]
 
     def count(self) -> int:
@@ -146,15 +150,14 @@ class History:
         if not match:
             raise HistoryError(f"无法识别的审查记录编号「{ref}」：应为数字、latest 或 latest~N（如 latest~1）")
         if match.group("id") is not None:
-            run_id = int(match.group("id"))
-            if not self._query("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
-                raise HistoryError(f"没有编号为 {run_id} 的审查记录{self._available()}")
+            run_id = _sqlite_int(match.group("id"))
+            if run_id is None or not self._query("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
+                raise HistoryError(f"没有编号为 {_shown(match.group('id'))} 的审查记录{self._available()}")
             return run_id
-        back = int(match.group("back") or 0)
-        found = self._query("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", (back,))
+        back = _sqlite_int(match.group("back") or "0")
+        found = [] if back is None else self._query("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?", (back,))
         if not found:
-            raise HistoryError(f"没有审查记录「{ref.strip() if isinstance(ref, str) else ref}」"
-                               f"{self._available()}")
+            raise HistoryError(f"没有审查记录「{_shown(str(ref).strip())}」{self._available()}")
         return int(found[0][0])
 
     def run(self, run_id: int) -> RunDetail:
@@ -195,6 +198,17 @@ class History:
             raise HistoryError(f"无法读取审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
 
 
+def _sqlite_int(digits: str) -> int | None:
+    """The integer a run reference writes, or None when no SQLite row id can be that large."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 19 and int(digits) <= _MAX_SQLITE_INT else None
+
+
+def _shown(text: str) -> str:
+    """A run reference as quoted back to the user: long ones cut (a pasted ID-length number too)."""
+    return text if len(text) <= 24 else f"{text[:12]}…（共{len(text)}个字符）"
+
+
 def open_history(path: str | os.PathLike, create: bool = False) -> History:
     """Open the history database at `path`.
 
@@ -205,12 +219,10 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
     if not create and not path.is_file():
         raise HistoryError(f"审查记录数据库不存在：{path}（尚未记录过审查，或 --db 路径有误）")
     if create:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HistoryError(f"无法创建审查记录目录 {path.parent}：{exc.strerror or exc}") from exc
+        _make_private_folders(path.parent)
         if path.is_dir():
             raise HistoryError(f"审查记录数据库路径是一个目录：{path}")
+        _create_private_file(path)
     try:
         uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
@@ -227,6 +239,45 @@ def open_history(path: str | os.PathLike, create: bool = False) -> History:
         conn.close()
         raise
     return History(path, conn)
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create `folder` and its missing parents, each readable by its owner only (0700): the
+    folder holds the personal data of every recorded run. Existing folders are left as they are."""
+    missing, parent = [], folder
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for each in reversed(missing):
+        try:
+            each.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise HistoryError(f"无法创建审查记录目录 {each}：{os_reason(exc)}") from exc
+    if not folder.is_dir():
+        raise HistoryError(f"无法创建审查记录目录 {folder}：同名的文件已存在")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file empty with permissions 0600 (owner only) when it does not exist,
+    before SQLite opens it: SQLite would create it readable by everyone, and gives its journal
+    the database's permissions. An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise HistoryError(f"无法创建审查记录数据库 {path}：{os_reason(exc)}") from exc
+    os.close(fd)
+
+
+def history_files(path: str | os.PathLike) -> list[tuple[Path, str]]:
+    """Every file recording a run in the database at `path` may write or remove, with its Chinese
+    role: the database, its key file, and SQLite's journal beside it (for the output plan)."""
+    path = Path(path)
+    return [(path, "审查记录数据库"), (key_path(path), "审查记录密钥文件"),
+            *((path.with_name(path.name + s), f"审查记录数据库的临时文件（{s}）") for s in ("-journal", "-wal", "-shm"))]
 
 
 @dataclass(frozen=True)

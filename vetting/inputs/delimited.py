@@ -21,6 +21,7 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import header_score
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
+from vetting.privacy import cut_text
 
 DELIMITERS = (",", "\t", ";")
 DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}
@@ -150,7 +151,7 @@ def _parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, pat
     """pandas' English parser error -> a Chinese message naming the line."""
     found = _PANDAS_EXTRA_FIELDS.search(str(exc))
     if not found:
-        return InputError(f"CSV格式错误，无法读取（{str(exc).splitlines()[0][:200]}）", path)
+        return InputError(f"CSV格式错误，无法读取（{cut_text(str(exc).splitlines()[0], 200)}）", path)
     expected, record, seen = (int(g) for g in found.groups())
     line = int(record_lines(raw, encoding, record - 1, 1)[0])
     return _too_many_fields(seen, expected, line, delimiter, path)

@@ -10,6 +10,10 @@ Reading order, chosen so that a finding is never mistaken for "nothing found":
 A finding text may report several records ("2025年3月受到撤销党内职务处分；2025年6月受到党内警告处分"):
 each is returned on its own, so that every one is weighed. A clause of a finding text that looks
 like a record (a date, a sanction word) but that no pattern reads is returned as unread, never dropped.
+
+The pack's patterns run on all distinct texts at once in RE2 (vetting.ruleset.pattern: linear time,
+so a hostile text cannot stall a run); a text longer than the pack's `max_length` is never matched
+but left to a person. Only the matches themselves are looked at one by one (negation, dates).
 """
 
 from __future__ import annotations
@@ -19,50 +23,42 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from vetting.normalize.text import clean_text
 from vetting.ruleset.loader import DATE_REGEX
 from vetting.ruleset.model import OpinionPattern, OpinionRules
+from vetting.ruleset.pattern import Match
 
 #: Status of one opinion cell.
 BLANK, PENDING, CLEAR, FINDING, UNCLASSIFIED = "blank", "pending", "clear", "finding", "unclassified"
 _GROUP = re.compile(r"\{([A-Za-z_][A-Za-z0-9_|]*)\}")
-_CLAUSE_BREAK = re.compile(r"[，,；;。、\n\r\t！!？?]+")
-_PREFACE = re.compile(r"(经|已)?(核查|查询|审查|比对|排查|查)(结果|意见|结论)?[：:]?|结论[：:]?|意见[：:]?")
+_BREAK_CHARS = r"[，,；;。、\n\r\t！!？?]+"
+_CLAUSE_BREAK = re.compile(_BREAK_CHARS)
+_PREFACE = r"\A(?:(经|已)?(核查|查询|审查|比对|排查|查)(结果|意见|结论)?[：:]?|结论[：:]?|意见[：:]?)\z"
 _NEGATION = re.compile(r"未曾|从未|并未|未被|未受|未发现|未查询到|未查到|未|没有|无(?!法)|不存在|不是|不|非")
 _AFFIRMATION = re.compile(r"但|却|仍|然而|有(?!无)|曾经|现(?!无)")
 _DATE = re.compile(DATE_REGEX)
-#: Words that make a clause look like a record of its own (with a date, see _unread).
+#: A clause of a finding text that no pattern touched but that has a date or one of these words may
+#: be a record of its own: it is quoted for a person rather than passed over.
 _RECORD_HINT = re.compile(DATE_REGEX + r"|处分|处罚|判处|判决|判刑|拘留|警告|记过|降级|撤职|开除|留置|立案|罚款"
                           r"|违法|违纪|犯罪|刑事")
 NEGATION_REACH = 3
-#: Records read from one text at most; the text's further events are quoted for a human (J02),
+#: Records read from one text at most; the text's further events are quoted for a person (J02),
 #: so that a crafted text cannot multiply the rows every rule is evaluated on.
 MAX_RECORDS_PER_TEXT = 10
 
 
 class Reading(NamedTuple):
     """What one opinion text says: its status, each record it reports (field -> text, "" where the
-    record's pattern names a field the text does not state), the patterns matched, and the clauses
-    that look like records but that no pattern reads."""
+    record's pattern names a field the text does not state), the patterns matched, and the parts
+    that look like records but were not read (clauses no pattern reads, records over the limit)."""
 
     status: str
     records: tuple[dict[str, str], ...] = ()
     patterns: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()
-
-
-def _clauses(text: str) -> list[str]:
-    return [c.strip() for c in _CLAUSE_BREAK.split(text) if c.strip()]
-
-
-def _is_clear(text: str, rules: OpinionRules) -> bool:
-    """Every clause is a clear phrase that no finding pattern affirms (a leading 经核查/结论
-    preface may stand alone)."""
-    clauses = [c for c in _clauses(text) if not _PREFACE.fullmatch(c)]
-    return bool(clauses) and all(
-        any(p.fullmatch(c) for p in rules.clear) and not any(_affirmed(c, p) for p in rules.patterns)
-        for c in clauses)
 
 
 def _negated(text: str, start: int) -> bool:
@@ -76,129 +72,208 @@ def _negated(text: str, start: int) -> bool:
     return not _AFFIRMATION.search(prefix, negations[-1].end())
 
 
-def _fill(template: str, match: re.Match, pattern: OpinionPattern) -> str:
+def _fill(template: str, match: Match, pattern: OpinionPattern) -> str:
     def group(ref: re.Match) -> str:
         for name in ref.group(1).split("|"):
-            text = match.group(name) or ""
+            text = match.group(name)
             if text:
                 return pattern.maps.get(name, {}).get(text, text)
         return ""
     return _GROUP.sub(group, template).strip()
 
 
-def _tighten(text: str, pattern: OpinionPattern, match: re.Match) -> tuple[re.Match, int]:
-    """The match re-anchored at the last date before its end (a lazy date prefix may reach back
-    over an earlier event: "2020年1月受党内警告处分，2024年3月被行政拘留"), and where its own
-    words begin after an optional leading date (so "…，无行政拘留记录" is seen as negated)."""
-    end = match.end()
-    for date in _DATE.finditer(text, match.start() + 1, end):
-        again = pattern.regex.match(text, date.start())
-        if again is not None and again.end() == end:
-            match = again
-    date = match.groupdict().get("date")
-    if not date or match.start("date") != match.start():
-        return match, match.start()
-    core = match.start()
-    for start in range(match.end("date"), end):
-        again = pattern.regex.match(text, start)
-        if again is not None and again.end() == end:
-            core = start
-            break
-    return match, core
+def _whole(pattern: OpinionPattern, pieces: list[str]) -> dict[int, Match]:
+    """By piece index: the pattern's match that spans the whole piece, where there is one."""
+    found = pattern.regex.find_all(pieces) if pieces else {}
+    return {k: ms[0] for k, ms in found.items() if ms[0].start == 0 and ms[0].end == len(pieces[k])}
 
 
-def _matches(text: str, pattern: OpinionPattern) -> list[tuple[re.Match, bool]]:
-    """The pattern's matches, each with whether it is negated; a negation covers later matches of
-    the same clause too ("未参加法轮功等邪教组织") until an affirmation ("但有…") intervenes."""
-    found, negated_until = [], -1
-    for raw in pattern.regex.finditer(text):
-        match, core = _tighten(text, pattern, raw)
-        same_clause = negated_until >= 0 and not _CLAUSE_BREAK.search(text, negated_until, core)
-        carried = same_clause and not _AFFIRMATION.search(text, negated_until, core)
-        negated = carried or _negated(text, match.start()) or _negated(text, core)
-        negated_until = match.end() if negated else -1
-        found.append((match, negated))
-    return found
+def _words_start(pattern: OpinionPattern, pieces: list[str]) -> dict[int, int]:
+    """By piece index: where the pattern's match that ends the piece begins, where there is one."""
+    found = pattern.regex.find_all(pieces) if pieces else {}
+    return {k: ms[-1].start for k, ms in found.items() if ms[-1].end == len(pieces[k])}
 
 
-def _affirmed(text: str, pattern: OpinionPattern) -> list[re.Match]:
-    """The pattern's matches not under a negation."""
-    return [match for match, negated in _matches(text, pattern) if not negated]
+def _tighten(texts: list[str], pattern: OpinionPattern,
+             found: dict[int, list[Match]]) -> dict[int, list[tuple[Match, int]]]:
+    """Each match re-anchored at the last date before its end from which the pattern still spans
+    it (a lazy date prefix may reach back over an earlier event: "2020年1月受党内警告处分，2024年3月
+    被行政拘留"), with where its own words begin after a leading date (so that "…，无行政拘留记录"
+    is seen as negated)."""
+    pieces, at = [], []
+    for i, matches in found.items():
+        for j, m in enumerate(matches):
+            for date in _DATE.finditer(texts[i], m.start + 1, m.end):
+                pieces.append(texts[i][date.start():m.end])
+                at.append((i, j, date.start()))
+    for k, whole in sorted(_whole(pattern, pieces).items()):   # a later date replaces an earlier one
+        i, j, offset = at[k]
+        found[i][j] = Match(offset, offset + whole.end, whole.groups)
+    pieces, at = [], []
+    for i, matches in found.items():
+        for j, m in enumerate(matches):
+            date = m.group("date")
+            if date and texts[i].startswith(date, m.start) and m.start + len(date) < m.end:
+                pieces.append(texts[i][m.start + len(date):m.end])
+                at.append((i, j, m.start + len(date)))
+    cores = {(i, j): offset + start for (i, j, offset), start in
+             ((at[k], start) for k, start in _words_start(pattern, pieces).items())}
+    return {i: [(m, cores.get((i, j), m.start)) for j, m in enumerate(matches)] for i, matches in found.items()}
 
 
-def _records(text: str, rules: OpinionRules) -> tuple[list[tuple[int, int, dict[str, str]]], list[str],
-                                                      list[tuple[int, int]]]:
-    """Each event the patterns read (its span and fields), in text order, each distinct one once;
-    the matched pattern ids; every span a pattern matched (negated ones too). A match overlapping
-    an earlier pattern's event that names one of the same fields describes that event (patterns
-    are listed most specific first: 缓刑 before 拘役, 严重警告 before 警告): it only fills what the
-    event left unstated."""
-    events: list[tuple[int, int, dict[str, str]]] = []
-    matched, spans = [], []
+def _matches(texts: list[str], pattern: OpinionPattern,
+             among: np.ndarray | None = None) -> dict[int, list[tuple[Match, bool]]]:
+    """By text index: the pattern's matches, each with whether it is negated; a negation covers
+    later matches of the same clause too ("未参加法轮功等邪教组织") until an affirmation ("但有…")."""
+    out = {}
+    for i, matches in _tighten(texts, pattern, pattern.regex.find_all(texts, among)).items():
+        text, found, negated_until = texts[i], [], -1
+        for match, core in matches:
+            same_clause = negated_until >= 0 and not _CLAUSE_BREAK.search(text, negated_until, core)
+            carried = same_clause and not _AFFIRMATION.search(text, negated_until, core)
+            negated = carried or _negated(text, match.start) or _negated(text, core)
+            negated_until = match.end if negated else -1
+            found.append((match, negated))
+        out[i] = found
+    return out
+
+
+def _any_fullmatch(arr: pa.Array, patterns: tuple) -> np.ndarray:
+    hit = np.zeros(len(arr), dtype=bool)
+    for pattern in patterns:
+        hit |= pattern.fullmatch(arr)
+    return hit
+
+
+def _clause_table(texts: list[str]) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Every non-empty clause of the texts, the text each belongs to, and whether it is a preface."""
+    parts = pc.split_pattern_regex(pa.array(texts, pa.string()), _BREAK_CHARS)
+    clauses = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+    owner = pc.list_parent_indices(parts).to_numpy()
+    kept = pc.utf8_length(clauses).to_numpy() > 0
+    clauses, owner = clauses.filter(pa.array(kept)), owner[kept]
+    return clauses, owner, _mask(pc.match_substring_regex(clauses, _PREFACE))
+
+
+def _clear(texts: list[str], rules: OpinionRules) -> np.ndarray:
+    """Per text: every clause is a clear phrase that no finding pattern affirms (a leading
+    经核查/结论 preface may stand alone)."""
+    clauses, owner, preface = _clause_table(texts)
+    clauses, owner = clauses.filter(pa.array(~preface)), owner[~preface]
+    ok = _any_fullmatch(clauses, rules.clear)
+    bad_owner = np.zeros(len(texts), dtype=bool)
+    bad_owner[owner[~ok]] = True
+    check = np.flatnonzero(~bad_owner[owner])
+    words = clauses.take(pa.array(check, pa.int64())).to_pylist()
     for pattern in rules.patterns:
-        every = _matches(text, pattern)
-        spans += [m.span() for m, _ in every]
-        if pattern.unless is not None and pattern.unless.search(text):
-            continue
-        found = [m for m, negated in every if not negated]
-        if found:
-            matched.append(pattern.id)
+        found = [k for k, ms in _matches(words, pattern).items() if any(not negated for _, negated in ms)]
+        bad_owner[owner[check[np.asarray(found, dtype=np.int64)]]] = True
+    has_clause = np.zeros(len(texts), dtype=bool)
+    has_clause[owner] = True
+    return has_clause & ~bad_owner
+
+
+def _mask(result: pa.Array) -> np.ndarray:
+    return result.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _events(text: str, readings: list[tuple[OpinionPattern, list[tuple[Match, bool]]]]) \
+        -> list[tuple[int, int, dict[str, str]]]:
+    """Each event the patterns read in one text (span and fields), in text order, each distinct one
+    once. A match overlapping an earlier pattern's event that names one of the same fields
+    describes that event (patterns are listed most specific first: 缓刑 before 拘役, 严重警告 before
+    警告): it only fills what the event left unstated."""
+    events: list[tuple[int, int, dict[str, str]]] = []
+    for pattern, matches in readings:
         earlier = list(events)
-        for match in found:
+        for match, negated in matches:
+            if negated:
+                continue
             values = {name: _fill(template, match, pattern) for name, template in pattern.sets.items()}
-            same = next((e for e in earlier if e[0] < match.end() and match.start() < e[1]
-                         and set(e[2]) & set(values)), None)
+            same = next((e for e in earlier if e[0] < match.end and match.start < e[1] and set(e[2]) & set(values)),
+                        None)
             if same is None:
-                events.append((match.start(), match.end(), values))
+                events.append((match.start, match.end, values))
                 continue
             for name, value in values.items():
                 if value and not same[2].get(name):
                     same[2][name] = value
-    records: list[tuple[int, int, dict[str, str]]] = []
+    distinct: list[tuple[int, int, dict[str, str]]] = []
     for event in sorted(events, key=lambda e: e[0]):
-        if all(event[2] != kept[2] for kept in records):
-            records.append(event)
-    return records, matched, spans
+        if all(event[2] != kept[2] for kept in distinct):
+            distinct.append(event)
+    return distinct
 
 
-def _unread(text: str, rules: OpinionRules, spans: list[tuple[int, int]]) -> tuple[str, ...]:
+def _unread(text: str, spans: list[tuple[int, int]], clear: tuple) -> tuple[str, ...]:
     """Clauses no pattern touched that are not clear phrases but look like a record."""
     out, start = [], 0
     for end in [m.start() for m in _CLAUSE_BREAK.finditer(text)] + [len(text)]:
         clause = text[start:end].strip()
-        touched = any(s < end and start < e for s, e in spans)
-        if clause and not touched and not _PREFACE.fullmatch(clause) \
-                and not any(p.fullmatch(clause) for p in rules.clear) and _RECORD_HINT.search(clause):
+        if clause and not any(s < end and start < e for s, e in spans) and _RECORD_HINT.search(clause) \
+                and not re.fullmatch(_PREFACE[2:-2], clause) \
+                and not _any_fullmatch(pa.array([clause], pa.string()), clear)[0]:
             out.append(clause)
-        nxt = _CLAUSE_BREAK.match(text, end)
-        start = nxt.end() if nxt else end
+        after = _CLAUSE_BREAK.match(text, end)
+        start = after.end() if after else end
     return tuple(out)
 
 
-def classify_text(text: str | None, rules: OpinionRules) -> Reading:
-    """What one cleaned opinion text says: status, every record it reports, the patterns matched
-    and the record-like clauses no pattern reads."""
-    if text is None or not text.strip():
-        return Reading(BLANK)
-    if len(text) > rules.max_length:
-        return Reading(UNCLASSIFIED)
-    if any(p.fullmatch(text) for p in rules.pending):
-        return Reading(PENDING)
-    if _is_clear(text, rules):
-        return Reading(CLEAR)
-    events, matched, spans = _records(text, rules)
+def _reading(text: str, rules: OpinionRules, readings: list) -> Reading:
+    """A finding text's reading from every pattern's matches in it."""
+    matched = tuple(pattern.id for pattern, matches, _ in readings if any(not n for _, n in matches))
     if not matched:
         return Reading(UNCLASSIFIED)
-    unread = _unread(text, rules, spans)
+    events = _events(text, [(pattern, matches) for pattern, matches, skipped in readings if not skipped])
+    spans = [(m.start, m.end) for _, matches, _ in readings for m, _ in matches]
+    unread = _unread(text, spans, rules.clear)
     if len(events) > MAX_RECORDS_PER_TEXT:
         further = "；".join(text[start:end] for start, end, _ in events[MAX_RECORDS_PER_TEXT:])
         unread += (f"另有{len(events) - MAX_RECORDS_PER_TEXT}项记录超出逐项审查上限{MAX_RECORDS_PER_TEXT}项：{further}",)
-    return Reading(FINDING, tuple(values for _, _, values in events[:MAX_RECORDS_PER_TEXT]), tuple(matched), unread)
+    return Reading(FINDING, tuple(values for _, _, values in events[:MAX_RECORDS_PER_TEXT]), matched, unread)
+
+
+def classify_texts(texts: list[str], rules: OpinionRules) -> list[Reading]:
+    """What each cleaned opinion text says: status, every record it reports, the patterns matched
+    and the record-like parts not read."""
+    arr = pa.array(texts, pa.string())
+    results = [Reading(UNCLASSIFIED)] * len(texts)
+    blank = pc.utf8_length(pc.utf8_trim_whitespace(arr)).to_numpy() == 0
+    open_ = ~blank & (pc.utf8_length(arr).to_numpy() <= rules.max_length)
+    pending = open_ & _any_fullmatch(arr, rules.pending)
+    rest = np.flatnonzero(open_ & ~pending)
+    clear = _clear([texts[i] for i in rest], rules) if len(rest) else np.zeros(0, dtype=bool)
+    for i in np.flatnonzero(blank):
+        results[i] = Reading(BLANK)
+    for i in np.flatnonzero(pending):
+        results[i] = Reading(PENDING)
+    for i in rest[clear]:
+        results[i] = Reading(CLEAR)
+    found = rest[~clear]
+    subject = [texts[i] for i in found]
+    arr = pa.array(subject, pa.string())
+    readings: list[list] = [[] for _ in found]
+    for pattern in rules.patterns:
+        among = pattern.regex.search(arr)
+        skipped = pattern.unless.search(arr) if pattern.unless is not None else np.zeros(len(found), dtype=bool)
+        for k, matches in _matches(subject, pattern, np.flatnonzero(among)).items():
+            readings[k].append((pattern, matches, bool(skipped[k])))
+    for k, i in enumerate(found):
+        applied = [(p, [(m, n or skipped) for m, n in ms], skipped) for p, ms, skipped in readings[k]]
+        results[i] = _reading(texts[i], rules, applied)
+    return results
+
+
+def classify_text(text: str | None, rules: OpinionRules) -> Reading:
+    """What one cleaned opinion text says (see classify_texts)."""
+    if text is None or not text.strip():
+        return Reading(BLANK)
+    return classify_texts([text], rules)[0]
 
 
 class Classified(NamedTuple):
     """Opinion cells classified: per cell `status`, `patterns`, `text` and `unread` ("；"-joined
-    clauses, "" if none); and one row per record they report, with `cell` (the cell's position)
+    parts, "" if none); and one row per record they report, with `cell` (the cell's position)
     and one column per field a record names (text, "" unstated, None not named by that record)."""
 
     table: pd.DataFrame
@@ -209,7 +284,7 @@ def classify_opinions(texts: pd.Series, rules: OpinionRules) -> Classified:
     """Every opinion cell classified (each distinct text once), with every record each reports."""
     cleaned = clean_text(texts)
     codes, uniques = pd.factorize(cleaned, use_na_sentinel=True)
-    results = [classify_text(str(u), rules) for u in uniques] + [Reading(BLANK)]
+    results = classify_texts([str(u) for u in uniques], rules) + [Reading(BLANK)]
     take = np.where(codes < 0, len(uniques), codes)
     table = pd.DataFrame({
         "status": np.array([r.status for r in results], dtype=object)[take],
@@ -232,6 +307,5 @@ def _spread_records(results: list[Reading], take: np.ndarray) -> pd.DataFrame:
     index = np.repeat(starts[take], per_cell) + within
     columns = {"cell": cell}
     for name in fields:
-        columns[name] = np.array([record.get(name) for record in flat], dtype=object)[index] if len(flat) \
-            else np.array([], dtype=object)
+        columns[name] = np.array([record.get(name) for record in flat], dtype=object)[index]
     return pd.DataFrame(columns)

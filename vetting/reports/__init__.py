@@ -1,7 +1,9 @@
-"""Report writers: JSON, CSV (+ meta and optional sidecars) and XLSX, all written atomically.
+"""Report writers: JSON, CSV (+ meta and optional sidecars) and XLSX, written all or nothing.
 
 Formatting (``format_*``, ``common``) is pure; only `write_report` and `write_xlsx` touch
-the file system, and always through `vetting.atomic.write_atomic`.
+the file system, and always through `vetting.atomic`: a report and its sidecars are one
+transaction. `report_files` names every file a report may write or remove, for the output plan
+that keeps outputs off inputs (`vetting.outplan`).
 """
 
 from __future__ import annotations
@@ -9,15 +11,49 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vetting.atomic import write_atomic
+from vetting.atomic import Payload, write_all
 from vetting.errors import VettingError, did_you_mean
-from vetting.reports.common import redact
-from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, meta_path
+from vetting.reports.common import clean_result, redact
+from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, is_our_sidecar, meta_path
 from vetting.reports.json_report import format_json
-from vetting.reports.xlsx_report import write_xlsx
+from vetting.reports.xlsx_report import write_xlsx, xlsx_payload
 from vetting.result import VettingResult
+from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
 
 FORMATS = ("json", "csv", "xlsx")
+#: What each format cannot hold (see vetting.textsafe): replaced and flagged in the audit block.
+_FORBIDDEN = {"csv": (CSV_FORBIDDEN, "CSV"), "xlsx": (XLSX_FORBIDDEN, "Excel")}
+
+
+def shown_result(result: VettingResult, fmt: str, show_id: bool) -> VettingResult:
+    """The result as a report of format `fmt` shows it: ID numbers masked unless `show_id`
+    (once, here), then the characters the format cannot hold replaced, with a warning saying
+    how many texts were changed."""
+    shown = redact(result, show_id)
+    if fmt in _FORBIDDEN:
+        shown = clean_result(shown, *_FORBIDDEN[fmt])
+    return shown
+
+
+def report_bytes(result: VettingResult, fmt: str, show_id: bool = False) -> bytes:
+    """A JSON or CSV report (the candidate table alone) as bytes, for standard output."""
+    shown = shown_result(result, fmt, show_id)
+    if fmt == "json":
+        return format_json(shown, show_id=True)
+    if fmt == "csv":
+        return format_csv(shown, show_id=True)
+    raise VettingError(f"{fmt} 格式的报告不能输出到标准输出，请用 -o 指定输出文件")
+
+
+def report_files(path: str | os.PathLike, fmt: str) -> list[tuple[Path, str]]:
+    """Every file a report of format `fmt` at `path` may write or remove, with its Chinese role:
+    the report, and for CSV the meta sidecar and the optional sidecars."""
+    files = [(Path(path), "报告文件")]
+    if fmt == "csv":
+        files.append((meta_path(path), "报告的审计信息附表（.meta.csv）"))
+        files += [(where(path), f"报告的{label}附表（{where(Path('x')).name[1:]}）")
+                  for where, _, label, _ in SIDECARS]
+    return files
 
 
 def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
@@ -26,42 +62,29 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
     written. CSV also writes the audit header to ``<name>.meta.csv`` beside the report, and
     ``<name>.villages.csv`` / ``.awaiting.csv`` / ``.unmatched.csv`` when the run has village
     findings, people awaited from an agency, or unmatched reply rows; when it has none, a
-    sidecar an earlier run left at that exact path is removed, so that no stale list sits
-    beside the new report. ID numbers are masked unless `show_id` (once, here)."""
-    shown = redact(result, show_id)
+    sidecar an earlier run left at that exact path is removed (only a regular file that starts
+    with that sidecar's own heading line: never a file this tool did not write), so that no
+    stale list sits beside the new report. All of it is one transaction (`vetting.atomic`)."""
+    if fmt not in FORMATS:
+        raise VettingError(f"不支持的报告格式：{fmt}（可选：{'、'.join(FORMATS)}）" + did_you_mean(fmt, FORMATS))
+    shown = shown_result(result, fmt, show_id)
+    files: list[tuple[Path, Payload]] = []
+    stale: list[Path] = []
     if fmt == "json":
-        write_atomic(path, format_json(shown, show_id=True))
-        return [Path(path)]
-    if fmt == "csv":
-        table, meta = format_csv(shown, show_id=True), format_csv_meta(shown, show_id=True)
-        sidecars = [(where(path), render(shown, show_id=True)) for where, render in SIDECARS]
-        write_atomic(path, table)
-        write_atomic(meta_path(path), meta)
-        written = [Path(path), meta_path(path)]
-        for side, data in sidecars:
+        files.append((Path(path), format_json(shown, show_id=True)))
+    elif fmt == "csv":
+        files += [(Path(path), format_csv(shown, show_id=True)),
+                  (meta_path(path), format_csv_meta(shown, show_id=True))]
+        for where, render, _, headings in SIDECARS:
+            data = render(shown, show_id=True)
             if data is not None:
-                write_atomic(side, data)
-                written.append(side)
-            else:
-                _remove_stale(side, path)
-        return written
-    if fmt == "xlsx":
-        write_xlsx(shown, path, show_id=True)
-        return [Path(path)]
-    raise VettingError(f"不支持的报告格式：{fmt}（可选：{'、'.join(FORMATS)}）"
-                       + did_you_mean(fmt, FORMATS))
+                files.append((where(path), data))
+            elif is_our_sidecar(where(path), headings):
+                stale.append(where(path))
+    else:
+        files.append((Path(path), xlsx_payload(shown, show_id=True)))
+    write_all(files, stale)
+    return [p for p, _ in files]
 
 
-def _remove_stale(side: Path, report: str | os.PathLike) -> None:
-    """Remove the sidecar file at exactly `side` (a regular file or a link, never a folder)
-    left by an earlier run; the new report says there is nothing of that kind. Failing to
-    remove it is an error: a stale chase list beside a fresh report would mislead."""
-    if not (side.is_file() or side.is_symlink()):
-        return
-    try:
-        side.unlink()
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise VettingError(f"报告已写入 {report}，但无法删除上次运行留下的 {side}"
-                           f"（{exc.strerror or exc}），该文件已过时，请手动删除") from exc
+__all__ = ["FORMATS", "report_bytes", "report_files", "shown_result", "write_report", "write_xlsx"]

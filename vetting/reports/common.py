@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from vetting.privacy import mask_id_series, mask_text_series, mask_tree
 from vetting.result import VettingResult
+from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
 #: Candidate table headings, in output order.
@@ -64,6 +65,40 @@ def redact(result: VettingResult, show_id: bool) -> VettingResult:
         candidates["id_number"] = mask_id_series(result.candidates["id_number"])
     return replace(result, candidates=candidates, findings=_mask_columns(result.findings, _FINDING_TEXT),
                    villages=_mask_columns(result.villages, _VILLAGE_TEXT), meta=redact_meta(result.meta, show_id))
+
+
+#: Text columns a report shows, per frame: cleaned of what the output format cannot hold.
+_SHOWN_TEXT = {"candidates": (*_CANDIDATE_TEXT, "id_number"),
+               "findings": ("rule", "rule_name", "severity", *_FINDING_TEXT, "basis")}
+
+
+def clean_result(result: VettingResult, forbidden: str, output: str) -> VettingResult:
+    """The result with every character matching `forbidden` (a vetting.textsafe pattern) replaced
+    by U+FFFD in each text a report shows - cells, names, reasons, evidence, village findings and
+    the meta block - and, when any was, a warning in ``meta.warnings`` saying how many texts were
+    changed for `output` (e.g. "Excel"), so that the change is visible in the report itself."""
+    count = 0
+
+    def clean(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame | None:
+        nonlocal count
+        if frame is None:
+            return None
+        out = frame.copy(deep=False)
+        for column in columns:
+            if column in out:
+                out[column], changed = replace_series(out[column], forbidden)
+                count += changed
+        return out
+
+    candidates = clean(result.candidates, _SHOWN_TEXT["candidates"])
+    findings = clean(result.findings, _SHOWN_TEXT["findings"])
+    villages = clean(result.villages, tuple(result.villages.columns) if result.villages is not None else ())
+    meta, changed = replace_tree(result.meta, forbidden)
+    count += changed
+    if count:
+        meta["warnings"] = [*(meta.get("warnings") or []),
+                            f"有 {count} 处文字含有 {output} 文件不能容纳的控制字符，已替换为“{REPLACEMENT}”"]
+    return replace(result, candidates=candidates, findings=findings, villages=villages, meta=meta)
 
 
 def redact_meta(meta: dict[str, Any], show_id: bool) -> dict[str, Any]:

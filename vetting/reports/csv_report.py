@@ -24,6 +24,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from vetting.reports.common import (
+    AWAITING_HEADINGS,
+    UNMATCHED_HEADINGS,
+    VILLAGE_HEADINGS,
     awaiting_table,
     candidate_table,
     meta_lines,
@@ -85,9 +88,31 @@ def unmatched_path(path: str | os.PathLike) -> Path:
 
 
 #: Optional sidecars of a CSV report: (where, given the report path; content or None when the
-#: run has nothing for it). A run with nothing removes the sidecar an earlier run left there.
-SIDECARS = ((villages_path, format_csv_villages), (awaiting_path, format_csv_awaiting),
-            (unmatched_path, format_csv_unmatched))
+#: run has nothing for it; what it lists; its heading row). A run with nothing removes the
+#: sidecar an earlier run left there - only if it starts with that heading row (`is_our_sidecar`).
+SIDECARS = ((villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
+            (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
+            (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS))
+
+
+def heading_line(headings: list[str]) -> bytes:
+    """The first bytes of every CSV this tool writes with `headings`: BOM and heading row."""
+    return _to_csv(pd.DataFrame({h: pd.Series(dtype="str") for h in headings}))
+
+
+def is_our_sidecar(path: str | os.PathLike, headings: list[str]) -> bool:
+    """Whether `path` is a regular file (not a link, not a folder) that starts with the heading
+    line this tool writes for that sidecar: the proof that an earlier run wrote it, without
+    which a file is never removed."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return False
+    marker = heading_line(headings)
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(marker)) == marker
+    except OSError:
+        return False
 
 
 def meta_path(path: str | os.PathLike) -> Path:

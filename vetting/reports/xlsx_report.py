@@ -1,11 +1,12 @@
 """XLSX report: sheets 候选人, 问题清单, 汇总 and 说明, streamed with openpyxl's write-only
 mode and saved atomically. Every text cell is formula-neutralised (openpyxl would otherwise
-store text starting with "=" as a formula) and stripped of characters XLSX cannot hold."""
+store text starting with "=" as a formula); characters XLSX cannot hold are replaced by U+FFFD
+and counted in the 说明 sheet (`write_xlsx`; see vetting.textsafe)."""
 
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 from openpyxl import Workbook
@@ -18,6 +19,7 @@ from vetting.errors import VettingError
 from vetting.reports.common import (
     awaiting_table,
     candidate_table,
+    clean_result,
     findings_table,
     meta_lines,
     neutralise_frame,
@@ -27,6 +29,7 @@ from vetting.reports.common import (
     village_table,
 )
 from vetting.result import VettingResult
+from vetting.textsafe import REPLACEMENT, XLSX_FORBIDDEN
 
 #: Row fill of the 候选人 sheet by verdict code.
 VERDICT_FILLS = {"disqualified": "FFC7CE", "unsuitable": "FFE4C4", "review": "FFEB9C",
@@ -37,13 +40,20 @@ _WIDTHS = {"文件": 18, "行号": 7, "姓名": 10, "拟任职务": 16, "村(社
            "公民身份号码": 21, "审查结论": 10, "结论代码": 13, "问题数": 8, "理由": 60, "依据": 36,
            "证据": 36, "规则": 10, "规则名称": 24, "严重程度": 10, "分类": 10, "代码": 14,
            "名称": 24, "数量": 10, "项目": 16, "值": 90}
-_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = False) -> None:
-    """Write the XLSX report to `path` atomically; IDs masked unless `show_id`."""
+    """Write the XLSX report to `path` atomically; IDs masked unless `show_id`, characters a
+    workbook cannot hold replaced and counted in the 说明 sheet."""
+    write_atomic(path, xlsx_payload(clean_result(redact(result, show_id), XLSX_FORBIDDEN, "Excel"), show_id=True))
+
+
+def xlsx_payload(result: VettingResult, show_id: bool = False) -> Callable[[str], None]:
+    """The function that writes the XLSX report at the path it is given (for `vetting.atomic`);
+    the tables are built at once, so that a report too large for Excel fails before any file is
+    made. IDs masked unless `show_id`."""
     result = redact(result, show_id)
     candidates = candidate_table(result, show_id=True)
     findings = findings_table(result)
@@ -66,7 +76,7 @@ def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = F
         _write_sheet(wb, "说明", meta, wrap=("值",))
         wb.save(tmp_path)
 
-    write_atomic(path, save)
+    return save
 
 
 def _write_candidates(wb: Workbook, table: pd.DataFrame) -> None:
@@ -118,12 +128,14 @@ def _new_sheet(wb: Workbook, title: str, table: pd.DataFrame):
 
 def _rows(table: pd.DataFrame) -> Iterable[list]:
     """Rows of plain Python values (NA -> None) with text made safe for XLSX."""
-    safe = neutralise_frame(table.apply(_clean_text))  # strip illegal characters first, then neutralise
+    safe = neutralise_frame(table.apply(_clean_text))  # replace illegal characters first, then neutralise
     columns = [safe[c].to_numpy(dtype=object, na_value=None) for c in safe.columns]
     return map(list, zip(*columns))
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
+    """The last guard before a cell is written (headings, labels): characters XLSX cannot hold
+    replaced, text cut to Excel's cell limit (masked long before, see `redact`)."""
     if not isinstance(s.dtype, pd.StringDtype):
         return s
-    return s.str.replace(_ILLEGAL, "", regex=True).str.slice(0, MAX_CELL_CHARS)
+    return s.str.replace(XLSX_FORBIDDEN, REPLACEMENT, regex=True).str.slice(0, MAX_CELL_CHARS)

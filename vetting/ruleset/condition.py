@@ -19,14 +19,33 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Union
+from typing import Callable, Mapping
 
 from vetting.errors import ConditionError, did_you_mean
+from vetting.ruleset.syntax import (  # noqa: F401 - the AST is read as condition.Literal etc. everywhere
+    AsOf,
+    Binary,
+    Call,
+    Duration,
+    FieldRef,
+    InList,
+    Literal,
+    Node,
+    ParamRef,
+    Unary,
+    depth,
+    walk,
+)
 
 UNITS = ("days", "months", "years")
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "as_of", *UNITS}
 FUNCTIONS = ("within", "blank", "present", "coalesce", "date")
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
+#: Limits that keep every recursive pass over a condition (checker, engines, explanations) far from
+#: Python's recursion limit; the shipped packs stay under 200 characters and 7 levels.
+MAX_CONDITION_LENGTH = 2000
+MAX_DEPTH = 50
+MAX_NUMBER_DIGITS = 15
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -36,65 +55,6 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\(|\)|\[|\]|,)
 """, re.VERBOSE)
-
-
-# ---------------------------------------------------------------- AST
-
-@dataclass(frozen=True)
-class Literal:
-    value: object
-    type: str  # number | string | bool | date
-
-
-@dataclass(frozen=True)
-class FieldRef:
-    name: str
-
-
-@dataclass(frozen=True)
-class ParamRef:
-    name: str
-    index: "Node | None" = None
-
-
-@dataclass(frozen=True)
-class AsOf:
-    pass
-
-
-@dataclass(frozen=True)
-class Unary:
-    op: str
-    operand: "Node"
-
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    left: "Node"
-    right: "Node"
-
-
-@dataclass(frozen=True)
-class InList:
-    operand: "Node"
-    items: tuple
-    negate: bool
-
-
-@dataclass(frozen=True)
-class Call:
-    func: str
-    args: tuple
-
-
-@dataclass(frozen=True)
-class Duration:
-    amount: "Node"
-    unit: str
-
-
-Node = Union[Literal, FieldRef, ParamRef, AsOf, Unary, Binary, InList, Call, Duration]
 
 
 # ---------------------------------------------------------------- tokens and parser
@@ -128,6 +88,17 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nested(self, parse: Callable[[], Node]) -> Node:
+        """Parse one level deeper (a bracket, a list, a `not`, a minus), refusing more than MAX_DEPTH."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise ConditionError(_too_deep(), self.text, self.peek().pos)
+            return parse()
+        finally:
+            self.depth -= 1
 
     def peek(self, offset: int = 0) -> _Token:
         return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
@@ -155,9 +126,11 @@ class _Parser:
         raise ConditionError(message + found, self.text, token.pos)
 
     def parse(self) -> Node:
-        node = self.parse_or()
+        node = self.nested(self.parse_or)
         if self.peek().kind != "end":
             self.fail("多余的内容")
+        if depth(node) > MAX_DEPTH:
+            raise ConditionError(_too_deep(), self.text, 1)
         return node
 
     def parse_or(self) -> Node:
@@ -174,7 +147,7 @@ class _Parser:
 
     def parse_not(self) -> Node:
         if self.accept("not"):
-            return Unary("not", self.parse_not())
+            return Unary("not", self.nested(self.parse_not))
         return self.parse_compare()
 
     def parse_compare(self) -> Node:
@@ -200,7 +173,7 @@ class _Parser:
 
     def parse_unary(self) -> Node:
         if self.accept("-"):
-            return Unary("-", self.parse_unary())
+            return Unary("-", self.nested(self.parse_unary))
         node = self.parse_primary()
         unit = self.accept(*UNITS)
         return Duration(node, unit.text) if unit else node
@@ -218,6 +191,9 @@ class _Parser:
     def parse_primary(self) -> Node:
         token = self.take()
         if token.kind == "number":
+            if len(token.text) > MAX_NUMBER_DIGITS:
+                raise ConditionError(f"数值「{token.text[:20]}…」位数过多（最多{MAX_NUMBER_DIGITS}位）",
+                                     self.text, token.pos)
             value = float(token.text) if "." in token.text else int(token.text)
             return Literal(value, "number")
         if token.kind == "string":
@@ -225,7 +201,7 @@ class _Parser:
         if token.kind == "param":
             index = None
             if self.accept("["):
-                index = self.parse_or()
+                index = self.nested(self.parse_or)
                 self.expect("]")
             return ParamRef(token.text[1:], index)
         if token.kind == "kw" and token.text in ("true", "false"):
@@ -237,12 +213,12 @@ class _Parser:
                 return self.parse_call(token)
             return FieldRef(token.text)
         if token.text == "(":
-            node = self.parse_or()
+            node = self.nested(self.parse_or)
             self.expect(")")
             return node
         if token.text == "[":
             self.i -= 1
-            return Literal(self.parse_list(), "list")
+            return Literal(self.nested(self.parse_list), "list")
         self.i -= 1
         self.fail("此处应为字段、参数、数值或字符串")
 
@@ -253,9 +229,9 @@ class _Parser:
         self.expect("(")
         args = []
         if not self.accept(")"):
-            args.append(self.parse_or())
+            args.append(self.nested(self.parse_or))
             while self.accept(","):
-                args.append(self.parse_or())
+                args.append(self.nested(self.parse_or))
             self.expect(")")
         if name.text == "date":
             return _date_literal(args, self.text, name.pos)
@@ -271,10 +247,18 @@ def _date_literal(args: list, text: str, pos: int) -> Literal:
         raise ConditionError(f"日期「{args[0].value}」无效，应为 YYYY-MM-DD", text, pos) from None
 
 
+def _too_deep() -> str:
+    return f"条件嵌套过深（超过{MAX_DEPTH}层：括号、not 和连写的 and/or 每个都算一层）；请拆成几条规则"
+
+
 def parse_condition(text: str) -> Node:
-    """Parse condition text into an AST; syntax errors name the character position."""
+    """Parse condition text into an AST; syntax errors name the character position. A condition
+    longer than MAX_CONDITION_LENGTH or nested deeper than MAX_DEPTH is refused."""
     if not isinstance(text, str) or not text.strip():
         raise ConditionError("条件为空", str(text or ""), 1)
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ConditionError(f"条件过长（{len(text)}个字符，最多{MAX_CONDITION_LENGTH}个）；请拆成几条规则或改用参数",
+                             text[:40], 1)
     return _Parser(text).parse()
 
 
@@ -431,18 +415,9 @@ def check_condition(node: Node, env: Env, text: str = "", want: str | None = "bo
     return kind
 
 
-def _walk(node: object):
-    """Every AST node, depth first, left to right."""
-    yield node
-    if isinstance(node, (Unary, Binary, InList, Call, Duration, ParamRef)):
-        for child in vars(node).values():
-            for item in (child if isinstance(child, tuple) else (child,)):
-                yield from _walk(item)
-
-
 def referenced_fields(node: Node) -> list[str]:
     """Fields a condition reads, in first-use order (for evidence and pending detection)."""
-    return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, FieldRef)))
+    return list(dict.fromkeys(n.name for n in walk(node) if isinstance(n, FieldRef)))
 
 
 def decisive_fields(node: Node) -> list[str]:
@@ -468,4 +443,4 @@ def decisive_fields(node: Node) -> list[str]:
 
 def referenced_params(node: Node) -> list[str]:
     """Parameters a condition reads, in first-use order (for explanations)."""
-    return list(dict.fromkeys(n.name for n in _walk(node) if isinstance(n, ParamRef)))
+    return list(dict.fromkeys(n.name for n in walk(node) if isinstance(n, ParamRef)))

@@ -10,17 +10,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vetting.errors import ConditionError, RulesetError, did_you_mean
+from vetting.errors import ConditionError, RulesetError, did_you_mean, os_reason
 from vetting.fields import Field, builtin_fields, field_from_dict
 from vetting.ruleset import condition as cond
+from vetting.ruleset import ranges
 from vetting.ruleset.model import Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule, Ruleset
+from vetting.ruleset.pattern import PatternError, Regex, compile_pattern
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.template import parse_template
 from vetting.ruleset.yamlsafe import line_of, load_yaml
 from vetting.vocab import ROLE_NAMES
 
 _RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
-_FOREVER = ("forever", "永久", "终身", "无期限")
+_FOREVER = ranges.FOREVER
 
 
 def bundled_packs() -> dict[str, Path]:
@@ -54,7 +56,7 @@ def _read(path: Path) -> tuple[Any, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RulesetError(f"无法读取：{exc.strerror}", str(path)) from None
+        raise RulesetError(f"无法读取：{os_reason(exc)}", str(path)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -194,7 +196,7 @@ def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
     )
 
 
-def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
+def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]]) -> Rule:
     path, line, index, own = spec["_source"]
     where = f"rules[{index}]"
     missing = [k for k in _RULE_REQUIRED if k not in spec]
@@ -214,6 +216,11 @@ def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
         reason = parse_template(spec["reason"], env)
     except ConditionError as exc:
         raise RulesetError(exc.detail, path, key_line("reason"), f"{where}.reason") from None
+    owner = f"规则 {spec['code']} "
+    ranges.check_usage(node, sites, path, key_line("when"), f"{where}.when", owner)
+    for part in reason:
+        if not isinstance(part, str):
+            ranges.check_usage(part, sites, path, key_line("reason"), f"{where}.reason", owner)
     for role in spec.get("roles", []):
         if role not in ROLE_NAMES:
             raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}",
@@ -232,10 +239,10 @@ def _compile_rule(spec: dict, env: cond.Env, fields: dict[str, Field]) -> Rule:
 DATE_REGEX = r"(?:\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{4}[.\-/]\d{1,2}(?:[.\-/]\d{1,2})?)"
 
 
-def _regex(text: str, path: str, line: int | None, field: str) -> re.Pattern:
+def _regex(text: str, path: str, line: int | None, field: str, allow_empty: bool = False) -> Regex:
     try:
-        return re.compile(text.replace("{DATE}", DATE_REGEX))
-    except re.error as exc:
+        return compile_pattern(text.replace("{DATE}", DATE_REGEX), allow_empty)
+    except PatternError as exc:
         raise RulesetError(f"正则表达式有误：{exc}", path, line, field) from None
 
 
@@ -244,17 +251,17 @@ _GROUP_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_|]*)\}")
 
 def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Field]) -> OpinionPattern:
     where = f"opinions.patterns.{spec['id']}"
-    regex = _regex(spec["match"], path, line, f"{where}.match")
+    regex = _regex(spec["match"], path, line_of(spec, "match") or line, f"{where}.match")
     for name, value in spec["sets"].items():
         if name not in fields or fields[name].derived:
             raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", path, line, f"{where}.sets")
         for group in (g for ref in _GROUP_REF.findall(value) for g in ref.split("|")):
-            if group not in regex.groupindex:
+            if group not in regex.names:
                 raise RulesetError(f"「{value}」引用了正则中不存在的分组「{group}」", path, line, f"{where}.sets.{name}")
     for group in spec.get("map", {}):
-        if group not in regex.groupindex:
+        if group not in regex.names:
             raise RulesetError(f"map 中的分组「{group}」不在正则中", path, line, f"{where}.map")
-    unless = _regex(spec["unless"], path, line, f"{where}.unless") if "unless" in spec else None
+    unless = _regex(spec["unless"], path, line_of(spec, "unless") or line, f"{where}.unless") if "unless" in spec else None
     maps = {g: {str(k): str(v) for k, v in m.items()} for g, m in spec.get("map", {}).items()}
     return OpinionPattern(id=spec["id"], name=spec["name"], regex=regex, sets=dict(spec["sets"]),
                           maps=maps, unless=unless)
@@ -276,8 +283,8 @@ def _build_joint(merged: dict, fields: dict[str, Field]) -> tuple[dict[str, Agen
                                 roles=tuple(spec.get("roles", ())))
     raw = merged["opinions"]
     opinions = OpinionRules(
-        clear=tuple(_regex(t, p, ln, "opinions.clear") for t, p, ln in raw["clear"]),
-        pending=tuple(_regex(t, p, ln, "opinions.pending") for t, p, ln in raw["pending"]),
+        clear=tuple(_regex(t, p, ln, "opinions.clear", allow_empty=True) for t, p, ln in raw["clear"]),
+        pending=tuple(_regex(t, p, ln, "opinions.pending", allow_empty=True) for t, p, ln in raw["pending"]),
         patterns=tuple(_build_pattern(spec, p, ln, fields) for spec, p, ln in raw["patterns"].values()),
         max_length=int(raw.get("max_length", 2000)))
     return agencies, opinions
@@ -286,18 +293,22 @@ def _build_joint(merged: dict, fields: dict[str, Field]) -> tuple[dict[str, Agen
 _GROUP_PLACEHOLDERS = frozenset({"village", "township", "count", "min", "max", "total"})
 
 
-def _bound(value: Any, params: dict[str, Parameter], path: str, line: int | None, field: str) -> Any:
-    """A group rule's min/max: a number or a numeric parameter `$name`."""
+def _bound(value: Any, params: dict[str, Parameter], sites: dict[str, list[ranges.Site]], path: str,
+           line: int | None, field: str, owner: str) -> Any:
+    """A group rule's min/max: a sane count, or a numeric parameter `$name` holding one."""
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        ranges.check_sites([ranges.Site(value, path, line, field)], ranges.COUNT)
         return value
     name = str(value)[1:] if str(value).startswith("$") else None
     if name is None or name not in params or params[name].kind != "number":
         raise RulesetError(f"「{value}」应为数值或数值参数（如 $women_min）"
                            f"{did_you_mean(str(value).lstrip('$'), params) if name else ''}", path, line, field)
+    ranges.check_sites(sites[name], ranges.COUNT, f"（{owner}按人数使用此参数）")
     return "$" + name
 
 
-def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter]) -> GroupRule:
+def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
+                        sites: dict[str, list[ranges.Site]]) -> GroupRule:
     path, line, index, own = spec["_source"]
     where = f"group_rules[{index}]"
     missing = [k for k in ("name", "kind", "severity", "basis") if k not in spec]
@@ -305,7 +316,7 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter])
         missing.append("min 或 max")
     if missing:
         raise RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where)
-    node = None
+    node, owner = None, f"规则 {spec['code']} "
     if "where" in spec:
         if spec["kind"] != "count":
             raise RulesetError("只有 kind: count 的规则可以写 where", path, line, f"{where}.where")
@@ -314,6 +325,7 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter])
             cond.check_condition(node, env, spec["where"])
         except ConditionError as exc:
             raise RulesetError(f"条件有误：{exc.detail}", path, line_of(own, "where") or line, f"{where}.where") from None
+        ranges.check_usage(node, sites, path, line_of(own, "where") or line, f"{where}.where", owner)
     for role in spec.get("roles", []):
         if role not in ROLE_NAMES:
             raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line, f"{where}.roles")
@@ -324,8 +336,10 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter])
     basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
     return GroupRule(code=spec["code"], name=spec["name"], kind=spec["kind"], severity=spec["severity"],
                      basis=basis, roles=tuple(spec.get("roles", ())), where=node, where_text=spec.get("where", ""),
-                     minimum=_bound(spec.get("min"), params, path, line, f"{where}.min"),
-                     maximum=_bound(spec.get("max"), params, path, line, f"{where}.max"),
+                     minimum=_bound(spec.get("min"), params, sites, path, line_of(own, "min") or line, f"{where}.min",
+                                    owner),
+                     maximum=_bound(spec.get("max"), params, sites, path, line_of(own, "max") or line, f"{where}.max",
+                                    owner),
                      scope=tuple(spec.get("scope", ("配偶", "父母子女", "兄弟姐妹"))),
                      same_household=bool(spec.get("same_household", True)), reason=spec.get("reason", ""),
                      description=spec.get("description", ""), source=path, line=line)
@@ -349,6 +363,9 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         if param.kind == "mixed-mapping":
             raise RulesetError("对照表参数的值都应为数值（或 forever）", src, line, f"parameters.{name}")
         params[name] = param
+    sites = {name: list(ranges.value_sites(name, spec, src, line))
+             for name, (spec, src, line) in merged["parameters"].items()}
+    ranges.check_units(sites, {name: spec.get("unit") for name, (spec, _, _) in merged["parameters"].items()})
     env = _env(fields, params)
     rules = []
     disabled = []
@@ -356,7 +373,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         if spec.get("enabled", True) is False:
             disabled.append(spec["code"])
             continue
-        rules.append(_compile_rule(spec, env, fields))
+        rules.append(_compile_rule(spec, env, sites))
     required, req_src, req_line = merged.get("required_fields") or ([], str(path), None)
     for name in required:
         if name not in fields:
@@ -365,7 +382,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
     election = merged.get("election_date")
     election_date = _parse_date(*election[:2], election[2], "election_date") if election else None
     agencies, opinions = _build_joint(merged, fields)
-    group_rules = tuple(_compile_group_rule(spec, env, params) for spec in merged["group_rules"]
+    group_rules = tuple(_compile_group_rule(spec, env, params, sites) for spec in merged["group_rules"]
                         if spec.get("enabled", True) is not False)
     clash = {r.code for r in rules} & {g.code for g in group_rules}
     if clash:

@@ -117,7 +117,7 @@ class OpinionPattern:
 
     id: str
     name: str
-    regex: Any  # compiled re.Pattern
+    regex: Any  # vetting.ruleset.pattern.Regex (RE2, linear time)
     sets: Mapping[str, str]
     maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     unless: Any = None
@@ -125,7 +125,8 @@ class OpinionPattern:
 
 @dataclass(frozen=True)
 class OpinionRules:
-    """How agency opinions are read: clear phrases, not-yet-answered phrases, finding patterns."""
+    """How agency opinions are read: clear phrases, not-yet-answered phrases, finding patterns
+    (each a vetting.ruleset.pattern.Regex); a longer text than `max_length` is left to a person."""
 
     clear: tuple = ()
     pending: tuple = ()

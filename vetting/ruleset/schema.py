@@ -8,7 +8,7 @@ import jsonschema
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
-from vetting.ruleset.yamlsafe import line_of
+from vetting.ruleset.yamlsafe import BadNumber, line_of
 from vetting.vocab import RULE_SEVERITIES
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -113,7 +113,7 @@ OPINIONS = {
         "clear": {"type": "array", "items": _TEXT},
         "pending": {"type": "array", "items": _TEXT},
         "patterns": {"type": "array", "items": OPINION_PATTERN},
-        "max_length": {"type": "integer", "minimum": 10},
+        "max_length": {"type": "integer", "minimum": 10, "maximum": 20000},
     },
 }
 
@@ -177,7 +177,12 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"值「{value}」无效{did_you_mean(value, map(str, options))}；可选：{'、'.join(map(str, options))}"
     if kind == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return f"应为{'或'.join(_TYPE_NAMES.get(t, t) for t in wanted)}，实为「{value}」"
+        names = "或".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        if isinstance(value, bool):
+            return f"应为{names}，不能是 true/false（实为「{str(value).lower()}」）"
+        return f"应为{names}，实为「{value}」"
+    if kind == "oneOf" and isinstance(value, bool):
+        return f"此处应为数值或文本，不能是 true/false（实为「{str(value).lower()}」）"
     if kind == "pattern":
         return f"「{value}」格式不对（应匹配 {error.validator_value}）"
     if kind in ("minLength", "minItems", "minProperties"):
@@ -187,10 +192,23 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+def _check_numbers(tree: Any, path: str) -> None:
+    """Refuse the first number no ruleset can mean (yamlsafe.BadNumber), naming field and line."""
+    stack: list = [(tree, [])]
+    while stack:
+        node, where = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, BadNumber):
+                raise RulesetError(value.problem, path, _locate(tree, [*where, key]), _field_path([*where, key]))
+            stack.append((value, [*where, key]))
+
+
 def validate_structure(tree: Any, path: str, schema: dict = RULESET) -> None:
     """Check a parsed ruleset against the schema; the first error names its line and field."""
     if not isinstance(tree, dict):
         raise RulesetError("规则集顶层应为键值映射（id、title、version、rules …）", path, line_of(tree))
+    _check_numbers(tree, path)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(tree), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -10,6 +11,8 @@ from vetting.errors import RulesetError
 
 #: Rulesets are small; anything larger is refused before parsing.
 MAX_RULESET_BYTES = 2_000_000
+#: The longest integer a ruleset may write (a count, a period); more digits is a typo or an attack.
+MAX_INT_DIGITS = 15
 
 
 class LineDict(dict):
@@ -75,7 +78,38 @@ def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
     return loader.construct_scalar(node)
 
 
+class BadNumber(str):
+    """A number no ruleset can mean: more than MAX_INT_DIGITS digits (a 5,000-digit integer would
+    not even convert), .nan or .inf. Kept as its text so that `schema.validate_structure` can name
+    its field and line; `problem` says what is wrong in Chinese."""
+
+    problem: str = ""
+
+
+def _bad_number(text: str, problem: str) -> BadNumber:
+    bad = BadNumber(text)
+    bad.problem = problem
+    return bad
+
+
+def _int(loader: _Loader, node: yaml.Node) -> int | BadNumber:
+    text = loader.construct_scalar(node)
+    if sum(c.isalnum() for c in text) > MAX_INT_DIGITS:
+        return _bad_number(text, f"数值「{text[:20]}…」位数过多（最多{MAX_INT_DIGITS}位）")
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _float(loader: _Loader, node: yaml.Node) -> float | BadNumber:
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if not math.isfinite(value):
+        text = loader.construct_scalar(node)
+        return _bad_number(text, f"「{text}」不是有效数值（不能是 .nan 或 .inf；不限期请写 forever）")
+    return value
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 def _unknown_multi_tag(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
@@ -90,7 +124,12 @@ def load_yaml(text: str, path: str) -> Any:
     """Parse ruleset YAML into LineDict/LineList trees; every failure is a RulesetError with a line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_RULESET_BYTES:
         raise RulesetError(f"文件过大（超过{MAX_RULESET_BYTES // 1_000_000}MB），不像规则集", path)
-    loader = _Loader(text, path)
+    try:
+        loader = _Loader(text, path)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise RulesetError(f"第{line}行含有不允许的控制字符 U+{exc.character:04X}（如 NUL），不像规则集文本",
+                           path, line) from None
     try:
         return loader.get_single_data()
     except RulesetError:

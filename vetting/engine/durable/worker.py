@@ -20,6 +20,7 @@ import numpy as np
 from vetting.engine.durable.compiler import DurableProgram
 from vetting.engine.durable.protocol import STATUS, receive, send
 from vetting.errors import EngineError
+from vetting.privacy import cut_text
 
 #: Candidates sent to a worker per request.
 BATCH_SIZE = 1000
@@ -110,7 +111,7 @@ class Worker:
         self._cleanup()
         return EngineError(f"durable_rules 引擎进程意外终止（{_signal_text(code)}）{during}：{where}。"
                            "本次审查未完成，未写出报告；可改用 --engine vector 审查"
-                           + (f"（进程最后输出：{said[-1][:200]}）" if said else ""))
+                           + (f"（进程最后输出：{cut_text(said[-1], 200)}）" if said else ""))
 
     def close(self) -> None:
         if self.proc.poll() is None:

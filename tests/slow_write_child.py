@@ -1,0 +1,30 @@
+"""`vet` whose XLSX report is written slowly: once the workbook is in its temporary file, the
+child says WRITING on stderr and waits, so that a test can send SIGTERM mid-write
+(tests/test_output_transaction.py). Test code only; production has no such hook.
+
+Run as: python tests/slow_write_child.py run ROSTER ... -o REPORT.xlsx
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from openpyxl import Workbook
+
+from vetting.cli import main
+
+_save = Workbook.save
+
+
+def _slow_save(self, filename):  # noqa: ANN001 - openpyxl's signature
+    _save(self, filename)
+    sys.stderr.write("WRITING\n")
+    sys.stderr.flush()
+    time.sleep(60)
+
+
+if __name__ == "__main__":
+    Workbook.save = _slow_save
+    sys.argv[0] = "vet"
+    main()

@@ -1,0 +1,105 @@
+"""A report and its sidecars are one transaction (vetting.atomic.write_all): a failure in any part
+- while writing, while renaming part-way, with or without hard links - leaves every target as it
+was and no temporary file; SIGTERM mid-write unwinds like Ctrl-C (a child process is killed while
+its XLSX report sits complete in its temporary file)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_report_sidecars import with_lists
+from test_reports import sample_result
+
+from conftest import FIXTURES, ROOT
+from vetting.atomic import write_all
+from vetting.errors import InputError
+from vetting.reports import write_report
+from vetting.reports.csv_report import awaiting_path, meta_path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def earlier(tmp_path):
+    """A CSV report with all its sidecars, as an earlier run left it."""
+    out = tmp_path / "r.csv"
+    write_report(with_lists(), out, "csv")
+    return out
+
+
+def test_a_failure_writing_one_part_changes_nothing(tmp_path, earlier):
+    before = snapshot(tmp_path)
+
+    def broken(path: str) -> None:
+        Path(path).write_bytes(b"half a list")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(InputError, match="No space left on device.*原有文件保持不变"):
+        write_all([(earlier, b"new report"), (meta_path(earlier), b"new meta"), (awaiting_path(earlier), broken)])
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard links", "no hard links"])
+def test_a_rename_failing_part_way_puts_the_earlier_files_back(tmp_path, earlier, monkeypatch, hard_links):
+    before = snapshot(tmp_path)
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        staged = os.fspath(src).endswith(".tmp") and not os.fspath(src).endswith(".old.tmp")
+        if os.fspath(dst) == str(awaiting_path(earlier)) and staged:
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst, *args, **kwargs)
+
+    def no_link(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "replace", replace)
+    if not hard_links:
+        monkeypatch.setattr(os, "link", no_link)
+    result = sample_result()
+    result.meta["awaiting"] = with_lists().meta["awaiting"]      # report, meta and awaiting are rewritten,
+    with pytest.raises(InputError, match="Permission denied"):    # villages and unmatched would be removed
+        write_report(result, earlier, "csv")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_committed_transaction_leaves_only_its_files(tmp_path, earlier):
+    write_report(sample_result(), earlier, "csv")
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.meta.csv"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_sigterm_during_an_xlsx_write_removes_the_temporary_file(tmp_path):
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    report = out / "r.xlsx"
+    report.write_bytes(b"previous report")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]), "TMPDIR": str(scratch),
+           "PYTHONIOENCODING": "utf-8"}
+    child = subprocess.Popen([sys.executable, str(ROOT / "tests" / "slow_write_child.py"), "run",
+                              str(FIXTURES / "demo_roster.csv"), "--as-of", "2026-12-15", "-o", str(report),
+                              "--no-history"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        said = []
+        while not said or said[-1] not in (b"WRITING\n", b""):
+            said.append(child.stderr.readline())
+        assert said[-1] == b"WRITING\n", b"".join(said).decode("utf-8", "replace")
+        temporary = [p for p in out.iterdir() if p.name.endswith(".tmp")]
+        assert temporary and temporary[0].stat().st_size > 1000, "the workbook is complete in its temporary file"
+        child.send_signal(signal.SIGTERM)
+        rest = child.communicate(timeout=30)[1].decode("utf-8")
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 128 + signal.SIGTERM, rest
+    assert "已终止（收到终止信号）：本次审查未完成，未写出报告" in rest and "Traceback" not in rest
+    assert os.listdir(out) == ["r.xlsx"] and report.read_bytes() == b"previous report"
+    assert os.listdir(scratch) == [], "openpyxl's own temporary files are gone too"

@@ -1,0 +1,89 @@
+"""Text made safe for where it lands, so that no cell or name can break the file or the terminal
+it is written to. Each output has its own rule, decided here once:
+
+- **XLSX** (XML 1.0): the C0 controls other than tab, line feed and carriage return, and the
+  non-characters U+FFFE and U+FFFF, make the workbook unreadable; each is replaced by U+FFFD
+  (the replacement character) and the report's audit block says how many texts were changed.
+- **CSV**: the same C0 controls, DEL and the C1 controls (U+0080–U+009F) are replaced by U+FFFD
+  and flagged the same way: a CSV is opened in a spreadsheet or printed with ``cat``, where they
+  are either garbage or terminal commands. Tab and line breaks stay (they are quoted).
+- **JSON**: left as it is; the JSON encoder writes every C0 control as an escape (``\\u001b``).
+- **Terminal** (stderr notes, `vet check`, `vet history`, every line the CLI prints): the C0
+  controls other than tab and line feed, DEL, the C1 controls and the bidirectional overrides
+  are shown as visible marks (ESC as "␛", CR as "␍", U+009B as "<U+009B>"), so that a name or
+  a sheet name can neither send escape sequences nor disguise a line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: What replaces a character a file format cannot hold.
+REPLACEMENT = "\ufffd"
+#: Characters an XLSX cell (XML 1.0) cannot hold; written so that Python's re and Arrow's RE2
+#: read it alike.
+XLSX_FORBIDDEN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\ufffe\uffff]"
+#: Characters replaced in CSV output: C0 controls but tab, LF and CR; DEL; C1 controls.
+CSV_FORBIDDEN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\x7f-\x9f]"
+_TERMINAL = re.compile("[\\x00-\\x08\\x0b-\\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group(0))
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return f"<U+{code:04X}>"
+
+
+def terminal_text(text: str) -> str:
+    """`text` as a terminal may show it: control characters, DEL, C1 controls and bidirectional
+    overrides replaced by visible marks (tab and line feed kept)."""
+    return _TERMINAL.sub(_visible, text)
+
+
+def replace_text(text: Any, forbidden: str) -> Any:
+    """`text` with every character matching `forbidden` replaced by REPLACEMENT; non-text passes
+    through."""
+    return re.sub(forbidden, REPLACEMENT, text) if isinstance(text, str) else text
+
+
+def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
+    """`replace_text` over a text column in one Arrow pass, and how many values it changed (the
+    column itself is returned when none holds such a character)."""
+    if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
+        return s, 0
+    text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())
+    hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
+    count = pc.sum(hits).as_py() or 0
+    if not count:
+        return s, 0
+    out = s.copy()
+    at = hits.to_numpy(zero_copy_only=False)
+    out[at] = [replace_text(v, forbidden) for v in s[at]]
+    return out, int(count)
+
+
+def replace_tree(value: Any, forbidden: str) -> tuple[Any, int]:
+    """A JSON-like structure with `replace_text` applied to every string and key, and how many
+    strings it changed."""
+    if isinstance(value, str):
+        new = replace_text(value, forbidden)
+        return new, int(new != value)
+    if isinstance(value, dict):
+        out, count = {}, 0
+        for key, item in value.items():
+            new_key, changed_key = replace_tree(key, forbidden)
+            out[new_key], changed = replace_tree(item, forbidden)
+            count += changed_key + changed
+        return out, count
+    if isinstance(value, (list, tuple)):
+        pairs = [replace_tree(v, forbidden) for v in value]
+        return [v for v, _ in pairs], sum(c for _, c in pairs)
+    return value, 0
