@@ -41,7 +41,7 @@ def test_a_failure_writing_one_part_changes_nothing(tmp_path, earlier):
         Path(path).write_bytes(b"half a list")
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(InputError, match="No space left on device.*原有文件保持不变"):
+    with pytest.raises(InputError, match="磁盘空间不足（ENOSPC）.*原有文件保持不变"):
         write_all([(earlier, b"new report"), (meta_path(earlier), b"new meta"), (awaiting_path(earlier), broken)])
     assert snapshot(tmp_path) == before
 
@@ -65,7 +65,7 @@ def test_a_rename_failing_part_way_puts_the_earlier_files_back(tmp_path, earlier
         monkeypatch.setattr(os, "link", no_link)
     result = sample_result()
     result.meta["awaiting"] = with_lists().meta["awaiting"]      # report, meta and awaiting are rewritten,
-    with pytest.raises(InputError, match="Permission denied"):    # villages and unmatched would be removed
+    with pytest.raises(InputError, match="没有权限（EACCES）"):    # villages and unmatched would be removed
         write_report(result, earlier, "csv")
     assert snapshot(tmp_path) == before
 

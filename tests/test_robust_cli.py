@@ -98,7 +98,8 @@ def test_os_reasons_are_chinese():
     assert os_reason(PermissionError(errno.EACCES, "Permission denied")) == "没有权限（EACCES）"
     assert "space" not in os_reason(OSError(errno.ENOSPC, "No space left on device"))
     assert os_reason(OSError(errno.EOVERFLOW, "Value too large")) == "操作系统报告错误（EOVERFLOW）"
-    assert os_reason(OSError("no errno")) == "操作系统报告错误"
+    assert os_reason(OSError("no errno")) == "操作系统报告错误（no errno）", "without errno the message is all there is"
+    assert os_reason(OSError()) == "操作系统报告错误"
 
 
 def test_an_os_error_nobody_explained_is_chinese_at_the_cli(runner, monkeypatch, tmp_path):
@@ -129,7 +130,7 @@ def test_a_report_on_a_full_disk_leaves_nothing(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", no_space)
     done = runner.invoke(cli, ["run", str(DEMO), *AS_OF, "-o", str(tmp_path / "结果.xlsx"), "--no-history"])
     assert done.exit_code == 2
-    assert done.stderr == f"错误：无法写出报告 {tmp_path / '结果.xlsx'}：磁盘空间不足（ENOSPC）\n"
+    assert done.stderr == f"错误：无法写出 {tmp_path / '结果.xlsx'}：磁盘空间不足（ENOSPC）；本次未写出任何文件，原有文件保持不变\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -83,5 +83,6 @@ def os_reason(exc: OSError) -> str:
     """A Chinese reason for an operating-system error (disk full, no permission …), with the
     errno name for whoever looks it up; never the system's English text."""
     name = errno.errorcode.get(exc.errno or 0, "")
-    reason = _OS_REASONS.get(exc.errno or 0, "操作系统报告错误")
-    return f"{reason}（{name}）" if name else reason
+    if not name:  # no errno: a library's own message is all there is to say
+        return f"操作系统报告错误（{exc}）" if str(exc) else "操作系统报告错误"
+    return f"{_OS_REASONS.get(exc.errno, '操作系统报告错误')}（{name}）"
