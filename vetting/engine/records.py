@@ -53,7 +53,7 @@ class Layout:
             return issues
         rows = issues["row_id"].to_numpy(dtype=np.int64)
         keep = rows < self.n
-        for field, group in issues.groupby("field", sort=False).groups.items():
+        for field, group in issues.groupby("field", sort=False, dropna=False).groups.items():
             at = issues.index.get_indexer(group)
             keep[at] |= self.touching([str(field)])[rows[at]]
         return issues[keep]
