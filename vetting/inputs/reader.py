@@ -10,6 +10,7 @@ Every failure is an InputError naming the file.
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 from typing import Mapping
 
@@ -23,6 +24,8 @@ from vetting.inputs.cells import column_text
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
 from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_grid
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
+from vetting.inputs.limits import MAX_FILE_BYTES, size_text
+from vetting.inputs.package import check_package
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
 from vetting.privacy import cut_text
@@ -94,6 +97,8 @@ def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[
                          str(path))
     if kind in (kinds.PDF, kinds.BINARY):
         raise InputError(f"文件内容是{kinds.KIND_LABELS[kind]}，不是Excel或CSV表格", str(path))
+    if kind == kinds.ZIP:
+        check_package(path)
     notes: list[str] = []
     if kind in (kinds.ZIP, kinds.OLE2):
         if suffix not in EXCEL_SUFFIXES:
@@ -106,15 +111,30 @@ def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[
     return path, kind, notes
 
 
+_SPECIAL_FILES = ((stat.S_ISFIFO, "命名管道（FIFO）"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"),
+                  (stat.S_ISSOCK, "套接字"))
+
+
 def _check_path(path: Path) -> None:
-    if path.is_file():
-        return
-    if path.is_dir():
+    """A regular file of at most MAX_FILE_BYTES; anything else is refused before it is opened (a
+    FIFO would block the run, /dev/zero never ends)."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        parent = path.parent
+        if str(parent) not in ("", ".") and not parent.is_dir():
+            raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path)) from None
+        raise InputError("文件不存在", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError("这是一个文件夹，不是花名册文件", str(path))
-    parent = path.parent
-    if str(parent) not in ("", ".") and not parent.is_dir():
-        raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path))
-    raise InputError("文件不存在", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "特殊文件")
+        raise InputError(f"不是普通文件（是{kind}），无法作为表格读取", str(path))
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(f"文件有{size_text(info.st_size)}，超过上限{size_text(MAX_FILE_BYTES)}；"
+                         "请拆分为多个文件后再审查", str(path))
 
 
 def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int | None,
@@ -138,6 +158,7 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    kinds.refuse_binary(raw, str(path))
     used = kinds.detect_encoding(raw, encoding, str(path))
     text, complete = kinds.head_text(raw, used, str(path))
     if not text.strip():
