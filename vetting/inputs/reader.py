@@ -20,7 +20,7 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
-from vetting.inputs.cells import column_text
+from vetting.inputs.cells import column_text, fractional_numbers
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
 from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_grid
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
@@ -146,10 +146,12 @@ def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int
                          where=f"工作表「{sheet}」")
     body = cells[header.last + 1:]
     frame = pd.DataFrame({name: column_text(body[:, j]) for j, name in enumerate(header.names)})
+    numbers = {name: mask for j, name in enumerate(header.names)
+               if (mask := fractional_numbers(body[:, j])) is not None}
     del cells, body
     rows = np.arange(header.last + 2, header.last + 2 + len(frame))
     return _finish(path, frame, rows, header, (header.first + 1, header.last + 1), header_row, sheet, notes,
-                   digest, label)
+                   digest, label, numbers)
 
 
 def _read_text(path: Path, header_row: int | None, encoding: str | None, index: Mapping[str, str],
@@ -176,7 +178,7 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
 
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
             header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None,
-            label: str | None = None) -> RawTable:
+            label: str | None = None, numbers: dict[str, np.ndarray] | None = None) -> RawTable:
     """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
     first, last = header_lines
     where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
@@ -186,10 +188,12 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
     template = template_rows(frame)
     footer = footer_rows(frame, template)
     footer_lines = [f"第{r}行「{_quote(frame.iloc[i])}」" for i, r in zip(np.flatnonzero(footer), rows[footer])]
+    numbers = numbers or {}
     if footer.any():
         keep = ~footer
         frame = frame.loc[keep].reset_index(drop=True)
         rows, template = rows[keep], template[keep]
+        numbers = {name: mask[keep] for name, mask in numbers.items()}
     people = rows[~template]
     if len(people) == 0:
         raise NoPeopleError(_no_people(last, rows[template], footer_lines), str(path))
@@ -201,7 +205,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
-                    footer_rows=len(footer_lines), skipped=template, label=label)
+                    footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers)
 
 
 def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:
