@@ -20,6 +20,8 @@ MAX_CELL_CHARS = 1_000_000
 #: size (spreadsheet XML packs 5-30 fold; zip bombs a thousand fold).
 MAX_PACK_RATIO = 200
 RATIO_FLOOR_BYTES = 1 << 20
+#: The content of an .ods file is measured whole (its runs of repeated cells are counted in memory).
+MAX_ODS_CONTENT_BYTES = 256 << 20
 #: Excel's own bounds: a cell reference beyond them is not a real cell.
 EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384
 

@@ -29,6 +29,7 @@ from vetting.errors import InputError
 from vetting.inputs import limits as L
 from vetting.inputs.cells import column_letter
 from vetting.inputs.limits import count_text, size_text
+from vetting.inputs.opendoc import table_reach
 
 _CHUNK = 1 << 24
 #: Bytes of look-ahead a pattern may need past its start (tag names, `r = "XFD1048576"`).
@@ -90,6 +91,21 @@ def check_package(path: Path) -> None:
             where = names.get(info.filename)
             where = f"工作表「{where}」" if where else f"工作簿中的「{info.filename}」"
             _check_reach(reach, where, str(path))
+            if info.filename == "content.xml":
+                _check_opendoc(book, info, str(path))
+
+
+def _check_opendoc(book: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> None:
+    """The tables of an .ods file, by their runs of repeated cells and rows (see ``opendoc``)."""
+    if info.file_size > L.MAX_ODS_CONTENT_BYTES:
+        raise InputError(f"ODS表格的内容解压后有{size_text(info.file_size)}，超过上限{size_text(L.MAX_ODS_CONTENT_BYTES)}；"
+                         "请另存为.xlsx或CSV后再审查", path)
+    try:
+        content = book.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise InputError(_DAMAGED, path) from None
+    for name, rows, columns in table_reach(content):
+        _check_reach(Reach(max_row=rows, max_col=columns), f"工作表「{name}」", path)
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], path: str) -> None:
@@ -179,8 +195,8 @@ def _count(data: np.ndarray, raw: bytes, upto: int, reach: Reach, carry: _Carry,
     name = data[lt + 1]
     cells = lt[(name == ord("c")) & _TAG_END_LUT[data[lt + 2]]]
     rows = lt[(name == ord("r")) & (data[lt + 2] == ord("o")) & (data[lt + 3] == ord("w")) & _TAG_END_LUT[data[lt + 4]]]
-    colon = np.flatnonzero(data[:upto] == ord(":"))
-    opener = lt[np.maximum(np.searchsorted(lt, colon) - 1, 0)] if len(lt) else colon[:0]
+    colon = np.flatnonzero(data[:upto] == ord(":")) if len(lt) else lt
+    opener = lt[np.maximum(np.searchsorted(lt, colon) - 1, 0)]
     near = np.unique(opener[(colon > opener) & (colon - opener <= 9)])
     prefixed = [m for m in (_PREFIXED.match(raw, i) for i in near.tolist()) if m]
     if prefixed:  # <x:c …>, <x:row …>: written by a few libraries
