@@ -179,6 +179,7 @@ class _Carry:
     """Counts that run over a chunk boundary: cells of the open row, characters since the last tag."""
 
     cells_in_row: int = 0
+    last_byte: int = 0x20
     text_bytes: int = 0
     text_chars: int = 0
 
@@ -210,7 +211,8 @@ def _count(data: np.ndarray, raw: bytes, upto: int, reach: Reach, carry: _Carry,
     in_row[0] += carry.cells_in_row
     reach.widest_row = max(reach.widest_row, int(in_row[:-1].max(initial=0)))
     carry.cells_in_row = int(in_row[-1])
-    _references(data, raw, upto, reach)
+    _references(data, raw, upto, reach, carry.last_byte)
+    carry.last_byte = int(data[upto - 1]) if upto else carry.last_byte
     if text:
         _text_runs(raw, lt, upto, reach, carry)
 
@@ -218,15 +220,14 @@ def _count(data: np.ndarray, raw: bytes, upto: int, reach: Reach, carry: _Carry,
 def _text_runs(raw: bytes, lt: np.ndarray, upto: int, reach: Reach, carry: _Carry) -> None:
     """The longest text between two tags, in characters (bytes first: a run of bytes no longer
     than the limit cannot hold more characters than the limit)."""
-    if not len(lt):
+    if not len(lt):  # inside a long text: every byte of this chunk belongs to it
         carry.text_bytes += upto
-        if carry.text_bytes > L.MAX_CELL_CHARS:
-            carry.text_chars += _chars(raw[:upto])
+        carry.text_chars += _chars(raw[:upto])
         return
     first = carry.text_bytes + int(lt[0])
-    runs = np.diff(lt) - 1
     if first > L.MAX_CELL_CHARS:
         reach.longest_text = max(reach.longest_text, carry.text_chars + _chars(raw[:int(lt[0])]))
+    runs = np.diff(lt) - 1
     for k in np.flatnonzero(runs > L.MAX_CELL_CHARS)[:8].tolist():
         reach.longest_text = max(reach.longest_text, _chars(raw[int(lt[k]) + 1:int(lt[k + 1])]))
     carry.text_bytes = upto - int(lt[-1]) - 1
@@ -239,11 +240,12 @@ def _chars(data: bytes) -> int:
     return int(np.count_nonzero((arr & 0xC0) != 0x80))
 
 
-def _references(data: np.ndarray, raw: bytes, upto: int, reach: Reach) -> None:
+def _references(data: np.ndarray, raw: bytes, upto: int, reach: Reach, before: int = 0x20) -> None:
     """Cell and row references (r="XFD1048576", r='5') of this chunk into ``reach``; a reference in a
-    self-closing tag (<c r="XFD1" s="3"/>, a formatted empty cell) holds no value and is not placed."""
+    self-closing tag (<c r="XFD1" s="3"/>, a formatted empty cell) holds no value and is not placed.
+    ``before`` is the byte that preceded this chunk."""
     r = np.flatnonzero(data[:upto] == ord("r"))
-    r = r[(r > 0) & _IS_WS[data[r - 1]]]
+    r = r[_IS_WS[np.where(r > 0, data[r - 1], before)]]
     after = data[r + 1]
     _spaced(data, raw, r[_IS_WS[after]], r[(after == ord("=")) & _IS_WS[data[r + 2]]], reach)
     at = r[(after == ord("=")) & np.isin(data[r + 2], _QUOTES)]
