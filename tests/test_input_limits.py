@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import functools
-import importlib.util
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import python_calamine
+from test_bad_inputs import _make_bad as make_bad
 
 from conftest import FIXTURES
 from hostile import run_isolated
@@ -42,14 +41,6 @@ from vetting.ruleset.loader import load_ruleset
 BAD = FIXTURES / "bad"
 FIELDS = builtin_fields()
 AS_OF = dt.date(2026, 12, 15)
-
-
-@functools.lru_cache(maxsize=None)
-def make_bad():
-    spec = importlib.util.spec_from_file_location("make_bad_for_limits", BAD / "make_bad.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def xlsx(tmp_path: Path, extra: str = "", rows: list[list[object]] | None = None, name: str = "t.xlsx") -> Path:

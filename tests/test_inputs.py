@@ -91,7 +91,7 @@ cell_text = st.lists(st.sampled_from(["a", '"', "\n", "\r\n", "\r", "张", " "])
 LINE_HEADER = ["姓名", "公民身份号码", "拟任职务", "村(社区)"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(records=st.lists(st.lists(cell_text, min_size=4, max_size=4), min_size=1, max_size=12),
        encoding=st.sampled_from(["utf-8", "gb18030", "utf-16"]),
        ending=st.sampled_from(["\n", "\r\n", "\r"]))

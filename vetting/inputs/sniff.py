@@ -133,14 +133,17 @@ def refuse_binary(raw: bytes, path: str) -> None:
     if nul >= 0:
         raise InputError(f"第{_line_at(raw, nul, newline)}行起有空字符（NUL，二进制数据）：文件不是纯文本的CSV，"
                          "可能已损坏或混入了其他数据", path)
-    low = np.flatnonzero((units < 0x20) | (units == 0x7F))
-    control = low[_IS_CONTROL[units[low]]]
-    if len(control):
+    for start in range(0, len(units), _BLOCK * 256):  # 16 MB at a time: no file-sized temporaries
+        part = units[start:start + _BLOCK * 256]
+        low = np.flatnonzero((part < 0x20) | (part == 0x7F))
+        control = low[_IS_CONTROL[part[low]]]
+        if not len(control):
+            continue
         per_block = np.bincount(control // _BLOCK)
-        size = np.minimum(_BLOCK, len(units) - np.arange(len(per_block)) * _BLOCK)
+        size = np.minimum(_BLOCK, len(part) - np.arange(len(per_block)) * _BLOCK)
         bad = np.flatnonzero(per_block > _MAX_CONTROL_SHARE * size)
         if len(bad):
-            first = int(control[np.searchsorted(control, bad[0] * _BLOCK)])
+            first = start + int(control[np.searchsorted(control, bad[0] * _BLOCK)])
             line = _line_at(raw, first * width + (2 if width == 2 else 0), newline)
             raise InputError(f"第{line}行起的内容是二进制数据（控制字符过多），不是CSV文本", path)
 
