@@ -124,7 +124,8 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
         raise _parser_error(exc, raw, encoding, delimiter, path) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
-    breaks = body.breaks_in_cells(frame) if b'"' in raw else {}
+    spans = b'"' in raw and not _one_line_each(raw, encoding, starts[body_start], len(frame))
+    breaks = body.breaks_in_cells(frame) if spans else {}
     lines = body.record_starts(starts[body_start], len(frame), breaks)
     if breaks:
         body.refuse_swallowed_lines(frame, breaks, lines, header.names, delimiter, path)
@@ -139,6 +140,16 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
     frame.columns = header.names
     header_lines = (starts[header.first], starts[header.last])
     return Delimited(frame, lines, header, header_lines, delimiter)
+
+
+def _one_line_each(raw: bytes, encoding: str, first_line: int, count: int) -> bool:
+    """Whether the ``count`` records from ``first_line`` on are exactly the file's remaining lines,
+    so that no cell holds a line break (counted on the bytes: for UTF-8 and GB18030 the bytes of
+    CR and LF never occur inside another character)."""
+    if encoding.lower().startswith("utf-16"):
+        return False
+    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n") + (raw[-1:] not in (b"\n", b"\r"))
+    return lines - (first_line - 1) == count
 
 
 def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str) -> InputError:
