@@ -45,7 +45,8 @@ def case_input(case: dict, work: Path) -> Path:
         return BAD / case["file"]
     target = work / case["file"]
     target.parent.mkdir(parents=True, exist_ok=True)
-    getattr(_make_bad(), f"generate_{case['generate']}")(target)
+    if not (target.exists() or target.is_symlink()):  # made once per test, not again by run_case
+        getattr(_make_bad(), f"generate_{case['generate']}")(target)
     return target
 
 

@@ -13,6 +13,7 @@ from vetting.datachecks import DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.text import format_vec
+from vetting.normalize.dates import two_readings
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
@@ -76,7 +77,8 @@ def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
 
 
 def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
-    """'「列」仅为2025-10' for date fields a rule read whose value is a month or year, not a day."""
+    """'「列」仅为2025-10' for date fields a rule read whose value is a month or year, not a day;
+    '「列」可能是2025年1月或2025年10月' for a number cell 2025.1 (Excel drops the zero of 2025.10)."""
     out = np.full(len(rows), "", dtype=object)
     for name in fields:
         vec = columns.get(name)
@@ -85,7 +87,8 @@ def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> n
         vec = vec.take(rows)
         vague = vec.known & (vec.lo != vec.hi)
         label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
-        out = np.where(vague, out + np.where(out == "", "", "、") + f"「{label}」仅为" + format_vec(vec), out)
+        verb = np.where(two_readings(vec.lo, vec.hi), "可能是", "仅为")
+        out = np.where(vague, out + np.where(out == "", "", "、") + f"「{label}」" + verb + format_vec(vec), out)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vetting.engine.values import MAX_DATE, Vec
+from vetting.normalize.dates import readings_text, two_readings
 
 BLANK = "（空）"
 
@@ -19,6 +20,7 @@ def _dates(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     out = np.where(lo == hi, lo_text, lo_text + "至" + hi_text)
     out = np.where(whole_month, np.datetime_as_string(month_lo, unit="M").astype(object), out)
     out = np.where(whole_year, np.datetime_as_string(year_lo, unit="Y").astype(object), out)
+    out = np.where(two_readings(lo, hi), readings_text(lo), out)
     return np.where(hi >= MAX_DATE, "永久", out)
 
 

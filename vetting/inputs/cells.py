@@ -40,6 +40,27 @@ def column_text(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def fractional_numbers(values: np.ndarray) -> np.ndarray | None:
+    """Which cells are numbers with a fraction (1988.1, 2.5), or None when the column has none.
+
+    Excel keeps no trailing zero in a number cell: "2025.10" typed into one is stored, and shown,
+    as 2025.1. Its text alone cannot tell; the date parser needs to know the cell was a number.
+    """
+    values = np.asarray(values, dtype=object)
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind in ("string", "empty", "boolean", "integer", "date", "datetime"):
+        return None
+    if kind == "floating":
+        numbers = values.astype(np.float64)
+    else:
+        is_float = pd.Series(values, dtype=object, copy=False).map(type).eq(float).to_numpy(dtype=bool)
+        if not is_float.any():
+            return None
+        numbers = np.where(is_float, values, np.nan).astype(np.float64)
+    fraction = np.isfinite(numbers) & (numbers != np.floor(np.where(np.isfinite(numbers), numbers, 0)))
+    return fraction if fraction.any() else None
+
+
 def _typed_text(kind: type, values: np.ndarray) -> np.ndarray:
     """Text for cells that all share one Python type."""
     if kind is str:

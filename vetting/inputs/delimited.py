@@ -2,8 +2,8 @@
 
 The first records are parsed with the csv module to find the header (and the delimiter);
 the body is read by pandas' C parser straight from the file's bytes. Row numbers are the
-line numbers the user sees in a text editor, also when quoted cells hold line breaks; they
-are computed from the positions of quotes and line breaks with numpy, not a loop per row.
+line numbers the user sees in a text editor, also when quoted cells hold line breaks and when
+lines end in CR only (old Mac files); ``records`` computes them from the cells read, column-wise.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ import pandas as pd
 
 from vetting.errors import InputError
 from vetting.fields import header_score
+from vetting.inputs import records as body
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
-from vetting.privacy import cut_text
+from vetting.inputs.limits import MAX_CELL_CHARS
 
 DELIMITERS = (",", "\t", ";")
 DELIMITER_NAMES = {",": "逗号", "\t": "制表符", ";": "分号"}
 _PANDAS_EXTRA_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_PANDAS_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 @dataclass
@@ -51,18 +53,14 @@ def _big_fields() -> Iterator[None]:
 
 
 def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` with their endings, without splitting the whole text at once."""
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end + 1
-        yield text[start:end]
-        start = end
+    """The lines of ``text`` with their endings (CR LF, LF or a lone CR, as pandas splits them)."""
+    return iter(io.StringIO(text, newline=""))
 
 
 def scan_records(text: str, delimiter: str, complete: bool, limit: int,
                  path: str | None = None) -> tuple[list[list[str]], list[int]]:
-    """The first ``limit`` records of ``text`` and the line each starts on (1-based)."""
+    """The first ``limit`` records of ``text`` and the line each starts on (1-based), plus the line
+    the next record starts on (``starts`` is one longer than ``records``)."""
     records, starts = [], []
     with _big_fields():
         reader = csv.reader(_lines(text), delimiter=delimiter)
@@ -74,8 +72,9 @@ def scan_records(text: str, delimiter: str, complete: bool, limit: int,
                 line = reader.line_num + 1
                 if len(records) >= limit:
                     break
-        except csv.Error as exc:
-            raise InputError(f"CSV格式错误（{exc}）", path, row=line) from None
+        except csv.Error:
+            raise InputError("CSV格式错误，无法读取这一行", path, row=line) from None
+    starts.append(line)
     if not complete and records and len(records) < limit:
         records, starts = records[:-1], starts[:-1]  # the last record may be cut off by the head limit
     return records, starts
@@ -125,7 +124,13 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
         raise _parser_error(exc, raw, encoding, delimiter, path) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
-    lines = record_lines(raw, encoding, body_start, len(frame))
+    spans = b'"' in raw and not _one_line_each(raw, encoding, starts[body_start], len(frame))
+    breaks = body.breaks_in_cells(frame) if spans else {}
+    lines = body.record_starts(starts[body_start], len(frame), breaks)
+    if breaks:
+        body.refuse_swallowed_lines(frame, breaks, lines, header.names, delimiter, path)
+    if len(raw) > MAX_CELL_CHARS:
+        body.refuse_long_cells(frame, lines, header.names, path)
     if trailing:  # every line ends with one more delimiter than the header: an empty last field
         overflow = frame.iloc[:, width].fillna("").astype(str).str.strip().ne("").to_numpy(dtype=bool)
         if overflow.any():
@@ -133,8 +138,18 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
         frame = frame.iloc[:, :width]
     frame = frame.fillna("")
     frame.columns = header.names
-    header_lines = (starts[header.first], starts[header.last]) if header.last < len(starts) else (1, 1)
+    header_lines = (starts[header.first], starts[header.last])
     return Delimited(frame, lines, header, header_lines, delimiter)
+
+
+def _one_line_each(raw: bytes, encoding: str, first_line: int, count: int) -> bool:
+    """Whether the ``count`` records from ``first_line`` on are exactly the file's remaining lines,
+    so that no cell holds a line break (counted on the bytes: for UTF-8 and GB18030 the bytes of
+    CR and LF never occur inside another character)."""
+    if encoding.lower().startswith("utf-16"):
+        return False
+    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n") + (raw[-1:] not in (b"\n", b"\r"))
+    return lines - (first_line - 1) == count
 
 
 def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str) -> InputError:
@@ -149,34 +164,11 @@ def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str
 
 def _parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, path: str) -> InputError:
     """pandas' English parser error -> a Chinese message naming the line."""
-    found = _PANDAS_EXTRA_FIELDS.search(str(exc))
-    if not found:
-        return InputError(f"CSV格式错误，无法读取（{cut_text(str(exc).splitlines()[0], 200)}）", path)
-    expected, record, seen = (int(g) for g in found.groups())
-    line = int(record_lines(raw, encoding, record - 1, 1)[0])
-    return _too_many_fields(seen, expected, line, delimiter, path)
-
-
-def record_lines(raw: bytes, encoding: str, first: int, count: int, chunk: int = 1 << 24) -> np.ndarray:
-    """1-based line numbers of records ``first`` .. ``first + count - 1`` (0-based record indexes).
-
-    A line break ends a record unless it lies inside quotes, i.e. after an odd number of
-    quote characters ("" inside a quoted cell adds two, so the parity holds). For UTF-8 and
-    GB18030 these bytes never occur inside a multi-byte character, so the bytes are scanned
-    directly, chunk by chunk.
-    """
-    if b'"' not in raw:
-        return np.arange(first + 1, first + 1 + count)
-    data = raw if not encoding.lower().startswith("utf-16") else raw.decode(encoding).encode("utf-8")
-    newlines, quotes = [], []
-    for start in range(0, len(data), chunk):
-        block = np.frombuffer(data, np.uint8, count=min(chunk, len(data) - start), offset=start)
-        newlines.append(np.flatnonzero(block == 10) + start)
-        quotes.append(np.flatnonzero(block == 34) + start)
-    newline = np.concatenate(newlines) if newlines else np.zeros(0, np.int64)
-    quote = np.concatenate(quotes) if quotes else np.zeros(0, np.int64)
-    ends = np.flatnonzero(np.searchsorted(quote, newline) % 2 == 0)  # indexes into `newline`
-    starts = np.concatenate([[1], ends + 2])  # record k starts on the line after its separator
-    if first + count > len(starts):  # a last record without a line break, or pandas counted differently
-        starts = np.concatenate([starts, np.arange(starts[-1] + 1, starts[-1] + 1 + first + count - len(starts))])
-    return starts[first:first + count]
+    if found := _PANDAS_OPEN_QUOTE.search(str(exc)):
+        line = body.record_line(raw, encoding, delimiter, int(found[1]))
+        return InputError("这一行的一个单元格以引号（\"）开头，但直到文件末尾都没有配对的引号，其后各行都会被并进这个"
+                          "单元格；请删去或补齐这个引号后再审查", path, row=line)
+    if found := _PANDAS_EXTRA_FIELDS.search(str(exc)):
+        expected, record, seen = (int(g) for g in found.groups())
+        return _too_many_fields(seen, expected, body.record_line(raw, encoding, delimiter, record - 1), delimiter, path)
+    return InputError("CSV格式错误，无法读取（引号、分隔符或换行不成对）；请用Excel打开后另存为CSV再审查", path)

@@ -23,6 +23,7 @@ from vetting.errors import InputError
 from vetting.fields import header_score
 from vetting.inputs.cells import column_text
 from vetting.inputs.layout import HEADER_SCAN_ROWS, MIN_HEADER_SCORE
+from vetting.inputs.limits import MAX_SHEET_CELLS, count_text
 
 
 def text_grid(cells: np.ndarray) -> list[list[str]]:
@@ -63,6 +64,11 @@ def _sheet(book: calamine.CalamineWorkbook, name: str, path: Path) -> calamine.C
 
 
 def _cells(sheet: calamine.CalamineSheet, path: Path, nrows: int | None = None) -> np.ndarray:
+    end = sheet.end  # the last cell (0-based); the cells from A1 to it become Python objects
+    rows, columns = (end[0] + 1, end[1] + 1) if end else (0, 0)
+    if min(rows, nrows or rows) * columns > MAX_SHEET_CELLS:
+        raise InputError(f"工作表「{sheet.name}」有{rows}行×{columns}列，共{count_text(rows * columns)}个单元格，超过上限"
+                         f"{count_text(MAX_SHEET_CELLS)}个；请删除多余的行列、拆分文件或另存为CSV后再审查", str(path))
     try:
         return _as_array(sheet.to_python(skip_empty_area=False, nrows=nrows))
     except Exception as exc:  # noqa: BLE001

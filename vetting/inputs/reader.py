@@ -10,6 +10,7 @@ Every failure is an InputError naming the file.
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 from typing import Mapping
 
@@ -19,10 +20,12 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
-from vetting.inputs.cells import column_text
+from vetting.inputs.cells import column_text, fractional_numbers
 from vetting.inputs.delimited import DELIMITER_NAMES, read_delimited
 from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_grid
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
+from vetting.inputs.limits import MAX_FILE_BYTES, size_text
+from vetting.inputs.package import check_package
 from vetting.inputs.region import footer_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
 from vetting.privacy import cut_text
@@ -94,6 +97,8 @@ def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[
                          str(path))
     if kind in (kinds.PDF, kinds.BINARY):
         raise InputError(f"文件内容是{kinds.KIND_LABELS[kind]}，不是Excel或CSV表格", str(path))
+    if kind == kinds.ZIP:
+        check_package(path)
     notes: list[str] = []
     if kind in (kinds.ZIP, kinds.OLE2):
         if suffix not in EXCEL_SUFFIXES:
@@ -106,15 +111,30 @@ def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[
     return path, kind, notes
 
 
+_SPECIAL_FILES = ((stat.S_ISFIFO, "命名管道（FIFO）"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"),
+                  (stat.S_ISSOCK, "套接字"))
+
+
 def _check_path(path: Path) -> None:
-    if path.is_file():
-        return
-    if path.is_dir():
+    """A regular file of at most MAX_FILE_BYTES; anything else is refused before it is opened (a
+    FIFO would block the run, /dev/zero never ends)."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        parent = path.parent
+        if str(parent) not in ("", ".") and not parent.is_dir():
+            raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path)) from None
+        raise InputError("文件不存在", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputError("这是一个文件夹，不是花名册文件", str(path))
-    parent = path.parent
-    if str(parent) not in ("", ".") and not parent.is_dir():
-        raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path))
-    raise InputError("文件不存在", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "特殊文件")
+        raise InputError(f"不是普通文件（是{kind}），无法作为表格读取", str(path))
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(f"文件有{size_text(info.st_size)}，超过上限{size_text(MAX_FILE_BYTES)}；"
+                         "请拆分为多个文件后再审查", str(path))
 
 
 def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int | None,
@@ -126,10 +146,12 @@ def _read_excel_cells(path: Path, cells: np.ndarray, sheet: str, header_row: int
                          where=f"工作表「{sheet}」")
     body = cells[header.last + 1:]
     frame = pd.DataFrame({name: column_text(body[:, j]) for j, name in enumerate(header.names)})
+    numbers = {name: mask for j, name in enumerate(header.names)
+               if (mask := fractional_numbers(body[:, j])) is not None}
     del cells, body
     rows = np.arange(header.last + 2, header.last + 2 + len(frame))
     return _finish(path, frame, rows, header, (header.first + 1, header.last + 1), header_row, sheet, notes,
-                   digest, label)
+                   digest, label, numbers)
 
 
 def _read_text(path: Path, header_row: int | None, encoding: str | None, index: Mapping[str, str],
@@ -138,6 +160,7 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+    kinds.refuse_binary(raw, str(path))
     used = kinds.detect_encoding(raw, encoding, str(path))
     text, complete = kinds.head_text(raw, used, str(path))
     if not text.strip():
@@ -155,7 +178,7 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
 
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
             header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None,
-            label: str | None = None) -> RawTable:
+            label: str | None = None, numbers: dict[str, np.ndarray] | None = None) -> RawTable:
     """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
     first, last = header_lines
     where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
@@ -165,10 +188,12 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
     template = template_rows(frame)
     footer = footer_rows(frame, template)
     footer_lines = [f"第{r}行「{_quote(frame.iloc[i])}」" for i, r in zip(np.flatnonzero(footer), rows[footer])]
+    numbers = numbers or {}
     if footer.any():
         keep = ~footer
         frame = frame.loc[keep].reset_index(drop=True)
         rows, template = rows[keep], template[keep]
+        numbers = {name: mask[keep] for name, mask in numbers.items()}
     people = rows[~template]
     if len(people) == 0:
         raise NoPeopleError(_no_people(last, rows[template], footer_lines), str(path))
@@ -180,7 +205,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
-                    footer_rows=len(footer_lines), skipped=template, label=label)
+                    footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers)
 
 
 def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:

@@ -10,6 +10,10 @@ from __future__ import annotations
 import codecs
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from vetting.errors import InputError
 
 #: What a file's first bytes say it is.
@@ -21,6 +25,13 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Control characters other than tab, CR, LF and form feed: their share tells binary from text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.01
+_IS_CONTROL = np.zeros(0x10000, dtype=bool)
+_IS_CONTROL[[*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F]] = True
+#: Binary content is looked for block by block over the whole file.
+_BLOCK = 1 << 16
+#: A line that decodes as UTF-8 with at least this many non-ASCII characters is UTF-8 text (a GBK
+#: line with several Chinese characters practically never is valid UTF-8).
+_UTF8_EVIDENCE = 4
 
 KIND_LABELS = {ZIP: "Excel(.xlsx)", OLE2: "旧版Excel(.xls)", HTML: "网页(HTML)", PDF: "PDF文档",
                TEXT: "CSV文本", BINARY: "二进制数据", EMPTY: "空文件"}
@@ -62,10 +73,83 @@ def detect_encoding(raw: bytes, encoding: str | None, path: str) -> str:
         return encoding
     if raw.startswith(_UTF16_BOMS):
         return "utf-16"
-    for enc in ("utf-8-sig", "gb18030"):
-        if _first_bad_byte(raw, enc) is None:
-            return enc
+    if _first_bad_byte(raw, "utf-8-sig") is None:
+        return "utf-8-sig"
+    _refuse_mixed(raw, path)
+    if _first_bad_byte(raw, "gb18030") is None:
+        return "gb18030"
     raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", path)
+
+
+def _refuse_mixed(raw: bytes, path: str, chunk: int = 1 << 22) -> None:
+    """Refuse a file that is not UTF-8 as a whole but has lines that clearly are: lines saved in
+    two encodings (one pasted from another file). Read as GB18030, the UTF-8 lines would come
+    out garbled without any error; read as UTF-8, the others would. Examined in slices cut at
+    line ends, column-wise per slice."""
+    utf8: list[int] = []
+    other: list[int] = []
+    first_line, start = 0, 0
+    while start < len(raw) and (len(utf8) <= 3 or len(other) <= 3):
+        end = raw.find(b"\n", start + chunk)
+        end = len(raw) if end < 0 else end + 1
+        text = raw[start:end].decode("utf-8", errors="replace")
+        lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+        broken = pc.match_substring(lines, "\ufffd").to_numpy(zero_copy_only=False)
+        clean = np.flatnonzero(~broken)
+        foreign = pc.count_substring_regex(lines.take(pa.array(clean)), "[^\\x00-\\x7f]").to_numpy(zero_copy_only=False)
+        utf8 += (first_line + clean[foreign >= _UTF8_EVIDENCE]).tolist()[:4]
+        other += (first_line + np.flatnonzero(broken)).tolist()[:4]
+        first_line += len(lines) - 1
+        start = end
+    if utf8 and other:
+        raise InputError(f"文件混用了两种编码：第{_lines_text(utf8)}是UTF-8，第{_lines_text(other)}不是（多为GBK）；"
+                         "按任何一种编码读取都会有一部分行成为乱码。请用Excel或记事本打开后统一另存为UTF-8再审查"
+                         "（如确为单一编码，可用 --encoding 指定）", path)
+
+
+def _lines_text(indexes: list[int]) -> str:
+    shown = "、".join(str(i + 1) for i in indexes[:3])
+    return f"{shown}行" + ("等" if len(indexes) > 3 else "")
+
+
+def refuse_binary(raw: bytes, path: str) -> None:
+    """Refuse a text file with binary content anywhere: a NUL character, or a block in which more
+    than 1% of the characters are control characters (other than tab, line breaks, form feed).
+
+    The whole file is examined, block by block: valid rows followed by gigabytes of NUL bytes
+    must not be read as a CSV. UTF-16 files are examined as 16-bit characters.
+    """
+    if raw.startswith(_UTF16_BOMS):
+        order = "<u2" if raw.startswith(codecs.BOM_UTF16_LE) else ">u2"
+        units = np.frombuffer(raw, dtype=order, count=(len(raw) - 2) // 2, offset=2)
+        width, newline = 2, b"\n\x00" if order == "<u2" else b"\x00\n"
+    else:
+        units, width, newline = np.frombuffer(raw, dtype=np.uint8), 1, b"\n"
+    if width == 1:
+        nul = raw.find(b"\0")
+    else:
+        zero = np.flatnonzero(units == 0)
+        nul = int(zero[0]) * 2 + 2 if len(zero) else -1
+    if nul >= 0:
+        raise InputError(f"第{_line_at(raw, nul, newline)}行起有空字符（NUL，二进制数据）：文件不是纯文本的CSV，"
+                         "可能已损坏或混入了其他数据", path)
+    for start in range(0, len(units), _BLOCK * 256):  # 16 MB at a time: no file-sized temporaries
+        part = units[start:start + _BLOCK * 256]
+        low = np.flatnonzero((part < 0x20) | (part == 0x7F))
+        control = low[_IS_CONTROL[part[low]]]
+        if not len(control):
+            continue
+        per_block = np.bincount(control // _BLOCK)
+        size = np.minimum(_BLOCK, len(part) - np.arange(len(per_block)) * _BLOCK)
+        bad = np.flatnonzero(per_block > _MAX_CONTROL_SHARE * size)
+        if len(bad):
+            first = start + int(control[np.searchsorted(control, bad[0] * _BLOCK)])
+            line = _line_at(raw, first * width + (2 if width == 2 else 0), newline)
+            raise InputError(f"第{line}行起的内容是二进制数据（控制字符过多），不是CSV文本", path)
+
+
+def _line_at(raw: bytes, offset: int, newline: bytes) -> int:
+    return raw.count(newline, 0, offset) + 1
 
 
 def head_text(raw: bytes, encoding: str, path: str, limit: int = 4 << 20) -> tuple[str, bool]:

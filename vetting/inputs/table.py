@@ -18,7 +18,9 @@ class RawTable:
     reader computed it) marks the rows of ``frame`` that are blank template rows, not people;
     ``notes`` say in Chinese what was detected (sheet, header rows, data rows, skipped rows).
     ``label`` names the table in reports and evidence when the file name alone is ambiguous:
-    ``乡镇花名册.xlsx[乙村]`` for one of several roster sheets of a workbook.
+    ``乡镇花名册.xlsx[乙村]`` for one of several roster sheets of a workbook. ``numbers`` marks,
+    per column that has any, the cells that were numbers with a fraction in the workbook
+    (2025.1 may have been typed 2025.10: see ``cells.fractional_numbers``).
     """
 
     path: str
@@ -31,6 +33,7 @@ class RawTable:
     footer_rows: int = 0
     skipped: np.ndarray | None = None
     label: str | None = None
+    numbers: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

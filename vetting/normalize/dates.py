@@ -1,4 +1,11 @@
-"""Roster dates (full dates, months, years, Excel serials) parsed to the range of days they can mean."""
+"""Roster dates (full dates, months, years, Excel serials) parsed to the range of days they can mean.
+
+A number cell holding 2025.1 is two dates: Excel keeps no trailing zero, so "2025.10" typed into
+a number cell is stored (and shown) as 2025.1. Such a cell reads as the range January..October
+of that year: a rule whose answer differs between the two readings is undecided (`review`),
+and reasons name both readings ("2025年1月或2025年10月", see ``two_readings``). The same text
+typed into a text cell is what the user wrote: January.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,10 @@ _MONTH = re.compile(r"(\d{4})[-/.年](\d{1,2})月?")
 _YEAR = re.compile(r"(\d{4})年")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})?")
 _NUMBER = re.compile(r"(\d{1,5})(?:\.0+)?")
+#: A number cell whose text is this lost the trailing zero of month 10 (or is month 1).
+_LOST_ZERO = r"\d{4}\.1"
+#: The months a number cell "YYYY.1" can mean.
+READINGS = (1, 10)
 _EPOCH = dt.date(1970, 1, 1).toordinal()
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal() - _EPOCH
 
@@ -58,16 +69,18 @@ def _parse_one(text: str) -> Parsed:
     return None, None, f"无法识别的日期：{text}"
 
 
-def parse_dates(s: pd.Series) -> pd.DataFrame:
+def parse_dates(s: pd.Series, numbers: np.ndarray | None = None) -> pd.DataFrame:
     """Parse date cells to columns lo, hi (datetime64[ns]) and problem (Chinese text or NA).
 
     Rosters give dates at any precision ("1988年3月", "1988", "1988-03-12") or as Excel serial
     numbers; [lo, hi] is the first and last day the text can mean, so that rules can tell a
     sure result from one that depends on the missing day. Blank, "无", "-" and "/" are NaT
     without a problem; unreadable and impossible dates are NaT with a problem. Each distinct
-    text is parsed once.
+    text is parsed once. ``numbers`` marks the cells that were numbers with a fraction in the
+    workbook: "YYYY.1" there spans January to October (see the module docstring).
     """
-    codes, uniques = pd.factorize(clean_text(s))
+    cleaned = clean_text(s)
+    codes, uniques = pd.factorize(cleaned)
     parsed = [_parse_one(str(u)) for u in uniques] + [(None, None, None)]
     lo, hi, problems = zip(*parsed)
 
@@ -76,5 +89,37 @@ def parse_dates(s: pd.Series) -> pd.DataFrame:
         return pd.Series(arr.view("M8[D]")[codes].astype("M8[ns]"), index=s.index)
 
     problem = pa.array(problems, pa.string()).take(pa.array(np.where(codes < 0, len(uniques), codes)))
-    return pd.DataFrame({"lo": days(lo), "hi": days(hi), "problem": to_series(problem, s.index)},
-                        index=s.index)
+    out = pd.DataFrame({"lo": days(lo), "hi": days(hi), "problem": to_series(problem, s.index)}, index=s.index)
+    if numbers is not None and numbers.any():
+        _two_readings(out, cleaned, np.asarray(numbers, dtype=bool))
+    return out
+
+
+def _two_readings(out: pd.DataFrame, cleaned: pd.Series, numbers: np.ndarray) -> None:
+    """Number cells "YYYY.1" -> YYYY-01-01 .. YYYY-10-31 (in place)."""
+    at = np.flatnonzero(numbers)
+    text = cleaned.iloc[at]
+    at = at[text.str.fullmatch(_LOST_ZERO).fillna(False).to_numpy(dtype=bool)]
+    years = cleaned.iloc[at].str.slice(0, 4).astype(int).to_numpy()
+    at, years = at[(years >= MIN_YEAR) & (years <= MAX_YEAR)], years[(years >= MIN_YEAR) & (years <= MAX_YEAR)]
+    if not len(at):
+        return
+    first = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (READINGS[0] - 1)
+    last = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + READINGS[1]
+    out.iloc[at, out.columns.get_loc("lo")] = first.astype("datetime64[D]").astype("datetime64[ns]")
+    out.iloc[at, out.columns.get_loc("hi")] = (last.astype("datetime64[D]") - 1).astype("datetime64[ns]")
+
+
+def two_readings(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which day ranges are a number cell's two readings (January..October of one year)."""
+    lo, hi = np.asarray(lo, dtype="datetime64[D]"), np.asarray(hi, dtype="datetime64[D]")
+    year = lo.astype("datetime64[Y]")
+    first = year.astype("datetime64[M]") + (READINGS[0] - 1)
+    last = (year.astype("datetime64[M]") + READINGS[1]).astype("datetime64[D]") - 1
+    return (lo == first.astype("datetime64[D]")) & (hi == last) & ~np.isnat(lo)
+
+
+def readings_text(lo: np.ndarray) -> np.ndarray:
+    """"2025年1月或2025年10月" for ranges that ``two_readings`` accepts (by their first day)."""
+    years = np.datetime_as_string(np.asarray(lo, dtype="datetime64[Y]"), unit="Y").astype(object)
+    return years + f"年{READINGS[0]}月或" + years + f"年{READINGS[1]}月"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from vetting.errors import InputError, did_you_mean
 from vetting.fields import Field, alias_index, header_key
+from vetting.inputs import RawTable
+
+#: Headers listed in a message before it says 等.
+_LISTED = 60
 
 
 def map_headers(headers: Iterable[str], fields: Mapping[str, Field],
@@ -29,3 +33,19 @@ def map_headers(headers: Iterable[str], fields: Mapping[str, Field],
         owner[name] = str(header)
         mapping[str(header)] = name
     return mapping
+
+
+def check_user_mapping(user_mapping: Mapping[str, str] | None, tables: Sequence[RawTable]) -> None:
+    """Refuse a --map header that no roster has: a typo would otherwise leave the column unread
+    without a word. The message lists the headers that do exist (and the closest one)."""
+    if not user_mapping or not tables:
+        return
+    seen = list(dict.fromkeys(str(c) for table in tables for c in table.frame.columns))
+    keys = {header_key(h) for h in seen}
+    for header, name in user_mapping.items():
+        if header_key(header) in keys:
+            continue
+        listed = "、".join(seen[:_LISTED]) + ("等" if len(seen) > _LISTED else "")
+        files = "、".join(dict.fromkeys(t.name for t in tables))
+        raise InputError(f"--map「{header}={name}」中的表头「{header}」在花名册中不存在{did_you_mean(header, seen)}；"
+                         f"现有表头：{listed}", files)

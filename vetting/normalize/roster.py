@@ -13,7 +13,7 @@ from vetting.inputs import RawTable
 from vetting.inputs.region import template_rows
 from vetting.normalize.dates import parse_dates
 from vetting.normalize.education import parse_education
-from vetting.normalize.headers import map_headers
+from vetting.normalize.headers import check_user_mapping, map_headers
 from vetting.normalize.idcard import parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.text import clean_name, clean_text
@@ -62,10 +62,12 @@ def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series
 _PER_DISTINCT_TEXT = ("enum", "flag", "int", "education", "role")
 
 
-def _parse_column(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
-    """Typed columns for one field and a problem text per row (NA when fine)."""
+def _parse_column(spec: Field, values: pd.Series, numbers: np.ndarray | None = None
+                  ) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Typed columns for one field and a problem text per row (NA when fine); ``numbers`` marks
+    the cells that were numbers with a fraction in a workbook (read by date fields)."""
     if spec.type not in _PER_DISTINCT_TEXT:
-        return _parse_values(spec, values)
+        return _parse_values(spec, values, numbers)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     columns, problems = _parse_values(spec, pd.Series(uniques, dtype=object).astype("string"))
 
@@ -75,7 +77,8 @@ def _parse_column(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series],
     return {k: spread(v) for k, v in columns.items()}, spread(problems)
 
 
-def _parse_values(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
+def _parse_values(spec: Field, values: pd.Series, numbers: np.ndarray | None = None
+                  ) -> tuple[dict[str, pd.Series], pd.Series]:
     none = pd.Series(pd.NA, index=values.index, dtype="string")
     kind = spec.type
     if kind == "name":
@@ -89,7 +92,7 @@ def _parse_values(spec: Field, values: pd.Series) -> tuple[dict[str, pd.Series],
                 "id_note": parsed["id_note"]}
         return cols, parsed["id_problem"]
     if kind == "date":
-        parsed = parse_dates(values)
+        parsed = parse_dates(values, numbers)
         return {f"{spec.name}__lo": parsed["lo"], f"{spec.name}__hi": parsed["hi"]}, parsed["problem"]
     if kind == "education":
         parsed = parse_education(values)
@@ -128,12 +131,14 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                      required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None) -> Candidates:
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows
     counted, columns no field maps to kept as text in `extra`)."""
-    parts, extras, inputs, unmapped, headers = [], [], [], [], {}
+    check_user_mapping(user_mapping, tables)
+    parts, extras, inputs, unmapped, headers, numbers = [], [], [], [], {}, []
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
         blank = table.skipped if table.skipped is not None else template_rows(table.frame)
         body = table.frame.loc[~blank]
         raw = body.rename(columns=mapping)[list(mapping.values())]
+        numbers.append({mapping[h]: mask[~blank] for h, mask in table.numbers.items() if h in mapping})
         raw["source_file"] = table.name
         raw["source_row"] = table.source_rows[~blank]
         parts.append(raw)
@@ -155,7 +160,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                                    "source_row": raw["source_row"].astype("int64")}
     issues = []
     for name in sorted(present):
-        columns, problems = _parse_column(fields[name], raw[name])
+        columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
         issues.append(_field_issues(fields[name], raw[name], problems, headers))
     frame = pd.DataFrame(typed, index=raw.index)
@@ -163,6 +168,13 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra)
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
                                                       required))
+
+
+def _stacked(numbers: list[dict[str, np.ndarray]], parts: list[pd.DataFrame], name: str) -> np.ndarray | None:
+    """One field's number-cell marks over all tables (None when no table has any)."""
+    if not any(name in marks for marks in numbers):
+        return None
+    return np.concatenate([marks.get(name, np.zeros(len(part), dtype=bool)) for marks, part in zip(numbers, parts)])
 
 
 def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str]) -> pd.DataFrame:
