@@ -151,3 +151,21 @@ def test_new_rule_in_child_needs_all_fields(tmp_path):
     with pytest.raises(RulesetError) as info:
         load_ruleset(str(child))
     assert "Z9" in str(info.value) and "缺少必填项" in str(info.value) and info.value.line == 6
+
+
+def test_a_ruleset_path_that_is_a_fifo_or_too_large_is_refused_before_reading(tmp_path):
+    """A FIFO would block the read forever; a huge file is refused on its size, unread."""
+    import os
+
+    from vetting.errors import RulesetError
+    from vetting.ruleset.loader import load_ruleset
+
+    fifo = tmp_path / "pack.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(RulesetError, match="不是普通文件"):
+        load_ruleset(str(fifo))
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(3_000_000)
+    with pytest.raises(RulesetError, match="文件过大"):
+        load_ruleset(str(big))

@@ -14,7 +14,7 @@ from vetting.fields import alias_index, header_key
 from vetting.ruleset.loader import bundled_packs, load_ruleset, resolve
 from vetting.ruleset.model import Ruleset
 from vetting.ruleset.schema import validate_structure
-from vetting.ruleset.yamlsafe import line_of, load_yaml
+from vetting.ruleset.yamlsafe import line_of, load_yaml, read_yaml_bytes
 from vetting.vocab import SEVERITIES, VERDICTS
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -114,9 +114,9 @@ def _display(path: Path) -> str:
 
 def _read(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError(f"无法读取案例文件：{exc}", _display(path)) from None
+        text = read_yaml_bytes(path, _display(path)).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RulesetError("案例文件不是UTF-8编码的文本文件", _display(path)) from None
     tree = load_yaml(text, _display(path))
     validate_structure(tree, _display(path), CASE_FILE)
     if "cases" not in tree and "include" not in tree:

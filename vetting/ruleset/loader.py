@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vetting.errors import ConditionError, RulesetError, did_you_mean, os_reason
+from vetting.errors import ConditionError, RulesetError, did_you_mean
 from vetting.fields import Field, builtin_fields, field_from_dict
 from vetting.ruleset import condition as cond
 from vetting.ruleset import ranges
@@ -18,7 +18,7 @@ from vetting.ruleset.model import Agency, Basis, GroupRule, OpinionPattern, Opin
 from vetting.ruleset.pattern import PatternError, Regex, compile_pattern
 from vetting.ruleset.schema import validate_structure
 from vetting.ruleset.template import parse_template
-from vetting.ruleset.yamlsafe import line_of, load_yaml
+from vetting.ruleset.yamlsafe import line_of, load_yaml, read_yaml_bytes
 from vetting.vocab import ROLE_NAMES
 
 _RULE_REQUIRED = ("name", "category", "severity", "when", "reason", "basis")
@@ -41,8 +41,8 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
         path = relative_to.parent / path
     if not name_or_path.strip():
         raise RulesetError("未给出规则集名称或文件")
-    if path.suffix in (".yaml", ".yml") or path.is_file():
-        if not path.is_file():
+    if path.suffix in (".yaml", ".yml") or (path.exists() and not path.is_dir()):
+        if not path.exists():
             raise RulesetError("找不到规则集文件", str(path))
         return path
     packs = bundled_packs()
@@ -53,10 +53,7 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
 
 
 def _read(path: Path) -> tuple[Any, str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RulesetError(f"无法读取：{os_reason(exc)}", str(path)) from None
+    raw = read_yaml_bytes(path, str(path))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

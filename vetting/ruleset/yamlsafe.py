@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from vetting.errors import RulesetError
+from vetting.errors import RulesetError, os_reason
 
 #: Rulesets are small; anything larger is refused before parsing.
 MAX_RULESET_BYTES = 2_000_000
@@ -118,6 +120,21 @@ def _unknown_multi_tag(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
 
 _Loader.add_constructor(None, _unknown_tag)
 _Loader.add_multi_constructor("", _unknown_multi_tag)
+
+
+def read_yaml_bytes(path: Path, display: str) -> bytes:
+    """A ruleset or case file's bytes, refused before reading when it is not a regular file (a FIFO
+    would block forever) or larger than MAX_RULESET_BYTES (no pack is; a mistaken path may be)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise RulesetError("不是普通文件（可能是目录、命名管道或设备）", display)
+        if info.st_size > MAX_RULESET_BYTES:
+            raise RulesetError(f"文件过大（超过{MAX_RULESET_BYTES // 1_000_000}MB），不像规则集", display)
+        with path.open("rb") as handle:
+            return handle.read(MAX_RULESET_BYTES + 1)
+    except OSError as exc:
+        raise RulesetError(f"无法读取：{os_reason(exc)}", display) from None
 
 
 def load_yaml(text: str, path: str) -> Any:
