@@ -300,3 +300,48 @@ def test_the_joint_review_returns_new_columns_and_leaves_its_input_alone():
     assert outcome.columns and outcome.opinion_columns        # it read opinions and set facts ...
     assert before.raw.equals(raw) and before.frame.equals(frame) and before.extra.equals(extra)  # ... in new columns
     assert all(len(values) == len(before) for values in outcome.columns.values())
+
+
+def _opinion_roster(tmp_path, columns: dict[str, list[str]]):
+    """The first three demo candidates with only their basic columns and the given opinion columns."""
+    import csv as csv_module
+
+    rows = list(csv_module.reader((FIXTURES / "demo_roster.csv").read_text(encoding="utf-8-sig").splitlines()))
+    keep = [rows[0].index(h) for h in ("乡镇(街道)", "村(社区)", "姓名", "性别", "出生年月", "公民身份号码",
+                                       "政治面貌", "文化程度", "拟任职务")]
+    out = [[rows[0][k] for k in keep] + list(columns)]
+    for i, row in enumerate(rows[1:4]):
+        out.append([row[k] for k in keep] + [values[i] for values in columns.values()])
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join(",".join(r) for r in out), encoding="utf-8")
+    return path
+
+
+def test_an_agency_opinion_under_a_variant_header_is_read(runner, tmp_path):
+    """统战部门意见 is 统战's column (not an unmapped one): its cult finding reaches the rules."""
+    roster = _opinion_roster(tmp_path, {"统战部门意见": ["无", "曾参与邪教组织活动", "经核查，无"]})
+    out = tmp_path / "r.json"
+    result = runner.invoke(cli, ["run", str(roster), "--as-of", "2026-12-15", "--format", "json", "-o", str(out),
+                                 "--no-history"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert not [u for u in report["meta"]["unmapped_columns"] if "统战" in u]
+    second = report["candidates"][1]
+    assert any("统战部门意见" in str(f.get("evidence")) for f in second["findings"]), second["findings"]
+    assert second["verdict"] in ("disqualified", "unsuitable", "review")
+
+
+def test_an_opinion_column_of_an_unknown_body_is_read_and_a_finding_goes_to_review(runner, tmp_path):
+    roster = _opinion_roster(tmp_path, {"市场监管局意见": ["无", "2024年5月因无照经营被罚款", "经核查，无违法记录"],
+                                        "个人爱好": ["书法", "象棋", "无"]})
+    out = tmp_path / "r.json"
+    result = runner.invoke(cli, ["run", str(roster), "--as-of", "2026-12-15", "--format", "json", "-o", str(out),
+                                 "--no-history"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    people = report["candidates"]
+    j02 = [f for f in people[1]["findings"] if f["rule"] == "J02"]
+    assert j02 and "市场监管局意见" in j02[0]["reason"] and "无照经营" in j02[0]["reason"]
+    assert not [f for p in (people[0], people[2]) for f in p["findings"] if "市场监管局" in f["reason"]]
+    assert "提示：未识别的列（未参与审查）：「个人爱好」" in result.stderr
+    assert "市场监管局" not in "".join(report["meta"]["unmapped_columns"])

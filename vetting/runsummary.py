@@ -31,11 +31,27 @@ def summary_lines(result: VettingResult, output: str | None = None) -> list[str]
     lines.append(f"已审查 {meta['candidate_count']} 人（{verdict_counts_text(meta['verdict_counts'])}）"
                  + (f"；报告：{output}" if output else ""))
     lines.extend(f"提示：{warning}" for warning in meta.get("warnings", []))
+    lines.extend(unmapped_hint(meta))
     lines.extend(template_hint(meta))
     lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
     lines.extend(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选"
                  for reply in meta.get("unmatched_replies", [])[:MAX_UNMATCHED_REPLIES])
     return [mask_text(line) for line in lines]
+
+
+#: Columns every roster may carry that no rule needs: not worth a line on stderr.
+_ORDINARY_COLUMNS = frozenset({"序号", "编号", "备注"})
+
+
+def unmapped_hint(meta: Mapping) -> list[str]:
+    """One line naming the columns no field took (meta lists them per file): a column the rules
+    never read must not go unnoticed, e.g. an agency's opinion under a header nobody expected."""
+    headers = dict.fromkeys(str(u).split(": ", 1)[-1] for u in meta.get("unmapped_columns", []))
+    headers = [h for h in headers if h not in _ORDINARY_COLUMNS]
+    if not headers:
+        return []
+    return [f"提示：未识别的列（未参与审查）：{'、'.join(f'「{h}」' for h in headers)}；"
+            "如是审查所需信息，请用 --map 表头=字段 指定"]
 
 
 def template_hint(meta: Mapping) -> list[str]:

@@ -27,23 +27,46 @@ from vetting.ruleset.model import Agency, OpinionRules
 from vetting.vocab import roles_selected
 
 _SUFFIXES = ("意见(签字盖章)", "核查意见", "审查意见", "联审意见", "审核意见", "反馈意见", "核查结果", "意见")
-_PREFIXES = ("县", "市", "区", "乡镇", "县级")
+#: Where an agency sits ("县委统战部", "市公安局"): left off when its name is looked up.
+_PREFIXES = ("县委", "市委", "区委", "县级", "市级", "县", "市", "区", "乡镇")
+#: What kind of body it is ("统战部门", "公安机关"): left off when the rest names an agency.
+_BODY_SUFFIXES = ("部门", "机关", "单位", "局", "委", "部")
 QUOTE_LIMIT = 200
 AWAITING_LIST_LIMIT = 500
 
 
-def agency_of_header(header: str, agencies: Mapping[str, Agency]) -> str | None:
-    """The agency an opinion column belongs to ("公安机关意见" -> 公安), or None."""
+def _opinion_subject(header: str) -> str | None:
+    """The header's key without its opinion suffix ("统战部门意见" -> "统战部门"), or None when
+    the header is not an opinion column's."""
     key = header_key(header)
     for suffix in _SUFFIXES:
-        if key.endswith(header_key(suffix)) and len(key) > len(suffix):
-            key = key[: -len(header_key(suffix))]
-            break
-    candidates = {key} | {key[len(p):] for p in _PREFIXES if key.startswith(p)}
+        if key.endswith(header_key(suffix)) and len(key) > len(header_key(suffix)):
+            return key[: -len(header_key(suffix))]
+    return None
+
+
+def _name_forms(key: str) -> set[str]:
+    """`key` as written, without where the body sits, and without what kind of body it is."""
+    forms = {key} | {key[len(p):] for p in _PREFIXES if key.startswith(p) and len(key) > len(p)}
+    return forms | {f[: -len(s)] for f in forms for s in _BODY_SUFFIXES if f.endswith(s) and len(f) > len(s)}
+
+
+def agency_of_header(header: str, agencies: Mapping[str, Agency]) -> str | None:
+    """The agency an opinion column belongs to ("公安机关意见", "县委统战部门意见" -> 统战), or None.
+    Names are matched as written, without a county/city prefix and without 部门/机关/局/委/部."""
+    key = _opinion_subject(header)
+    key = header_key(header) if key is None else key
+    forms = _name_forms(key)
     for name, agency in agencies.items():
-        if candidates & {header_key(a) for a in (name, *agency.aliases)}:
+        names = {header_key(a) for a in (name, *agency.aliases)}
+        if forms & (names | {n for each in names for n in _name_forms(each)}):
             return name
     return None
+
+
+def is_opinion_header(header: str) -> bool:
+    """A column whose header ends in 意见 (or 核查结果): some body's answer, whoever it is."""
+    return _opinion_subject(header) is not None
 
 
 def clear_value(spec: Field) -> str | None:
@@ -179,6 +202,17 @@ class _Merger:
             said, header = before_said, before_header
         self.silent_column[agency] = (silent, said.astype(object), header)
 
+    def unknown_opinions(self, header: str) -> None:
+        """An opinion column of a body the pack does not name: nobody owes it an answer, but any
+        text that is not a clear "无" goes to a person (J02), quoted with its column."""
+        table, _ = classify_opinions(self.candidates.extra[header], self.rules)
+        self.out.opinion_columns.append(header)
+        status = table["status"].to_numpy(dtype=object)
+        quoted = _quote(table["text"])
+        said = np.flatnonzero(np.isin(status, [FINDING, UNCLASSIFIED]))
+        self._issue(said, "J02", header, f"「{header}」（本规则集未列出的部门）的意见「" + quoted[said]
+                    + "」不是“无”，需人工研判", (self._where() + f"：「{header}」：" + quoted)[said])
+
     def _where(self) -> np.ndarray:
         return (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
                 + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
@@ -310,11 +344,19 @@ def opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> l
     return [(h, a) for h, a in found if a]
 
 
+def unknown_opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> list[str]:
+    """Opinion columns (header ending in 意见) of a body the pack does not name: still read."""
+    return [str(h) for h in candidates.extra.columns
+            if is_opinion_header(str(h)) and agency_of_header(str(h), agencies) is None]
+
+
 def review(candidates: Candidates, fields: Mapping[str, Field], spec: JointSpec) -> JointOutcome:
     """What the agencies' opinion columns and reply files say about each candidate."""
     merger = _Merger(candidates, fields, spec.agencies, spec.opinions)
     for header, agency in opinion_columns(candidates, spec.agencies):
         merger.opinions(header, agency)
+    for header in unknown_opinion_columns(candidates, spec.agencies):
+        merger.unknown_opinions(header)
     for reply in spec.replies:
         if reply.agency in spec.agencies:
             merger.reply(reply)
