@@ -176,3 +176,13 @@ def test_a_closed_pipe_is_not_an_error():
     _, err = child.communicate(timeout=60)
     assert child.returncode in (0, 1)
     assert err.decode() == ""
+
+
+@pytest.mark.parametrize("code, expected", [("G01", "跨人选规则"), ("G03", "下限：$women_min"), ("V01", "GB 11643-1999"),
+                                            ("J01", "待反馈（pending）"), ("J02", "联审核查")])
+def test_rules_show_explains_every_code_a_report_can_show(runner, code, expected):
+    """Rules across candidates and the built-in V/J checks appear in reports: each can be looked up."""
+    result = runner.invoke(cli, ["rules", "show", code, "--as-of", "2026-12-15"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(code + " ") and expected in result.stdout
+    assert "依据：" in result.stdout

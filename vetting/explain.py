@@ -6,10 +6,11 @@ import datetime as dt
 
 import pandas as pd
 
+from vetting.datachecks import DATA_CHECKS
 from vetting.reports.common import redact
 from vetting.result import VettingResult
 from vetting.ruleset.describe import describe_rule
-from vetting.ruleset.model import Parameter, Rule, Ruleset
+from vetting.ruleset.model import GroupRule, Parameter, Rule, Ruleset
 from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
 
 
@@ -76,3 +77,53 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
     lines += [f"依据：{b.render()}" for b in rule.basis]
     lines.append(f"定义于：{rule.source}:{rule.line}")
     return "\n".join(lines)
+
+
+_GROUP_KINDS = {"duplicate": "同一人在名单中重复出现", "relatives": "同一村(社区)人选之间的亲属关系",
+                "count": "按村(社区)统计的人数与要求比较"}
+
+
+def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:
+    """A rule across candidates explained: what it compares, its bounds, on what basis."""
+    lines = [f"{rule.code} {rule.name}",
+             f"类别：跨人选规则（{_GROUP_KINDS.get(rule.kind, rule.kind)}）    "
+             f"严重程度：{SEVERITY_LABELS[rule.severity]}（{rule.severity}）",
+             f"适用：{'、'.join(rule.roles) if rule.roles else '全部人选'}"]
+    if rule.where_text:
+        lines.append(f"统计范围：{rule.where_text}")
+    for label, bound in (("下限", rule.minimum), ("上限", rule.maximum)):
+        if bound is not None:
+            name = str(bound)[1:] if str(bound).startswith("$") else None
+            lines.append(f"{label}：" + (parameter_text(ruleset.parameters[name], as_of)
+                                        if name in ruleset.parameters else str(bound)))
+    if rule.kind == "relatives" and rule.scope:
+        lines.append(f"亲属范围：{'、'.join(rule.scope)}")
+    if rule.reason:
+        lines.append(f"理由模板：{rule.reason}")
+    lines += [f"说明：{rule.description}"] if rule.description else []
+    lines += [f"依据：{b.render()}" for b in rule.basis]
+    return "\n".join(lines)
+
+
+def data_check_text(code: str) -> str | None:
+    """A built-in data check (V-codes: the data itself; J-codes: the joint review) explained, or None."""
+    check = DATA_CHECKS.get(code)
+    if check is None:
+        return None
+    kind = "数据核查（不评价人选本身，只说明数据须人工核实）" if code.startswith("V") else "联审核查（部门反馈情况）"
+    return "\n".join([f"{check.code} {check.name}",
+                      f"类别：{kind}    严重程度：{SEVERITY_LABELS[check.severity]}（{check.severity}）",
+                      "适用：全部人选；所有规则集内置",
+                      f"依据：{check.basis}"])
+
+
+def code_text(code: str, ruleset: Ruleset, as_of: dt.date) -> str | None:
+    """Any code a report can show - a pack rule, a rule across candidates, a V/J data check -
+    explained; None when the code is none of them."""
+    rule = ruleset.rule(code)
+    if rule is not None:
+        return rule_text(rule, ruleset, as_of)
+    group = next((g for g in ruleset.group_rules if g.code == code), None)
+    if group is not None:
+        return group_rule_text(group, ruleset, as_of)
+    return data_check_text(code)
