@@ -81,7 +81,7 @@ def test_markdown_lists_every_rule_with_words_parameters_and_basis(national):
     assert "在 基准日前 党纪处分影响期（月）［党纪处分］ 个月内" in d01
     assert "警告 12，严重警告 18，撤销党内职务 24，开除党籍 60" in d01 and "纪律处分条例" in d01
     assert "取消资格（disqualify）" in d01
-    assert "https://github.com/LawRefBook/Laws" in text  # URLs kept where known
+    assert "《中华人民共和国村民委员会组织法》第十三条" in text and "http" not in text  # documents, not mirrors
     assert "**审查基准日**：2026-12-15" in text and "审定人（签字）" in text
     assert all(line.count(" | ") == len(COLUMNS) - 1 for line in table[:len(national.rules) + 1])
 

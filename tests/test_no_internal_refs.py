@@ -26,6 +26,7 @@ INTERNAL = re.compile("|".join((
     r"seed 0\d\d",
     r"\[seed\]",
     r"(?<![A-Za-z0-9])(?:DQ|NS|DC|ST|RS|JR|DV)-\d\d(?!\d)",
+    r"github\.com", r"LawRef[B]ook", r"nbx[i]nxi",   # mirrors and copies: a citation names the document
 )))
 #: The notes' source tags (V9, R1, L11, N5, W6, I1 …). Rule codes are zero-padded (R01, V05), so in
 #: packs and in what the CLI prints a bare tag can only be a citation of the notes.
@@ -84,7 +85,8 @@ def test_the_scan_sees_the_packs_the_sources_and_the_tests():
 
 def test_the_patterns_catch_what_they_are_meant_to():
     internal = ["见 ../shar" + "ed/policy/criteria" + ".md", "(criteria" + ".md N" + "S-01)", "seed " + "003",
-                "/work" + "/main", "DQ" + "-06", "见DQ" + "-07", "[se" + "ed]", "../see" + "ds/001.txt"]
+                "/work" + "/main", "DQ" + "-06", "见DQ" + "-07", "[se" + "ed]", "../see" + "ds/001.txt",
+                "https://git" + "hub.com/LawRef" + "Book/Laws/blob/master/x.md"]
     assert all(INTERNAL.search(text) for text in internal)
     assert all(SOURCE_TAG.search(text) for text in ("（V" + "9）", "淮南（V" + "2）", "R" + "1：涞源", "L" + "11"))
     assert not any(SOURCE_TAG.search(text) for text in ("R01", "V05", "G04", "虞政发〔2013〕72号", "ST01"))
