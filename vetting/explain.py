@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -75,7 +76,7 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]
-    lines.append(f"定义于：{rule.source}:{rule.line}")
+    lines.append(f"定义于：{Path(rule.source).name} 第{rule.line}行")  # the file, not where it is installed
     return "\n".join(lines)
 
 
