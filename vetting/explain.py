@@ -118,6 +118,12 @@ def data_check_text(code: str) -> str | None:
                       f"依据：{check.basis}"])
 
 
+def known_codes(ruleset: Ruleset) -> list[str]:
+    """Every code `code_text` can explain for this ruleset: its rules, its rules across candidates,
+    the built-in data checks."""
+    return [r.code for r in ruleset.rules] + [g.code for g in ruleset.group_rules] + list(DATA_CHECKS)
+
+
 def code_text(code: str, ruleset: Ruleset, as_of: dt.date) -> str | None:
     """Any code a report can show - a pack rule, a rule across candidates, a V/J data check -
     explained; None when the code is none of them."""

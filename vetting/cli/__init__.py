@@ -18,7 +18,7 @@ from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import VettingError, os_reason
-from vetting.explain import candidate_text, code_text
+from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
 from vetting.outplan import check_file_output, check_run
@@ -245,10 +245,8 @@ def rules_show_command(code, ruleset, as_of):
     rules = load_ruleset(ruleset)
     text = code_text(code, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date) else dt.date.max)
     if text is None:
-        from vetting.datachecks import DATA_CHECKS
         from vetting.errors import did_you_mean
-        known = [r.code for r in rules.rules] + [g.code for g in rules.group_rules] + list(DATA_CHECKS)
-        raise VettingError(f"规则集「{rules.id}」中没有规则「{code}」{did_you_mean(code, known)}")
+        raise VettingError(f"规则集「{rules.id}」中没有规则「{code}」{did_you_mean(code, known_codes(rules))}")
     say(text)
 
 

@@ -27,8 +27,6 @@ HIDDEN_VALUES = ("birth_date", "id_number")
 NO_BIRTH_DATE = "无可用的出生日期（身份证号无效或缺失，且未填出生年月）"
 
 
-
-
 def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np.ndarray:
     """'文件 第N行：「列」=值；…' for the roster fields a rule read (ID numbers never spelled out);
     the agency text that set several of them is quoted once."""

@@ -71,7 +71,6 @@ CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "vil
 FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
 
 
-
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """One write transaction (``BEGIN IMMEDIATE`` takes the write lock at once); rolled back on

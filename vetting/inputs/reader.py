@@ -17,7 +17,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from vetting.errors import InputError
+from vetting.errors import InputError, os_reason
 from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
 from vetting.inputs.cells import column_text, fractional_numbers
@@ -88,7 +88,7 @@ def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+        raise InputError(f"无法读取文件：{os_reason(exc)}", str(path)) from None
     kind = kinds.sniff(head)
     if kind == kinds.EMPTY:
         raise InputError("文件是空的（没有任何内容）", str(path))
@@ -126,7 +126,7 @@ def _check_path(path: Path) -> None:
             raise InputError(f"文件不存在（所在文件夹 {parent} 不存在）", str(path)) from None
         raise InputError("文件不存在", str(path)) from None
     except OSError as exc:
-        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+        raise InputError(f"无法读取文件：{os_reason(exc)}", str(path)) from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError("这是一个文件夹，不是花名册文件", str(path))
     if not stat.S_ISREG(info.st_mode):
@@ -159,7 +159,7 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"无法读取文件（{exc.strerror or type(exc).__name__}）", str(path)) from None
+        raise InputError(f"无法读取文件：{os_reason(exc)}", str(path)) from None
     kinds.refuse_binary(raw, str(path))
     used = kinds.detect_encoding(raw, encoding, str(path))
     text, complete = kinds.head_text(raw, used, str(path))

@@ -83,7 +83,6 @@ def fnv1_32(name: str) -> int:
     return value
 
 
-
 def _fields_in(node: Any) -> bool:
     return bool(C.referenced_fields(node))
 
