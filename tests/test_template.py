@@ -19,7 +19,7 @@ from vetting.normalize.education import parse_education
 from vetting.normalize.idcard import check_char
 from vetting.pipeline import ReadOptions, vet_files
 from vetting.rostertemplate import format_csv, template_format, template_layout
-from vetting.rostertemplate.layout import ASSESSED, BASIC, JOINT, clear_choice, fields_read, template_catalogue
+from vetting.rostertemplate.layout import ASSESSED, BASIC, JOINT, fields_read, template_catalogue
 from vetting.rostertemplate.xlsx import CHOICES_SHEET, FIRST_DATA_ROW, LABEL_ROW, NOTES_SHEET, ROSTER_SHEET
 from vetting.ruleset import condition as C
 from vetting.ruleset.loader import bundled_packs, load_ruleset
@@ -54,7 +54,7 @@ def _cell(column, person: dict) -> str:
     value = {**COMMON, **person}.get(column.field)
     if value is not None:
         return value
-    return clear_choice(column) or ""
+    return next((v for v in ("否", "无") if v in column.choices), "")  # what a clean person's cell says
 
 
 def _generate(runner, tmp_path: Path, pack: str, name: str) -> Path:

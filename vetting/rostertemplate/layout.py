@@ -175,14 +175,6 @@ def _choices(spec: Field) -> tuple[tuple[str, ...], bool]:
     return (), True
 
 
-def clear_choice(column: Column) -> str | None:
-    """The choice meaning "nothing found" (否 / 无), or None."""
-    for value in ("否", "无"):
-        if value in column.choices:
-            return value
-    return None
-
-
 def _hint(spec: Field, band: str, required: bool, choices: tuple[str, ...]) -> str:
     """The input message shown when a cell of the column is selected."""
     fact = band != BASIC
