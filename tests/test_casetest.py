@@ -240,8 +240,8 @@ def _durable_without(monkeypatch, code: str) -> None:
     """Fault injection: the durable engine's results lose every finding of one rule (verdicts recomputed)."""
     from vetting.engine.verdicts import verdicts
 
-    def vet(records, ruleset, as_of, engine="vector"):
-        result = vet_records(records, ruleset, as_of, engine=engine)
+    def vet(records, ruleset, as_of, engine="vector", coverage=None):
+        result = vet_records(records, ruleset, as_of, engine=engine, coverage=coverage)
         if engine == "durable":
             result.findings = result.findings[result.findings["rule"] != code].reset_index(drop=True)
             result.candidates["verdict"] = verdicts(len(result.candidates), result.findings)

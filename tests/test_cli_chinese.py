@@ -338,7 +338,7 @@ def test_history_options_are_json_ready():
     assert json.loads(json.dumps(options, ensure_ascii=False)) == {
         "rosters": ["a.xlsx"], "ruleset": "national", "as_of": "2026-12-15", "format": "csv", "output": None,
         "fail_on": "review", "show_id": False, "sheet": "乙村", "header_row": 3, "encoding": "gb18030",
-        "map": {"身份证": "id_number"}, "findings": [["公安", "回复.csv"]]}
+        "map": {"身份证": "id_number"}, "findings": [["公安", "回复.csv"]], "coverage": None}
 
 
 def _date(text: str = "2026-12-15"):

@@ -25,7 +25,7 @@ ID_2008_12_16 = _fix("51052520081216001")
 def outcome(ruleset_path, **fields):
     """Verdict and T01 findings for one candidate given as field=value."""
     record = {"name": "张三", "id_number": ID_1990_M, "role": "村委会委员", "village": "平丰村", **fields}
-    result = vet_records([record], load_ruleset(ruleset_path), AS_OF)
+    result = vet_records([record], load_ruleset(ruleset_path), AS_OF, coverage="strict")
     rows = result.findings[result.findings["rule"] == "T01"]
     return result.candidates.loc[0, "verdict"], list(rows["severity"]), list(rows["reason"])
 

@@ -66,8 +66,13 @@ def sample_result() -> VettingResult:
         "verdict_counts": {"disqualified": 1, "review": 1, "pending": 1, "pass": 1},
         "engine": "pandas",
         "warnings": ["补充.csv 第3行为空白行，已跳过"],
+        "coverage": {"mode": "partial", "note": "本次审查未覆盖 1 条规则（S03）：结论「通过」只表示已覆盖的规则未发现问题",
+                     "not_covered": [{"rule": "S03", "name": "长期外出不能正常履职", "facts": ["长期外出不能正常履职"],
+                                      "agencies": ["乡镇"], "candidates": 2, "pending": False,
+                                      "remedy": "在花名册中增加「长期外出不能正常履职」列"}]},
     }
-    return VettingResult(candidates, findings, meta)
+    unchecked = pd.DataFrame({"row_id": [1, 2], "rule": ["S03", "S03"]})
+    return VettingResult(candidates, findings, meta, unchecked=unchecked)
 
 
 def empty_result() -> VettingResult:
@@ -117,13 +122,17 @@ def test_findings_and_summary_tables():
     assert rules[["代码", "名称", "严重程度", "数量"]].values.tolist() == [
         ["R01", "受过刑事处罚", "取消资格", 1], ["R05", "近三年受过党纪处分", "需复核", 2],
         ["P01", "公安反馈待回", "待反馈", 1], ["N01", "年龄提示", "提示", 2]]
+    gaps = summary[summary["分类"] == "未覆盖规则"]
+    assert gaps[["代码", "名称", "严重程度", "数量"]].values.tolist() == [["S03", "长期外出不能正常履职", "未能审查", 2]]
+    assert summary["分类"].tolist().index("未覆盖规则") == len(verdicts)  # right after the verdict counts
 
 
 def test_meta_lines():
     lines = meta_lines(sample_result().meta)
     labels = [label for label, _ in lines]
     assert labels == ["工具版本", "规则集", "规则集版本", "规则集SHA256", "审查基准日", "输入文件",
-                      "输入文件", "候选人数", "跳过空白行数", "审查引擎", "警告"]
+                      "输入文件", "候选人数", "跳过空白行数", "审查引擎", "审查结论", "审查范围", "未覆盖规则", "警告"]
+    assert dict(lines)["审查结论"] == "取消资格 1，不宜 0，需复核 1，待反馈 1，通过 1"
     assert dict(lines)["规则集"] == "四川省村(社区)两委换届联审（sc-2024）"
     assert lines[5][1] == f"名册.xlsx（SHA256：{'cd' * 32}）"
     assert ("生成时间", "2024-07-01T09:00:00") in meta_lines({"generated_at": "2024-07-01T09:00:00"})
@@ -138,7 +147,7 @@ def test_json_structure_and_order():
     assert doc["meta"] == sample_result().meta
     first = doc["candidates"][0]
     assert list(first) == ["row", "file", "name", "role", "village", "township", "id_number",
-                           "verdict", "findings"]
+                           "verdict", "not_covered", "findings"]
     assert first["row"] == 2 and first["id_number"] == "510525********123X"
     assert [f["rule"] for f in first["findings"]] == ["R01", "R05", "N01"]
     assert list(first["findings"][0]) == ["rule", "severity", "reason", "evidence", "basis"]
@@ -228,7 +237,7 @@ def test_xlsx(tmp_path):
     fills = [ws.cell(row=r, column=1).fill.fgColor.rgb[-6:] for r in (2, 3, 4, 5)]
     assert fills == ["FFC7CE", "FFEB9C", "000000", "E7E6E6"]
     assert ws.cell(row=4, column=1).fill.fill_type is None
-    assert ws.cell(row=2, column=11).alignment.wrap_text
+    assert ws.cell(row=2, column=CANDIDATE_HEADINGS.index("理由") + 1).alignment.wrap_text
     name = ws.cell(row=3, column=3)
     assert name.value == "'" + FORMULA_NAME and name.data_type == "s"
     assert ws.cell(row=2, column=2).value == 2 and ws.cell(row=4, column=5).value is None

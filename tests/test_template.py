@@ -355,7 +355,7 @@ def test_a_rule_without_its_column_points_to_vet_template():
     ruleset = load_ruleset("zhejiang-shangyu-2013")
     result = vet_files([str(FIXTURES / "demo_roster.csv")], ruleset, AS_OF)
     lines = summary_lines(result)
-    assert any("花名册中没有「道德品质低劣、群众影响较坏」列" in line for line in lines)
+    assert any("在花名册中增加「道德品质低劣、群众影响较坏」列" in line for line in lines)
     assert any(line.startswith("提示：用 vet template -r zhejiang-shangyu-2013 -o 花名册模板.xlsx") for line in lines)
     assert not any("vet template" in line for line in summary_lines(vet_files(
         [str(FIXTURES / "demo_roster.csv")], load_ruleset("national"), AS_OF)))

@@ -30,3 +30,7 @@ DATA_CHECKS = {
     "J03": DataCheck("J03", "回复记录姓名与花名册不一致", "人选资格联审：以公民身份号码比对，姓名不一致须核实是否同一人"),
     "J04": DataCheck("J04", "仅凭姓名匹配", "人选资格联审：仅凭姓名比对的结果须人工核实，不得据此取消资格"),
 }
+
+#: J01 findings are named after the agency that owes the answer ("检察院尚未反馈"), so that
+#: reports can say whom to chase.
+AGENCY_SILENT = "尚未反馈"

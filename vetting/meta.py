@@ -7,20 +7,17 @@ import datetime as dt
 from typing import Any
 
 from vetting import __version__
+from vetting.engine.coverage import Coverage, coverage_sentence, not_covered
 from vetting.normalize.roster import Candidates
 from vetting.result import VettingResult
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Ruleset
 from vetting.vocab import VERDICTS, Severity
 
-#: How a warning about a rule left without its roster column starts.
-MISSING_COLUMN_WARNING = "花名册中没有「"
-
-
 def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str,
-               generated_at: str | None = None) -> dict[str, Any]:
+               generated_at: str | None = None, coverage: Coverage | None = None) -> dict[str, Any]:
     """The meta block of a finished evaluation (`generated_at` is given by the caller: nothing
-    below the CLI reads the clock)."""
+    below the CLI reads the clock); `coverage` states once what the run did not cover."""
     counts = result.candidates["verdict"].value_counts()
     meta: dict[str, Any] = {
         "tool_version": __version__,
@@ -31,7 +28,7 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
         "inputs": [{k: v for k, v in i.items() if k != "path"} for i in candidates.inputs],
         "blank_rows_skipped": sum(i["blank_rows_skipped"] for i in candidates.inputs),
         "unmapped_columns": [f"{table}: {header}" for table, header in candidates.unmapped],
-        "warnings": missing_column_warnings(result, ruleset, candidates),
+        "warnings": [],
         **candidates.joint,
     }
     if result.group_summary:
@@ -41,20 +38,12 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
         "finding_count": int(len(result.findings)),
         "verdict_counts": {v: int(counts.get(v, 0)) for v in VERDICTS},
     })
+    if coverage is not None:
+        unchecked = result.unchecked["rule"].value_counts().to_dict()
+        findings = result.findings
+        pending = findings.loc[findings["severity"] == Severity.PENDING.value, "rule"].value_counts().to_dict()
+        entries = not_covered(ruleset, coverage, unchecked, pending)
+        meta["coverage"] = {"mode": coverage.mode, "not_covered": entries, "note": coverage_sentence(entries)}
     if generated_at is not None:
         meta["generated_at"] = generated_at
     return meta
-
-
-def missing_column_warnings(result: VettingResult, ruleset: Ruleset, candidates: Candidates) -> list[str]:
-    """One line per rule that left people pending because the roster has no column it needs."""
-    findings = result.findings
-    pending = findings.loc[findings["severity"] == Severity.PENDING.value, "rule"].value_counts()
-    warnings = []
-    for rule in ruleset.rules:
-        missing = [ruleset.fields[f].label for f in C.decisive_fields(rule.condition)
-                   if f not in candidates.present and not ruleset.fields[f].derived]
-        if missing and pending.get(rule.code, 0):
-            warnings.append(f"{MISSING_COLUMN_WARNING}{'」「'.join(missing)}」列：规则 {rule.code}（{rule.name}）"
-                            f"对 {pending[rule.code]} 名人选无法判定，结论为待反馈")
-    return warnings

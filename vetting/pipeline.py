@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from vetting.engine.coverage import assess, resolve_mode
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
@@ -64,31 +65,33 @@ ENGINES = ("vector", "durable")
 
 
 def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector",
-               generated_at: str | None = None) -> VettingResult:
+               generated_at: str | None = None, coverage: str | None = None) -> VettingResult:
     """Evaluate candidates with the named engine (both give the same findings, reasons and
-    verdicts) and add the report's meta block."""
+    verdicts) and add the report's meta block. `coverage` (partial|strict, else the pack's
+    setting) says whether a rule the run cannot check is stated once or `pending` for all."""
+    if engine not in ENGINES:
+        raise VettingError(f"未知的审查引擎「{engine}」{did_you_mean(engine, ENGINES)}；可用：{'、'.join(ENGINES)}")
+    covered = assess(ruleset, candidates, resolve_mode(coverage, ruleset))
     if engine == "durable":
         from vetting.engine.durable import evaluate as evaluate_durable
-        result = evaluate_durable(ruleset, candidates, as_of)
-    elif engine == "vector":
-        result = evaluate(ruleset, candidates, as_of)
+        result = evaluate_durable(ruleset, candidates, as_of, covered)
     else:
-        raise VettingError(f"未知的审查引擎「{engine}」{did_you_mean(engine, ENGINES)}；可用：{'、'.join(ENGINES)}")
-    result.meta = build_meta(result, ruleset, candidates, as_of, engine, generated_at)
+        result = evaluate(ruleset, candidates, as_of, covered)
+    result.meta = build_meta(result, ruleset, candidates, as_of, engine, generated_at, covered)
     return result
 
 
 def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
               options: ReadOptions | None = None, engine: str = "vector",
-              generated_at: str | None = None) -> VettingResult:
+              generated_at: str | None = None, coverage: str | None = None) -> VettingResult:
     """Batch vetting of roster files (vectorised engine unless another is named)."""
     candidates = load_candidates(paths, ruleset, options or ReadOptions())
-    return run_engine(ruleset, candidates, as_of, engine, generated_at)
+    return run_engine(ruleset, candidates, as_of, engine, generated_at, coverage)
 
 
 def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date,
-                engine: str = "vector") -> VettingResult:
+                engine: str = "vector", coverage: str | None = None) -> VettingResult:
     """Vetting of candidates given as field/header -> value records (single checks)."""
     candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
     candidates = joint_review(candidates, ruleset.fields, ruleset.required_fields, joint_spec(ruleset))
-    return run_engine(ruleset, candidates, as_of, engine)
+    return run_engine(ruleset, candidates, as_of, engine, coverage=coverage)

@@ -32,3 +32,6 @@ class VettingResult:
     villages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GROUP_COLUMNS))
     #: Per count rule: how many villages meet it (meta.group_summary).
     group_summary: list[dict[str, Any]] = field(default_factory=list)
+    #: (row_id, rule) for each candidate a rule could not be checked for, as the run did not carry
+    #: its facts (meta.coverage states those rules once).
+    unchecked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule"]))

@@ -26,9 +26,9 @@ def report_format(fmt: str | None, output: str | None) -> str:
 
 
 def history_options(rosters: Sequence[str], ruleset: str, as_of: dt.date, fmt: str, output: str | None,
-                    fail_on: str | None, show_id: bool, read: ReadOptions) -> dict:
+                    fail_on: str | None, show_id: bool, read: ReadOptions, coverage: str | None = None) -> dict:
     """The options of a run as recorded in history (JSON-ready), so a run can be repeated."""
     return {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
             "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": read.sheet,
             "header_row": read.header_row, "encoding": read.encoding, "map": dict(read.mapping),
-            "findings": [list(pair) for pair in read.replies]}
+            "findings": [list(pair) for pair in read.replies], "coverage": coverage}

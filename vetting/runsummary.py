@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from vetting.meta import MISSING_COLUMN_WARNING
+from vetting.engine.coverage import SWITCH_OFF
 from vetting.privacy import mask_text
 from vetting.result import VettingResult
 from vetting.ruleset.loader import bundled_packs
@@ -31,6 +31,7 @@ def summary_lines(result: VettingResult, output: str | None = None) -> list[str]
     lines.append(f"已审查 {meta['candidate_count']} 人（{verdict_counts_text(meta['verdict_counts'])}）"
                  + (f"；报告：{output}" if output else ""))
     lines.extend(f"提示：{warning}" for warning in meta.get("warnings", []))
+    lines.extend(coverage_lines(meta))
     lines.extend(unmapped_hint(meta))
     lines.extend(template_hint(meta))
     lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
@@ -54,10 +55,31 @@ def unmapped_hint(meta: Mapping) -> list[str]:
             "如是审查所需信息，请用 --map 表头=字段 指定"]
 
 
+def coverage_lines(meta: Mapping) -> list[str]:
+    """What the run did not cover, once: what a 通过 means in this run, then a line per rule with
+    how many people it could not check (or left pending) and what would cover it."""
+    coverage = meta.get("coverage") or {}
+    entries = coverage.get("not_covered", [])
+    said = [e for e in entries if not e["pending"]]
+    pending = [e for e in entries if e["pending"]]
+    lines = []
+    if said:
+        lines.append(f"未覆盖：{coverage['note']}；补充以下信息即可覆盖：")
+        lines += [f"  {e['rule']} {e['name']}（{e['candidates']}人未能审查）：{e['remedy']}" for e in said]
+    if pending:
+        why = ("按 --coverage strict" if coverage.get("mode") == "strict"
+               else "规则集要求必须审查（coverage: required）")
+        lines.append(f"未覆盖：以下规则所需的信息本次没有任何来源，{why}对每名人选记为待反馈：")
+        lines += [f"  {e['rule']} {e['name']}（{e['candidates']}人待反馈）：{e['remedy']}" for e in pending]
+    if entries:
+        lines.append(f"  {SWITCH_OFF}")
+    return lines
+
+
 def template_hint(meta: Mapping) -> list[str]:
-    """When a rule had no roster column: one line pointing to `vet template`, which writes a
-    roster with every column the pack reads."""
-    if not any(str(w).startswith(MISSING_COLUMN_WARNING) for w in meta.get("warnings", [])):
+    """When a rule was not covered: one line pointing to `vet template`, which writes a roster
+    with every column the pack reads."""
+    if not (meta.get("coverage") or {}).get("not_covered"):
         return []
     pack = meta.get("ruleset", {}).get("id", "")
     pack = pack if pack in bundled_packs() else "规则集文件"

@@ -107,3 +107,10 @@ def roles_selected(wanted: Iterable[str]) -> tuple[str, ...]:
 #: Ordinal level -> canonical label; rules compare education as this ordinal.
 EDUCATION_LEVELS: dict[int, str] = {0: "文盲", 1: "小学", 2: "初中", 3: "高中", 4: "大专", 5: "本科", 6: "研究生"}
 EDUCATION_LEVEL_BY_LABEL: dict[str, int] = {label: level for level, label in EDUCATION_LEVELS.items()}
+
+#: How a run treats a rule whose facts no source of the run carries: stated once per run as not
+#: covered (`partial`), or `pending` for every candidate it applies to (`strict`).
+COVERAGE_MODES: tuple[str, ...] = ("partial", "strict")
+COVERAGE_LABELS = {"partial": "未覆盖的规则在报告中统一说明", "strict": "未覆盖的规则对每名人选记为待反馈"}
+#: A rule's own coverage setting: `required` when the review is incomplete without it.
+RULE_COVERAGE: tuple[str, ...] = ("required", "optional")

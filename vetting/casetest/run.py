@@ -150,7 +150,7 @@ def _run_batch(ruleset: Ruleset, individual: Ruleset, cases: list[Case], as_of: 
     """One engine call for a batch: the result, each case's findings (ignored codes left out), verdicts."""
     columns = list(dict.fromkeys(k for c in cases for k in c.record))
     records = [{ruleset.fields[k].label: c.record.get(k, "") for k in columns} for c in cases]
-    result = vet_records(records, individual, as_of, engine=engine)
+    result = vet_records(records, individual, as_of, engine=engine, coverage="strict")
     found = result.findings
     ignored = pd.Series([r in cases[int(i)].ignore for i, r in zip(found["row_id"], found["rule"])],
                         index=found.index, dtype=bool)

@@ -29,7 +29,7 @@ from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import history_options, report_format
 from vetting.runsummary import fail_on_hit, summary_lines
 from vetting.single import check_record, check_roster_row, record_from
-from vetting.vocab import VERDICTS
+from vetting.vocab import COVERAGE_MODES, VERDICTS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
@@ -119,9 +119,12 @@ def cli() -> None:
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
 @engine_option("vector")
+@click.option("--coverage", type=click.Choice(COVERAGE_MODES),
+              help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
+                   "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine):
+                replies, db, no_history, engine, coverage):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -138,7 +141,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     result = vet_files(rosters, rules, as_of, read, engine=engine,
-                       generated_at=dt.datetime.now().isoformat(timespec="seconds"))
+                       generated_at=dt.datetime.now().isoformat(timespec="seconds"), coverage=coverage)
     with writing(f"报告 {output}" if output else "报告到标准输出"):
         if output:
             write_report(result, output, fmt, show_id=show_id)
@@ -147,7 +150,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
             sys.stdout.buffer.flush()
     notes(summary_lines(result, output))
     if not no_history:
-        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read)
+        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
         _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)

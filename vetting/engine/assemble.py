@@ -13,7 +13,8 @@ import pandas as pd
 
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.findings import data_findings, rule_findings
+from vetting.engine.coverage import Coverage
+from vetting.engine.findings import data_findings, not_checked, rule_findings
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
@@ -39,13 +40,28 @@ def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
     return params
 
 
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine) -> VettingResult:
+def _unchecked(layout: Layout, parts: list[pd.DataFrame], findings: pd.DataFrame) -> pd.DataFrame:
+    """(row_id, rule) per candidate a rule could not be checked for, once, and only where the
+    rule gave that candidate no finding (another of their records can still have)."""
+    if not parts:
+        return pd.DataFrame({"row_id": np.array([], dtype=np.int64), "rule": np.array([], dtype=object)})
+    pairs = pd.concat(layout.findings(parts), ignore_index=True).drop_duplicates()
+    if layout.several:
+        found = pd.MultiIndex.from_frame(findings[["row_id", "rule"]])
+        pairs = pairs[~pd.MultiIndex.from_frame(pairs).isin(found)]
+    return pairs.reset_index(drop=True)
+
+
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
+             coverage: Coverage | None = None) -> VettingResult:
     """Every rule over every candidate: the candidate table with verdicts, the findings table,
     village findings and the per-rule village summaries (the meta block is built by the caller).
 
     Every record an agency gave is weighed: the rules run over the candidates' own rows and one
     row per further record at once, and each candidate gets the findings of all their rows (the
-    same finding once), so the worst record decides. Rules across candidates see each once."""
+    same finding once), so the worst record decides. Rules across candidates see each once.
+    A rule left undecided only by a fact the run does not carry (`coverage`) gives no finding:
+    the candidate is listed in `result.unchecked` instead (without `coverage`: `pending`)."""
     params = params_in_force(ruleset, as_of)
     layout = Layout(candidates, ruleset.fields)
     rows = layout.rows
@@ -55,11 +71,17 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     issues = layout.data_issues(pd.concat([rows.issues, derived_issues], ignore_index=True))
     parts = [data_findings(issues, rows)]
     decision = decide(ruleset, evaluator, rows)
+    unchecked = []
     for rule in ruleset.rules:
         fires, unsettled = decision(rule)
         keep = layout.rule_rows(rule)
         if keep is not None:
             fires, unsettled = fires & keep, unsettled & keep
+        skip = coverage.skipped(rule.code) if coverage else frozenset()
+        if skip and unsettled.any():
+            dropped = not_checked(rule, evaluator, rows, unsettled, skip)
+            unsettled = unsettled & ~dropped
+            unchecked.append(pd.DataFrame({"row_id": np.flatnonzero(dropped), "rule": rule.code}))
         parts.extend(rule_findings(rule, evaluator, rows, weak, fires, unsettled))
     own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
     groups = evaluate_groups(ruleset.group_rules, candidates, own)
@@ -68,5 +90,6 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     findings = layout.once(findings[FINDING_COLUMNS])
     villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
         pd.DataFrame(columns=GROUP_COLUMNS)
+    unchecked = _unchecked(layout, unchecked, findings)
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
-                         villages=villages, group_summary=groups.summary)
+                         villages=villages, group_summary=groups.summary, unchecked=unchecked)

@@ -4,7 +4,7 @@ the vectorised engine decides with it, the durable engine computes its facts wit
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,18 @@ class Columns:
             return V.Vec(kind, arr, arr, known)
         arr = frame[name].to_numpy(dtype=object, na_value=None)
         return V.Vec("string", arr, arr, frame[name].notna().to_numpy(dtype=bool))
+
+    def cleared(self, names: Iterable[str]) -> "Columns":
+        """These columns with each named fact that has a "nothing found" value (否, 无) set to it."""
+        other = Columns(self.candidates, self.ruleset, self.derived)
+        other._cache = dict(self._cache)
+        for name in names:
+            spec = self.ruleset.fields[name]
+            if spec.type == "flag":
+                other._cache[name] = V.constant("bool", False, self.n)
+            elif spec.type == "enum" and "无" in spec.values:
+                other._cache[name] = V.constant("string", "无", self.n)
+        return other
 
     def blank(self, name: str) -> np.ndarray:
         """Rows where the roster cell behind a field is empty (an unreadable cell is not blank)."""

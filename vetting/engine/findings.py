@@ -5,11 +5,13 @@ engine, so that only the yes/no/undecided per rule and candidate differs between
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from vetting.datachecks import DATA_CHECKS
+from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.text import format_vec
@@ -131,10 +133,10 @@ def _downgrade_weak(rule: Rule, rows: np.ndarray, candidates: Candidates, weak: 
     reason[downgrade] = reason[downgrade] + WEAK_IDENTITY_NOTE
 
 
-def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> pd.DataFrame:
-    """Findings for rows the evidence does not settle: `pending` when a decisive cell is blank, else `review`."""
-    columns = evaluator.columns
-    names = [f for f in C.decisive_fields(rule.condition) if not columns.ruleset.fields[f].derived]
+def _blank_facts(rule: Rule, rows: np.ndarray, columns: Columns, role_unknown: np.ndarray,
+                 skip: frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose decisive cells (other than the facts in `skip`) are blank, and '「列」、「列」' naming them."""
+    names = [f for f in C.decisive_fields(rule.condition) if not columns.ruleset.fields[f].derived and f not in skip]
     if rule.roles:
         names.append("role")
     blank = np.zeros(len(rows), dtype=bool)
@@ -146,6 +148,32 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
         label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
         missing = np.where(is_blank, missing + np.where(missing == "", "", "、") + f"「{label}」", missing)
         blank |= is_blank
+    return blank, missing
+
+
+def not_checked(rule: Rule, evaluator: Evaluator, candidates: Candidates, unsettled: np.ndarray,
+                skip: frozenset) -> np.ndarray:
+    """Undecided rows that only facts in `skip` (which this run does not carry) leave open: no other
+    decisive cell blank, no date vague, and the rule still open with every fact the run does carry
+    read as "nothing found". A row where a carried fact points at the rule (a sentence whose end
+    date is missing) stays undecided: that is someone's `pending`, not a gap in the run."""
+    rows = np.flatnonzero(unsettled)
+    _, role_unknown = applicability(rule, candidates)
+    blank, _ = _blank_facts(rule, rows, evaluator.columns, role_unknown, skip)
+    vague = _imprecise(evaluator.columns, rows, tuple(f for f in rule.fields if f not in skip))
+    rows = rows[~blank & (vague == "")]
+    carried = [f for f in rule.fields if f not in skip]
+    cleared = Evaluator(evaluator.columns.cleared(carried), evaluator.params, evaluator.as_of.astype(dt.date), rows)
+    result = cleared.eval(rule.condition)
+    out = np.zeros(len(unsettled), dtype=bool)
+    out[rows[~(result.known & ~result.lo)]] = True
+    return out
+
+
+def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> pd.DataFrame:
+    """Findings for rows the evidence does not settle: `pending` when a decisive cell is blank, else `review`."""
+    columns = evaluator.columns
+    blank, missing = _blank_facts(rule, rows, columns, role_unknown)
     severity = np.where(blank, "pending", "review").astype(object)
     vague = _imprecise(columns, rows, rule.fields)
     unclear = np.where(vague == "", "现有信息", vague + "，")
@@ -156,7 +184,7 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
 
 
 def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
-                   fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
+                  fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
     """Findings for one rule from an engine's decision (shared by every engine)."""
     _, role_unknown = applicability(rule, candidates)
     out = []
@@ -189,9 +217,12 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
         evidence = np.where(pd.isna(own), evidence, own).astype(object)
     codes = issues["code"].to_numpy(dtype=object)
     checks = [DATA_CHECKS[c] for c in codes]
+    names = np.array([c.name for c in checks], dtype=object)
+    silent = codes == "J01"
+    names[silent] = issues["field"].to_numpy(dtype=object)[silent] + AGENCY_SILENT
     reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
               + issues["problem"].astype(str).to_numpy(dtype=object))
-    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": [c.name for c in checks],
+    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": names,
                          "severity": [c.severity for c in checks], "reason": reason, "evidence": evidence,
                          "basis": [c.basis for c in checks]})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from vetting.engine.coverage import Coverage
 from vetting.engine import assemble
 from vetting.engine.assemble import Decision, params_in_force
 from vetting.engine.evaluator import Evaluator
@@ -29,6 +30,7 @@ def vector_decide(ruleset: Ruleset, evaluator: Evaluator, candidates: Candidates
     return decision
 
 
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date,
+             coverage: Coverage | None = None) -> VettingResult:
     """Run every rule over every candidate with the vectorised engine."""
-    return assemble.evaluate(ruleset, candidates, as_of, vector_decide)
+    return assemble.evaluate(ruleset, candidates, as_of, vector_decide, coverage)

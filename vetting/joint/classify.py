@@ -290,6 +290,7 @@ def classify_opinions(texts: pd.Series, rules: OpinionRules) -> Classified:
         "status": np.array([r.status for r in results], dtype=object)[take],
         "patterns": np.array(["、".join(r.patterns) for r in results], dtype=object)[take],
         "text": cleaned.to_numpy(dtype=object, na_value=None),
+        "verbatim": texts.astype("string").str.strip().replace("", pd.NA).to_numpy(dtype=object, na_value=None),
         "unread": np.array(["；".join(r.unread) for r in results], dtype=object)[take],
     }, index=texts.index)
     return Classified(table, _spread_records(results, take))

@@ -102,6 +102,7 @@ class JointOutcome:
     unmatched: list[dict] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)
     opinion_columns: list[str] = field(default_factory=list)
+    consulted: list[str] = field(default_factory=list)
 
 
 class _Merger:
@@ -170,19 +171,21 @@ class _Merger:
         self.out.records.append(table.assign(owner=owners, evidence=evidence, weak=weak))
 
     def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
-               evidence: ArrayLike | None = None) -> None:
+               evidence: ArrayLike | None = None, agency: str = "") -> None:
+        """A data issue; an agency's silence (J01) names the agency in the issue's `field`."""
         if len(rows) == 0:
             return
         self.out.issues.append(pd.DataFrame({
-            "row_id": rows, "code": code, "field": "", "column": column, "value": "",
+            "row_id": rows, "code": code, "field": agency, "column": column, "value": "",
             "problem": problems, "evidence": evidence if evidence is not None else None}))
 
     def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
         table, records = classify_opinions(self.candidates.extra[header], self.rules)
         self.out.opinion_columns.append(header)
+        self._consulted(agency)
         status = table["status"].to_numpy(dtype=object)
-        quoted = _quote(table["text"])
+        quoted = _quote(table["verbatim"])
         evidence = f"「{header}」（{agency}）：" + quoted
         where = self._where()
         cells = records["cell"].to_numpy(dtype=np.int64)
@@ -202,13 +205,17 @@ class _Merger:
             said, header = before_said, before_header
         self.silent_column[agency] = (silent, said.astype(object), header)
 
+    def _consulted(self, agency: str) -> None:
+        if agency not in self.out.consulted:
+            self.out.consulted.append(agency)
+
     def unknown_opinions(self, header: str) -> None:
         """An opinion column of a body the pack does not name: nobody owes it an answer, but any
         text that is not a clear "无" goes to a person (J02), quoted with its column."""
         table, _ = classify_opinions(self.candidates.extra[header], self.rules)
         self.out.opinion_columns.append(header)
         status = table["status"].to_numpy(dtype=object)
-        quoted = _quote(table["text"])
+        quoted = _quote(table["verbatim"])
         said = np.flatnonzero(np.isin(status, [FINDING, UNCLASSIFIED]))
         self._issue(said, "J02", header, f"「{header}」（本规则集未列出的部门）的意见「" + quoted[said]
                     + "」不是“无”，需人工研判", (self._where() + f"：「{header}」：" + quoted)[said])
@@ -219,11 +226,12 @@ class _Merger:
 
     def reply(self, reply: Reply) -> None:
         """Apply one reply file: listed people get its findings; everyone else is clear for it."""
+        self._consulted(reply.agency)
         pairs = match_rows(reply, self._valid_ids(), self._typed("name"))
         table, records = classify_opinions(reply.text, self.rules)
         status = table["status"].to_numpy(dtype=object)
         source = f"{reply.file} 第" + reply.rows.astype(str).astype(object) + f"行（{reply.agency}回复）："
-        quoted = _quote(table["text"])
+        quoted = _quote(table["verbatim"])
         dated = np.where(reply.date != "", "（日期：" + reply.date.astype(str) + "）", "").astype(object)
         doc = np.where(reply.doc != "", "（文号：" + reply.doc.astype(str) + "）", "").astype(object)
         evidence = source + quoted + dated + doc
@@ -291,14 +299,15 @@ class _Merger:
         for name, agency in self.agencies.items():
             silent, said, header = self.silent_column.get(name, (np.zeros(self.n, dtype=bool), None, name))
             missing = silent & ~self.answered[name]
-            self._issue(np.flatnonzero(missing), "J01", header, said[missing] if said is not None else [])
+            self._issue(np.flatnonzero(missing), "J01", header, said[missing] if said is not None else [],
+                        agency=name)
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
                     needed = (parsed.isin(roles_selected(agency.roles)).fillna(False) | parsed.isna()).to_numpy(dtype=bool)
                 unanswered = needed & ~self.answered[name] & ~missing
                 self._issue(np.flatnonzero(unanswered), "J01", name,
-                            f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
+                            f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）", agency=name)
                 missing |= unanswered
             self.awaited[name] = missing
         self._awaiting_list()
@@ -371,7 +380,7 @@ def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Fi
     read = set(outcome.opinion_columns)
     return replace(updated, provenance=outcome.provenance, records=combine(outcome.records),
                    joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
-                          "replies": outcome.replies},
+                          "replies": outcome.replies, "consulted_agencies": outcome.consulted},
                    unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
                    issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True))
 

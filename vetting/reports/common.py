@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vetting.datachecks import AGENCY_SILENT
 from vetting.privacy import mask_id_series, mask_text_series, mask_tree
 from vetting.result import VettingResult
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
@@ -17,7 +19,7 @@ from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LA
 
 #: Candidate table headings, in output order.
 CANDIDATE_HEADINGS = ["文件", "行号", "姓名", "拟任职务", "村(社区)", "乡镇(街道)", "公民身份号码",
-                      "审查结论", "结论代码", "问题数", "理由", "依据", "证据"]
+                      "审查结论", "结论代码", "未覆盖规则", "问题数", "理由", "依据", "证据"]
 #: Findings table headings, in output order.
 FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
 #: Summary table headings, in output order.
@@ -138,21 +140,22 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
 def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFrame:
     """One row per candidate, in input order, with Chinese headings (CANDIDATE_HEADINGS).
 
-    理由 lists every finding as "[rule] reason", worst severity first (notices prefixed
-    "提示："); 问题数 counts findings other than notices; 依据 holds each candidate's distinct
-    bases; 证据 lists evidence as "[rule] evidence". IDs are masked unless `show_id`.
+    理由 lists the findings as "[rule] reason", worst severity first, then what is still awaited
+    in one line ("[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：D01 …"), then notices
+    ("提示：…"); 问题数 counts findings other than notices; 未覆盖规则 names the rules this run
+    could not check for the candidate (meta.coverage says why); 依据 holds each candidate's
+    distinct bases; 证据 lists evidence as "[rule] evidence". IDs are masked unless `show_id`.
     """
     result = redact(result, show_id)
     c = result.candidates
     f = sorted_findings(result.findings)
     rule = "[" + as_text(f["rule"]).fillna("") + "] "
     notice = f["severity"].eq("notice").to_numpy()
-    reasons = rule + as_text(f["reason"]).fillna("")
-    reasons = reasons.mask(notice, NOTICE_PREFIX + reasons)
     evidence = rule + as_text(f["evidence"])
     basis = f[["row_id"]].assign(basis=as_text(f["basis"])).dropna().drop_duplicates()
     has_evidence = evidence.notna()
     counts = f.loc[~notice, "row_id"].value_counts()
+    unchecked = result.unchecked
 
     row_id = c["row_id"]
     ids = as_text(c["id_number"])
@@ -167,12 +170,41 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
         "公民身份号码": ids,
         "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
         "结论代码": verdict,
+        "未覆盖规则": _lookup(row_id, join_by(unchecked["row_id"], unchecked["rule"], "、")),
         "问题数": row_id.map(counts).fillna(0).astype("int64"),
-        "理由": _lookup(row_id, join_by(f["row_id"], reasons)),
+        "理由": _lookup(row_id, _reason_lines(f, rule, notice)),
         "依据": _lookup(row_id, join_by(basis["row_id"], basis["basis"])),
         "证据": _lookup(row_id, join_by(f.loc[has_evidence, "row_id"], evidence[has_evidence])),
     })
     return table.reset_index(drop=True)
+
+
+AWAITED_PREFIX = "[待反馈] "
+
+
+def _reason_lines(f: pd.DataFrame, rule: pd.Series, notice: np.ndarray) -> pd.Series:
+    """Each candidate's reasons joined by line, indexed by row_id: findings worst first, then
+    everything still awaited in one line (the agencies that owe an answer, the rules that wait
+    for it), then notices."""
+    pending = f["severity"].eq("pending").to_numpy()
+    lines = (rule + as_text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule + as_text(f["reason"]))
+    rank = f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
+    shown = pd.DataFrame({"row_id": f["row_id"], "rank": rank, "text": lines})[~pending]
+    silent = pending & f["rule"].eq("J01").to_numpy()
+    agencies = f.loc[silent, ["row_id"]].assign(
+        name=as_text(f.loc[silent, "rule_name"]).str.removesuffix(AGENCY_SILENT)).drop_duplicates()
+    waiting = pending & ~silent
+    rules = f.loc[waiting, ["row_id"]].assign(name=as_text(f.loc[waiting, "rule"]) + " "
+                                              + as_text(f.loc[waiting, "rule_name"]))
+    owed = join_by(agencies["row_id"], agencies["name"], "、")
+    open_rules = join_by(rules["row_id"], rules["name"], "、")
+    keys = owed.index.union(open_rules.index)
+    owed, open_rules = (owed + "尚未出具联审意见").reindex(keys), ("暂无法判定：" + open_rules).reindex(keys)
+    glue = np.where(owed.notna() & open_rules.notna(), "；", "")
+    awaited = AWAITED_PREFIX + owed.fillna("") + glue + open_rules.fillna("")
+    awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
+    both = pd.concat([shown, awaited_rows], ignore_index=True).sort_values(["row_id", "rank"], kind="stable")
+    return join_by(both["row_id"], both["text"])
 
 
 def findings_table(result: VettingResult) -> pd.DataFrame:
@@ -199,7 +231,8 @@ def findings_table(result: VettingResult) -> pd.DataFrame:
 
 def summary_table(result: VettingResult) -> pd.DataFrame:
     """Counts in one table (SUMMARY_HEADINGS): a 审查结论 row per verdict (every verdict,
-    zeros included, worst first), then a 规则 row per rule that fired (findings counted)."""
+    zeros included, worst first), a 未覆盖规则 row per rule the run could not check (people
+    counted), then a 规则 row per rule that fired (findings counted)."""
     verdicts = result.candidates["verdict"].value_counts()
     extra = [v for v in verdicts.index if v not in VERDICTS]
     codes = list(VERDICTS) + sorted(map(str, extra))
@@ -219,7 +252,11 @@ def summary_table(result: VettingResult) -> pd.DataFrame:
         "严重程度": [SEVERITY_LABELS.get(s, s) for s in rules["severity"]],
         "数量": rules["数量"].to_numpy(),
     })
-    table = pd.concat([by_verdict, by_rule], ignore_index=True) if len(by_rule) else by_verdict
+    gaps = (result.meta.get("coverage") or {}).get("not_covered") or []
+    by_gap = pd.DataFrame({"分类": "未覆盖规则", "代码": [e["rule"] for e in gaps], "名称": [e["name"] for e in gaps],
+                           "严重程度": ["待反馈" if e["pending"] else "未能审查" for e in gaps],
+                           "数量": [e["candidates"] for e in gaps]})
+    table = pd.concat([t for t in (by_verdict, by_gap, by_rule) if len(t)], ignore_index=True)
     table = table.astype({h: "str" for h in SUMMARY_HEADINGS[:-1]})
     return table.astype({"数量": "int64"})
 
@@ -283,6 +320,12 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
                f"（SHA256：{r['sha256']}）") for r in meta.get("replies") or []]
     lines += [("村级达标", f"{g['name']}：{g['villages']}个村中{g['meeting']}个达标，{g['below_or_above']}个不达标，"
                f"{g['undetermined']}个待核实") for g in meta.get("group_summary") or []]
+    counts = meta.get("verdict_counts")
+    lines.append(("审查结论", "，".join(f"{VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in VERDICTS) if counts else None))
+    coverage = meta.get("coverage") or {}
+    lines.append(("审查范围", coverage.get("note") or ("全部规则均已覆盖" if coverage else None)))
+    lines += [("未覆盖规则", f"{e['rule']} {e['name']}：{e['candidates']}人" + ("已记为待反馈" if e["pending"] else "未能审查")
+               + f"；{e['remedy']}") for e in coverage.get("not_covered") or []]
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
 

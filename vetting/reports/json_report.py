@@ -38,7 +38,7 @@ def format_json(result: VettingResult, show_id: bool = False) -> bytes:
     meta = json.dumps(result.meta, ensure_ascii=False, indent=2, default=_json_default)
     head = '{\n  "meta": ' + meta.replace("\n", "\n  ") + ',\n  "candidates": '
     tail = _villages(result) + "\n}\n"
-    blocks = _candidate_blocks(result.candidates, result.findings)
+    blocks = _candidate_blocks(result.candidates, result.findings, result.unchecked)
     if len(blocks) == 0:
         return (head + "[]" + tail).encode("utf-8")
     offsets = pa.array([0, len(blocks)], pa.int64())
@@ -63,16 +63,22 @@ def candidate_object(result: VettingResult, row_id: Any, show_id: bool = False) 
     if candidates.empty:
         raise KeyError(row_id)
     findings = result.findings[result.findings["row_id"] == row_id]
-    return json.loads(_candidate_blocks(candidates.head(1), findings)[0].as_py())
+    unchecked = result.unchecked[result.unchecked["row_id"] == row_id]
+    return json.loads(_candidate_blocks(candidates.head(1), findings, unchecked)[0].as_py())
 
 
-def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame) -> pa.Array:
-    """Each candidate's JSON object (large_string), indented for the candidates array."""
+def _candidate_blocks(candidates: pd.DataFrame, findings: pd.DataFrame, unchecked: pd.DataFrame) -> pa.Array:
+    """Each candidate's JSON object (large_string), indented for the candidates array;
+    `not_covered` lists the rules the run could not check for them (meta.coverage says why)."""
     pieces: list[Any] = []
     for key, column in CANDIDATE_KEYS.items():
         values = candidates[column]
         literals = _int_literals(values) if key == "row" else _literals(values)
         pieces += [f',\n      "{key}": ', literals]
+    codes = join_by(unchecked["row_id"], _literals(unchecked["rule"]).to_pandas(), ",\n        ")
+    at = pd.Index(codes.index).get_indexer(candidates["row_id"].to_numpy())
+    listed = _arrow_text("[\n        " + codes + "\n      ]").take(pa.array(at, mask=at < 0))
+    pieces += [',\n      "not_covered": ', pc.fill_null(listed, "[]")]
     lists = _finding_lists(findings)
     at = pd.Index(lists.index).get_indexer(candidates["row_id"].to_numpy())
     nested = _arrow_text(lists).take(pa.array(at, mask=at < 0))

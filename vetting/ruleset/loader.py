@@ -82,7 +82,7 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
     elif "rules" not in tree:
         raise RulesetError("缺少必填项「rules」（没有 extends 的规则集必须列出规则）", str(path), line_of(tree))
     chain.append((path, sha, tree))
-    for scalar in ("id", "title", "version", "description", "election_date", "required_fields"):
+    for scalar in ("id", "title", "version", "description", "election_date", "coverage", "required_fields"):
         if scalar in tree:
             merged[scalar] = (tree[scalar], str(path), line_of(tree, scalar))
     for name, spec in (tree.get("fields") or {}).items():
@@ -227,7 +227,7 @@ def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]]
                 severity=spec["severity"], when=spec["when"], condition=node,
                 reason_text=spec["reason"], reason=reason, basis=basis,
                 roles=tuple(spec.get("roles", ())), description=spec.get("description", ""),
-                note=spec.get("note", ""),
+                note=spec.get("note", ""), must_cover=spec.get("coverage") == "required",
                 fields=tuple(cond.referenced_fields(node)),
                 params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"))
 
@@ -392,4 +392,5 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         election_date=election_date, description=str(merged.get("description", ("",))[0]),
         chain=tuple(str(p) for p, _, _ in chain), sources=sources,
         sha256=sources[0][1] if len(sources) == 1 else digest, disabled=tuple(disabled),
-        agencies=agencies, opinions=opinions, group_rules=group_rules)
+        agencies=agencies, opinions=opinions, group_rules=group_rules,
+        coverage=str(merged.get("coverage", ("partial",))[0]))

@@ -66,6 +66,7 @@ class Rule:
     source: str = ""
     line: int | None = None
     note: str = ""  # caveats: local or unverified figures (shown by `vet rules show` and export)
+    must_cover: bool = False  # the review is incomplete without it: uncovered → pending for everyone
 
     def basis_text(self) -> str:
         return "；".join(b.render() for b in self.basis)
@@ -154,6 +155,7 @@ class Ruleset:
     agencies: Mapping[str, Agency] = field(default_factory=dict)
     opinions: OpinionRules = field(default_factory=OpinionRules)
     group_rules: tuple[GroupRule, ...] = ()
+    coverage: str = "partial"  # a rule this run cannot check: said once (partial) or pending for all (strict)
 
     def rule(self, code: str) -> Rule | None:
         return next((r for r in self.rules if r.code == code), None)

@@ -9,7 +9,7 @@ import jsonschema
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
 from vetting.ruleset.yamlsafe import BadNumber, line_of
-from vetting.vocab import RULE_SEVERITIES
+from vetting.vocab import COVERAGE_MODES, RULE_COVERAGE, RULE_SEVERITIES
 
 _TEXT = {"type": "string", "minLength": 1}
 _BASIS_ITEM = {"oneOf": [_TEXT, {"type": "object", "additionalProperties": False,
@@ -49,7 +49,8 @@ RULE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["code"],
-    "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT},
+    "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT,
+                   "coverage": {"enum": list(RULE_COVERAGE)}},
 }
 
 FIELD = {
@@ -129,6 +130,7 @@ RULESET = {
         "description": _TEXT,
         "extends": _TEXT,
         "election_date": _TEXT,
+        "coverage": {"enum": list(COVERAGE_MODES)},
         "required_fields": {"type": "array", "items": _TEXT},
         "fields": {"type": "object", "additionalProperties": FIELD},
         "parameters": {"type": "object", "additionalProperties": PARAMETER},

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from vetting.engine.coverage import Coverage
 from vetting.engine import assemble
 from vetting.engine.durable.compiler import (
     SEEN,
@@ -68,7 +69,8 @@ def decide(ruleset: Ruleset, evaluator: Any, candidates: Candidates) -> assemble
     return decision
 
 
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date) -> VettingResult:
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date,
+             coverage: Coverage | None = None) -> VettingResult:
     """Run every rule over every candidate with durable_rules; same result shape as the vectorised engine."""
-    return assemble.evaluate(ruleset, candidates, as_of, decide)
+    return assemble.evaluate(ruleset, candidates, as_of, decide, coverage)
 

@@ -1,0 +1,192 @@
+"""What a run could not check is said once (meta, every report, stderr), not as a `pending` for
+everyone; `pending` means someone owes an answer. Real files: the county 联审 rosters in
+fixtures/county (title rows, two-level header, one opinion column per agency)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from conftest import FIXTURES
+from vetting.cli import cli
+from vetting.pipeline import vet_files, vet_records
+from vetting.reports import write_report
+from vetting.ruleset.loader import load_ruleset
+from vetting.runsummary import summary_lines
+
+COUNTY = FIXTURES / "county"
+ANSWERED = COUNTY / "联审花名册.xlsx"
+UNANSWERED = COUNTY / "联审花名册_未反馈.xlsx"
+EXPECTED = yaml.safe_load((COUNTY / "expected.yaml").read_text(encoding="utf-8"))
+AS_OF = __import__("datetime").date.fromisoformat(EXPECTED["as_of"])
+#: The national rules whose facts the township and the organisation department assess in 考察.
+NOT_COVERED = ["E01", "S03", "S04", "S05", "S06", "S07"]
+
+
+def _outcomes(result) -> dict[str, tuple[str, list[str]]]:
+    findings = result.findings
+    return {name: (verdict, sorted(set(findings.loc[findings["row_id"] == row, "rule"])))
+            for row, name, verdict in zip(result.candidates["row_id"], result.candidates["name"],
+                                          result.candidates["verdict"])}
+
+
+@pytest.fixture(scope="module")
+def national():
+    return load_ruleset("national")
+
+
+@pytest.mark.parametrize("engine", ["vector", "durable"])
+@pytest.mark.parametrize("path,key", [(ANSWERED, "answered"), (UNANSWERED, "unanswered")])
+def test_county_roster_verdicts_match_the_documented_ones(national, path, key, engine):
+    outcomes = _outcomes(vet_files([str(path)], national, AS_OF, engine=engine))
+    expected = {p["name"]: (p[key]["verdict"], sorted(p[key]["rules"])) for p in EXPECTED["people"]}
+    assert outcomes == expected
+
+
+def test_the_all_clear_roster_passes_its_clean_candidates_and_says_once_what_it_did_not_cover(national):
+    result = vet_files([str(ANSWERED)], national, AS_OF)
+    assert result.meta["verdict_counts"]["pass"] == 8
+    coverage = result.meta["coverage"]
+    assert coverage["mode"] == "partial"
+    assert [e["rule"] for e in coverage["not_covered"]] == NOT_COVERED
+    assert all(e["candidates"] == 10 and not e["pending"] for e in coverage["not_covered"])
+    assert "E01、S03、S04、S05、S06、S07" in coverage["note"] and "不代表已完成全部资格审查" in coverage["note"]
+    assert not result.findings["reason"].str.contains("尚无").any()
+    s06 = next(e for e in coverage["not_covered"] if e["rule"] == "S06")
+    assert s06["facts"] == ["最近一次考核", "前一次考核"] and s06["agencies"] == ["组织部"]
+    assert "增加「最近一次考核」「前一次考核」列" in s06["remedy"] and "--findings 组织部=" in s06["remedy"]
+    lines = summary_lines(result)
+    for code in NOT_COVERED:
+        assert sum(line.lstrip().startswith(code + " ") for line in lines) == 1, (code, lines)
+    assert any("enabled: false" in line for line in lines)
+    assert any("vet template -r national" in line for line in lines)
+
+
+def test_pending_names_the_agencies_that_owe_an_answer(national, tmp_path):
+    result = vet_files([str(UNANSWERED)], national, AS_OF)
+    awaiting = {a["agency"]: a["count"] for a in result.meta["awaiting"]}
+    assert awaiting == {"纪委监委": 1, "检察院": 2, "信访": 2}
+    j01 = result.findings[result.findings["rule"] == "J01"]
+    assert sorted(set(j01["rule_name"])) == ["信访尚未反馈", "检察院尚未反馈", "纪委监委尚未反馈"]
+    write_report(result, tmp_path / "r.csv", "csv")
+    rows = {r["姓名"]: r for r in csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig"))}
+    assert rows["黄志明"]["理由"] == "[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：S02 近年有非正常上访或聚众闹事行为"
+    assert rows["林国栋"]["理由"] == "[待反馈] 检察院尚未出具联审意见"
+    assert rows["赵红梅"]["理由"].startswith("[C01] ")
+
+
+def test_strict_coverage_keeps_every_uncovered_rule_pending_for_everyone(national):
+    result = vet_files([str(ANSWERED)], national, AS_OF, coverage="strict")
+    assert result.meta["verdict_counts"]["pass"] == 0 and result.meta["verdict_counts"]["pending"] == 8
+    entries = result.meta["coverage"]["not_covered"]
+    assert [e["rule"] for e in entries] == NOT_COVERED and all(e["pending"] for e in entries)
+    assert result.meta["coverage"]["note"] == ""
+    assert any("按 --coverage strict" in line for line in summary_lines(result))
+    assert result.unchecked.empty
+
+
+def test_a_pack_can_make_strict_coverage_its_default(tmp_path):
+    pack = tmp_path / "我县.yaml"
+    pack.write_text("id: wo-xian\ntitle: 我县\nversion: '1'\nextends: national\ncoverage: strict\n", encoding="utf-8")
+    result = vet_files([str(ANSWERED)], load_ruleset(str(pack)), AS_OF)
+    assert result.meta["coverage"]["mode"] == "strict" and result.meta["verdict_counts"]["pass"] == 0
+    assert vet_files([str(ANSWERED)], load_ruleset(str(pack)), AS_OF, coverage="partial") \
+        .meta["verdict_counts"]["pass"] == 8
+
+
+def test_a_rule_the_pack_marks_required_stays_pending_when_uncovered(tmp_path):
+    pack = tmp_path / "我县.yaml"
+    pack.write_text("id: wo-xian\ntitle: 我县\nversion: '1'\nextends: national\n"
+                    "rules:\n  - code: S03\n    coverage: required\n", encoding="utf-8")
+    result = vet_files([str(ANSWERED)], load_ruleset(str(pack)), AS_OF)
+    entries = {e["rule"]: e for e in result.meta["coverage"]["not_covered"]}
+    assert entries["S03"]["pending"] and not entries["E01"]["pending"]
+    assert result.meta["verdict_counts"]["pass"] == 0
+    assert set(result.findings.loc[result.findings["severity"] == "pending", "rule"]) == {"S03"}
+    assert any("coverage: required" in line for line in summary_lines(result))
+
+
+def _record(**facts) -> dict:
+    return {"姓名": "林国栋", "公民身份号码": "510525197503120415", "拟任职务": "村委会委员", "村(社区)": "平丰村",
+            "政治面貌": "中共党员", **facts}
+
+
+def test_a_column_covers_its_rule_and_a_blank_cell_is_then_pending(national):
+    result = vet_records([_record(长期外出不能正常履职="否"), _record(长期外出不能正常履职="")], national, AS_OF)
+    assert "S03" not in [e["rule"] for e in result.meta["coverage"]["not_covered"]]
+    s03 = result.findings[result.findings["rule"] == "S03"]
+    assert s03["row_id"].tolist() == [1] and s03["severity"].tolist() == ["pending"]
+
+
+def test_an_agency_opinion_column_covers_the_rules_it_answers_for(national):
+    result = vet_records([_record(民政局意见="无")], national, AS_OF)
+    assert "E01" not in [e["rule"] for e in result.meta["coverage"]["not_covered"]]
+    assert "民政" in result.meta["consulted_agencies"]
+
+
+def test_a_carried_fact_that_points_at_the_rule_is_never_hidden_as_not_covered(national):
+    # S07 needs 评定为不合格党员 and its date: with 是 and no date column, that is someone's answer
+    # to chase (pending), not a gap of the run; with 否 the rule is decided.
+    result = vet_records([_record(评定为不合格党员="是"), _record(评定为不合格党员="否")], national, AS_OF)
+    s07 = result.findings[result.findings["rule"] == "S07"]
+    assert s07["row_id"].tolist() == [0] and s07["severity"].tolist() == ["pending"]
+    assert "评定为不合格党员日期" in s07["reason"].iloc[0]
+    assert "S07" not in set(result.unchecked["rule"])
+
+
+def test_every_report_shows_the_gap_next_to_the_verdicts(national, tmp_path):
+    result = vet_files([str(ANSWERED)], national, AS_OF)
+    write_report(result, tmp_path / "r.xlsx", "xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    summary = list(wb["汇总"].iter_rows(values_only=True))
+    assert [r[1] for r in summary if r[0] == "未覆盖规则"] == NOT_COVERED
+    head = [c.value for c in wb["候选人"][1]]
+    column = head.index("未覆盖规则")
+    assert head[column - 1] == "结论代码"
+    assert wb["候选人"].cell(row=2, column=column + 1).value == "、".join(NOT_COVERED)
+    notes = dict((r[0], r[1]) for r in wb["说明"].iter_rows(values_only=True))
+    assert "不代表已完成全部资格审查" in notes["审查范围"]
+    write_report(result, tmp_path / "r.json", "json")
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert doc["candidates"][0]["not_covered"] == NOT_COVERED
+    assert doc["meta"]["coverage"]["not_covered"][0]["rule"] == "E01"
+    write_report(result, tmp_path / "r.csv", "csv")
+    meta = (tmp_path / "r.meta.csv").read_text(encoding="utf-8-sig")
+    assert meta.count("未覆盖规则") == len(NOT_COVERED)
+
+
+def test_cli_coverage_option(runner, tmp_path):
+    out = tmp_path / "r.json"
+    args = ["run", str(ANSWERED), "--as-of", "2026-12-15", "--no-history", "-o", str(out)]
+    result = runner.invoke(cli, [*args, "--coverage", "strict"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["meta"]["verdict_counts"]["pass"] == 0
+    assert "按 --coverage strict" in result.output
+    bad = runner.invoke(cli, [*args, "--coverage", "loose"])
+    assert bad.exit_code == 2 and "loose" in bad.output and "Traceback" not in bad.output
+    assert Path(out).exists()
+
+
+def test_rule_level_coverage_values_are_validated(tmp_path):
+    from vetting.errors import RulesetError
+
+    pack = tmp_path / "坏.yaml"
+    pack.write_text("id: bad\ntitle: 坏\nversion: '1'\nextends: national\n"
+                    "rules:\n  - code: S03\n    coverage: always\n", encoding="utf-8")
+    with pytest.raises(RulesetError, match="coverage") as caught:
+        load_ruleset(str(pack))
+    assert "第7行" in str(caught.value) or ":7" in str(caught.value)
+
+
+def test_fixture_script_reproduces_files():
+    import subprocess
+    import sys
+
+    before = {p.name: p.read_bytes() for p in COUNTY.iterdir() if p.suffix in (".xlsx", ".yaml")}
+    subprocess.run([sys.executable, str(COUNTY / "make_county.py")], check=True)
+    assert {p.name: p.read_bytes() for p in COUNTY.iterdir() if p.suffix in (".xlsx", ".yaml")} == before

@@ -1,0 +1,111 @@
+"""What a run could check. A rule reads facts; a fact is carried by this run when the roster has
+its column, when an agency that answers for it has an opinion column or a reply file here, or
+when a required agency answers for it (then its silence is that agency's `pending`). A rule
+with a fact that nothing in the run carries is *not covered*: in the `partial` mode it is said
+once per run, with what would cover it, and does not make anyone `pending`; in the `strict`
+mode (or for a rule the pack marks `coverage: required`) it stays `pending` for everyone.
+`pending` keeps meaning that someone owes an answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from vetting.errors import VettingError, did_you_mean
+from vetting.normalize.roster import Candidates
+from vetting.ruleset import condition as C
+from vetting.ruleset.model import Rule, Ruleset
+from vetting.vocab import COVERAGE_MODES
+
+#: Facts every roster has or the tool works out; their absence is a finding of its own.
+_ALWAYS_CARRIED = frozenset({"role"})
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The run's coverage: `gaps` maps a rule's code to the facts nothing in the run carries;
+    `said_once` holds the codes whose gaps are stated per run instead of per candidate."""
+
+    mode: str = "strict"
+    gaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    said_once: frozenset = frozenset()
+
+    def skipped(self, code: str) -> frozenset:
+        """The facts of a rule whose absence is not any candidate's `pending` (said once instead)."""
+        return frozenset(self.gaps.get(code, ())) if code in self.said_once else frozenset()
+
+
+def resolve_mode(given: str | None, ruleset: Ruleset) -> str:
+    """The coverage mode of a run: given on the command line, else the pack's setting."""
+    mode = given or ruleset.coverage
+    if mode not in COVERAGE_MODES:
+        raise VettingError(f"未知的覆盖模式「{mode}」{did_you_mean(mode, COVERAGE_MODES)}；"
+                           f"可用：{'、'.join(COVERAGE_MODES)}")
+    return mode
+
+
+def carried_facts(ruleset: Ruleset, candidates: Candidates) -> frozenset:
+    """The fact fields some source of this run answers for (roster column, consulted or required agency)."""
+    consulted = set(candidates.joint.get("consulted_agencies", ()))
+    answering = {name for agency in ruleset.agencies.values()
+                 if agency.required or agency.name in consulted for name in agency.supplies}
+    derived = {name for name, spec in ruleset.fields.items() if spec.derived}
+    return frozenset(candidates.present) | answering | derived | _ALWAYS_CARRIED
+
+
+def rule_gaps(rule: Rule, carried: frozenset) -> tuple[str, ...]:
+    """The decisive facts of a rule that nothing in the run carries."""
+    return tuple(f for f in C.decisive_fields(rule.condition) if f not in carried)
+
+
+def assess(ruleset: Ruleset, candidates: Candidates, mode: str = "partial") -> Coverage:
+    """Which rules this run covers, and which gaps are said once rather than per candidate."""
+    carried = carried_facts(ruleset, candidates)
+    gaps = {rule.code: missing for rule in ruleset.rules if (missing := rule_gaps(rule, carried))}
+    said_once = frozenset() if mode == "strict" else \
+        frozenset(code for code in gaps if not ruleset.rule(code).must_cover)
+    return Coverage(mode, gaps, said_once)
+
+
+def remedy(ruleset: Ruleset, facts: tuple[str, ...]) -> str:
+    """What would cover a rule missing `facts`: the column to add, or the agency that answers for it."""
+    labels = "」「".join(ruleset.fields[f].label for f in facts)
+    suppliers = [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)]
+    text = f"在花名册中增加「{labels}」列"
+    if suppliers:
+        text += (f"，或请{'或'.join(suppliers)}出具联审意见（花名册中的「{suppliers[0]}意见」列，"
+                 f"或 --findings {suppliers[0]}=回复文件）")
+    return text
+
+
+#: Said once after the rules a run did not cover.
+SWITCH_OFF = "本县不审查的规则可在县级规则集中停用（enabled: false）"
+
+
+def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, int],
+                pending: Mapping[str, int]) -> list[dict]:
+    """The run-level statement of every rule the run did not cover for someone: code, name, the
+    missing facts, who could supply them, how many candidates it could not be checked for
+    (`unchecked`), or, when such a rule stays `pending` (strict mode, a rule that must be
+    covered), how many it left pending. A gap that touched nobody is not stated."""
+    out = []
+    for code, facts in coverage.gaps.items():
+        said_once = code in coverage.said_once
+        count = int((unchecked if said_once else pending).get(code, 0))
+        if not count:
+            continue
+        rule = ruleset.rule(code)
+        out.append({"rule": code, "name": rule.name,
+                    "facts": [ruleset.fields[f].label for f in facts],
+                    "agencies": [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)],
+                    "candidates": count, "pending": not said_once, "remedy": remedy(ruleset, facts)})
+    return out
+
+
+def coverage_sentence(entries: list[dict]) -> str:
+    """One line saying plainly that a 通过 does not include the rules this run did not cover."""
+    said = [e["rule"] for e in entries if not e["pending"]]
+    if not said:
+        return ""
+    return (f"本次审查未覆盖 {len(said)} 条规则（{'、'.join(said)}）：结论「通过」只表示已覆盖的规则未发现问题，"
+            "不代表已完成全部资格审查")
