@@ -13,7 +13,7 @@ import vetting.casetest.run
 from vetting.casetest import load_suites, report_text, run_suite
 from vetting.cli import cli
 from vetting.errors import RulesetError
-from vetting.pipeline import ENGINES, vet_records
+from vetting.pipeline import ENGINES, run_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -240,14 +240,14 @@ def _durable_without(monkeypatch, code: str) -> None:
     """Fault injection: the durable engine's results lose every finding of one rule (verdicts recomputed)."""
     from vetting.engine.verdicts import verdicts
 
-    def vet(records, ruleset, as_of, engine="vector", coverage=None):
-        result = vet_records(records, ruleset, as_of, engine=engine, coverage=coverage)
+    def vet(ruleset, candidates, as_of, engine="vector", coverage=None):
+        result = run_engine(ruleset, candidates, as_of, engine, coverage=coverage)
         if engine == "durable":
             result.findings = result.findings[result.findings["rule"] != code].reset_index(drop=True)
             result.candidates["verdict"] = verdicts(len(result.candidates), result.findings)
         return result
 
-    monkeypatch.setattr(vetting.casetest.run, "vet_records", vet)
+    monkeypatch.setattr(vetting.casetest.run, "run_engine", vet)
 
 
 def test_a_wrong_answer_on_one_engine_is_a_failure_naming_that_engine(mini, monkeypatch, runner):

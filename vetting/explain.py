@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from vetting.datachecks import DATA_CHECKS
-from vetting.reports.common import redact
+from vetting.reports.common import awaited_summary, redact
 from vetting.result import VettingResult
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import GroupRule, Parameter, Rule, Ruleset
@@ -22,12 +22,22 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
     lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(cand['id_number'])}）",
              f"审查结论：{VERDICT_LABELS[cand['verdict']]}（{cand['verdict']}）"]
     found = result.findings[result.findings["row_id"] == row_id]
-    found = found.assign(_o=found["severity"].map(SEVERITY_RANK)).sort_values(["_o", "rule"])
+    found = found.assign(_o=found["severity"].map(SEVERITY_RANK)).sort_values(["_o", "rule"], kind="stable")
     if found.empty:
         lines.append("未发现不符合条件的情形。")
-    for i, f in enumerate(found.itertuples(), 1):
+    pending = found["severity"] == "pending"
+    for i, f in enumerate(found[~pending].itertuples(), 1):
         lines += [f"{i}. [{f.rule} {f.rule_name}] {SEVERITY_LABELS[f.severity]}",
                   f"   理由：{f.reason}", f"   证据：{f.evidence}", f"   依据：{f.basis}"]
+    if pending.any():
+        lines.append(f"待反馈：{awaited_summary(found).iloc[0]}")
+        lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples() if f.rule != "J01"]
+    gaps = {e["rule"]: e for e in (result.meta.get("coverage") or {}).get("not_covered", [])}
+    unchecked = [gaps[code] for code in result.unchecked.loc[result.unchecked["row_id"] == row_id, "rule"]
+                 if code in gaps]
+    if unchecked:
+        lines.append("未覆盖（所需信息没有来源，本次未能审查；「通过」不包括这些规则）：")
+        lines += [f"   [{e['rule']} {e['name']}] {e['remedy']}" for e in unchecked]
     return "\n".join(lines)
 
 

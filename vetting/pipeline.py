@@ -89,9 +89,13 @@ def vet_files(paths: Sequence[str], ruleset: Ruleset, as_of: dt.date,
     return run_engine(ruleset, candidates, as_of, engine, generated_at, coverage)
 
 
+def record_candidates(records: Sequence[Mapping[str, object]], ruleset: Ruleset) -> Candidates:
+    """Candidates given as field/header -> value records, normalised and with their opinions read."""
+    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
+    return joint_review(candidates, ruleset.fields, ruleset.required_fields, joint_spec(ruleset))
+
+
 def vet_records(records: Sequence[Mapping[str, object]], ruleset: Ruleset, as_of: dt.date,
                 engine: str = "vector", coverage: str | None = None) -> VettingResult:
     """Vetting of candidates given as field/header -> value records (single checks)."""
-    candidates = candidates_from_records(records, ruleset.fields, ruleset.required_fields)
-    candidates = joint_review(candidates, ruleset.fields, ruleset.required_fields, joint_spec(ruleset))
-    return run_engine(ruleset, candidates, as_of, engine, coverage=coverage)
+    return run_engine(ruleset, record_candidates(records, ruleset), as_of, engine, coverage=coverage)

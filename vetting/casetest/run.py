@@ -14,7 +14,8 @@ import pandas as pd
 from vetting.casetest.cases import Case, Suite, _unique
 from vetting.engine.verdicts import verdicts
 from vetting.normalize.roles import roles_match
-from vetting.pipeline import ENGINES, vet_records
+from vetting.normalize.roster import Candidates
+from vetting.pipeline import ENGINES, record_candidates, run_engine
 from vetting.result import VettingResult
 from vetting.ruleset.model import Rule, Ruleset
 
@@ -145,12 +146,18 @@ def _batches(suite: Suite) -> dict[tuple, list[int]]:
     return batches
 
 
-def _run_batch(ruleset: Ruleset, individual: Ruleset, cases: list[Case], as_of: dt.date,
-               engine: str) -> tuple[VettingResult, list[list[tuple[str, str, str]]], list[str]]:
-    """One engine call for a batch: the result, each case's findings (ignored codes left out), verdicts."""
+def _batch_candidates(ruleset: Ruleset, individual: Ruleset, cases: list[Case]) -> Candidates:
+    """A batch's cases as one candidate set (read once, evaluated by every engine)."""
     columns = list(dict.fromkeys(k for c in cases for k in c.record))
     records = [{ruleset.fields[k].label: c.record.get(k, "") for k in columns} for c in cases]
-    result = vet_records(records, individual, as_of, engine=engine, coverage="strict")
+    return record_candidates(records, individual)
+
+
+def _run_batch(individual: Ruleset, candidates: Candidates, cases: list[Case], as_of: dt.date,
+               engine: str) -> tuple[VettingResult, list[list[tuple[str, str, str]]], list[str]]:
+    """One engine call for a batch: the result, each case's findings (ignored codes left out), verdicts.
+    A case's blank is the cell left empty, whatever the other cases give: strict coverage."""
+    result = run_engine(individual, candidates, as_of, engine, coverage="strict")
     found = result.findings
     ignored = pd.Series([r in cases[int(i)].ignore for i, r in zip(found["row_id"], found["rule"])],
                         index=found.index, dtype=bool)
@@ -195,9 +202,10 @@ def run_suite(suite: Suite, engines: Sequence[str] = ENGINES) -> SuiteReport:
     passed = {engine: set() for engine in engines}
     for (as_of, _), members in _batches(suite).items():
         cases = [suite.cases[i] for i in members]
+        candidates = _batch_candidates(ruleset, individual, cases)
         results = {}
         for engine in engines:
-            result, findings, verdict = _run_batch(ruleset, individual, cases, as_of, engine)
+            result, findings, verdict = _run_batch(individual, candidates, cases, as_of, engine)
             results[engine] = result
             did, didnt = _coverage(ruleset, cases, result.candidates["role"], findings)
             fired[engine] |= did

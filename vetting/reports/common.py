@@ -184,12 +184,21 @@ AWAITED_PREFIX = "[待反馈] "
 
 def _reason_lines(f: pd.DataFrame, rule: pd.Series, notice: np.ndarray) -> pd.Series:
     """Each candidate's reasons joined by line, indexed by row_id: findings worst first, then
-    everything still awaited in one line (the agencies that owe an answer, the rules that wait
-    for it), then notices."""
+    everything still awaited in one line, then notices."""
     pending = f["severity"].eq("pending").to_numpy()
     lines = (rule + as_text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule + as_text(f["reason"]))
     rank = f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
     shown = pd.DataFrame({"row_id": f["row_id"], "rank": rank, "text": lines})[~pending]
+    awaited = AWAITED_PREFIX + awaited_summary(f)
+    awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
+    both = pd.concat([shown, awaited_rows], ignore_index=True).sort_values(["row_id", "rank"], kind="stable")
+    return join_by(both["row_id"], both["text"])
+
+
+def awaited_summary(f: pd.DataFrame) -> pd.Series:
+    """Per row_id with pending findings, what is still awaited in one line: the agencies that owe
+    an answer and the rules waiting for one ("检察院、信访尚未出具联审意见；暂无法判定：S02 …")."""
+    pending = f["severity"].eq("pending").to_numpy()
     silent = pending & f["rule"].eq("J01").to_numpy()
     agencies = f.loc[silent, ["row_id"]].assign(
         name=as_text(f.loc[silent, "rule_name"]).str.removesuffix(AGENCY_SILENT)).drop_duplicates()
@@ -201,10 +210,7 @@ def _reason_lines(f: pd.DataFrame, rule: pd.Series, notice: np.ndarray) -> pd.Se
     keys = owed.index.union(open_rules.index)
     owed, open_rules = (owed + "尚未出具联审意见").reindex(keys), ("暂无法判定：" + open_rules).reindex(keys)
     glue = np.where(owed.notna() & open_rules.notna(), "；", "")
-    awaited = AWAITED_PREFIX + owed.fillna("") + glue + open_rules.fillna("")
-    awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
-    both = pd.concat([shown, awaited_rows], ignore_index=True).sort_values(["row_id", "rank"], kind="stable")
-    return join_by(both["row_id"], both["text"])
+    return (owed.fillna("") + glue + open_rules.fillna("")).astype("str")
 
 
 def findings_table(result: VettingResult) -> pd.DataFrame:
