@@ -157,3 +157,12 @@ def test_two_row_headers_keep_every_lower_label(specs, title):
     else:  # one group over the whole header looks like a title; the lower row alone names every column
         assert header.first in (top, top + 1)
     assert header.names == expected
+
+
+def test_a_two_row_header_names_the_group_above_each_lower_label():
+    upper = ["序号", "基本情况", "", "联审部门意见", "", "备注"]
+    lower = ["", "姓名", "公民身份号码", "公安", "妇联", ""]
+    header = find_header([upper, lower, ["1", "张三", "x", "无", "无", ""]], INDEX)
+    assert header.groups == {"姓名": "基本情况", "公民身份号码": "基本情况", "公安": "联审部门意见",
+                             "妇联": "联审部门意见"}
+    assert find_header([lower[1:3], ["张三", "x"]], INDEX).groups == {}

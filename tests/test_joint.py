@@ -345,3 +345,34 @@ def test_an_opinion_column_of_an_unknown_body_is_read_and_a_finding_goes_to_revi
     assert not [f for p in (people[0], people[2]) for f in p["findings"] if "市场监管局" in f["reason"]]
     assert "提示：未识别的列（未参与审查）：「个人爱好」" in result.stderr
     assert "市场监管局" not in "".join(report["meta"]["unmapped_columns"])
+
+
+def test_columns_under_a_joint_review_group_are_opinions_even_without_the_word(tmp_path):
+    """A two-level header: 联审部门意见 merged over 统战部门 and 妇联 (a body the pack does not list).
+    The first is 统战's column; the second is still read, and a text that is not clear goes to a
+    person, quoting the column. Under 基本情况, an unknown column is not an opinion."""
+    import openpyxl
+
+    from vetting.pipeline import vet_files
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["基本情况", None, None, None, "联审部门意见", None, None])
+    ws.append(["姓名", "公民身份号码", "拟任职务", "特长", "统战部门", "妇联", "纪委监委"])
+    ws.merge_cells("A1:D1")
+    ws.merge_cells("E1:G1")
+    ws.append(["甲", "510525197503120415", "村委会委员", "书法", "无", "有家暴投诉记录", "无"])
+    ws.append(["乙", "510525198207060048", "村委会委员", "象棋", "曾参与邪教组织活动", "无", "无"])
+    path = tmp_path / "联审表.xlsx"
+    wb.save(path)
+    result = vet_files([str(path)], NATIONAL, dt.date(2026, 12, 15))
+    findings = result.findings
+    first = findings[findings["row_id"] == 0]
+    j02 = first[first["rule"] == "J02"]
+    assert len(j02) == 1 and "「妇联」" in j02["reason"].iloc[0] and "有家暴投诉记录" in j02["reason"].iloc[0]
+    second = findings[findings["row_id"] == 1]
+    assert "C04" in set(second["rule"]) and "「统战部门」（统战）" in " ".join(second["evidence"])
+    assert [u for u in result.meta["unmapped_columns"] if "特长" in u]
+    assert not [u for u in result.meta["unmapped_columns"] if "妇联" in u or "统战" in u]
+    assert "统战" in result.meta["consulted_agencies"]
+    assert not findings["reason"].str.contains("特长").any()

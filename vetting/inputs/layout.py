@@ -47,6 +47,7 @@ class Header:
     names: list[str]
     score: int
     renamed: list[tuple[str, str]] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # column name -> the merged group title above it
 
 
 def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path: str | None = None,
@@ -81,7 +82,18 @@ def find_header(grid: Sequence[Sequence[object]], index: Mapping[str, str], path
     names = _combine(rows[first], rows[last], index) if last > first else \
         [cell or f"第{column_letter(i)}列" for i, cell in enumerate(rows[base])]
     names, renamed = _unique(names, index, path, where)
-    return Header(first, last, names, score, renamed)
+    groups = _groups(rows[first], rows[last], names) if last > first else {}
+    return Header(first, last, names, score, renamed, groups)
+
+
+def _groups(upper: Sequence[str], lower: Sequence[str], names: Sequence[str]) -> dict[str, str]:
+    """For each column with a lower label under a group title (联审部门意见 over 公安、法院…): the title."""
+    out, group = {}, ""
+    for top, bottom, name in zip(upper, lower, names):
+        group = top or group
+        if bottom and group and top != bottom:
+            out[name] = group
+    return out
 
 
 def _normalise(grid: Sequence[Sequence[object]], width: int | None) -> list[list[str]]:

@@ -205,7 +205,8 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
-                    footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers)
+                    footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers,
+                    groups=dict(header.groups))
 
 
 def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:

@@ -20,7 +20,8 @@ class RawTable:
     ``label`` names the table in reports and evidence when the file name alone is ambiguous:
     ``乡镇花名册.xlsx[乙村]`` for one of several roster sheets of a workbook. ``numbers`` marks,
     per column that has any, the cells that were numbers with a fraction in the workbook
-    (2025.1 may have been typed 2025.10: see ``cells.fractional_numbers``).
+    (2025.1 may have been typed 2025.10: see ``cells.fractional_numbers``). ``groups`` gives, for
+    the columns of a two-row header, the merged group title above each (联审部门意见 over 公安).
     """
 
     path: str
@@ -34,6 +35,7 @@ class RawTable:
     skipped: np.ndarray | None = None
     label: str | None = None
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -64,9 +64,14 @@ def agency_of_header(header: str, agencies: Mapping[str, Agency]) -> str | None:
     return None
 
 
-def is_opinion_header(header: str) -> bool:
-    """A column whose header ends in 意见 (or 核查结果): some body's answer, whoever it is."""
-    return _opinion_subject(header) is not None
+#: A group title over agency columns ("联审部门意见", "部门联审意见", "各部门意见").
+_OPINION_GROUP_WORDS = ("意见", "联审")
+
+
+def is_opinion_header(header: str, group: str = "") -> bool:
+    """A column whose header ends in 意见 (or 核查结果), or that sits under a 联审 / 部门意见 group
+    title: some body's answer, whoever it is."""
+    return _opinion_subject(header) is not None or any(w in group for w in _OPINION_GROUP_WORDS)
 
 
 def clear_value(spec: Field) -> str | None:
@@ -354,9 +359,11 @@ def opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> l
 
 
 def unknown_opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> list[str]:
-    """Opinion columns (header ending in 意见) of a body the pack does not name: still read."""
+    """Opinion columns (header ending in 意见, or under a 联审部门意见 group) of a body the pack does
+    not name: still read."""
     return [str(h) for h in candidates.extra.columns
-            if is_opinion_header(str(h)) and agency_of_header(str(h), agencies) is None]
+            if is_opinion_header(str(h), candidates.groups.get(str(h), ""))
+            and agency_of_header(str(h), agencies) is None]
 
 
 def review(candidates: Candidates, fields: Mapping[str, Field], spec: JointSpec) -> JointOutcome:

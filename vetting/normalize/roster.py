@@ -45,6 +45,7 @@ class Candidates:
     provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
     weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
+    groups: dict = field(default_factory=dict)       # `extra` header -> the group title above it (联审部门意见)
     records: Records | None = None                   # agencies' records beyond each candidate's own row
 
     def __len__(self) -> int:
@@ -132,7 +133,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows
     counted, columns no field maps to kept as text in `extra`)."""
     check_user_mapping(user_mapping, tables)
-    parts, extras, inputs, unmapped, headers, numbers = [], [], [], [], {}, []
+    parts, extras, inputs, unmapped, headers, numbers, groups = [], [], [], [], {}, [], {}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
         blank = table.skipped if table.skipped is not None else template_rows(table.frame)
@@ -149,6 +150,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()),
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [(table.name, str(c)) for c in others]
+        groups.update({str(c): table.groups[c] for c in others if c in table.groups})
         headers.update({v: k for k, v in mapping.items()})
     raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     for column in raw.columns:
@@ -165,7 +167,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         issues.append(_field_issues(fields[name], raw[name], problems, headers))
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
-                            headers=headers, inputs=inputs, unmapped=unmapped, extra=extra)
+                            headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
                                                       required))
 
