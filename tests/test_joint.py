@@ -376,3 +376,13 @@ def test_columns_under_a_joint_review_group_are_opinions_even_without_the_word(t
     assert not [u for u in result.meta["unmapped_columns"] if "妇联" in u or "统战" in u]
     assert "统战" in result.meta["consulted_agencies"]
     assert not findings["reason"].str.contains("特长").any()
+
+
+def test_opinions_are_quoted_verbatim_with_their_full_width_punctuation():
+    result = vet_records([{"姓名": "甲", "公民身份号码": "510525197503120415", "拟任职务": "村委会委员",
+                           "村(社区)": "平丰村", "信访局意见": "该同志系老上访户，情况复杂（待核）",
+                           "公安机关意见": "2015年因盗窃罪被判处有期徒刑一年，已刑满释放"}], NATIONAL, dt.date(2026, 12, 15))
+    text = " ".join(result.findings["reason"]) + " ".join(result.findings["evidence"])
+    assert "该同志系老上访户，情况复杂（待核）" in text
+    assert "2015年因盗窃罪被判处有期徒刑一年，已刑满释放" in text
+    assert "老上访户,情况" not in text

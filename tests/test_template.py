@@ -105,7 +105,11 @@ def test_a_filled_template_is_read_back_whole(runner, tmp_path, pack, fmt):
     result = vet_files([str(path)], ruleset, AS_OF, ReadOptions(None, None, None, {}))
     meta = result.meta
     assert meta["unmapped_columns"] == []
-    assert meta["warnings"] == []  # no rule is left without its column
+    assert meta["warnings"] == []
+    assert meta["coverage"]["not_covered"] == [] and result.unchecked.empty  # every rule is covered
+    from vetting.engine.coverage import assess
+    from vetting.pipeline import load_candidates
+    assert assess(ruleset, load_candidates([str(path)], ruleset, ReadOptions())).gaps == {}
     assert len(meta["inputs"]) == 1 and meta["inputs"][0]["rows"] == len(PEOPLE)
     if fmt == "xlsx":
         assert meta["inputs"][0]["sheet"] == ROSTER_SHEET

@@ -67,8 +67,8 @@ def coverage_lines(meta: Mapping) -> list[str]:
         lines.append(f"未覆盖：{coverage['note']}；补充以下信息即可覆盖：")
         lines += [f"  {e['rule']} {e['name']}（{e['candidates']}人未能审查）：{e['remedy']}" for e in said]
     if pending:
-        why = ("按 --coverage strict" if coverage.get("mode") == "strict"
-               else "规则集要求必须审查（coverage: required）")
+        why = ("按 --coverage strict 的要求" if coverage.get("mode") == "strict"
+               else "按规则集的要求（coverage: required）")
         lines.append(f"未覆盖：以下规则所需的信息本次没有任何来源，{why}对每名人选记为待反馈：")
         lines += [f"  {e['rule']} {e['name']}（{e['candidates']}人待反馈）：{e['remedy']}" for e in pending]
     if entries:
