@@ -10,9 +10,9 @@ from vetting import __version__
 from vetting.engine.coverage import Coverage, coverage_sentence, not_covered
 from vetting.normalize.roster import Candidates
 from vetting.result import VettingResult
-from vetting.ruleset import condition as C
 from vetting.ruleset.model import Ruleset
 from vetting.vocab import VERDICTS, Severity
+
 
 def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str,
                generated_at: str | None = None, coverage: Coverage | None = None) -> dict[str, Any]:

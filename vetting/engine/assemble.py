@@ -11,9 +11,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.coverage import Coverage
 from vetting.engine.findings import data_findings, not_checked, rule_findings
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.records import Layout

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from vetting.engine.coverage import Coverage
 from vetting.engine import assemble
 from vetting.engine.assemble import Decision, params_in_force
+from vetting.engine.coverage import Coverage
 from vetting.engine.evaluator import Evaluator
 from vetting.engine.findings import applicability
 from vetting.normalize.roster import Candidates

@@ -330,8 +330,9 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
     lines.append(("审查结论", "，".join(f"{VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in VERDICTS) if counts else None))
     coverage = meta.get("coverage") or {}
     lines.append(("审查范围", coverage.get("note") or ("全部规则均已覆盖" if coverage else None)))
-    lines += [("未覆盖规则", f"{e['rule']} {e['name']}：{e['candidates']}人" + ("已记为待反馈" if e["pending"] else "未能审查")
-               + f"；{e['remedy']}") for e in coverage.get("not_covered") or []]
+    lines += [("未覆盖规则", f"{e['rule']} {e['name']}：{e['candidates']}人"
+               + ("已记为待反馈" if e["pending"] else "未能审查") + f"；{e['remedy']}")
+              for e in coverage.get("not_covered") or []]
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
 

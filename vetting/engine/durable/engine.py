@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from vetting.engine.coverage import Coverage
 from vetting.engine import assemble
+from vetting.engine.coverage import Coverage
 from vetting.engine.durable.compiler import (
     SEEN,
     T,
