@@ -186,3 +186,17 @@ def test_rules_show_explains_every_code_a_report_can_show(runner, code, expected
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(code + " ") and expected in result.stdout
     assert "依据：" in result.stdout
+
+
+def test_the_reading_line_is_said_when_reading_ends_not_after_the_run(runner, monkeypatch, tmp_path):
+    import vetting.cli
+    from vetting.errors import VettingError
+
+    def engine_fails(*args, **kwargs):
+        raise VettingError("引擎未运行")
+
+    monkeypatch.setattr(vetting.cli, "run_engine", engine_fails)
+    result = runner.invoke(cli, ["run", str(FIXTURES / "demo_roster.xlsx"), "--as-of", "2026-12-15",
+                                 "--no-history", "-o", str(tmp_path / "r.json")])
+    assert result.exit_code == 2
+    assert result.output.index("读取 demo_roster.xlsx") < result.output.index("引擎未运行")

@@ -3,7 +3,7 @@ the run fail. Pure functions over a finished result; the CLI prints the lines an
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from vetting.engine.coverage import SWITCH_OFF
 from vetting.privacy import mask_text
@@ -20,14 +20,21 @@ def verdict_counts_text(counts: Mapping[str, int]) -> str:
     return "，".join(f"{VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in VERDICTS)
 
 
-def summary_lines(result: VettingResult, output: str | None = None) -> list[str]:
-    """The stderr lines after a run, in order: what the reader detected in each file, the verdict
-    counts (and where the report went), warnings, agencies still to reply, reply rows that match
-    nobody (at most MAX_UNMATCHED_REPLIES). File names, names and notes may hold ID-like numbers,
-    so every line is masked."""
+def input_lines(inputs: Sequence[Mapping]) -> list[str]:
+    """What the reader detected in each file (sheet, header rows, data rows, skipped rows), masked:
+    said as soon as reading ends, so a long run shows early that the right rows were taken."""
+    return [mask_text(f"读取 {source['file']}：" + "；".join(source["notes"]))
+            for source in inputs if source.get("notes")]
+
+
+def summary_lines(result: VettingResult, output: str | None = None, inputs: bool = True) -> list[str]:
+    """The stderr lines after a run, in order: what the reader detected in each file (unless
+    `inputs` is False: already said), the verdict counts (and where the report went), what the
+    run did not cover, warnings, agencies still to reply, reply rows that match nobody (at most
+    MAX_UNMATCHED_REPLIES). File names, names and notes may hold ID-like numbers, so every line
+    is masked."""
     meta = result.meta
-    lines = [f"读取 {source['file']}：" + "；".join(source["notes"])
-             for source in meta.get("inputs", []) if source.get("notes")]
+    lines = input_lines(meta.get("inputs", [])) if inputs else []
     lines.append(f"已审查 {meta['candidate_count']} 人（{verdict_counts_text(meta['verdict_counts'])}）"
                  + (f"；报告：{output}" if output else ""))
     lines.extend(f"提示：{warning}" for warning in meta.get("warnings", []))

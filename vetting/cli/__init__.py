@@ -22,12 +22,12 @@ from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
 from vetting.outplan import check_file_output, check_run
-from vetting.pipeline import ENGINES, ReadOptions, resolve_as_of, vet_files
+from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import history_options, report_format
-from vetting.runsummary import fail_on_hit, summary_lines
+from vetting.runsummary import fail_on_hit, input_lines, summary_lines
 from vetting.single import check_record, check_roster_row, record_from
 from vetting.vocab import COVERAGE_MODES, VERDICTS
 
@@ -140,15 +140,16 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     db_path = None if no_history else resolve_db_path(db, os.environ)
     check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
-    result = vet_files(rosters, rules, as_of, read, engine=engine,
-                       generated_at=dt.datetime.now().isoformat(timespec="seconds"), coverage=coverage)
+    candidates = load_candidates(rosters, rules, read)
+    notes(input_lines(candidates.inputs))
+    result = run_engine(rules, candidates, as_of, engine, dt.datetime.now().isoformat(timespec="seconds"), coverage)
     with writing(f"报告 {output}" if output else "报告到标准输出"):
         if output:
             write_report(result, output, fmt, show_id=show_id)
         else:
             sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
             sys.stdout.buffer.flush()
-    notes(summary_lines(result, output))
+    notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
         _record_history(db_path, result, started_at, output, options)
