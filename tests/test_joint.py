@@ -362,7 +362,7 @@ def test_columns_under_a_joint_review_group_are_opinions_even_without_the_word(t
     ws.merge_cells("A1:D1")
     ws.merge_cells("E1:G1")
     ws.append(["甲", "510525197503120415", "村委会委员", "书法", "无", "有家暴投诉记录", "无"])
-    ws.append(["乙", "510525198207060048", "村委会委员", "象棋", "曾参与邪教组织活动", "无", "无"])
+    ws.append(["乙", "510525198207060424", "村委会委员", "象棋", "曾参与邪教组织活动", "无", "无"])
     path = tmp_path / "联审表.xlsx"
     wb.save(path)
     result = vet_files([str(path)], NATIONAL, dt.date(2026, 12, 15))
@@ -386,3 +386,46 @@ def test_opinions_are_quoted_verbatim_with_their_full_width_punctuation():
     assert "该同志系老上访户，情况复杂（待核）" in text
     assert "2015年因盗窃罪被判处有期徒刑一年，已刑满释放" in text
     assert "老上访户,情况" not in text
+
+
+def _township_roster(path, township: str, people: list[tuple[str, str]]) -> None:
+    header = "姓名,公民身份号码,拟任职务,村(社区),乡镇(街道),纪委监委意见,人民法院意见,人民检察院意见,信访局意见\n"
+    rows = "".join(f"{name},{id_number},村委会委员,{township}一村,{township},无,无,无,无\n" for name, id_number in people)
+    path.write_text(header + rows, encoding="utf-8")
+
+
+JIA = [("甲一", "510525197503120415"), ("甲二", "510525198207060424")]
+YI = [("乙一", "510525196904050433"), ("乙二", "510525198602140440")]
+
+
+@pytest.mark.parametrize("scope", ["roster", "township"])
+def test_a_scoped_reply_answers_only_for_its_own_township(runner, tmp_path, scope):
+    jia, yi = tmp_path / "甲镇.csv", tmp_path / "乙镇.csv"
+    _township_roster(jia, "甲镇", JIA)
+    _township_roster(yi, "乙镇", YI)
+    reply = tmp_path / "甲镇公安.csv"
+    reply.write_text("姓名,公民身份号码,核查情况\n甲二,510525198207060424,2015年因盗窃罪被判处有期徒刑一年\n",
+                     encoding="utf-8")
+    target = "甲镇.csv" if scope == "roster" else "甲镇"
+    out = tmp_path / "r.json"
+    result = runner.invoke(cli, ["run", str(jia), str(yi), "--as-of", "2026-12-15", "--no-history", "-o", str(out),
+                                 "--findings", f"公安={reply}@{target}"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    verdicts = {c["name"]: c["verdict"] for c in report["candidates"]}
+    assert verdicts == {"甲一": "pass", "甲二": "disqualified", "乙一": "pending", "乙二": "pending"}
+    owed = {c["name"]: [f["rule"] for f in c["findings"] if f["rule"] == "J01"] for c in report["candidates"]}
+    assert owed["乙一"] == ["J01"] and owed["甲一"] == []
+    assert report["meta"]["replies"][0]["scope"] == target and report["meta"]["replies"][0]["answers_for"] == 2
+    assert {a["agency"]: a["count"] for a in report["meta"]["awaiting"]} == {"公安": 2}
+
+
+def test_a_reply_scope_that_names_nothing_of_the_run_is_refused(runner, tmp_path):
+    jia = tmp_path / "甲镇.csv"
+    _township_roster(jia, "甲镇", JIA)
+    reply = tmp_path / "公安.csv"
+    reply.write_text("姓名,公民身份号码,核查情况\n", encoding="utf-8")
+    result = runner.invoke(cli, ["run", str(jia), "--as-of", "2026-12-15", "--no-history", "-o",
+                                 str(tmp_path / "r.json"), "--findings", f"公安={reply}@丙镇"])
+    assert result.exit_code == 2 and "答复范围「丙镇」" in result.output and "甲镇" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "r.json").exists()

@@ -40,17 +40,17 @@ def run_outputs(output: str | None, fmt: str, db: str | os.PathLike | None) -> l
     return places
 
 
-def run_inputs(rosters: Iterable[str], replies: Iterable[tuple[str, str]], ruleset_chain: Sequence[str]) -> list[Place]:
+def run_inputs(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], ruleset_chain: Sequence[str]) -> list[Place]:
     """What `vet run` reads: rosters, agency reply files, the ruleset and its `extends` parents
     (`ruleset_chain` as `Ruleset.chain` lists them: the root parent first, the pack itself last)."""
     places = [Place(Path(p), "花名册") for p in rosters]
-    places += [Place(Path(p), f"联审回复文件（{agency}）") for agency, p in replies]
+    places += [Place(Path(p), f"联审回复文件（{agency}）") for agency, p, *_ in replies]
     places += [Place(Path(p), "规则集文件" if i == len(ruleset_chain) - 1 else "规则集继承的上级规则集文件（extends）")
                for i, p in enumerate(ruleset_chain)]
     return places
 
 
-def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, str]], ruleset_chain: Sequence[str],
+def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], ruleset_chain: Sequence[str],
               output: str | None, fmt: str, db: str | os.PathLike | None,
               stdout: os.stat_result | None = None) -> None:
     """`vet run`'s plan checked (see `check_plan`): its outputs (`run_outputs`) against its

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 from vetting.engine.coverage import assess, resolve_mode
@@ -26,7 +26,7 @@ class ReadOptions:
     header_row: int | None = None
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
-    replies: Sequence[tuple[str, str]] = ()  # (agency, reply file) pairs from --findings
+    replies: Sequence[tuple[str, ...]] = ()  # (agency, reply file[, scope]) from --findings
 
 
 def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
@@ -38,15 +38,16 @@ def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
     raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
 
 
-def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, str]] = (), encoding: str | None = None) -> JointSpec:
-    """The ruleset's agencies and opinion patterns with the agencies' reply files read."""
+def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, ...]] = (), encoding: str | None = None) -> JointSpec:
+    """The ruleset's agencies and opinion patterns with the agencies' reply files read; a reply
+    given with a scope (a roster file or a township) answers for those candidates only."""
     read = []
-    for agency, path in replies:
+    for agency, path, *scope in replies:
         if agency not in ruleset.agencies:
             known = f"可用：{'、'.join(ruleset.agencies)}" if ruleset.agencies else "该规则集未定义联审部门（agencies）"
             raise VettingError(f"规则集「{ruleset.id}」中没有联审部门「{agency}」{did_you_mean(agency, ruleset.agencies)}；"
                                + known)
-        read.extend(read_replies(agency, path, encoding))
+        read.extend(replace(reply, scope=scope[0] if scope else "") for reply in read_replies(agency, path, encoding))
     return JointSpec(ruleset.agencies, ruleset.opinions, read)
 
 

@@ -21,6 +21,7 @@ from vetting.errors import VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
 from vetting.reports import FORMATS, report_bytes, write_report
@@ -51,8 +52,11 @@ def _parse_pair_list(ctx, param, values):  # noqa: ANN001 - click callback
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"「{item}」应写成 名称=值")
-        if param is not None and param.name == "replies" and not value.strip():
-            raise click.BadParameter(f"「{item}」缺少回复文件路径（应写成 部门=文件）")
+        if param is not None and param.name == "replies":
+            if not value.strip():
+                raise click.BadParameter(f"「{item}」缺少回复文件路径（应写成 部门=文件）")
+            pairs.append((key.strip(), *split_scope(value.strip())))
+            continue
         pairs.append((key.strip(), value.strip()))
     return pairs
 
@@ -114,7 +118,8 @@ def cli() -> None:
 @show_id_option
 @read_options
 @click.option("--findings", "replies", metavar="部门=文件", multiple=True, callback=_parse_pair_list,
-              help="联审部门回复文件：部门=文件（如 公安=回复/公安.xlsx），可重复；文件中未列出的人视为该部门无记录。")
+              help="联审部门回复文件：部门=文件（如 公安=回复/公安.xlsx），可重复；文件中未列出的人视为该部门无记录。"
+                   "只答复一部分人选时写 部门=文件@花名册文件 或 部门=文件@乡镇（如 公安=甲镇公安.xlsx@甲镇）。")
 @click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")

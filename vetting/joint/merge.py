@@ -11,13 +11,16 @@ value set here keeps its evidence: agency, file, row, text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from vetting.errors import InputError
 from vetting.fields import Field, header_key
+from vetting.inputs.scope import same_file
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.records import combine
@@ -265,11 +268,13 @@ class _Merger:
         unread = table["unread"].to_numpy(dtype=object)[idx]
         partly = unread != ""
         self._issue(rows[partly], "J02", reply.file, _unread_reason(unread[partly]), evidence[idx[partly]])
-        self.answered[reply.agency] = np.ones(self.n, dtype=bool)
+        scope = self._scope(reply)
+        self.answered[reply.agency] |= scope
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
-        self.clears.append((reply.agency, np.ones(self.n, dtype=bool),
-                            np.where(listed, "", f"{reply.file}（{reply.agency}回复）未列此人").astype(object)))
+        within = f"（答复范围：{reply.scope}）" if reply.scope else ""
+        self.clears.append((reply.agency, scope,
+                            np.where(listed, "", f"{reply.file}（{reply.agency}回复{within}）未列此人").astype(object)))
         unmatched = np.setdiff1d(np.arange(len(status)), idx)
         self.out.unmatched += [{"agency": reply.agency, "file": reply.file, "row": int(reply.rows[i]),
                                 "name": reply.name[i], "id_number": reply.id_number[i],
@@ -277,7 +282,25 @@ class _Merger:
                                for i in unmatched]
         self.out.replies.append({"agency": reply.agency, "file": reply.file, "sha256": reply.table.sha256,
                                  "rows": int(len(status)), "matched": int(len(status) - len(unmatched)),
-                                 "unmatched": int(len(unmatched))})
+                                 "unmatched": int(len(unmatched)), "scope": reply.scope,
+                                 "answers_for": int(scope.sum())})
+
+    def _scope(self, reply: Reply) -> np.ndarray:
+        """The candidates a reply answers for: everyone, those of one roster file of the run, or
+        those of one township; a scope that names neither is refused."""
+        if not reply.scope:
+            return np.ones(self.n, dtype=bool)
+        files = {str(i["file"]) for i in self.candidates.inputs if same_file(str(i.get("path", "")), reply.scope)
+                 or Path(str(i.get("path", ""))).name == reply.scope}
+        if files:
+            return self.raw["source_file"].astype(str).isin(files).to_numpy(dtype=bool)
+        townships = self.raw["township"].astype(str).str.strip() if "township" in self.raw else pd.Series(dtype=str)
+        inside = (townships == reply.scope).to_numpy(dtype=bool)
+        if not inside.any():
+            known = "、".join(sorted(set(townships) - {""})[:10]) or "（花名册没有乡镇列）"
+            raise InputError(f"回复文件的答复范围「{reply.scope}」既不是本次审查的花名册文件，也不是花名册中的乡镇"
+                             f"（花名册中的乡镇：{known}）", reply.table.path)
+        return inside
 
     def _typed(self, name: str) -> np.ndarray:
         frame = self.candidates.frame

@@ -49,6 +49,7 @@ class Reply:
     text: pd.Series
     date: np.ndarray        # raw date text or ""
     doc: np.ndarray
+    scope: str = ""         # the roster file or township it answers for ("" = every candidate)
 
     @property
     def file(self) -> str:
