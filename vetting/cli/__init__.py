@@ -477,3 +477,8 @@ def main() -> None:
         sys.exit(finish(0))
     except SystemExit as exc:
         sys.exit(finish(exc.code))
+
+
+from vetting.cli.diff_command import diff_command  # noqa: E402 - registers `vet diff` on the group above
+
+cli.add_command(diff_command)
