@@ -133,7 +133,8 @@ def diff_sides(old: Side, new: Side, reasons: Mapping[str, list[str]] | None = N
                notes: Sequence[str] = ()) -> Diff:
     """Pair the sides' candidates (by ID digest when both sides' digests share a key, else by
     file + row + name; see `vetting.history.compare.match_candidates`) and keep each candidate
-    whose verdict or findings (rule, severity, reason, the as-of date aside) differ."""
+    whose verdict or findings (rule, severity, reason, the as-of date aside) differ: those whose
+    verdict changed first, then those whose findings alone changed, each in input order."""
     comparable = bool(old.key_id) and old.key_id == new.key_id
     pairs, only_old, only_new = match_candidates(old.candidates, new.candidates, comparable)
     changes: list[Change] = []
@@ -151,6 +152,7 @@ def diff_sides(old: Side, new: Side, reasons: Mapping[str, list[str]] | None = N
                               _originals(disappeared, a.findings, a_findings),
                               tuple(RuleChange(c.rule, _originals(c.old, a.findings, a_findings),
                                                _originals(c.new, b.findings, b_findings)) for c in changed)))
+    changes.sort(key=lambda c: not c.verdict_changed)  # verdicts changed first, each group in input order
     return Diff(old, new, changes, only_old, only_new, unchanged, dict(reasons or {}), list(notes),
                 dict(matched_by))
 

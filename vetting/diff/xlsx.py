@@ -1,5 +1,6 @@
-"""The diff as a workbook: sheets 结论变化, 问题变化, 按规则, 按村 and 说明, saved atomically. Every
-text cell is formula-neutralised and stripped of characters a workbook cannot hold; IDs masked."""
+"""The diff as a workbook: sheets 人选变化 (verdict or findings changed), 问题变化, 按规则, 按村 and 说明,
+saved atomically. Every text cell is formula-neutralised and stripped of characters a workbook cannot
+hold; IDs masked."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def sheets(diff: Diff) -> dict[str, tuple[tuple[str, ...], list[list]]]:
              ["未变", f"{diff.unchanged} 人"], ["仅在旧结果中", f"{len(diff.only_old)} 人"],
              ["仅在新结果中", f"{len(diff.only_new)} 人"]]
     return {
-        "结论变化": ((*_PERSON, "原结论", "新结论", "规则", "原因"), changed),
+        "人选变化": ((*_PERSON, "原结论", "新结论", "规则", "原因"), changed),
         "问题变化": ((*_PERSON, "规则", "规则名称", "变化", "严重程度", "理由", "原因"), findings),
         "按规则": (("规则", "规则名称", "新增", "消失", "变化", "原因"), rules),
         "按村": (("乡镇(街道)", "村(社区)", "结论变化", "仅问题变化", "结论变动"), villages),
