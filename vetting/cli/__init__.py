@@ -17,7 +17,7 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
-from vetting.errors import VettingError, os_reason
+from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
@@ -257,15 +257,22 @@ def rules_show_command(code, ruleset, as_of):
 @click.argument("paths", metavar="规则集文件...", nargs=-1, required=True)
 @handle_errors
 def rules_validate_command(paths):
-    """校验规则集文件；有错误时指出文件、行号和字段。
+    """校验规则集文件：一次列出每个文件的全部错误（文件、行号和字段）；有错误时退出码2。
 
     \b
     示例：
       vet rules validate 本县规则.yaml
     """
-    for path in paths:
-        rules = load_ruleset(path)
+    found = []
+    for path in paths:  # every file checked, every independent error of each reported
+        try:
+            rules = load_ruleset(path)
+        except RulesetError as exc:
+            found += exc.errors if isinstance(exc, RulesetErrors) else [exc]
+            continue
         say(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+    if found:
+        raise found[0] if len(found) == 1 else RulesetErrors(found)
 
 
 @rules_group.command("packs", short_help="列出内置规则集。")
