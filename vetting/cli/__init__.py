@@ -489,3 +489,6 @@ def main() -> None:
 from vetting.cli.diff_command import diff_command  # noqa: E402 - registers `vet diff` on the group above
 
 cli.add_command(diff_command)
+from vetting.cli.lint_command import lint_command  # noqa: E402 - `vet rules lint`
+
+rules_group.add_command(lint_command)

@@ -400,6 +400,14 @@ def _parameter(name: str, spec: dict, src: str, line: int | None, unit: str | No
     return param
 
 
+def pack_sources(name_or_path: str) -> tuple[dict, list]:
+    """A pack's files as written, merged along `extends`: each parameter, field and agency as
+    (spec, file, line), each rule with its `_source`, and the chain [(path, sha256, tree)] root
+    first; for tools that report on the text of a pack (`vet rules lint`). Load it first: this
+    reads without checking."""
+    return _merge_chain(resolve(name_or_path), Problems())
+
+
 def load_ruleset(name_or_path: str) -> Ruleset:
     """Load, validate and compile a ruleset. Every independent problem (each rule, parameter, field,
     agency, pattern, in the file and its `extends` parents) is collected first: one problem is
