@@ -343,37 +343,6 @@ def template_command(ruleset, fmt, output):
     note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
 
 
-@cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
-@click.argument("paths", metavar="[案例文件]...", nargs=-1)
-@click.option("--pack", metavar="规则集",
-              help="只运行该内置规则集的案例；与案例文件同用时，改用该规则集（名称或YAML路径）运行给出的案例。")
-@click.option("--fail-under", metavar="百分比", type=click.FloatRange(0, 100), default=0.0, show_default=True,
-              help="任一规则集的规则覆盖率（%）低于此值时以退出码1结束。")
-@click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
-@click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
-              help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
-@handle_errors
-def test_command(paths, pack, fail_under, verbose, engine):
-    """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。
-
-    \b
-    示例：
-      vet test
-      vet test --pack national -v --fail-under 90
-      vet test 本县案例.yaml --pack 本县规则.yaml --engine vector
-    """
-    from vetting.casetest import load_suites, report_text, run_suite
-
-    suites = load_suites(paths, pack)
-    if not suites:
-        raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
-    engines = ENGINES if engine == "both" else (engine,)
-    text, failed = report_text([run_suite(s, engines) for s in suites], fail_under, verbose)
-    say(text)
-    if failed:
-        sys.exit(EXIT_FAIL_ON)
-
-
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
@@ -492,3 +461,6 @@ cli.add_command(diff_command)
 from vetting.cli.lint_command import lint_command  # noqa: E402 - `vet rules lint`
 
 rules_group.add_command(lint_command)
+from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
+
+cli.add_command(test_command)
