@@ -12,6 +12,7 @@ import click
 
 from vetting.cli import _parse_date, _parse_pair_list, read_options
 from vetting.cli.boundary import handle_errors, writing
+from vetting.cli.help_format import ChineseCommand
 from vetting.cli.terminal import note, say, stdout_file
 from vetting.errors import OptionError
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
@@ -34,7 +35,7 @@ def _format(fmt: str | None, output: str | None) -> str:
     return fmt
 
 
-@click.command("diff", short_help="规则或基准日改变后，列出结论有变化的人选及原因。")
+@click.command("diff", cls=ChineseCommand, short_help="规则或基准日改变后，列出结论有变化的人选及原因。")
 @click.argument("rosters", metavar="花名册...", nargs=-1, required=True)
 @click.option("--old", "old_pack", metavar="规则集", help="旧规则集（名称或YAML路径；默认同 --ruleset）。")
 @click.option("--new", "new_pack", metavar="规则集", help="新规则集（名称或YAML路径；默认同 --ruleset）。")
@@ -68,7 +69,7 @@ def diff_command(rosters, old_pack, new_pack, ruleset, as_of, old_as_of, new_as_
       vet diff 花名册.xlsx --old national --new 我县.yaml --as-of 2026-12-15
       vet diff 花名册.xlsx --old-as-of 2026-12-15 --new-as-of 2027-03-01
       vet diff 花名册.xlsx --run latest --new 我县.yaml
-      vet diff 花名册.xlsx --old national --new 我县.yaml --as-of 2026-12-15 -o 变化.xlsx
+      vet diff 花名册.xlsx --new 我县.yaml --as-of 2026-12-15 -o 变化.xlsx
     """
     from vetting.diff.run import diff_recorded, diff_setups
     from vetting.diff.text import diff_object, diff_text

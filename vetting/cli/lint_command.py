@@ -8,6 +8,7 @@ import sys
 import click
 
 from vetting.cli.boundary import handle_errors
+from vetting.cli.help_format import ChineseCommand
 from vetting.cli.terminal import note, say
 from vetting.errors import RulesetError
 
@@ -15,7 +16,7 @@ EXIT_DEFECTS = 1
 EXIT_INVALID = 2
 
 
-@click.command("lint", short_help="检查规则集的缺陷（永不命中、未用参数、缺少案例等）。")
+@click.command("lint", cls=ChineseCommand, short_help="检查规则集的缺陷（永不命中、未用参数、缺少案例等）。")
 @click.argument("packs", metavar="[规则集]...", nargs=-1)
 @click.option("--cases", "cases", metavar="案例", multiple=True,
               help="回归案例文件或目录，可重复（默认：内置规则集的案例，或规则集文件旁的 tests/<文件名>/）。")

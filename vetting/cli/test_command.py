@@ -9,6 +9,7 @@ import sys
 import click
 
 from vetting.cli.boundary import handle_errors
+from vetting.cli.help_format import ChineseCommand
 from vetting.cli.terminal import say
 from vetting.errors import VettingError
 from vetting.pipeline import ENGINES
@@ -16,7 +17,7 @@ from vetting.pipeline import ENGINES
 EXIT_FAILED = 1
 
 
-@click.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
+@click.command("test", cls=ChineseCommand, short_help="运行规则集回归案例，报告规则覆盖率。")
 @click.argument("paths", metavar="[案例文件]...", nargs=-1)
 @click.option("--cases", "cases", metavar="名称或路径", multiple=True,
               help="案例：内置规则集的名称（如 national，在任何目录下都可用）或案例文件、目录，可重复。")
