@@ -95,14 +95,13 @@ def test_verdicts_moving_both_ways_are_counted_per_village():
 
 def test_cli_text_names_the_person_the_rule_and_the_parameter(runner, tmp_path):
     pack = national_copy(tmp_path, 36)
-    result = runner.invoke(cli, ["diff", ROSTER, "--old", "national", "--new", pack, "--as-of", "2026-12-15"])
-    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["diff", ROSTER, "--old", "national", "--new", pack, "--as-of", "2026-12-15",
+                                 "--fail-on-change"])
+    assert result.exit_code == 1, result.output  # a verdict changed
     out = result.output
     assert "结论有变化：1 人" in out and "高玉兰" in out and "不宜 → 通过" in out
     assert "消失：[C05]" in out and "60月 → 36月" in out
     assert "640323********1942" in out and "640323199" not in out  # masked ID only
-    failing = runner.invoke(cli, ["diff", ROSTER, "--new", pack, "--as-of", "2026-12-15", "--fail-on-change"])
-    assert failing.exit_code == 1
 
 
 def test_cli_two_as_of_dates(runner):
