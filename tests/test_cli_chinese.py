@@ -39,7 +39,7 @@ ID_LIKE = ID17 + check_char(ID17)
 
 HELP_PAGES = [[], ["run"], ["check"], ["rules"], ["rules", "list"], ["rules", "show"], ["rules", "validate"],
               ["rules", "packs"], ["rules", "export"], ["history"], ["history", "show"], ["history", "compare"],
-              ["test"], ["template"]]
+              ["test"], ["template"], ["diff"], ["rules", "lint"]]
 ENGLISH_BOILERPLATE = ["Usage:", "Options:", "Commands:", "Arguments:", "Show this message", "Show the version",
                        "[default:", "[required]", "[OPTIONS]", "COMMAND", "[ARGS]", "Error:", "Try '"]
 #: Click's English metavars for its types, which would show where an option has no metavar of its own.

@@ -32,6 +32,17 @@ class RulesetError(VettingError):
         self.detail = message
 
 
+class RulesetErrors(RulesetError):
+    """Several independent problems of one or more ruleset files, all found in one pass (each a
+    RulesetError with its file, line and field); the message lists every one."""
+
+    def __init__(self, errors: list[RulesetError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.detail, first.path, first.line, first.field)
+        self.message = f"共 {len(self.errors)} 处错误：\n" + "\n".join(e.message for e in self.errors)
+
+
 class ConditionError(VettingError):
     """A condition or reason template cannot be parsed or type-checked (position is 1-based)."""
 

@@ -69,6 +69,7 @@ class Case:
     note: str = ""
     ignore: frozenset = frozenset()
     via: str = ""  # the including file, for cases run through `include:`
+    foreign: bool = False  # written for another pack (run with --pack): a difference is a change, not a failure
 
     def where(self) -> str:
         return f"{self.file}（经 {self.via} 引入）" if self.via else self.file
@@ -157,6 +158,8 @@ def _cell(value: object) -> str:
 class _Resolver:
     """Maps case keys (field names, labels or header aliases) to the pack's field names."""
 
+    foreign = False
+
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self.index = alias_index(ruleset.fields)
@@ -179,6 +182,22 @@ class _Resolver:
             if code not in self.codes:
                 raise RulesetError(f"{what}「{code}」不在规则集「{self.ruleset.id}」中"
                                    f"{did_you_mean(code, self.codes)}", path, line)
+
+
+class _ForeignResolver(_Resolver):
+    """For cases written for another pack (`home`) run against `ruleset`: codes and keys are those of
+    either pack (a rule the pack disabled is no error), and fields `ruleset` does not know are left out."""
+
+    foreign = True
+
+    def __init__(self, ruleset: Ruleset, home: Ruleset) -> None:
+        super().__init__(home)
+        self.target = ruleset
+        self.index = {**alias_index(ruleset.fields), **self.index}
+        self.codes |= {r.code for r in ruleset.rules}
+
+    def record(self, raw: Mapping, path: str, node: object) -> dict[str, str]:
+        return {k: v for k, v in super().record(raw, path, node).items() if k in self.target.fields}
 
 
 def _file_cases(path: Path, tree: dict, resolver: _Resolver, base: dict, ignore: frozenset,
@@ -212,7 +231,7 @@ def _file_cases(path: Path, tree: dict, resolver: _Resolver, base: dict, ignore:
             file=shown, line=line, name=spec["name"], subjects=subjects, record=record,
             as_of=when if isinstance(when, dt.date) else _date(when, shown, line, "as_of"),
             verdict=spec["verdict"], rules=expected, reason_contains=tuple(spec.get("reason_contains", ())),
-            note=str(spec.get("note", "")), ignore=ignore, via=via if via != shown else ""))
+            note=str(spec.get("note", "")), ignore=ignore, via=via if via != shown else "", foreign=resolver.foreign))
     return cases
 
 
@@ -233,17 +252,40 @@ def load_suites(paths: Sequence[str | Path] = (), pack: str | None = None) -> li
     suites: dict[str, Suite] = {}
     resolvers: dict[str, _Resolver] = {}
     override = str(resolve(pack).resolve()) if pack else None
+    homes: dict[str, Ruleset] = {}
     for path in (f for p in paths for f in _case_files(Path(p))):
         tree = _read(path)
-        ref = override or _pack_ref(path, tree)
+        home = _home(path, tree, override)
+        ref = override or home
         if ref not in suites:
             ruleset = load_ruleset(ref)
             suites[ref], resolvers[ref] = Suite(ruleset), _Resolver(ruleset)
-        cases = _file_cases(path, tree, resolvers[ref], {}, frozenset(), None, "", {path.resolve()})
+        resolver = resolvers[ref]
+        if home != ref:  # another pack's cases: what this pack changes is reported, not refused
+            if home not in homes:
+                homes[home] = load_ruleset(home)
+            resolver = _ForeignResolver(suites[ref].ruleset, homes[home])
+        cases = _file_cases(path, tree, resolver, {}, frozenset(), None, "", {path.resolve()})
         suites[ref].cases.extend(cases)
     for suite in suites.values():
         _refuse_duplicate_names(suite)
     return list(suites.values())
+
+
+def _home(path: Path, tree: dict, override: str | None) -> str:
+    """The pack a case file was written for; with an override, a file naming no known pack is taken as its own."""
+    try:
+        return _pack_ref(path, tree)
+    except RulesetError:
+        if override:
+            return override
+        raise
+
+
+def shipped_cases(name: str) -> Path | None:
+    """The shipped cases of a pack by name (`vet test --cases national`), wherever vetting is installed."""
+    folder = shipped_cases_dir() / name
+    return folder if name and "/" not in name and folder.is_dir() else None
 
 
 def _refuse_duplicate_names(suite: Suite) -> None:

@@ -39,16 +39,28 @@ class Outcome:
     def ok(self) -> bool:
         return self.matches and not self.problems
 
-    def message(self, engines: Sequence[str] = ()) -> str:
-        """`file: case: 预期 X，实际 Y（规则，理由）（引擎：E）` for a failed case; `engines` names every
-        engine that gave this same answer (default: this outcome's own)."""
+    @property
+    def changed(self) -> bool:
+        """Another pack's case that this pack answers differently: a change made by the pack, not a failure."""
+        return self.case.foreign and not self.ok
+
+    def message(self, engines: Sequence[str] = (), disabled: Sequence[str] = ()) -> str:
+        """`file: case: 预期 X，实际 Y（规则，理由）（引擎：E）` for a failed case, `file: case: 原 X → 现 Y（…）`
+        for a case the pack changed (rules it `disabled` named); `engines` names every engine that gave
+        this same answer (default: this outcome's own)."""
         case = self.case
         expected = f"{case.verdict} [{', '.join(case.rules)}]"
         got = f"{self.verdict} [{', '.join(r for r, _, _ in self.findings)}]"
         detail = "；".join(f"{r} {s}：{why}" for r, s, why in self.findings) or "无任何发现"
         extra = "".join(f"；{p}" for p in self.problems)
-        return (f"{case.where()}: {case.name}: 预期 {expected}，实际 {got}（{detail}）{extra}"
-                f"（引擎：{'、'.join(engines or (self.engine,))}）")
+        off = [code for code in case.rules if code in disabled]
+        extra += f"；{'、'.join(off)} 在本规则集中已停用" if self.changed and off else ""
+        head = f"原 {expected} → 现 {got}" if self.changed else f"预期 {expected}，实际 {got}"
+        return f"{case.where()}: {case.name}: {head}（{detail}）{extra}（引擎：{'、'.join(engines or (self.engine,))}）"
+
+    def status(self) -> str:
+        """passed, failed, or changed (another pack's case this pack answers differently)."""
+        return "passed" if self.ok else "changed" if self.changed else "failed"
 
     def answer(self) -> tuple:
         """What this engine said, for telling engines that agree from engines that do not."""
@@ -81,17 +93,26 @@ class SuiteReport:
 
     @property
     def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
+        return [o for o in self.outcomes if not o.ok and not o.changed]
+
+    @property
+    def changes(self) -> list[Outcome]:
+        """Outcomes of another pack's cases that this pack answers differently."""
+        return [o for o in self.outcomes if o.changed]
 
     def failed_cases(self) -> list[Case]:
         return _unique(o.case for o in self.failures)
 
-    def failure_lines(self) -> list[str]:
-        """One line per failed case and distinct wrong answer, naming the engines that gave it."""
+    def changed_cases(self) -> list[Case]:
+        return _unique(o.case for o in self.changes)
+
+    def failure_lines(self, outcomes: Sequence[Outcome] | None = None) -> list[str]:
+        """One line per failed (or, given `self.changes`, changed) case and distinct answer, naming the
+        engines that gave it."""
         grouped: dict[tuple, list[Outcome]] = defaultdict(list)
-        for outcome in self.failures:
+        for outcome in self.failures if outcomes is None else outcomes:
             grouped[(id(outcome.case), outcome.answer())].append(outcome)
-        return [same[0].message([o.engine for o in same]) for same in grouped.values()]
+        return [same[0].message([o.engine for o in same], self.ruleset.disabled) for same in grouped.values()]
 
     @property
     def coverage(self) -> float:
@@ -228,13 +249,16 @@ def report_text(reports: Sequence[SuiteReport], fail_under: float = 0.0, verbose
     failed = False
     for report in reports:
         rs = report.ruleset
-        cases, bad = report.cases, report.failed_cases()
+        cases, bad, changed = report.cases, report.failed_cases(), report.changed_cases()
+        moved = f"，经本规则集改变 {len(changed)}" if changed else ""
         lines.append(f"规则集 {rs.id}（{rs.title}，{len(rs.rules)} 条规则）：案例 {len(cases)} 个，"
-                     f"通过 {len(cases) - len(bad)}，失败 {len(bad)}（引擎：{'、'.join(report.engines)}）")
+                     f"通过 {len(cases) - len(bad) - len(changed)}，失败 {len(bad)}{moved}"
+                     f"（引擎：{'、'.join(report.engines)}）")
         if verbose:
-            failing = {id(case) for case in bad}
-            lines += [f"  {'✗' if id(case) in failing else '✓'} {case_id(case, rs)}" for case in cases]
+            marks = {**{id(case): "~" for case in changed}, **{id(case): "✗" for case in bad}}
+            lines += [f"  {marks.get(id(case), '✓')} {case_id(case, rs)}" for case in cases]
         lines += [f"  失败 {line}" for line in report.failure_lines()]
+        lines += [f"  经本规则集改变 {line}" for line in report.failure_lines(report.changes)]
         lines.append(f"  规则覆盖率 {report.coverage:.1f}%"
                      f"（{len(rs.rules) - len(set(report.never_fired) | set(report.never_passed))}/{len(rs.rules)}"
                      " 条规则既有命中案例又有未命中案例）")

@@ -17,7 +17,7 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
-from vetting.errors import VettingError, os_reason
+from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
@@ -263,15 +263,22 @@ def rules_show_command(code, ruleset, as_of):
 @click.argument("paths", metavar="规则集文件...", nargs=-1, required=True)
 @handle_errors
 def rules_validate_command(paths):
-    """校验规则集文件；有错误时指出文件、行号和字段。
+    """校验规则集文件：一次列出每个文件的全部错误（文件、行号和字段）；有错误时退出码2。
 
     \b
     示例：
       vet rules validate 本县规则.yaml
     """
-    for path in paths:
-        rules = load_ruleset(path)
+    found = []
+    for path in paths:  # every file checked, every independent error of each reported
+        try:
+            rules = load_ruleset(path)
+        except RulesetError as exc:
+            found += exc.errors if isinstance(exc, RulesetErrors) else [exc]
+            continue
         say(f"{path}：有效（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
+    if found:
+        raise found[0] if len(found) == 1 else RulesetErrors(found)
 
 
 @rules_group.command("packs", short_help="列出内置规则集。")
@@ -340,37 +347,6 @@ def template_command(ruleset, fmt, output):
     check_file_output(output, "花名册模板", rules.chain)
     layout = write_template(rules, output, template_format(fmt, output))
     note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
-
-
-@cli.command("test", short_help="运行规则集回归案例，报告规则覆盖率。")
-@click.argument("paths", metavar="[案例文件]...", nargs=-1)
-@click.option("--pack", metavar="规则集",
-              help="只运行该内置规则集的案例；与案例文件同用时，改用该规则集（名称或YAML路径）运行给出的案例。")
-@click.option("--fail-under", metavar="百分比", type=click.FloatRange(0, 100), default=0.0, show_default=True,
-              help="任一规则集的规则覆盖率（%）低于此值时以退出码1结束。")
-@click.option("-v", "--verbose", is_flag=True, help="列出每个案例。")
-@click.option("--engine", type=click.Choice([*ENGINES, "both"]), default="both", show_default=True,
-              help="在哪个审查引擎上核对预期结论（both：两个引擎都核对）。")
-@handle_errors
-def test_command(paths, pack, fail_under, verbose, engine):
-    """运行规则集回归案例（rulesets/tests/<规则集>/*.yaml）：失败的案例、规则覆盖率；有失败时退出码1。
-
-    \b
-    示例：
-      vet test
-      vet test --pack national -v --fail-under 90
-      vet test 本县案例.yaml --pack 本县规则.yaml --engine vector
-    """
-    from vetting.casetest import load_suites, report_text, run_suite
-
-    suites = load_suites(paths, pack)
-    if not suites:
-        raise VettingError("没有找到案例文件（rulesets/tests/<规则集>/*.yaml）")
-    engines = ENGINES if engine == "both" else (engine,)
-    text, failed = report_text([run_suite(s, engines) for s in suites], fail_under, verbose)
-    say(text)
-    if failed:
-        sys.exit(EXIT_FAIL_ON)
 
 
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
@@ -483,3 +459,14 @@ def main() -> None:
         sys.exit(finish(0))
     except SystemExit as exc:
         sys.exit(finish(exc.code))
+
+
+from vetting.cli.diff_command import diff_command  # noqa: E402 - registers `vet diff` on the group above
+
+cli.add_command(diff_command)
+from vetting.cli.lint_command import lint_command  # noqa: E402 - `vet rules lint`
+
+rules_group.add_command(lint_command)
+from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
+
+cli.add_command(test_command)

@@ -16,7 +16,8 @@ from vetting.ruleset import condition as cond
 from vetting.ruleset import ranges
 from vetting.ruleset.model import Agency, Basis, GroupRule, OpinionPattern, OpinionRules, Parameter, Rule, Ruleset
 from vetting.ruleset.pattern import PatternError, Regex, compile_pattern
-from vetting.ruleset.schema import validate_structure
+from vetting.ruleset.problems import Problems, set_aside
+from vetting.ruleset.schema import structure_problems
 from vetting.ruleset.template import parse_template
 from vetting.ruleset.yamlsafe import line_of, load_yaml, read_yaml_bytes
 from vetting.vocab import ROLE_NAMES
@@ -52,23 +53,31 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
     return packs[name_or_path]
 
 
-def _read(path: Path) -> tuple[Any, str]:
+def _read(path: Path, problems: Problems) -> tuple[Any, str]:
+    """Parse a ruleset file; its structural problems are kept in `problems` and the parts they lie
+    in set aside. A file that cannot be parsed at all (or is not a mapping) raises."""
     raw = read_yaml_bytes(path, str(path))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise RulesetError("不是UTF-8编码的文本文件", str(path)) from None
     tree = load_yaml(text, str(path))
-    validate_structure(tree, str(path))
+    found = structure_problems(tree, str(path))
+    if not isinstance(tree, dict):
+        raise found[0][1]
+    for _, error in found:
+        problems.add(error)
+    for where, _ in sorted(found, key=lambda item: -len(item[0])):
+        set_aside(tree, where, problems)
     return tree, hashlib.sha256(raw).hexdigest()
 
 
-def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
+def _merge_chain(path: Path, problems: Problems, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
     """Read a file and its `extends` parents; returns merged raw data and [(path, sha, tree)]."""
     key = str(path.resolve())
     if key in seen:
         raise RulesetError("extends 形成了循环继承", str(path))
-    tree, sha = _read(path)
+    tree, sha = _read(path, problems)
     chain: list = []
     merged: dict = {"parameters": {}, "rules": [], "group_rules": [], "fields": {}, "required_fields": [],
                     "agencies": {},
@@ -78,9 +87,9 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
             parent_path = resolve(tree["extends"], path)
         except RulesetError as exc:
             raise RulesetError(exc.detail, str(path), line_of(tree, "extends"), "extends") from None
-        merged, chain = _merge_chain(parent_path, seen + (key,))
+        merged, chain = _merge_chain(parent_path, problems, seen + (key,))
     elif "rules" not in tree:
-        raise RulesetError("缺少必填项「rules」（没有 extends 的规则集必须列出规则）", str(path), line_of(tree))
+        problems.add(RulesetError("缺少必填项「rules」（没有 extends 的规则集必须列出规则）", str(path), line_of(tree)))
     chain.append((path, sha, tree))
     for scalar in ("id", "title", "version", "description", "election_date", "coverage", "required_fields"):
         if scalar in tree:
@@ -89,8 +98,8 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
         merged["fields"][name] = (spec, str(path), line_of(tree["fields"], name))
     for name, spec in (tree.get("parameters") or {}).items():
         merged["parameters"][name] = (spec, str(path), line_of(tree["parameters"], name))
-    _merge_rules(merged["rules"], tree.get("rules") or [], str(path), "extends" in tree)
-    _merge_rules(merged["group_rules"], tree.get("group_rules") or [], str(path), "extends" in tree)
+    _merge_rules(merged["rules"], tree.get("rules") or [], str(path), "extends" in tree, problems)
+    _merge_rules(merged["group_rules"], tree.get("group_rules") or [], str(path), "extends" in tree, problems)
     for name, spec in (tree.get("agencies") or {}).items():
         previous = merged["agencies"].get(name, ({}, None, None))[0]
         merged["agencies"][name] = ({**previous, **spec}, str(path), line_of(tree["agencies"], name))
@@ -99,24 +108,27 @@ def _merge_chain(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict, list]:
         merged["opinions"][kind] += [(text, str(path), line_of(opinions[kind], i))
                                      for i, text in enumerate(opinions.get(kind, []))]
     for i, spec in enumerate(opinions.get("patterns", [])):
+        if spec is None:
+            continue
         merged["opinions"]["patterns"][spec["id"]] = (spec, str(path), line_of(opinions["patterns"], i))
     if "max_length" in opinions:
         merged["opinions"]["max_length"] = opinions["max_length"]
     return merged, chain
 
 
-def _merge_rules(rules: list, new: list, path: str, is_child: bool) -> None:
+def _merge_rules(rules: list, new: list, path: str, is_child: bool, problems: Problems) -> None:
     by_code = {r["code"]: r for r in rules}
     seen_here: set = set()
     for index, spec in enumerate(new):
+        if spec is None:  # set aside: a structural error was reported
+            continue
         code = spec["code"]
         line = line_of(new, index)
-        if code in seen_here:
-            raise RulesetError(f"规则编号「{code}」重复", path, line, f"rules[{index}].code")
+        if code in seen_here or (code in by_code and not is_child):
+            problems.add(RulesetError(f"规则编号「{code}」重复", path, line, f"rules[{index}].code"))
+            continue
         seen_here.add(code)
         if code in by_code:
-            if not is_child:
-                raise RulesetError(f"规则编号「{code}」重复", path, line, f"rules[{index}].code")
             by_code[code].update({k: v for k, v in spec.items()})
             by_code[code]["_source"] = (path, line, index, spec)
         else:
@@ -193,35 +205,60 @@ def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
     )
 
 
-def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]]) -> Rule:
+def _refers_to(node: Any, problems: Problems) -> bool:
+    """Whether a condition reads a parameter or field set aside as broken (already reported)."""
+    return bool(set(cond.referenced_params(node)) & problems.broken_params
+                or set(cond.referenced_fields(node)) & problems.broken_fields)
+
+
+def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]], problems: Problems) -> Rule | None:
+    """A rule compiled, or None with each of its problems (condition, reason, roles) kept."""
     path, line, index, own = spec["_source"]
     where = f"rules[{index}]"
     missing = [k for k in _RULE_REQUIRED if k not in spec]
     if missing:
-        raise RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where)
+        problems.add(RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where))
+        return None
+    before = len(problems.errors)
+    owner = f"规则 {spec['code']} "
 
     def key_line(key: str) -> int | None:
         return line_of(own, key) if key in own else line
 
-    try:
-        node = cond.parse_condition(spec["when"])
-        cond.check_condition(node, env, spec["when"])
-    except ConditionError as exc:
-        col = f"（第{exc.position}个字符）" if exc.position else ""
-        raise RulesetError(f"条件有误{col}：{exc.detail}", path, key_line("when"), f"{where}.when") from None
-    try:
-        reason = parse_template(spec["reason"], env)
-    except ConditionError as exc:
-        raise RulesetError(exc.detail, path, key_line("reason"), f"{where}.reason") from None
-    owner = f"规则 {spec['code']} "
-    ranges.check_usage(node, sites, path, key_line("when"), f"{where}.when", owner)
-    for part in reason:
-        if not isinstance(part, str):
-            ranges.check_usage(part, sites, path, key_line("reason"), f"{where}.reason", owner)
+    def condition() -> Any:
+        try:
+            node = cond.parse_condition(spec["when"])
+            if _refers_to(node, problems):
+                return None
+            cond.check_condition(node, env, spec["when"])
+        except ConditionError as exc:
+            col = f"（第{exc.position}个字符）" if exc.position else ""
+            raise RulesetError(f"条件有误{col}：{exc.detail}", path, key_line("when"), f"{where}.when") from None
+        ranges.check_usage(node, sites, path, key_line("when"), f"{where}.when", owner)
+        return node
+
+    def template() -> tuple | None:
+        try:
+            parts = parse_template(spec["reason"], env)
+        except ConditionError as exc:
+            text = spec["reason"]
+            if any(f"${p}" in text for p in problems.broken_params) or \
+                    any(re.search(rf"\b{re.escape(f)}\b", text) for f in problems.broken_fields):
+                return None  # it reads a part already reported as broken
+            raise RulesetError(exc.detail, path, key_line("reason"), f"{where}.reason") from None
+        for part in parts:
+            if not isinstance(part, str):
+                ranges.check_usage(part, sites, path, key_line("reason"), f"{where}.reason", owner)
+        return parts
+
+    node = problems.attempt(condition)
+    reason = problems.attempt(template)
     for role in spec.get("roles", []):
         if role not in ROLE_NAMES:
-            raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}",
-                               path, key_line("roles"), f"{where}.roles")
+            problems.add(RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}",
+                                      path, key_line("roles"), f"{where}.roles"))
+    if node is None or reason is None or len(problems.errors) > before:
+        return None
     basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
     return Rule(code=spec["code"], name=spec["name"], category=spec["category"],
                 severity=spec["severity"], when=spec["when"], condition=node,
@@ -264,25 +301,31 @@ def _build_pattern(spec: dict, path: str, line: int | None, fields: dict[str, Fi
                           maps=maps, unless=unless)
 
 
-def _build_joint(merged: dict, fields: dict[str, Field]) -> tuple[dict[str, Agency], OpinionRules]:
+def _agency(name: str, spec: dict, path: str, line: int | None, fields: dict[str, Field]) -> Agency:
+    for field_name in spec.get("supplies", []):
+        if field_name not in fields or fields[field_name].derived:
+            raise RulesetError(f"未知字段「{field_name}」{did_you_mean(field_name, fields)}", path, line,
+                               f"agencies.{name}.supplies")
+    for role in spec.get("roles", []):
+        if role not in ROLE_NAMES:
+            raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line,
+                               f"agencies.{name}.roles")
+    return Agency(name=name, aliases=tuple(spec.get("aliases", ())), supplies=tuple(spec.get("supplies", ())),
+                  required=bool(spec.get("required")), roles=tuple(spec.get("roles", ())))
+
+
+def _build_joint(merged: dict, fields: dict[str, Field], problems: Problems
+                 ) -> tuple[dict[str, Agency], OpinionRules]:
+    """The agencies and opinion rules; each agency and each pattern checked on its own."""
     agencies = {}
     for name, (spec, path, line) in merged["agencies"].items():
-        for field_name in spec.get("supplies", []):
-            if field_name not in fields or fields[field_name].derived:
-                raise RulesetError(f"未知字段「{field_name}」{did_you_mean(field_name, fields)}", path, line,
-                                   f"agencies.{name}.supplies")
-        for role in spec.get("roles", []):
-            if role not in ROLE_NAMES:
-                raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line,
-                                   f"agencies.{name}.roles")
-        agencies[name] = Agency(name=name, aliases=tuple(spec.get("aliases", ())),
-                                supplies=tuple(spec.get("supplies", ())), required=bool(spec.get("required")),
-                                roles=tuple(spec.get("roles", ())))
+        agencies[name] = problems.attempt(_agency, name, spec, path, line, fields)
     raw = merged["opinions"]
     opinions = OpinionRules(
-        clear=tuple(_regex(t, p, ln, "opinions.clear", allow_empty=True) for t, p, ln in raw["clear"]),
-        pending=tuple(_regex(t, p, ln, "opinions.pending", allow_empty=True) for t, p, ln in raw["pending"]),
-        patterns=tuple(_build_pattern(spec, p, ln, fields) for spec, p, ln in raw["patterns"].values()),
+        clear=tuple(problems.attempt(_regex, t, p, ln, "opinions.clear", allow_empty=True) for t, p, ln in raw["clear"]),
+        pending=tuple(problems.attempt(_regex, t, p, ln, "opinions.pending", allow_empty=True)
+                      for t, p, ln in raw["pending"]),
+        patterns=tuple(problems.attempt(_build_pattern, spec, p, ln, fields) for spec, p, ln in raw["patterns"].values()),
         max_length=int(raw.get("max_length", 2000)))
     return agencies, opinions
 
@@ -342,27 +385,53 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
                      description=spec.get("description", ""), source=path, line=line)
 
 
+def _field(fields: dict[str, Field], name: str, spec: dict, src: str, line: int | None) -> None:
+    if name in fields and fields[name].derived:
+        raise RulesetError(f"「{name}」是工具推算的字段，不能重新定义", src, line, f"fields.{name}")
+    fields[name] = _refine_field(fields[name], spec, src, line) if name in fields else field_from_dict(name, spec)
+
+
+def _parameter(name: str, spec: dict, src: str, line: int | None, unit: str | None,
+               sites: list[ranges.Site]) -> Parameter:
+    param = _build_parameter(name, spec, src, line)
+    if param.kind == "mixed-mapping":
+        raise RulesetError("对照表参数的值都应为数值（或 forever）", src, line, f"parameters.{name}")
+    ranges.check_units({name: sites}, {name: unit})
+    return param
+
+
+def pack_sources(name_or_path: str) -> tuple[dict, list]:
+    """A pack's files as written, merged along `extends`: each parameter, field and agency as
+    (spec, file, line), each rule with its `_source`, and the chain [(path, sha256, tree)] root
+    first; for tools that report on the text of a pack (`vet rules lint`). Load it first: this
+    reads without checking."""
+    return _merge_chain(resolve(name_or_path), Problems())
+
+
 def load_ruleset(name_or_path: str) -> Ruleset:
-    """Load, validate and compile a ruleset; every problem is a RulesetError naming file and line."""
+    """Load, validate and compile a ruleset. Every independent problem (each rule, parameter, field,
+    agency, pattern, in the file and its `extends` parents) is collected first: one problem is
+    raised as a RulesetError, several as a RulesetErrors, each naming file, line and field."""
     path = resolve(name_or_path)
-    merged, chain = _merge_chain(path)
+    problems = Problems()
+    try:
+        merged, chain = _merge_chain(path, problems)
+    except RulesetError as exc:  # a file that cannot be read or parsed, an unknown parent
+        problems.add(exc)
+        problems.raise_if_any()
     fields = dict(builtin_fields())
     for name, (spec, src, line) in merged["fields"].items():
-        if name in fields and fields[name].derived:
-            raise RulesetError(f"「{name}」是工具推算的字段，不能重新定义", src, line, f"fields.{name}")
-        if name in fields:
-            fields[name] = _refine_field(fields[name], spec, src, line)
-        else:
-            fields[name] = field_from_dict(name, spec)
+        if problems.attempt(_field, fields, name, spec, src, line) is None and name not in fields:
+            problems.broken_fields.add(name)
     params = {}
-    for name, (spec, src, line) in merged["parameters"].items():
-        param = _build_parameter(name, spec, src, line)
-        if param.kind == "mixed-mapping":
-            raise RulesetError("对照表参数的值都应为数值（或 forever）", src, line, f"parameters.{name}")
-        params[name] = param
     sites = {name: list(ranges.value_sites(name, spec, src, line))
              for name, (spec, src, line) in merged["parameters"].items()}
-    ranges.check_units(sites, {name: spec.get("unit") for name, (spec, _, _) in merged["parameters"].items()})
+    for name, (spec, src, line) in merged["parameters"].items():
+        param = problems.attempt(_parameter, name, spec, src, line, spec.get("unit"), sites[name])
+        if param is None:
+            problems.broken_params.add(name)
+        else:
+            params[name] = param
     env = _env(fields, params)
     rules = []
     disabled = []
@@ -370,20 +439,21 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         if spec.get("enabled", True) is False:
             disabled.append(spec["code"])
             continue
-        rules.append(_compile_rule(spec, env, sites))
+        rules.append(_compile_rule(spec, env, sites, problems))
     required, req_src, req_line = merged.get("required_fields") or ([], str(path), None)
     for name in required:
         if name not in fields:
-            raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", req_src, req_line,
-                               "required_fields")
+            problems.add(RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", req_src, req_line,
+                                      "required_fields"))
     election = merged.get("election_date")
-    election_date = _parse_date(*election[:2], election[2], "election_date") if election else None
-    agencies, opinions = _build_joint(merged, fields)
-    group_rules = tuple(_compile_group_rule(spec, env, params, sites) for spec in merged["group_rules"]
-                        if spec.get("enabled", True) is not False)
-    clash = {r.code for r in rules} & {g.code for g in group_rules}
+    election_date = problems.attempt(_parse_date, *election[:2], election[2], "election_date") if election else None
+    agencies, opinions = _build_joint(merged, fields, problems)
+    group_rules = tuple(problems.attempt(_compile_group_rule, spec, env, params, sites)
+                        for spec in merged["group_rules"] if spec.get("enabled", True) is not False)
+    clash = {r.code for r in rules if r} & {g.code for g in group_rules if g}
     if clash:
-        raise RulesetError(f"规则编号「{'、'.join(sorted(clash))}」同时用于单人规则和群体规则", str(path))
+        problems.add(RulesetError(f"规则编号「{'、'.join(sorted(clash))}」同时用于单人规则和群体规则", str(path)))
+    problems.raise_if_any()
     sources = tuple((p.name, sha) for p, sha, _ in chain)
     digest = hashlib.sha256("\n".join(sha for _, sha in sources).encode()).hexdigest()
     return Ruleset(

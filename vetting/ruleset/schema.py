@@ -194,30 +194,44 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _check_numbers(tree: Any, path: str) -> None:
-    """Refuse the first number no ruleset can mean (yamlsafe.BadNumber), naming field and line."""
+def _bad_numbers(tree: Any, path: str) -> list[tuple[list, RulesetError]]:
+    """Every number no ruleset can mean (yamlsafe.BadNumber), with its field path and line."""
+    found = []
     stack: list = [(tree, [])]
     while stack:
         node, where = stack.pop()
         items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
         for key, value in items:
             if isinstance(value, BadNumber):
-                raise RulesetError(value.problem, path, _locate(tree, [*where, key]), _field_path([*where, key]))
+                found.append(([*where, key], RulesetError(value.problem, path, _locate(tree, [*where, key]),
+                                                          _field_path([*where, key]))))
             stack.append((value, [*where, key]))
+    return found
 
 
-def validate_structure(tree: Any, path: str, schema: dict = RULESET) -> None:
-    """Check a parsed ruleset against the schema; the first error names its line and field."""
+def structure_problems(tree: Any, path: str, schema: dict = RULESET) -> list[tuple[list, RulesetError]]:
+    """Every structural problem of a parsed ruleset (bad numbers, then schema errors), each with
+    the path of the value it concerns and a RulesetError naming its line and field, in line order."""
     if not isinstance(tree, dict):
-        raise RulesetError("规则集顶层应为键值映射（id、title、version、rules …）", path, line_of(tree))
-    _check_numbers(tree, path)
+        return [([], RulesetError("规则集顶层应为键值映射（id、title、version、rules …）", path, line_of(tree)))]
+    found = _bad_numbers(tree, path)
+    bad = {tuple(where) for where, _ in found}
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(tree), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if errors:
-        error = min(errors, key=lambda e: _locate(tree, list(e.absolute_path)) or 0)
+    for error in validator.iter_errors(tree):
         where = list(error.absolute_path)
         if error.validator == "additionalProperties":
             allowed = error.schema.get("properties", {})
-            extra = [k for k in error.instance if k not in allowed]
-            where += extra[:1]
-        raise RulesetError(_message(error), path, _locate(tree, where), _field_path(where) or None)
+            where += [k for k in error.instance if k not in allowed][:1]
+        if any(tuple(where[:len(b)]) == b for b in bad):
+            continue  # the bad number itself is the problem there
+        problem = RulesetError(_message(error), path, _locate(tree, where), _field_path(where) or None)
+        if all(problem.message != other.message for _, other in found):
+            found.append((where, problem))
+    return sorted(found, key=lambda item: (item[1].line or 0, len(item[0])))
+
+
+def validate_structure(tree: Any, path: str, schema: dict = RULESET) -> None:
+    """Check a parsed ruleset (or case file) against the schema; the first error names its line and field."""
+    problems = structure_problems(tree, path, schema)
+    if problems:
+        raise problems[0][1]
