@@ -127,7 +127,10 @@ def test_case(runner, tmp_path, monkeypatch, case):
     stored = [history] if history.exists() else []
     assert id_leaks(written + stored, secrets) == [], "ID digits escaped masking"
     if case["exit"] != 0:
-        assert result.stderr.startswith("错误：")
+        # before the error, only what the reader detected may have been said
+        lines = result.stderr.splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("错误："))
+        assert all(line.startswith("读取 ") for line in lines[:first]), lines
         assert result.stdout == ""
         assert not output.exists()
         assert written == [], "no partial or temporary output may be left"

@@ -44,7 +44,7 @@ def write_all(files: Sequence[tuple[str | os.PathLike, Payload]],
     targets = [os.fspath(p) for p, _ in files]
     removals = [os.fspath(p) for p in remove]
     for path in targets + removals:
-        _check_target(path)
+        check_target(path)
     staged: list[str] = []
     try:
         for path, (_, data) in zip(targets, files):
@@ -57,7 +57,8 @@ def write_all(files: Sequence[tuple[str | os.PathLike, Payload]],
         _fsync_directory(directory)
 
 
-def _check_target(path: str) -> None:
+def check_target(path: str) -> None:
+    """Refuse an output whose folder is missing or which is itself a folder."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise InputError(f"输出目录不存在：{directory}")

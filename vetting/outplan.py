@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from vetting.atomic import check_target
 from vetting.errors import InputError
 from vetting.history import history_files
 from vetting.reports import report_files
@@ -72,6 +73,8 @@ def check_plan(outputs: Sequence[Place], inputs: Sequence[Place], stdout: os.sta
     input, or two outputs are the same file. `stdout` is the status of standard output when it
     is a regular file and the command writes its result there."""
     for i, out in enumerate(outputs):
+        if out.option == "-o":
+            check_target(str(out.path))  # before anything is read: a long run must not end in this
         for other in outputs[i + 1:]:
             if same_file(out.path, other.path):
                 options = "、".join(dict.fromkeys(o for o in (out.option, other.option) if o))
