@@ -130,8 +130,9 @@ def test_a_report_on_a_full_disk_leaves_nothing(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", no_space)
     done = runner.invoke(cli, ["run", str(DEMO), *AS_OF, "-o", str(tmp_path / "结果.xlsx"), "--no-history"])
     assert done.exit_code == 2
-    assert done.stderr == (f"错误：无法写出 {tmp_path / '结果.xlsx'}：磁盘空间不足（ENOSPC）；"
-                           "本次未写出任何文件，原有文件保持不变\n")
+    assert done.stderr.splitlines()[0].startswith("读取 demo_roster")  # said when reading ended
+    assert done.stderr.split("\n", 1)[1] == (f"错误：无法写出 {tmp_path / '结果.xlsx'}：磁盘空间不足（ENOSPC）；"
+                                             "本次未写出任何文件，原有文件保持不变\n")
     assert list(tmp_path.iterdir()) == []
 
 
