@@ -46,7 +46,7 @@ FACT_CLEAN = {
 }
 #: Detail columns: blank unless the fact they belong to is present.
 DETAIL_COLUMNS = ["刑事处罚日期", "党纪处分日期", "留党察看期限(月)", "政务处分日期",
-                  "行政拘留日期", "上访处理日期"]
+                  "行政拘留日期", "行政拘留事由", "上访处理日期"]
 
 # GB 11643-1999 / ISO 7064 MOD 11-2.
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -322,6 +322,7 @@ def generate(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     r = rows("C05")
     cols["行政拘留"].set(r, "是")
     cols["行政拘留日期"].set(r, _date_texts(_months_back(rng, len(r), 60), rng))
+    cols["行政拘留事由"].set(r, np.array(["吸毒", "嫖娼", "扰乱公共秩序"])[_choice(rng, 3, len(r), [0.4, 0.3, 0.3])])
 
     r = rows("D01")
     party_kinds = np.array(["警告", "严重警告", "撤销党内职务", "开除党籍"])

@@ -285,7 +285,7 @@ def test_summary_lines_of_a_real_run():
     result = vet_files([str(DEMO_CSV)], NATIONAL, _date())
     lines = summary_lines(result, "out.json")
     assert lines[0].startswith("读取 demo_roster.csv：编码 UTF-8")
-    assert lines[1] == "已审查 27 人（取消资格 7，不宜 4，需复核 7，待反馈 1，通过 8）；报告：out.json"
+    assert lines[1] == "已审查 27 人（取消资格 8，不宜 3，需复核 7，待反馈 1，通过 8）；报告：out.json"
     assert summary_lines(result)[1].endswith("通过 8）")
 
 

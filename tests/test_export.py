@@ -13,8 +13,17 @@ from openpyxl import load_workbook
 from vetting.cli import cli
 from vetting.errors import InputError
 from vetting.explain import rule_text
-from vetting.export import COLUMNS, export_ruleset, format_markdown, rule_row, write_xlsx
-from vetting.ruleset.condition import parse_condition
+from vetting.export import (
+    COLUMNS,
+    export_ruleset,
+    format_markdown,
+    group_rule_rows,
+    header_lines,
+    parameter_rows,
+    rule_row,
+    write_xlsx,
+)
+from vetting.ruleset.condition import parse_condition, referenced_params
 from vetting.ruleset.describe import describe_condition, short_description
 from vetting.ruleset.loader import load_ruleset
 
@@ -81,7 +90,7 @@ def test_markdown_lists_every_rule_with_words_parameters_and_basis(national):
     assert "在 基准日前 党纪处分影响期（月）［党纪处分］ 个月内" in d01
     assert "警告 12，严重警告 18，撤销党内职务 24，开除党籍 60" in d01 and "纪律处分条例" in d01
     assert "取消资格（disqualify）" in d01
-    assert "《中华人民共和国村民委员会组织法》第十三条" in text and "http" not in text  # documents, not mirrors
+    assert "《中华人民共和国村民委员会组织法》（2018年修正）第十三条" in text and "http" not in text  # documents
     assert "**审查基准日**：2026-12-15" in text and "审定人（签字）" in text
     assert all(line.count(" | ") == len(COLUMNS) - 1 for line in table[:len(national.rules) + 1])
 
@@ -114,7 +123,8 @@ def test_parameters_in_force_on_the_as_of_date(tmp_path):
     assert "= 50周岁" in format_markdown(rules, dt.date(2026, 6, 1))
     latest = format_markdown(rules, None)
     assert "= 50周岁" in latest and "未指定（参数取最新值）" in latest
-    assert "名称含\\|竖线" in latest and "【地方自定】" in latest and "未核实" in latest
+    assert "名称含\\|竖线" in latest and "【地方口径】" in latest and "未核实" in latest
+    assert rule_row(rules.rule("X1"), rules, None)["口径"] == "地方口径"  # it reads a local figure
     assert "某县方案（https://example.org/a）" in latest
     early = rule_row(rules.rule("X1"), rules, dt.date(2019, 1, 1))
     assert "（该日尚未生效）" in early["参数（基准日有效值）"]
@@ -156,7 +166,7 @@ def test_xlsx_neutralises_formulas_from_a_pack(tmp_path):
     out = tmp_path / "evil.xlsx"
     write_xlsx(load_ruleset(str(pack)), None, out)
     row = next(load_workbook(out)["规则"].iter_rows(min_row=2, values_only=True))
-    assert row[1].startswith("'=") and row[7] == "'+1"
+    assert row[1].startswith("'=") and row[COLUMNS.index("依据")] == "'+1"
 
 
 def test_xlsx_write_is_atomic(tmp_path, national, monkeypatch):
@@ -188,7 +198,8 @@ def test_export_command(runner, tmp_path):
     refused = runner.invoke(cli, ["rules", "export", "--format", "xlsx"])
     assert refused.exit_code == 2 and "-o" in refused.output
     reserve = export_ruleset(load_ruleset("reserve"), AS_OF, "md", None)
-    assert reserve.count("| R0") == 6 and "| R01 | 村党组织书记后备力量不足 | 群体规则（按村） |" in reserve
+    assert reserve.count("| R0") == 8 and "| R01 | 村党组织书记后备力量不足 | 群体规则（按村） |" in reserve
+    assert "| R08 | 村\"两委\"后备力量不足 | 群体规则（按村） |" in reserve
 
 
 @pytest.mark.parametrize("pack", ["national", "reserve", "zhejiang-shangyu-2013", "county-template"])
@@ -201,3 +212,63 @@ def test_rules_show_prints_what_the_export_row_says(runner, pack):
                 assert line in shown, (pack, rule.code, column, line)
     result = runner.invoke(cli, ["rules", "show", "C01", "-r", pack, "--as-of", "2026-12-15"])
     assert result.exit_code == 0 and rule_row(rules.rule("C01"), rules, AS_OF)["条件"] in result.output
+
+
+# ---------------------------------------------------------------- national / local line (地方口径)
+
+LOCAL_IN_NATIONAL = {"C05", "C06", "D04", "S01", "S02", "S03", "S04", "S05", "S06", "S07", "G04", "G05"}
+
+
+def test_every_local_item_of_the_national_pack_is_marked_with_its_places(national):
+    rows = {r.code: rule_row(r, national, AS_OF) for r in national.rules}
+    rows.update({row["编号"]: row for row in group_rule_rows(national, AS_OF)})
+    marked = {code for code, row in rows.items() if row["口径"].startswith("地方口径")}
+    assert marked == LOCAL_IN_NATIONAL
+    assert all(row["口径"] == "全国规定（法律、党内法规、中央文件）" for code, row in rows.items() if code not in marked)
+    assert "安徽省淮南市" in rows["S01"]["口径"] and "山西省2014年" in rows["C05"]["口径"]
+    assert "宁夏回族自治区" in rows["G04"]["口径"]
+    header = dict(header_lines(national, AS_OF))
+    assert header["口径"].startswith(f"全国规定 {len(rows) - len(marked)} 条；地方口径 {len(marked)} 条（")
+    params = {row["参数"]: row["地方口径"] for row in parameter_rows(national, AS_OF)}
+    assert {name for name, mark in params.items() if mark == "是"} == {
+        "$detention_lookback_months", "$petition_lookback_months", "$unqualified_member_lookback_months",
+        "$youth_age", "$youth_min", "$committee_size_max"}
+
+
+def _params_used(rule) -> set[str]:  # noqa: ANN001 - a Rule or a GroupRule
+    if hasattr(rule, "params"):
+        return set(rule.params)
+    used = set(referenced_params(rule.where)) if rule.where is not None else set()
+    return used | {str(b)[1:] for b in (rule.minimum, rule.maximum) if isinstance(b, str)}
+
+
+@pytest.mark.parametrize("pack", ["national", "reserve", "zhejiang-shangyu-2013", "county-template"])
+def test_a_rule_reading_a_local_figure_is_local_and_a_local_item_names_its_places(pack):
+    rules = load_ruleset(pack)
+    for rule in [*rules.rules, *rules.group_rules]:
+        reads_local = any(rules.parameters[p].local for p in _params_used(rule))
+        if reads_local:
+            assert rule.local, (pack, rule.code)
+        if rule.local and not rule.places:
+            assert reads_local, (pack, rule.code, "a local item names the places that use it")
+
+
+def test_reserve_rules_are_all_local_and_the_export_says_so():
+    reserve = load_ruleset("reserve")
+    own = [r for r in [*reserve.rules, *reserve.group_rules] if r.code.startswith("R")]
+    assert [r.code for r in own] == ["R02", "R03", "R04", "R05", "R06", "R07", "R01", "R08"]
+    assert all(r.local and r.places for r in own)
+    text = format_markdown(reserve, AS_OF)
+    r07 = next(line for line in text.splitlines() if line.startswith("| R07 |"))
+    assert "不宜（unsuitable）" in r07 and "地方口径（河北省涞源县" in r07
+    r02 = next(line for line in text.splitlines() if line.startswith("| R02 |"))
+    assert "提示（notice）" in r02
+
+
+def test_a_local_finding_says_so_in_its_basis(national):
+    from vetting.pipeline import vet_records
+    people = [{"姓名": "甲", "公民身份号码": "510525198006150116", "拟任职务": "村委会委员", "村(社区)": "平丰村",
+               "失信被执行人": "是", "刑事处罚": "有期徒刑", "刑事处罚日期": "2001-01-01"}]
+    found = vet_records(people, national, AS_OF).findings.set_index("rule")["basis"]
+    assert found["S01"].startswith("【地方口径（安徽省淮南市") and "淮南" in found["S01"]
+    assert not found["C01"].startswith("【") and "地方口径" not in found["C01"]

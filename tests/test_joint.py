@@ -173,7 +173,7 @@ def test_reply_file_merges_by_id_and_keeps_unmatched_rows(runner, tmp_path):
     codes = {f["rule"]: f for f in li["findings"]}
     assert codes["J03"]["severity"] == "review" and "李肆" in codes["J03"]["reason"]
     assert codes["C05"]["severity"] == "review"  # weak match never grounds unsuitable
-    assert codes["S01"]["severity"] == "unsuitable"  # the court's opinion on the roster is strong
+    assert codes["S01"]["severity"] == "disqualify"  # the court's opinion on the roster is strong
     unmatched = report["meta"]["unmatched_replies"]
     assert len(unmatched) == 1 and unmatched[0]["name"] == "外村人" and "*" in unmatched[0]["id_number"]
     assert "在花名册中找不到对应人选" in result.output
@@ -234,12 +234,12 @@ def _reply_run(runner, tmp_path, reply_csv: str):
 @pytest.mark.parametrize("order", [0, 1])
 def test_several_reply_records_on_one_person_are_each_weighed(runner, tmp_path, order):
     ident = yaml.safe_load((JOINT / "expected.yaml").read_text(encoding="utf-8"))["people"][0]["id_number"]
-    lines = [f"赵一,{ident},2025年8月因斗殴被行政拘留十日", f"赵一,{ident},2016年3月因赌博被行政拘留五日"]
+    lines = [f"赵一,{ident},2025年8月因扰乱公共秩序被行政拘留十日", f"赵一,{ident},2016年3月因吸毒被行政拘留五日"]
     report, _ = _reply_run(runner, tmp_path, "姓名,公民身份号码,核查情况\n" + "\n".join(lines[::1 - 2 * order]) + "\n")
     zhao = next(c for c in report["candidates"] if c["name"] == "赵一")
     assert zhao["verdict"] == "unsuitable"
     c05 = [f for f in zhao["findings"] if f["rule"] == "C05"]   # the 2016 detention is past its look-back
-    assert len(c05) == 1 and "2025-08" in c05[0]["reason"] and "2025年8月因斗殴" in c05[0]["evidence"]
+    assert len(c05) == 1 and "2025-08" in c05[0]["reason"] and "2025年8月因扰乱公共秩序" in c05[0]["evidence"]
 
 
 def test_listed_person_without_readable_text_is_never_cleared(runner, tmp_path):
@@ -272,10 +272,10 @@ def test_reply_workbook_with_a_sheet_per_township_is_read_whole(runner, tmp_path
     first = book.active
     first.title = "太平镇"
     first.append(["姓名", "公民身份号码", "核查情况"])
-    first.append(["赵一", people[0]["id_number"], "2025年8月因斗殴被行政拘留十日"])
+    first.append(["赵一", people[0]["id_number"], "2025年8月因扰乱公共秩序被行政拘留十日"])
     second = book.create_sheet("双沙镇")
     second.append(["姓名", "公民身份号码", "核查情况"])
-    second.append(["钱二", people[1]["id_number"], "2025年9月因赌博被行政拘留五日"])
+    second.append(["钱二", people[1]["id_number"], "2025年9月因吸毒被行政拘留五日"])
     path = tmp_path / "police.xlsx"
     book.save(path)
     report, _ = _run(runner, tmp_path, "--findings", f"公安={path}")

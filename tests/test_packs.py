@@ -123,9 +123,9 @@ def test_demo_roster_verdicts_differ_where_the_packs_differ():
     assert national["赵军"][0] == "disqualified" and national["赵军"][1]["C01"] == "disqualify"
     assert shangyu["赵军"][0] == "pending" and shangyu["赵军"][1]["C01"] == "pending"
     assert "刑罚执行完毕日期" in shangyu["赵军"][2]["C01"]
-    # 政务处分 and 失信被执行人 are national items only.
+    # 政务处分 and 失信被执行人 are national items only (失信: 不能 while listed, as the local lists naming it say).
     assert national["吴静"][0] == "disqualified" and "D03" not in shangyu["吴静"][1]
-    assert national["徐涛"][0] == "unsuitable" and "S01" not in shangyu["徐涛"][1]
+    assert national["徐涛"][0] == "disqualified" and "S01" not in shangyu["徐涛"][1]
     # 2025.10 闹事: unsuitable under both (3-year window nationally, no limit in Shangyu).
     assert national["宋家豪"][1]["S02"] == shangyu["宋家豪"][1]["S02"] == "unsuitable"
     # Same party-discipline period in both.
@@ -184,7 +184,7 @@ def _windows_one_month_short(add_months):
 
 @pytest.mark.parametrize("module,name,mutate,rules", [
     (derive, "age_on", _age_one_day_late, {"A01"}),
-    (values, "add_months", _windows_one_month_short, {"D01", "D02", "D03", "C05", "S02", "S07"}),
+    (values, "add_months", _windows_one_month_short, {"D01", "D02", "D03", "C05", "C06", "S02", "S07"}),
 ], ids=["age_one_day_late", "look_back_one_month_short"])
 def test_shipped_cases_catch_a_wrong_shared_derivation_on_both_engines(monkeypatch, module, name, mutate, rules):
     """Both engines read ages and window ends from the same precomputation (the durable engine builds

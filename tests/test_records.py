@@ -208,7 +208,8 @@ def test_both_engines_agree_on_candidates_with_several_records(tmp_path):
     pd.testing.assert_frame_equal(vector.findings, durable.findings)
     pd.testing.assert_frame_equal(vector.candidates, durable.candidates)
     people = [_person("甲", "510525198001010018", 纪委监委意见=BINDING_LAST),
-              _person("乙", "510525198502020046", 公安机关意见="2016年3月被行政拘留五日，2025年8月被行政拘留十日"),
+              _person("乙", "510525198502020046",
+                      公安机关意见="2016年3月因吸毒被行政拘留五日，2025年8月因吸毒被行政拘留十日"),
               _person("丙", "510525197903030072")]
     a, b = (vet_records(people, NATIONAL, AS_OF, engine=e) for e in ("vector", "durable"))
     pd.testing.assert_frame_equal(a.findings, b.findings)

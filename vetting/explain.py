@@ -57,7 +57,7 @@ def parameter_text(param: Parameter, as_of: dt.date) -> str:
     if param.reference:
         text += f"；出处：{param.reference}"
     if param.local:
-        text += "；【地方自定】"
+        text += "；【地方口径】"
     if param.note:
         text += f"；说明：{param.note}"
     return text
@@ -77,6 +77,7 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
     labels = "、".join(ruleset.fields[f].label for f in rule.fields)
     lines = [f"{rule.code} {rule.name}",
              f"类别：{rule.category}    严重程度：{SEVERITY_LABELS[rule.severity]}（{rule.severity}）",
+             f"口径：{rule.scope_text()}",
              f"适用：{roles}",
              f"条件：{describe_rule(rule, ruleset)}",
              f"条件表达式：{rule.when}",
@@ -99,6 +100,7 @@ def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:
     lines = [f"{rule.code} {rule.name}",
              f"类别：跨人选规则（{_GROUP_KINDS.get(rule.kind, rule.kind)}）    "
              f"严重程度：{SEVERITY_LABELS[rule.severity]}（{rule.severity}）",
+             f"口径：{rule.scope_text()}",
              f"适用：{'、'.join(rule.roles) if rule.roles else '全部人选'}"]
     if rule.where_text:
         lines.append(f"统计范围：{rule.where_text}")

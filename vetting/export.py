@@ -20,11 +20,11 @@ from vetting.ruleset.model import Rule, Ruleset
 from vetting.textsafe import XLSX_FORBIDDEN, replace_text
 from vetting.vocab import SEVERITY_LABELS
 
-COLUMNS = ("编号", "名称", "类别", "严重程度", "适用职务", "条件", "参数（基准日有效值）", "依据", "说明")
-PARAMETER_COLUMNS = ("参数", "说明", "基准日有效值", "单位", "出处", "地方自定", "备注")
+COLUMNS = ("编号", "名称", "类别", "严重程度", "适用职务", "条件", "参数（基准日有效值）", "口径", "依据", "说明")
+PARAMETER_COLUMNS = ("参数", "说明", "基准日有效值", "单位", "出处", "地方口径", "备注")
 _WIDTHS = {"编号": 7, "名称": 24, "类别": 11, "严重程度": 10, "适用职务": 16, "条件": 48,
-           "参数（基准日有效值）": 48, "依据": 48, "说明": 40, "参数": 30, "基准日有效值": 34,
-           "单位": 7, "出处": 40, "地方自定": 9, "备注": 48, "项目": 14, "内容": 90}
+           "参数（基准日有效值）": 48, "口径": 24, "依据": 48, "说明": 40, "参数": 30, "基准日有效值": 34,
+           "单位": 7, "出处": 40, "地方口径": 9, "备注": 48, "项目": 14, "内容": 90}
 SIGN_OFF = ("审定意见：", "审定人（签字）：", "审定日期：")
 
 
@@ -48,6 +48,7 @@ def rule_row(rule: Rule, ruleset: Ruleset, as_of: dt.date | None) -> dict[str, s
         "适用职务": "、".join(rule.roles) if rule.roles else "全部人选",
         "条件": describe_rule(rule, ruleset),
         "参数（基准日有效值）": "\n".join(parameter_text(ruleset.parameters[p], when) for p in rule.params),
+        "口径": rule.scope_text(),
         "依据": "\n".join(b.render() for b in rule.basis),
         "说明": "\n".join(notes),
     }
@@ -65,7 +66,7 @@ def group_rule_rows(ruleset: Ruleset, as_of: dt.date | None) -> list[dict[str, s
                      "适用职务": "、".join(rule.roles) if rule.roles else "全部人选",
                      "条件": describe_group_rule(rule, ruleset),
                      "参数（基准日有效值）": "\n".join(parameter_text(ruleset.parameters[p], when) for p in params),
-                     "依据": "\n".join(b.render() for b in rule.basis), "说明": rule.description})
+                     "口径": rule.scope_text(), "依据": "\n".join(b.render() for b in rule.basis), "说明": rule.description})
     return rows
 
 
@@ -79,7 +80,7 @@ def parameter_rows(ruleset: Ruleset, as_of: dt.date | None) -> list[dict[str, st
             value = "，".join(f"{k} {number_text(v)}" for k, v in value.items())
         rows.append({"参数": f"${name}", "说明": param.description, "基准日有效值": number_text(value),
                      "单位": param.unit or "", "出处": param.reference or "",
-                     "地方自定": "是" if param.local else "", "备注": param.note or ""})
+                     "地方口径": "是" if param.local else "", "备注": param.note or ""})
     return rows
 
 
@@ -91,12 +92,21 @@ def header_lines(ruleset: Ruleset, as_of: dt.date | None) -> list[tuple[str, str
              ("规则数", f"{len(ruleset.rules)} 条（"
                       + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in _severity_counts(ruleset)) + "）"
                       + (f"；另有群体规则 {len(groups)} 条" if groups else "")),
-             ("文件", "；".join(f"{name}（SHA-256 {sha}）" for name, sha in ruleset.sources))]
+             ("文件", "；".join(f"{name}（SHA-256 {sha}）" for name, sha in ruleset.sources)),
+             ("口径", _scope_summary(ruleset))]
     if ruleset.disabled:
         lines.append(("已停用的规则", "、".join(ruleset.disabled)))
     if ruleset.description:
         lines.append(("说明", ruleset.description))
     return lines
+
+
+def _scope_summary(ruleset: Ruleset) -> str:
+    """How many rules rest on national sources and which are 地方口径 (local lists only)."""
+    rules = [*ruleset.rules, *getattr(ruleset, "group_rules", ())]
+    local = [r.code for r in rules if r.local]
+    text = f"全国规定 {len(rules) - len(local)} 条；地方口径 {len(local)} 条"
+    return text + (f"（{'、'.join(local)}）" if local else "")
 
 
 def _severity_counts(ruleset: Ruleset) -> list[tuple[str, int]]:

@@ -234,7 +234,7 @@ def rules_list_command(ruleset):
     rules = load_ruleset(ruleset)
     say(f"{rules.title}（{rules.id} {rules.version}，{len(rules.rules)} 条规则）")
     for rule in rules.rules:
-        say(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}")
+        say(f"{rule.code:<6} {rule.severity:<11} {rule.category:<6} {rule.name}" + ("［地方口径］" if rule.local else ""))
     if rules.disabled:
         say(f"已停用：{'、'.join(rules.disabled)}")
 

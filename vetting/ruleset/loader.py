@@ -205,13 +205,22 @@ def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
     )
 
 
+def _scope(spec: dict, used: list[str], params: dict[str, Parameter]) -> tuple[bool, tuple[str, ...]]:
+    """A rule is local (地方口径) when it says so (`local: true` or the places that use it) or when
+    it reads a parameter marked `local: true`: a figure from a local list makes the rule local."""
+    declared = spec.get("local", False)
+    places = tuple(str(p) for p in declared) if isinstance(declared, list) else ()
+    return bool(declared) or any(params[name].local for name in used if name in params), places
+
+
 def _refers_to(node: Any, problems: Problems) -> bool:
     """Whether a condition reads a parameter or field set aside as broken (already reported)."""
     return bool(set(cond.referenced_params(node)) & problems.broken_params
                 or set(cond.referenced_fields(node)) & problems.broken_fields)
 
 
-def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]], problems: Problems) -> Rule | None:
+def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]], problems: Problems,
+                  params: dict[str, Parameter]) -> Rule | None:
     """A rule compiled, or None with each of its problems (condition, reason, roles) kept."""
     path, line, index, own = spec["_source"]
     where = f"rules[{index}]"
@@ -260,13 +269,17 @@ def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]]
     if node is None or reason is None or len(problems.errors) > before:
         return None
     basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
+    used = cond.referenced_params(node) + [p for part in reason if not isinstance(part, str)
+                                           for p in cond.referenced_params(part)]
+    local, places = _scope(spec, used, params)
     return Rule(code=spec["code"], name=spec["name"], category=spec["category"],
                 severity=spec["severity"], when=spec["when"], condition=node,
                 reason_text=spec["reason"], reason=reason, basis=basis,
                 roles=tuple(spec.get("roles", ())), description=spec.get("description", ""),
                 note=spec.get("note", ""), must_cover=spec.get("coverage") == "required",
                 fields=tuple(cond.referenced_fields(node)),
-                params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"))
+                params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"),
+                local=local, places=places)
 
 
 #: `{DATE}` in an opinion regex: a date as offices write it (2025年10月8日, 2025.10, 2025-10-08).
@@ -374,6 +387,9 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
             raise RulesetError(f"理由模板占位符「{{{name}}}」无效，可用：{'、'.join(sorted(_GROUP_PLACEHOLDERS))}",
                                path, line, f"{where}.reason")
     basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
+    used = (cond.referenced_params(node) if node is not None else []) + [
+        str(b)[1:] for b in (spec.get("min"), spec.get("max")) if isinstance(b, str) and b.startswith("$")]
+    local, places = _scope(spec, used, params)
     return GroupRule(code=spec["code"], name=spec["name"], kind=spec["kind"], severity=spec["severity"],
                      basis=basis, roles=tuple(spec.get("roles", ())), where=node, where_text=spec.get("where", ""),
                      minimum=_bound(spec.get("min"), params, sites, path, line_of(own, "min") or line, f"{where}.min",
@@ -382,7 +398,7 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
                                     owner),
                      scope=tuple(spec.get("scope", ("配偶", "父母子女", "兄弟姐妹"))),
                      same_household=bool(spec.get("same_household", True)), reason=spec.get("reason", ""),
-                     description=spec.get("description", ""), source=path, line=line)
+                     description=spec.get("description", ""), source=path, line=line, local=local, places=places)
 
 
 def _field(fields: dict[str, Field], name: str, spec: dict, src: str, line: int | None) -> None:
@@ -439,7 +455,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
         if spec.get("enabled", True) is False:
             disabled.append(spec["code"])
             continue
-        rules.append(_compile_rule(spec, env, sites, problems))
+        rules.append(_compile_rule(spec, env, sites, problems, params))
     required, req_src, req_line = merged.get("required_fields") or ([], str(path), None)
     for name in required:
         if name not in fields:

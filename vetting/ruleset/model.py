@@ -20,6 +20,23 @@ class Basis:
         return f"{self.text}（{self.url}）" if self.url else self.text
 
 
+LOCAL_LABEL = "地方口径"
+NATIONAL_LABEL = "全国规定（法律、党内法规、中央文件）"
+
+
+def scope_text(local: bool, places: tuple[str, ...]) -> str:
+    """Where a rule's item or figure comes from, as users read it: 地方口径 with the places that use
+    it, or the national label. Shown by `vet rules show`/`export` and in a local finding's basis."""
+    if not local:
+        return NATIONAL_LABEL
+    return f"{LOCAL_LABEL}（{'、'.join(places)}）" if places else LOCAL_LABEL
+
+
+def _basis_text(basis: tuple[Basis, ...], local: bool, places: tuple[str, ...]) -> str:
+    text = "；".join(b.render() for b in basis)
+    return f"【{scope_text(local, places)}】{text}" if local else text
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A named value of a pack, optionally effective-dated (OpenFisca style)."""
@@ -67,9 +84,15 @@ class Rule:
     line: int | None = None
     note: str = ""  # caveats: local or unverified figures (shown by `vet rules show` and export)
     must_cover: bool = False  # the review is incomplete without it: uncovered → pending for everyone
+    local: bool = False  # the item, its severity or a figure it reads comes from local lists only
+    places: tuple[str, ...] = ()  # the places (local documents) that use it
+
+    def scope_text(self) -> str:
+        return scope_text(self.local, self.places)
 
     def basis_text(self) -> str:
-        return "；".join(b.render() for b in self.basis)
+        """The basis as a finding cites it; a local rule's starts with its 地方口径 mark."""
+        return _basis_text(self.basis, self.local, self.places)
 
 
 GROUP_KINDS = ("duplicate", "relatives", "count")
@@ -96,9 +119,15 @@ class GroupRule:
     description: str = ""
     source: str = ""
     line: int | None = None
+    local: bool = False
+    places: tuple[str, ...] = ()
+
+    def scope_text(self) -> str:
+        return scope_text(self.local, self.places)
 
     def basis_text(self) -> str:
-        return "；".join(b.render() for b in self.basis)
+        """The basis as a finding cites it; a local rule's starts with its 地方口径 mark."""
+        return _basis_text(self.basis, self.local, self.places)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ _RULE_COMMON = {
     "description": _TEXT,
     "enabled": {"type": "boolean"},
     "note": _TEXT,
+    # 地方口径: true, or the places (local documents) that use the item
+    "local": {"oneOf": [{"type": "boolean"}, {"type": "array", "minItems": 1, "items": _TEXT}]},
 }
 
 RULE = {
