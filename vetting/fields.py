@@ -19,7 +19,7 @@ FLAG_TRUE = frozenset({"是", "有", "√", "✓", "y", "yes", "true", "1", "存
 FLAG_FALSE = frozenset({"否", "无", "没有", "×", "✗", "n", "no", "false", "0", "不存在", "未发现", "不涉及"})
 #: The values an `int` field accepts unless the catalogue gives it narrower `bounds` (months, years,
 #: counts are never negative; a 10**18 in a cell is a typing error, not a period).
-INT_BOUNDS = (0, 10**15 - 1)
+INT_BOUNDS = (0, 999_999_999)
 
 
 @dataclass(frozen=True)
