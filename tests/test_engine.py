@@ -61,7 +61,7 @@ def outcome(ruleset_path, **fields):
     ("within(party_sanction_date, 12 months)", {"party_sanction_date": "2025-12-14"}, "pass"),
     ("within(party_sanction_date, 365 days)", {"party_sanction_date": "2025-12-15"}, "disqualified"),
     ("within(party_sanction_date, 1 years)", {"party_sanction_date": "2025-12-16"}, "disqualified"),
-    ("within(party_sanction_date, 12 months)", {"party_sanction_date": "2027-01-01"}, "pass"),
+    ("within(party_sanction_date, 12 months)", {"party_sanction_date": "2027-01-01"}, "review"),  # V06: after as-of
 ])
 def test_each_operator(make_ruleset, when, fields, expected):
     verdict, _, _ = outcome(make_ruleset(when), **fields)

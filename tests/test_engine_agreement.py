@@ -258,7 +258,7 @@ DATES = ["party_sanction_date", "gov_sanction_date", "birth_used", "admin_detent
          'date("2025-10-08")', "as_of", "party_sanction_date + 6 months", "as_of - 18 years",
          "coalesce(party_sanction_date, gov_sanction_date)", "birth_used + 18 years", "party_join_date - 30 days"]
 DURATIONS = ["12 months", "365 days", "1 years", "0 days", "$party_sanction_months[party_sanction] months",
-             "(coalesce(party_probation_months, $probation_default_months) + $after_probation_months) months",
+             "(coalesce(party_probation_months, $probation_max_months) + $after_probation_months) months",
              "$gov_sanction_months[gov_sanction] months", "party_probation_months months"]
 ENUMS = {f: sorted(NATIONAL.fields[f].values) for f in ("party_sanction", "gov_sanction", "criminal_punishment",
                                                          "political_status", "assessment_last", "sex")}
@@ -334,7 +334,7 @@ def _plain(value):
 
 
 PARAMETERS = {name: {"description": name, "value": _plain(NATIONAL.parameters[name].at(AS_OF))}
-              for name in ("min_age", "party_sanction_months", "probation_default_months", "after_probation_months",
+              for name in ("min_age", "party_sanction_months", "probation_max_months", "after_probation_months",
                            "gov_sanction_months")}
 
 

@@ -59,8 +59,8 @@ def test_d01_in_words(national):
     ("age >= 35", "年龄 不少于 35"),
     ("blank(criminal_date) or present(admin_detention_date)", "刑事处罚日期 为空 或 行政拘留日期 已填写"),
     ("within(admin_detention_date, 30 days)", "行政拘留日期 在 基准日前 30 天内"),
-    ("coalesce(party_probation_months, $probation_default_months) > 12",
-     "留党察看期限(月)（未填时取 留党察看未写明期限时按此月数计） 超过 12"),
+    ("coalesce(party_probation_months, $probation_max_months) > 12",
+     "留党察看期限(月)（未填时取 留党察看的最长期限（月）） 超过 12"),
 ])
 def test_operators_in_words(national, condition, expected):
     assert words(condition, national) == expected

@@ -116,7 +116,8 @@ def test_a_record_row_counts_only_for_rules_reading_what_it_names():
     layout = Layout(candidates, NATIONAL.fields)
     by_code = {rule.code: rule for rule in NATIONAL.rules}
     assert layout.rule_rows(by_code["D01"]).tolist() == [True, True, False]
-    assert layout.rule_rows(by_code["C01"]).tolist() == [True, False, False]
+    assert layout.rule_rows(by_code["C05"]).tolist() == [True, False, False]
+    assert layout.rule_rows(by_code["C01"]).tolist() == [True, False, True]   # C01 reads the birth date (C07)
     assert layout.touching(["age"]).tolist() == [True, False, True]      # age is derived from 出生年月
 
 

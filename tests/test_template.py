@@ -328,7 +328,7 @@ def test_template_catalogue_names_only_known_fields():
 def test_fields_read_maps_age_to_the_id_number_and_birth_date():
     read = fields_read(load_ruleset("national"))
     assert "age" not in read and "A01" in read["id_number"] and "A01" in read["birth_date"]
-    assert read["party_sanction"] == ["D01", "D02"]
+    assert read["party_sanction"] == ["D01", "D02", "D05"]
 
 
 def test_csv_template_is_one_header_row_with_a_bom():

@@ -17,6 +17,9 @@ FIELD_TYPES = ("text", "name", "id_number", "date", "int", "flag", "enum", "educ
 #: Cell texts read as yes / no in flag columns (compared after NFKC, strip, lower-case).
 FLAG_TRUE = frozenset({"是", "有", "√", "✓", "y", "yes", "true", "1", "存在", "属实", "涉及"})
 FLAG_FALSE = frozenset({"否", "无", "没有", "×", "✗", "n", "no", "false", "0", "不存在", "未发现", "不涉及"})
+#: The values an `int` field accepts unless the catalogue gives it narrower `bounds` (months, years,
+#: counts are never negative; a 10**18 in a cell is a typing error, not a period).
+INT_BOUNDS = (0, 999_999_999)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Field:
     aliases: tuple[str, ...] = ()
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     derived: bool = False
+    bounds: tuple[int, int] | None = None   # int fields: the smallest and largest sane value
+    may_follow_as_of: bool = False          # date fields: an end date that may lie after the as-of date
+
+    def int_bounds(self) -> tuple[int, int]:
+        """The values an int cell may hold (anything else is refused when read, V05)."""
+        return self.bounds or INT_BOUNDS
 
     def value_lookup(self) -> dict[str, str]:
         """Map every accepted spelling of an enum value (lower-cased) to its canonical value."""
@@ -50,6 +59,8 @@ def field_from_dict(name: str, spec: Mapping) -> Field:
         aliases=tuple(str(a) for a in spec.get("aliases", ()) or ()),
         values=values,
         derived=bool(spec.get("derived", False)),
+        bounds=tuple(int(b) for b in spec["bounds"]) if spec.get("bounds") else None,
+        may_follow_as_of=bool(spec.get("may_follow_as_of", False)),
     )
 
 

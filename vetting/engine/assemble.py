@@ -16,6 +16,7 @@ from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.findings import data_findings, not_checked, rule_findings
 from vetting.engine.groups import evaluate_groups
+from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
@@ -68,7 +69,9 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     derived, derived_issues = derive(rows, as_of)
     evaluator = Evaluator(Columns(rows, ruleset, derived), params, as_of)
     weak = ~derived["id_valid"][1]
-    issues = layout.data_issues(pd.concat([rows.issues, derived_issues], ignore_index=True))
+    _, birth_lo, birth_hi = derived["birth_used"]
+    dated = implausible_dates(rows, ruleset.fields, as_of, birth_lo, birth_hi)
+    issues = layout.data_issues(pd.concat([rows.issues, derived_issues, dated], ignore_index=True))
     parts = [data_findings(issues, rows)]
     decision = decide(ruleset, evaluator, rows)
     unchecked = []

@@ -133,30 +133,46 @@ def is_in(a: Vec, items: list) -> Vec:
 
 # ---------------------------------------------------------------- arithmetic
 
+#: A shift of more months (days) than this leaves the calendar the tool represents (0001..9999)
+#: from any date, so it saturates like `forever` instead of overflowing int64 (an absurd value
+#: such as 10**18 months); ends beyond the calendar are clipped to it the same way.
+MAX_MONTHS = 12 * 10_000
+MAX_DAYS = 366 * 10_000
+
+
+def _saturated(result: np.ndarray, steps: np.ndarray, valid: np.ndarray, beyond: np.ndarray) -> np.ndarray:
+    """Shifted dates kept inside [MIN_DATE, MAX_DATE]; a shift beyond the calendar goes to its edge."""
+    result = np.minimum(np.maximum(result, MIN_DATE), MAX_DATE)
+    result = np.where(beyond, np.where(steps > 0, MAX_DATE, MIN_DATE), result)
+    return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
+
+
 def add_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     """Civil-law month arithmetic (民法典 §200-203): the same day N months later, or month-end."""
     dates = dates.astype("datetime64[D]")
     months = np.asarray(months, dtype=float)
-    forever = np.isinf(months)
     valid = ~np.isnat(dates) & ~np.isnan(months)
-    whole = np.where(valid & ~forever, months, 0).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        beyond = valid & (np.abs(months) > MAX_MONTHS)
+    whole = np.where(valid & ~beyond, months, 0).astype(np.int64)
     month_start = dates.astype("datetime64[M]")
     day = (dates - month_start.astype("datetime64[D]")).astype(np.int64)
     target = month_start + whole
     length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
     result = target.astype("datetime64[D]") + np.minimum(day, length - 1)
-    result = np.where(forever & valid, np.where(months > 0, MAX_DATE, MIN_DATE), result)
-    return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
+    return _saturated(result, months, valid, beyond)
 
 
 def add_days(dates: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The date N days later (earlier for negative N)."""
+    dates = dates.astype("datetime64[D]")
     days = np.asarray(days, dtype=float)
-    forever = np.isinf(days)
     valid = ~np.isnat(dates) & ~np.isnan(days)
-    whole = np.where(valid & ~forever, days, 0).astype(np.int64)
-    result = dates.astype("datetime64[D]") + whole.astype("timedelta64[D]")
-    result = np.where(forever & valid, np.where(days > 0, MAX_DATE, MIN_DATE), result)
-    return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
+    with np.errstate(invalid="ignore"):
+        beyond = valid & (np.abs(days) > MAX_DAYS)
+    whole = np.where(valid & ~beyond, days, 0).astype(np.int64)
+    result = dates + whole.astype("timedelta64[D]")
+    return _saturated(result, days, valid, beyond)
 
 
 def shift(dates: Vec, duration: Vec, sign: int) -> Vec:

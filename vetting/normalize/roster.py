@@ -106,7 +106,11 @@ def _parse_values(spec: Field, values: pd.Series, numbers: np.ndarray | None = N
     if kind == "int":
         number = pd.to_numeric(text, errors="coerce").astype("Float64")
         bad = text.notna() & (number.isna() | (number % 1 != 0))
-        return {spec.name: number.where(~bad)}, _problem(bad, text, "应为整数")
+        low, high = spec.int_bounds()
+        absurd = ~bad & text.notna() & ((number < low) | (number > high))
+        outside = _problem(absurd, text, f"超出合理范围（应为{low}至{high}之间的整数）")
+        problems = _problem(bad, text, "应为整数").fillna(outside)
+        return {spec.name: number.where(~(bad | absurd))}, problems
     lowered = text.str.lower()
     if kind == "flag":
         flag = pd.Series(pd.NA, index=values.index, dtype="boolean")

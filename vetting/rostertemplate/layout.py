@@ -185,7 +185,8 @@ def _hint(spec: Field, band: str, required: bool, choices: tuple[str, ...]) -> s
         example = "2025-10-08；只知年月的填 2025-10" if fact else "1985-06-15；只知年月的填 1985-06"
         parts.append(f"填日期，如 {example}。" + ("没有此情形的留空。" if fact else ""))
     elif spec.type == "int":
-        parts.append("填整数。" + ("没有此情形的留空。" if fact else ""))
+        within = f"（{spec.bounds[0]}至{spec.bounds[1]}）" if spec.bounds else ""
+        parts.append(f"填整数{within}。" + ("没有此情形的留空。" if fact else ""))
     elif spec.type == "education":
         parts.append("从下拉列表选择；也可填“全日制本科”“大专（函授）”等。")
     elif choices:

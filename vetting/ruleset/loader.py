@@ -194,7 +194,8 @@ def _refine_field(base: Field, spec: dict, path: str, line: int | None) -> Field
     for value, spellings in (spec.get("values") or {}).items():
         values[str(value)] = tuple(dict.fromkeys([*values.get(str(value), ()), *map(str, spellings)]))
     aliases = tuple(dict.fromkeys([*base.aliases, *map(str, spec.get("aliases", ()))]))
-    return Field(base.name, str(spec.get("label", base.label)), base.type, aliases, values, base.derived)
+    return Field(base.name, str(spec.get("label", base.label)), base.type, aliases, values, base.derived,
+                 base.bounds, base.may_follow_as_of)
 
 
 def _env(fields: dict[str, Field], params: dict[str, Parameter]) -> cond.Env:
