@@ -126,6 +126,10 @@ def _relative_pairs(rule: GroupRule, frame: pd.DataFrame, own: np.ndarray, other
     return pairs
 
 
+#: The relation of a person to their own row on the other slate (one ID number on both).
+_SELF = "同一公民身份号码"
+
+
 def _same_people(frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> list[tuple]:
     """(row, other row, relation) where one valid ID number is on both slates of one village."""
     if "id_number" not in frame or "id_status" not in frame:
@@ -135,7 +139,7 @@ def _same_people(frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> lis
     mine, theirs = table[own[table["row"]]], table[other[table["row"]]]
     joined = mine.merge(theirs, on="key", suffixes=("", "_other"))
     joined = joined[joined["row"] != joined["row_other"]]
-    return [(a, b, "同一公民身份号码，即本人") for a, b in zip(joined["row"], joined["row_other"])]
+    return [(a, b, _SELF) for a, b in zip(joined["row"], joined["row_other"])]
 
 
 def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
@@ -163,7 +167,13 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
         reasons = np.full(len(found), rule.reason, dtype=object)
     else:
         reasons = "与本村候选人" + other_label + "存在近亲属关系，按规定应当回避"
-    evidence = where.reindex(found["row"]).to_numpy(dtype=object) + "：「亲属关系/户号」"
+    self_rows = (found["relation"] == _SELF).to_numpy(dtype=bool)
+    if self_rows.any():
+        reasons = np.asarray(reasons, dtype=object).copy()
+        reasons[self_rows] = ("本人（同一公民身份号码）同时是本村" + "、".join(rule.against) + "人选："
+                              + other_label[self_rows] + "；" + rule.name)
+    evidence = where.reindex(found["row"]).to_numpy(dtype=object) + np.where(
+        self_rows, "：「公民身份号码」", "：「亲属关系/户号」")
     return _person_frame(rule, found["row"].to_numpy(), reasons, evidence)
 
 
