@@ -100,13 +100,14 @@ def _relative_pairs(rule: GroupRule, frame: pd.DataFrame, own: np.ndarray, other
     if both.empty:
         return []
     key = village_key(both)
-    is_own, is_other = own[both.index], other[both.index]
     pairs = []
     if rule.same_household and "household_id" in both:
-        grouped = pd.DataFrame({"row": both.index, "key": key + "\x1f" + text_column(both, "household_id"),
-                                "own": is_own, "other": is_other}).dropna()
-        for _, group in grouped.groupby("key"):
-            pairs += [(a, b, "同户") for a in group["row"][group["own"]] for b in group["row"][group["other"]] if a != b]
+        homes = pd.DataFrame({"row": both.index.to_numpy(),
+                              "key": (key + "\x1f" + text_column(both, "household_id")).to_numpy()}).dropna()
+        rows = homes["row"].to_numpy(dtype=np.int64)
+        joined = homes[own[rows]].merge(homes[other[rows]], on="key", suffixes=("", "_other"))
+        joined = joined[joined["row"] != joined["row_other"]]
+        pairs += [(a, b, "同户") for a, b in zip(joined["row"], joined["row_other"])]
     if "relatives" in both:
         names = pd.DataFrame({"row": both.index, "key": key, "name": text_column(both, "name")})
         lookup = names.dropna().groupby(["key", "name"])["row"].agg(list)

@@ -64,14 +64,28 @@ def number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+def joined(keys: pd.Series, texts: pd.Series, separator: str = "、") -> pd.Series:
+    """Per key (first-seen order): its texts joined in row order, by one reduction over the rows
+    sorted by key rather than a Python call per key."""
+    codes, uniques = pd.factorize(keys)
+    if not len(codes):
+        return pd.Series([], index=pd.Index([]), dtype=object)
+    order = np.argsort(codes, kind="stable")
+    grouped = codes[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    separators = np.full(len(order), separator, dtype=object)
+    separators[starts] = ""
+    values = np.add.reduceat(separators + texts.to_numpy(dtype=object)[order], starts)
+    return pd.Series(values, index=pd.Index(uniques)[grouped[starts]], dtype=object)
+
+
 def members(table: pd.DataFrame, keys: pd.Index) -> pd.Series:
     """'张三（文件 第N行）、…' for the slate of each flagged village (first MEMBERS_SHOWN, then 等)."""
     on_slate = table[table["total"] & table["key"].isin(keys)]
-    position = on_slate.groupby("key", sort=False).cumcount()
+    position = on_slate.groupby("key", sort=False).cumcount().to_numpy()
     shown = on_slate[position < MEMBERS_SHOWN]
-    joined = shown.groupby("key", sort=False)["label"].agg("、".join)
-    more = (position >= MEMBERS_SHOWN).groupby(on_slate["key"]).any()
-    return joined.reindex(keys) + np.where(more.reindex(keys, fill_value=False), "等", "")
+    more = pd.Series(position >= MEMBERS_SHOWN, index=on_slate.index).groupby(on_slate["key"]).any()
+    return joined(shown["key"], shown["label"]).reindex(keys) + np.where(more.reindex(keys, fill_value=False), "等", "")
 
 
 def tally(rule: GroupRule, frame: pd.DataFrame, true: np.ndarray, known: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,6 +129,10 @@ def declared(frame: pd.DataFrame, name: str, keys: pd.Series) -> pd.Series:
 
 
 def ethnic_key(values: pd.Series) -> pd.Series:
-    """An ethnic group's name compared without spaces and a final 族 ("回族" and "回" are one group)."""
-    text = values.astype("string").str.replace(r"\s+", "", regex=True)
-    return text.where(~text.str.endswith("族") | (text.str.len() <= 1), text.str[:-1])
+    """An ethnic group's name compared without spaces and a final 族 ("回族" and "回" are one group);
+    worked out once per distinct text."""
+    codes, uniques = pd.factorize(values.astype("string"))
+    cleaned = [re.sub(r"\s+", "", str(u)) for u in uniques]
+    cleaned = [c[:-1] if c.endswith("族") and len(c) > 1 else c for c in cleaned]
+    table = pd.array([*cleaned, pd.NA], dtype="string")
+    return pd.Series(table.take(np.where(codes < 0, len(cleaned), codes)), index=values.index)

@@ -9,7 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vetting.engine.slate import count_text, declared, ethnic_key, members, number, place, tally, text_column, village_key
+from vetting.engine.slate import (
+    count_text,
+    declared,
+    ethnic_key,
+    joined,
+    members,
+    number,
+    place,
+    tally,
+    text_column,
+    village_key,
+)
 from vetting.normalize.roster import Candidates
 from vetting.result import GROUP_COLUMNS
 from vetting.ruleset.model import GroupRule
@@ -46,13 +57,19 @@ def _bound(value: float | str | None, params: dict) -> float | None:
     return float(params[value[1:]]) if isinstance(value, str) else float(value)
 
 
-def _declared_numbers(frame: pd.DataFrame, name: str, keys: pd.Index) -> pd.Series:
-    """Per village key: the distinct numbers its rows give in a village-level column, smallest first."""
+def _declared_numbers(frame: pd.DataFrame, name: str, keys: pd.Index) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Per village key: how many distinct numbers its rows give in a village-level column, the number
+    when there is one, and '5、7' where they disagree."""
     if name not in frame:
-        return pd.Series([()] * len(keys), index=keys, dtype=object)
+        return np.zeros(len(keys), dtype=int), np.full(len(keys), np.nan), pd.Series("", index=keys, dtype=object)
     given = pd.DataFrame({"key": village_key(frame), "value": frame[name].astype("Float64")}).dropna()
-    values = given.drop_duplicates().sort_values("value").groupby("key", sort=False)["value"].agg(tuple)
-    return values.reindex(keys).apply(lambda v: v if isinstance(v, tuple) else ())
+    given = given.drop_duplicates()
+    grouped = given.groupby("key", sort=False)["value"]
+    size = grouped.size().reindex(keys, fill_value=0).to_numpy(dtype=int)
+    value = grouped.min().astype(float).reindex(keys).to_numpy(dtype=float)
+    several = given[given["key"].isin(keys[size > 1])].sort_values("value", kind="stable")
+    numbers = several["value"].astype(float).map(number)
+    return size, np.where(size == 1, value, np.nan), joined(several["key"], numbers).reindex(keys).fillna("")
 
 
 def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> tuple[pd.DataFrame | None, dict]:
@@ -62,9 +79,7 @@ def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> 
     everyone = np.ones(len(frame), dtype=bool)
     table, villages = tally(rule, frame, everyone, everyone)
     low, high = _bound(rule.minimum, params), _bound(rule.maximum, params)
-    values = _declared_numbers(frame, rule.village_field, villages.index)
-    size = values.apply(len).to_numpy()
-    seat = np.array([v[0] if len(v) == 1 else np.nan for v in values], dtype=float)
+    size, seat, disagree = _declared_numbers(frame, rule.village_field, villages.index)
     definite, possible = villages["definite"].to_numpy(), villages["possible"].to_numpy()
     known = size == 1
     conflict = size > 1
@@ -86,8 +101,8 @@ def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> 
         part = pd.Series(text, index=villages.index) if isinstance(text, str) else text
         texts = texts.where(~mask, texts + np.where(texts == "", "", "；") + part)
 
-    seat_text = pd.Series([number(s) if s == s else "" for s in seat], index=villages.index)
-    add(conflict, f"「{label}」各行填报不一致（" + values.apply(lambda v: "、".join(number(x) for x in v)) + "人）")
+    seat_text = pd.Series(seat, index=villages.index).map(lambda s: number(s) if s == s else "")
+    add(conflict, f"「{label}」各行填报不一致（" + disagree + "人）")
     if low is not None and high is not None:
         add(outside, f"申报的{label}" + seat_text + f"人，不在{number(low)}至{number(high)}人之间")
     add(few | few_unsure, "村委会人选" + count + f"人，不多于应选{label}" + seat_text + "人，无法差额选举")
@@ -108,18 +123,28 @@ def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> 
     return village_frame(rule, flagged, severity, reason), result
 
 
+def _listed_members(keys: pd.Series, listed: pd.Series, ethnicity: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether its ethnic group is one its village lists, and whether the group is known
+    (villages and groups compared as integer codes, not as strings per row)."""
+    village, villages = pd.factorize(keys)
+    pairs = listed.explode().dropna()
+    rows = ethnic_key(ethnicity)
+    groups, _ = pd.factorize(pd.concat([rows, ethnic_key(pd.Series(pairs.to_numpy(dtype=object), dtype="string"))],
+                                       ignore_index=True))
+    width = int(groups.max()) + 2 if len(groups) else 1
+    mine = village.astype(np.int64) * width + groups[:len(rows)]
+    wanted = pd.Index(villages).get_indexer(pairs.index).astype(np.int64) * width + groups[len(rows):]
+    known = groups[:len(rows)] >= 0
+    return np.isin(mine, wanted) & known, known
+
+
 def minority(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> tuple[pd.DataFrame | None, dict]:
     """Per village that lists its less numerous ethnic groups: how many of its 村委会 slate belong to
     one of them, against `min`; a village listing none (blank, 无) is not checked."""
     frame = candidates.frame
     keys = village_key(frame)
     listed = declared(frame, rule.village_field, keys)
-    pairs = listed.explode().dropna()
-    names = ethnic_key(pd.Series(pairs.to_numpy(dtype=object), dtype="string"))
-    wanted = pd.Index(pd.Series(pairs.index.astype(str), dtype="string") + "\x1f" + names)
-    ethnicity = ethnic_key(text_column(frame, "ethnicity"))
-    known = ethnicity.notna().to_numpy(dtype=bool)
-    true = (keys + "\x1f" + ethnicity).isin(wanted).fillna(False).to_numpy(dtype=bool) & known
+    true, known = _listed_members(keys, listed, text_column(frame, "ethnicity"))
     table, villages = tally(rule, frame, true, known)
     low = _bound(rule.minimum, params) or 1.0
     checked = listed.reindex(villages.index).apply(lambda v: isinstance(v, tuple) and bool(v)).to_numpy(dtype=bool)
