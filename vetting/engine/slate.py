@@ -121,11 +121,20 @@ def declared(frame: pd.DataFrame, name: str, keys: pd.Series) -> pd.Series:
     """Per village key: the distinct values its rows declare in a village-level column (a tuple in
     first-seen order; a cell may list several, "回族、苗族"; "无" declares none)."""
     cells = pd.DataFrame({"key": keys, "value": text_column(frame, name)}).dropna().drop_duplicates()
-    out: dict[str, list[str]] = {}
+    out: dict[str, dict[str, None]] = {}
     for key, value in zip(cells["key"], cells["value"]):   # one per village and distinct text
-        items = out.setdefault(key, [])
-        items += [i for i in _LIST_BREAK.split(str(value).strip()) if i and i not in _NONE and i not in items]
+        items = out.setdefault(key, {})
+        items.update((i, None) for i in _LIST_BREAK.split(str(value).strip()) if i and i not in _NONE)
     return pd.Series({k: tuple(v) for k, v in out.items()}, dtype=object)
+
+
+LISTED_SHOWN = 10
+
+
+def listing(values: tuple) -> str:
+    """'回族、东乡族' naming at most LISTED_SHOWN values, then how many there are in all."""
+    shown = "、".join(values[:LISTED_SHOWN])
+    return shown + (f"等{len(values)}个" if len(values) > LISTED_SHOWN else "")
 
 
 def ethnic_key(values: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ from vetting.engine.slate import (
     declared,
     ethnic_key,
     joined,
+    listing,
     members,
     number,
     place,
@@ -157,7 +158,7 @@ def minority(rule: GroupRule, candidates: Candidates, params: dict, label: str) 
     if flagged.empty:
         return None, result
     flagged["members"] = members(table, flagged.index)
-    names = listed.reindex(flagged.index).apply("、".join)
+    names = listed.reindex(flagged.index).apply(listing)
     reason = (place(flagged) + "：" + label + "为" + names + "，村委会人选中属于这些民族的有" + count_text(flagged)
               + f"人（至少应有{number(low)}人）")
     review = "notice" if rule.severity == "notice" else "review"
