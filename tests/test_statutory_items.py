@@ -80,3 +80,12 @@ def test_two_committee_members_are_on_the_committee_slate_but_not_a_party_post()
     roles = pd.Series(["两委委员"], dtype="string")
     from vetting.normalize.roles import roles_match
     assert bool(roles_match(roles, ["村委会主任", "村委会委员"]).iloc[0])
+
+
+def test_a_long_list_of_groups_is_named_ten_at_most():
+    from vetting.engine.slate import declared, listing
+    frame = pd.DataFrame({"village_minorities": pd.Series(["回族、苗族、回族", "无", "土家族", None], dtype="string")})
+    listed = declared(frame, "village_minorities", pd.Series(["甲", "乙", "甲", "丙"]))
+    assert listed.to_dict() == {"甲": ("回族", "苗族", "土家族"), "乙": ()}   # 无 lists none; 丙 lists nothing
+    many = tuple(f"族{i}" for i in range(1, 13))
+    assert listing(many) == "、".join(many[:10]) + "等12个"
