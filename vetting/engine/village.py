@@ -102,7 +102,7 @@ def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> 
         part = pd.Series(text, index=villages.index) if isinstance(text, str) else text
         texts = texts.where(~mask, texts + np.where(texts == "", "", "；") + part)
 
-    seat_text = pd.Series(seat, index=villages.index).map(lambda s: number(s) if s == s else "")
+    seat_text = pd.Series([number(s) if s == s else "" for s in seat], index=villages.index, dtype=object)
     add(conflict, f"「{label}」各行填报不一致（" + disagree + "人）")
     if low is not None and high is not None:
         add(outside, f"申报的{label}" + seat_text + f"人，不在{number(low)}至{number(high)}人之间")
