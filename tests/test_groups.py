@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -102,3 +103,88 @@ def test_relation_written_before_the_name_and_repeat_counts_once():
     relatives = result.findings[result.findings["rule"] == "G02"]
     assert set(relatives["row_id"]) == {0, 1}
     assert not ((result.villages["rule"] == "G05") & (result.villages["village"] == "北村")).any()
+
+
+# ---------------------------------------------------------------- statutory slate rules (组织法第六条、第十五条、第三十二条)
+
+STATUTORY = str(GROUPS / "statutory_roster.csv")
+
+
+@pytest.fixture(scope="module")
+def statutory():
+    import datetime as dt
+
+    from vetting.pipeline import vet_records
+    from vetting.ruleset.loader import load_ruleset
+    with open(STATUTORY, encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    return vet_records(records, load_ruleset("national"), dt.date(2026, 12, 15))
+
+
+def _village_findings(result, rule):
+    rows = result.villages[result.villages["rule"] == rule]
+    return {v: (s, r) for v, s, r in zip(rows["village"], rows["severity"], rows["reason"])}
+
+
+def _person_findings(result, rule):
+    rows = result.findings[result.findings["rule"] == rule]
+    return {int(r): why for r, why in zip(rows["row_id"], rows["reason"])}
+
+
+def test_supervisory_candidates_related_to_committee_candidates(statutory):
+    g06 = _person_findings(statutory, "G06")
+    assert set(g06) == {3, 4, 5}    # 苏梅 (declared husband), 马成 (same household), 马德 (the same person)
+    assert "马林" in g06[3] and "申报为其丈夫" in g06[3] and "村务监督机构成员" in g06[3]
+    assert "同户" in g06[4]
+    assert g06[5].startswith("本人（同一公民身份号码）同时是本村村委会委员人选：马德")
+    # 王平's wife 王静 stands for the party committee only; the committee members themselves are not flagged
+    assert 7 not in g06 and not {0, 1, 2} & set(g06)
+
+
+def test_slate_compared_with_the_seats_a_village_declares(statutory):
+    g05 = _village_findings(statutory, "G05")
+    assert g05["北村"] == ("review", "花马池镇北村：村委会人选3人，不多于应选村委会职数3人，无法差额选举")
+    assert "南村" not in g05                                   # 6 candidates for 5 seats (declared on one row)
+    assert g05["中村"][0] == "review" and "各行填报不一致（5、7人）" in g05["中村"][1]
+    assert g05["东村"] == ("review", "花马池镇东村：村委会人选2人，少于村民委员会最少职数3人")
+    assert g05["西村"][0] == "notice" and "未填报村委会职数" in g05["西村"][1]  # unknown seats: said, not flagged
+    assert g05["高村"][0] == "review" and "不在3至7人之间" in g05["高村"][1]
+    summary = next(s for s in statutory.group_summary if s["rule"] == "G05")
+    assert (summary["meeting"], summary["below_or_above"], summary["undetermined"]) == (1, 4, 1)
+    assert "note" not in summary
+
+
+def test_two_committee_members_count_on_the_committee_slate(statutory):
+    assert "南村" not in _village_findings(statutory, "G03")     # its women stand as 两委委员
+
+
+def test_minority_member_notice_for_villages_that_declare_groups(statutory):
+    g07 = _village_findings(statutory, "G07")
+    assert set(g07) == {"南村"}                                  # 刘洋 (回族) stands for the party committee only
+    assert g07["南村"][0] == "notice" and "本村人数较少的民族为回族" in g07["南村"][1]
+    summary = next(s for s in statutory.group_summary if s["rule"] == "G07")
+    assert (summary["villages"], summary["meeting"]) == (2, 1)  # 中村 (周一 written 回) meets it; 东村 wrote 无
+
+
+def test_rosters_without_village_columns_say_so_once(report):
+    assert not [v for v in report["villages"] if v["rule"] in ("G05", "G07")]
+    summary = {g["rule"]: g for g in report["meta"]["group_summary"]}
+    assert "没有「村委会职数」列" in summary["G05"]["note"] and summary["G05"]["below_or_above"] == 0
+    assert "没有「本村人数较少的民族」列" in summary["G07"]["note"] and summary["G07"]["villages"] == 0
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    village_field: committee_seats\n    against: [村委会委员]\n", "只有 kind: relatives 的规则可以写 against"),
+    ("    village_field: village_minorities\n", "kind: seats 需要 int 类型的村级字段"),
+    ("    village_field: 职数\n", "未知字段「职数」"),
+    ("", "缺少必填项「village_field」"),
+])
+def test_slate_rule_keys_are_checked_when_the_pack_loads(tmp_path, extra, message):
+    from vetting.errors import RulesetError
+    from vetting.ruleset.loader import load_ruleset
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("schema_version: 1\nid: t\ntitle: t\nversion: '1'\nextends: national\n"
+                    "group_rules:\n  - code: G90\n    name: 职数\n    kind: seats\n    severity: review\n"
+                    "    min: 3\n    basis: [依据]\n" + extra, encoding="utf-8")
+    with pytest.raises(RulesetError, match=re.escape(message)):
+        load_ruleset(str(pack))

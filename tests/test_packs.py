@@ -186,7 +186,8 @@ def _windows_one_month_short(add_months):
 
 @pytest.mark.parametrize("module,name,mutate,rules", [
     (derive, "age_on", _age_one_day_late, {"A01"}),
-    (values, "add_months", _windows_one_month_short, {"D01", "D02", "D03", "D05", "C01", "C05", "C06", "C07", "S02", "S07"}),
+    (values, "add_months", _windows_one_month_short,
+     {"D01", "D02", "D03", "D05", "C01", "C05", "C06", "C07", "S02", "S07", "A07", "O01"}),
 ], ids=["age_one_day_late", "look_back_one_month_short"])
 def test_shipped_cases_catch_a_wrong_shared_derivation_on_both_engines(monkeypatch, module, name, mutate, rules):
     """Both engines read ages and window ends from the same precomputation (the durable engine builds

@@ -92,7 +92,8 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
 
 
 _GROUP_KINDS = {"duplicate": "同一人在名单中重复出现", "relatives": "同一村(社区)人选之间的亲属关系",
-                "count": "按村(社区)统计的人数与要求比较"}
+                "count": "按村(社区)统计的人数与要求比较", "seats": "按村(社区)比较人选数与申报的职数",
+                "minority": "按村(社区)比较人选的民族与申报的人数较少的民族"}
 
 
 def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:
@@ -111,6 +112,10 @@ def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:
                                         if name in ruleset.parameters else str(bound)))
     if rule.kind == "relatives" and rule.scope:
         lines.append(f"亲属范围：{'、'.join(rule.scope)}")
+    if rule.against:
+        lines.append(f"比对对象：拟任{'、'.join(rule.against)}的人选")
+    if rule.village_field:
+        lines.append(f"村级信息：「{ruleset.fields[rule.village_field].label}」（本村各行填写，或填在其中一行）")
     if rule.reason:
         lines.append(f"理由模板：{rule.reason}")
     lines += [f"说明：{rule.description}"] if rule.description else []

@@ -81,7 +81,9 @@ ROLE_TAGS: dict[str, frozenset[str]] = {
     "副书记兼主任": frozenset({"党组织委员", "村委会主任", "村委会委员", TWO_COMMITTEES}),
     "村委会主任": frozenset({"村委会主任", "村委会委员", TWO_COMMITTEES}),
     "村委会委员": frozenset({"村委会委员", TWO_COMMITTEES}),
-    TWO_COMMITTEES: frozenset({TWO_COMMITTEES}),
+    # Standing for both committees: on the 村委会 slate (women, size, relatives). Not tagged 党组织委员:
+    # a bare "委员" is read as this post too, and a party-post rule must not judge a 村委会 candidate.
+    TWO_COMMITTEES: frozenset({TWO_COMMITTEES, "村委会委员"}),
     "书记后备人选": frozenset({"后备力量", "书记后备人选"}),
     "两委后备人选": frozenset({"后备力量", "两委后备人选"}),
     "村务监督委员会成员": frozenset({"村务监督委员会成员"}),

@@ -156,10 +156,11 @@ def not_checked(rule: Rule, evaluator: Evaluator, candidates: Candidates, unsett
     """Undecided rows that only facts in `skip` (which this run does not carry) leave open: no other
     decisive cell blank, no date vague, and the rule still open with every fact the run does carry
     read as "nothing found". A row where a carried fact points at the rule (a sentence whose end
-    date is missing) stays undecided: that is someone's `pending`, not a gap in the run."""
+    date is missing) stays undecided: that is someone's `pending`, not a gap in the run. A blank
+    拟任职务 does not keep it open: whatever the post, the rule could not be checked (the blank
+    post is a finding of its own)."""
     rows = np.flatnonzero(unsettled)
-    _, role_unknown = applicability(rule, candidates)
-    blank, _ = _blank_facts(rule, rows, evaluator.columns, role_unknown, skip)
+    blank, _ = _blank_facts(rule, rows, evaluator.columns, np.zeros(len(unsettled), dtype=bool), skip)
     vague = _imprecise(evaluator.columns, rows, tuple(f for f in rule.fields if f not in skip))
     rows = rows[~blank & (vague == "")]
     carried = [f for f in rule.fields if f not in skip]

@@ -1,5 +1,7 @@
-"""Rules across candidates (vectorised): one person listed twice, relatives on one village's slate,
-and counts per village (women, youth, slate size, reserve quota) against the pack's minimum/maximum."""
+"""Rules across candidates (vectorised): one person listed twice, relatives on one village's slate
+(or between two slates, such as the 村务监督委员会 and the 村委会), and counts per village (women,
+youth, reserve quota) against the pack's minimum/maximum; the slate against a village's seats and
+the less numerous ethnic groups it declares are in vetting.engine.village."""
 
 from __future__ import annotations
 
@@ -11,14 +13,25 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from vetting.engine import village as village_rules
 from vetting.engine.evaluator import Evaluator
+from vetting.engine.slate import (
+    count_text,
+    members,
+    number,
+    place,
+    slate,
+    slate_rows,
+    tally,
+    text_column,
+    village_key,
+    where_text,
+)
 from vetting.engine.values import Vec
-from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
-from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS
+from vetting.result import FINDING_COLUMNS
 from vetting.ruleset.model import GroupRule
 
-MEMBERS_SHOWN = 20
 RELATION_CATEGORIES = {
     "配偶": ("配偶", "夫妻", "丈夫", "妻子", "夫", "妻", "老公", "老婆"),
     "父母子女": ("父子", "父女", "母子", "母女", "父亲", "母亲", "儿子", "女儿", "子女", "父母", "父", "母", "子", "女"),
@@ -37,14 +50,6 @@ class GroupOutcome:
     findings: list[pd.DataFrame] = field(default_factory=list)
     villages: list[pd.DataFrame] = field(default_factory=list)
     summary: list[dict] = field(default_factory=list)
-
-
-def _text(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name].astype("string") if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
-
-
-def _where(frame: pd.DataFrame) -> pd.Series:
-    return frame["source_file"].astype(str) + " 第" + frame["source_row"].astype(str) + "行"
 
 
 OTHERS_SHOWN = 10
@@ -73,7 +78,7 @@ def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     rows = np.flatnonzero((counts > 1).fillna(False).to_numpy(dtype=bool))
     if not len(rows):
         return None
-    label = _where(frame).iloc[rows] + "（" + _text(frame, "name").iloc[rows].fillna("（无姓名）") + "）"
+    label = where_text(frame).iloc[rows] + "（" + text_column(frame, "name").iloc[rows].fillna("（无姓名）") + "）"
     table = pd.DataFrame({"row": rows, "id": ids.iloc[rows].to_numpy(), "label": label.to_numpy()})
     everyone = table.groupby("id")["label"].agg(lambda labels: list(labels.iloc[:OTHERS_SHOWN + 1]))
     sizes = table["id"].map(table["id"].value_counts())
@@ -88,63 +93,89 @@ def _declared(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _slate(rule: GroupRule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Rows surely on the rule's slate, and rows that may be (role blank or unreadable)."""
-    placed = _text(frame, "village").notna().to_numpy(dtype=bool)
-    if not rule.roles:
-        return placed, np.zeros(len(frame), dtype=bool)
-    role = _text(frame, "role")
-    return placed & roles_match(role, rule.roles).to_numpy(dtype=bool), placed & role.isna().to_numpy(dtype=bool)
-
-
-def _village_key(frame: pd.DataFrame) -> pd.Series:
-    return _text(frame, "township").fillna("") + "\x1f" + _text(frame, "village").fillna("")
-
-
-def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
-    """Pairs of slate members of one village who share a household or declare a relation in scope."""
-    frame = candidates.frame
-    sure, maybe = _slate(rule, frame)
-    members = frame.loc[sure | maybe]
-    if members.empty:
-        return None
-    key = _village_key(members)
+def _relative_pairs(rule: GroupRule, frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> list[tuple]:
+    """(row, other row, relation) for rows of `own` related to rows of `other` in the same village:
+    one household (when the rule counts it) or a relation in scope declared by either of them."""
+    both = frame.loc[own | other]
+    if both.empty:
+        return []
+    key = village_key(both)
     pairs = []
-    if rule.same_household and "household_id" in members:
-        household = _text(members, "household_id")
-        grouped = pd.DataFrame({"row": members.index, "key": key + "\x1f" + household}).dropna()
-        for _, group in grouped.groupby("key")["row"]:
-            rows = list(group)
-            pairs += [(a, b, "同户") for a in rows for b in rows if a != b]
-    if "relatives" in members:
-        names = pd.DataFrame({"row": members.index, "key": key, "name": _text(members, "name")})
+    if rule.same_household and "household_id" in both:
+        homes = pd.DataFrame({"row": both.index.to_numpy(),
+                              "key": (key + "\x1f" + text_column(both, "household_id")).to_numpy()}).dropna()
+        rows = homes["row"].to_numpy(dtype=np.int64)
+        joined = homes[own[rows]].merge(homes[other[rows]], on="key", suffixes=("", "_other"))
+        joined = joined[joined["row"] != joined["row_other"]]
+        pairs += [(a, b, "同户") for a, b in zip(joined["row"], joined["row_other"])]
+    if "relatives" in both:
+        names = pd.DataFrame({"row": both.index, "key": key, "name": text_column(both, "name")})
         lookup = names.dropna().groupby(["key", "name"])["row"].agg(list)
-        for row, text, village in zip(members.index, _text(members, "relatives"), key):
+        for row, text, village in zip(both.index, text_column(both, "relatives"), key):
             if pd.isna(text):
                 continue
             for other_name, word in _declared(str(text)):
-                category = _RELATION_OF.get(word)
-                for other in lookup.get((village, other_name), []):
-                    if other != row and category in rule.scope:
-                        pairs += [(row, other, f"申报为其{word}"), (other, row, f"对方申报其为{word}")]
+                if _RELATION_OF.get(word) not in rule.scope:
+                    continue
+                for person in lookup.get((village, other_name), []):
+                    if person == row:
+                        continue
+                    if own[row] and other[person]:
+                        pairs.append((row, person, f"申报为其{word}"))
+                    if own[person] and other[row]:
+                        pairs.append((person, row, f"对方申报其为{word}"))
+    return pairs
+
+
+#: The relation of a person to their own row on the other slate (one ID number on both).
+_SELF = "同一公民身份号码"
+
+
+def _same_people(frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> list[tuple]:
+    """(row, other row, relation) where one valid ID number is on both slates of one village."""
+    if "id_number" not in frame or "id_status" not in frame:
+        return []
+    ids = frame["id_number"].where(frame["id_status"] == "valid")
+    table = pd.DataFrame({"row": frame.index, "key": village_key(frame) + "\x1f" + ids}).dropna()
+    mine, theirs = table[own[table["row"]]], table[other[table["row"]]]
+    joined = mine.merge(theirs, on="key", suffixes=("", "_other"))
+    joined = joined[joined["row"] != joined["row_other"]]
+    return [(a, b, _SELF) for a, b in zip(joined["row"], joined["row_other"])]
+
+
+def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
+    """Pairs of slate members of one village who share a household or declare a relation in scope;
+    with `against`, members of the rule's slate related to (or the same person as) a member of the
+    other slate, each finding on the rule's own slate (村务监督委员会 against 村委会)."""
+    frame = candidates.frame
+    sure, maybe = slate(rule, frame)
+    if rule.against:
+        other, _ = slate_rows(rule.against, frame)
+        pairs = _relative_pairs(rule, frame, sure, other) + _same_people(frame, sure, other)
+    else:
+        pairs = _relative_pairs(rule, frame, sure | maybe, sure | maybe)
     if not pairs:
         return None
     found = pd.DataFrame(pairs, columns=["row", "other", "relation"]).drop_duplicates(["row", "other"])
-    where = _where(frame)
-    other_label = (_text(frame, "name").reindex(found["other"]).fillna("").to_numpy(dtype=object) + "（"
+    where = where_text(frame)
+    other_label = (text_column(frame, "name").reindex(found["other"]).fillna("").to_numpy(dtype=object) + "（"
                    + where.reindex(found["other"]).to_numpy(dtype=object) + "，"
                    + found["relation"].to_numpy(dtype=object) + "）")
-    reasons = "与本村候选人" + other_label + "存在近亲属关系，按规定应当回避"
-    evidence = where.reindex(found["row"]).to_numpy(dtype=object) + "：「亲属关系/户号」"
+    if "{other}" in rule.reason:
+        before, _, after = rule.reason.partition("{other}")
+        reasons = before + other_label + after
+    elif rule.reason:
+        reasons = np.full(len(found), rule.reason, dtype=object)
+    else:
+        reasons = "与本村候选人" + other_label + "存在近亲属关系，按规定应当回避"
+    self_rows = (found["relation"] == _SELF).to_numpy(dtype=bool)
+    if self_rows.any():
+        reasons = np.asarray(reasons, dtype=object).copy()
+        reasons[self_rows] = ("本人（同一公民身份号码）同时是本村" + "、".join(rule.against) + "人选："
+                              + other_label[self_rows] + "；" + rule.name)
+    evidence = where.reindex(found["row"]).to_numpy(dtype=object) + np.where(
+        self_rows, "：「公民身份号码」", "：「亲属关系/户号」")
     return _person_frame(rule, found["row"].to_numpy(), reasons, evidence)
-
-
-def _repeated_people(frame: pd.DataFrame) -> np.ndarray:
-    """Second and later occurrences of a valid ID number: one person counts once on a slate."""
-    if "id_number" not in frame or "id_status" not in frame:
-        return np.zeros(len(frame), dtype=bool)
-    ids = frame["id_number"].where(frame["id_status"] == "valid")
-    return (ids.notna() & ids.duplicated()).to_numpy(dtype=bool)
 
 
 def _bound(value: float | str | None, params: dict) -> float | None:
@@ -157,20 +188,11 @@ def counts(rule: GroupRule, candidates: Candidates, where_result: Vec | None,
            params: dict) -> tuple[pd.DataFrame | None, dict]:
     """Per village: how many slate members meet `where`, against the rule's minimum and maximum."""
     frame = candidates.frame
-    sure, maybe = _slate(rule, frame)
     if where_result is None:
         true, known = np.ones(len(frame), dtype=bool), np.ones(len(frame), dtype=bool)
     else:
         true, known = where_result.lo & where_result.known, where_result.known
-    placed = _text(frame, "village").notna().to_numpy(dtype=bool) & ~_repeated_people(frame)
-    table = pd.DataFrame({
-        "key": _village_key(frame), "township": _text(frame, "township"), "village": _text(frame, "village"),
-        "definite": sure & true, "possible": (sure | maybe) & (true | ~known), "total": sure,
-        "label": _text(frame, "name").fillna("（无姓名）") + "（" + _where(frame) + "）",
-    })[placed]
-    grouped = table.groupby("key", sort=False)
-    villages = grouped.agg(township=("township", "first"), village=("village", "first"),
-                           definite=("definite", "sum"), possible=("possible", "sum"), total=("total", "sum"))
+    table, villages = tally(rule, frame, true, known)
     low, high = _bound(rule.minimum, params), _bound(rule.maximum, params)
     broken = np.zeros(len(villages), dtype=bool)
     unsure = np.zeros(len(villages), dtype=bool)
@@ -181,60 +203,34 @@ def counts(rule: GroupRule, candidates: Candidates, where_result: Vec | None,
         broken |= villages["definite"].to_numpy() > high
         unsure |= (villages["possible"].to_numpy() > high) & (villages["definite"].to_numpy() <= high)
     unsure &= ~broken
-    summary = {"rule": rule.code, "name": rule.name, "villages": int(len(villages)),
-               "meeting": int((~broken & ~unsure).sum()), "below_or_above": int(broken.sum()),
-               "undetermined": int(unsure.sum()),
-               "share_meeting": round(float((~broken & ~unsure).mean()), 4) if len(villages) else None,
-               "listed": (villages["township"].fillna("") + villages["village"].fillna(""))[broken]
-                         .head(200).tolist()}
+    summary = village_rules.summary(rule, villages, broken, unsure)
     flagged = villages[broken | unsure].copy()
     if flagged.empty:
         return None, summary
-    flagged["members"] = _members(table, flagged.index)
+    flagged["members"] = members(table, flagged.index)
     wanted = _wanted(low, high)
-    count = flagged["definite"].astype(int).astype(str)
-    count = count.where(flagged["definite"] == flagged["possible"],
-                        count + "~" + flagged["possible"].astype(int).astype(str))
-    reason = (flagged["township"].fillna("") + flagged["village"].fillna("") + "：" + rule.name + "（"
-              + count + "人，" + wanted + "）")
+    count = count_text(flagged)
+    reason = place(flagged) + "：" + rule.name + "（" + count + "人，" + wanted + "）"
     if rule.reason:
         reason = _fill_group_reason(rule.reason, flagged, count, low, high)
     unsure_severity = "notice" if rule.severity == "notice" else "review"
     severity = np.where(broken[broken | unsure], rule.severity, unsure_severity)
     reason = reason.where(severity == rule.severity, reason + "；部分人选的职务或信息不全，需核实")
-    out = pd.DataFrame({"township": flagged["township"].to_numpy(), "village": flagged["village"].to_numpy(),
-                        "rule": rule.code, "rule_name": rule.name, "severity": severity,
-                        "reason": reason.to_numpy(), "evidence": ("涉及：" + flagged["members"].fillna("无")).to_numpy(),
-                        "basis": rule.basis_text()})
-    return out[GROUP_COLUMNS], summary
-
-
-def _number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-def _members(table: pd.DataFrame, keys: pd.Index) -> pd.Series:
-    """'张三（文件 第N行）、…' for the slate of each flagged village (first MEMBERS_SHOWN, then 等)."""
-    on_slate = table[table["total"] & table["key"].isin(keys)]
-    position = on_slate.groupby("key", sort=False).cumcount()
-    shown = on_slate[position < MEMBERS_SHOWN]
-    joined = shown.groupby("key", sort=False)["label"].agg("、".join)
-    more = (position >= MEMBERS_SHOWN).groupby(on_slate["key"]).any()
-    return joined.reindex(keys) + np.where(more.reindex(keys, fill_value=False), "等", "")
+    return village_rules.village_frame(rule, flagged, severity, reason), summary
 
 
 def _wanted(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return f"应为{_number(low)}至{_number(high)}人"
-    return f"至少应有{_number(low)}人" if low is not None else f"至多{_number(high)}人"
+        return f"应为{number(low)}至{number(high)}人"
+    return f"至少应有{number(low)}人" if low is not None else f"至多{number(high)}人"
 
 
 def _fill_group_reason(template: str, flagged: pd.DataFrame, count: pd.Series, low: float | None,
-                      high: float | None) -> pd.Series:
+                       high: float | None) -> pd.Series:
     """The pack's reason template with {village} {township} {count} {total} {min} {max} filled per village."""
     values = {"township": flagged["township"].fillna(""), "village": flagged["village"].fillna(""),
               "count": count, "total": flagged["total"].astype(int).astype(str),
-              "min": "" if low is None else _number(low), "max": "" if high is None else _number(high)}
+              "min": "" if low is None else number(low), "max": "" if high is None else number(high)}
     out = pd.Series("", index=flagged.index, dtype=object)
     for i, part in enumerate(re.split(r"\{(\w+)\}", template)):
         out = out + (values[part] if i % 2 else part)
@@ -250,8 +246,13 @@ def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluato
         elif rule.kind == "relatives":
             found = relatives(rule, candidates)
         else:
-            where = evaluator.eval(rule.where) if rule.where is not None else None
-            village_findings, summary = counts(rule, candidates, where, evaluator.params)
+            if rule.kind in ("seats", "minority"):
+                label = evaluator.columns.ruleset.fields[rule.village_field].label
+                check = village_rules.seats if rule.kind == "seats" else village_rules.minority
+                village_findings, summary = check(rule, candidates, evaluator.params, label)
+            else:
+                where = evaluator.eval(rule.where) if rule.where is not None else None
+                village_findings, summary = counts(rule, candidates, where, evaluator.params)
             outcome.summary.append(summary)
             if village_findings is not None:
                 outcome.villages.append(village_findings)

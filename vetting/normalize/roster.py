@@ -14,7 +14,7 @@ from vetting.inputs.region import template_rows
 from vetting.normalize.dates import parse_dates
 from vetting.normalize.education import parse_education
 from vetting.normalize.headers import check_user_mapping, map_headers
-from vetting.normalize.idcard import parse_id_numbers
+from vetting.normalize.idcard import HMT_NOTE, parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.text import clean_name, clean_text
 
@@ -168,7 +168,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     for name in sorted(present):
         columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
-        issues.append(_field_issues(fields[name], raw[name], problems, headers))
+        issues.append(_field_issues(fields[name], raw[name], problems, headers, columns))
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
@@ -183,11 +183,29 @@ def _stacked(numbers: list[dict[str, np.ndarray]], parts: list[pd.DataFrame], na
     return np.concatenate([marks.get(name, np.zeros(len(part), dtype=bool)) for marks, part in zip(numbers, parts)])
 
 
-def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str]) -> pd.DataFrame:
-    """V01 (ID numbers) or V05 for the rows of one field whose text could not be read."""
+#: V07: a valid number of a 港澳台居民居住证 (address code 81/82/83): its holder is not normally a
+#: registered voter of a village, so the cell goes to a person rather than being taken as any ID.
+PERMIT_PROBLEM = (HMT_NOTE + "：持证人为香港、澳门或台湾居民，一般不是本村户籍村民，"
+                  "须核实其是否已登记参加本村选举")
+
+
+def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str],
+                  columns: Mapping[str, pd.Series] | None = None) -> pd.DataFrame:
+    """V01 (ID numbers) or V05 for the rows of one field whose text could not be read, and V07 for
+    ID numbers of 港澳台居民居住证 (read from the parser's note)."""
     bad = problems.notna().to_numpy()
     code = "V01" if spec.type == "id_number" else "V05"
-    return _issues(text.index[bad], code, spec.name, headers.get(spec.name, spec.label), text[bad], problems[bad])
+    column = headers.get(spec.name, spec.label)
+    found = _issues(text.index[bad], code, spec.name, column, text[bad], problems[bad])
+    note = (columns or {}).get("id_note")
+    if note is None:
+        return found
+    permit = note.str.contains(HMT_NOTE, regex=False).fillna(False).to_numpy(dtype=bool)
+    if not permit.any():
+        return found
+    permits = _issues(text.index[permit], "V07", spec.name, column, text[permit],
+                      pd.Series(PERMIT_PROBLEM, index=text.index[permit]))
+    return pd.concat([found, permits], ignore_index=True) if len(found) else permits
 
 
 def _required_issues(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str]) -> list:
@@ -250,7 +268,7 @@ def with_columns(candidates: Candidates, fields: Mapping[str, Field], required: 
             frame[column] = updated
         stale = (kept["field"] == name) & (kept["code"] != "V04") & kept["row_id"].isin(np.flatnonzero(changed))
         kept = kept[~stale.to_numpy(dtype=bool)]
-        fresh.append(_field_issues(spec, text[changed], problems, candidates.headers))
+        fresh.append(_field_issues(spec, text[changed], problems, candidates.headers, typed))
     updated = replace(candidates, raw=raw, frame=frame, present=present)
     kept = kept[~((kept["code"] == "V04") & kept["field"].isin(list(columns))).to_numpy(dtype=bool)]
     renewed = _required_issues(updated, fields, [r for r in required if r in columns])

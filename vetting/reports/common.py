@@ -325,7 +325,8 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
     lines += [("回复文件", f"{r['agency']}：{r['file']}，{r['rows']}条记录，匹配{r['matched']}条，未匹配{r['unmatched']}条"
                f"（SHA256：{r['sha256']}）") for r in meta.get("replies") or []]
     lines += [("村级达标", f"{g['name']}：{g['villages']}个村中{g['meeting']}个达标，{g['below_or_above']}个不达标，"
-               f"{g['undetermined']}个待核实") for g in meta.get("group_summary") or []]
+               f"{g['undetermined']}个待核实" + (f"（{g['note']}）" if g.get("note") else ""))
+              for g in meta.get("group_summary") or []]
     counts = meta.get("verdict_counts")
     lines.append(("审查结论", "，".join(f"{VERDICT_LABELS[v]} {counts.get(v, 0)}" for v in VERDICTS) if counts else None))
     coverage = meta.get("coverage") or {}

@@ -27,7 +27,9 @@ FLAG_CHOICES = ("是", "否")
 #: relatives and counts group candidates by village.
 GROUP_KIND_FIELDS = {"duplicate": ("id_number",),
                      "relatives": ("township", "village", "name", "household_id", "relatives"),
-                     "count": ("township", "village")}
+                     "count": ("township", "village"),
+                     "seats": ("township", "village"),
+                     "minority": ("township", "village", "ethnicity")}
 #: Types whose column is stored as text (Excel would turn an ID number into a rounded number and
 #: a date into a serial; a phone number or 户号 would lose its leading zeros).
 TEXT_TYPES = frozenset({"id_number", "date", "text", "name"})
@@ -124,7 +126,8 @@ def fields_read(ruleset: Ruleset) -> dict[str, list[str]]:
             add("role", rule.code)
     for group in ruleset.group_rules:
         where = C.referenced_fields(group.where) if group.where is not None else []
-        for name in [*GROUP_KIND_FIELDS.get(group.kind, ()), *(["role"] if group.roles else []), *where]:
+        village = [group.village_field] if group.village_field else []
+        for name in [*GROUP_KIND_FIELDS.get(group.kind, ()), *(["role"] if group.roles else []), *where, *village]:
             add(name, group.code)
     for agency in ruleset.agencies.values():
         if agency.required:

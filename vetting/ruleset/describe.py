@@ -157,8 +157,19 @@ def describe_group_rule(rule, ruleset: Ruleset) -> str:  # noqa: ANN001 - a Grou
     who = "、".join(rule.roles) if rule.roles else "全部"
     if rule.kind == "duplicate":
         return "同一公民身份号码在名单中出现不止一次"
+    if rule.kind == "relatives" and rule.against:
+        return (f"本村拟任{who}的人选与拟任{'、'.join(rule.against)}的人选有{'、'.join(rule.scope) or '近亲属'}关系，"
+                "或为同一人")
     if rule.kind == "relatives":
         return f"本村拟任{who}的人选之间有{'、'.join(rule.scope) or '近亲属'}关系"
+    if rule.kind in ("seats", "minority"):
+        label = ruleset.fields[rule.village_field].label
+        if rule.kind == "seats":
+            return (f"本村拟任{who}的人数 不多于 本村申报的「{label}」，或「{label}」不在 "
+                    f"{_bound(rule.minimum, ruleset.parameters)} 至 {_bound(rule.maximum, ruleset.parameters)} 之间"
+                    f"（未申报时：人数 少于 {_bound(rule.minimum, ruleset.parameters)}）")
+        return (f"本村申报了「{label}」时，拟任{who}且民族属于其中之一的人数 少于 "
+                f"{_bound(rule.minimum, ruleset.parameters)}")
     counted = f"拟任{who}且{describe_condition(rule.where, ruleset.fields, ruleset.parameters)}" if rule.where \
         else f"拟任{who}"
     limits = []

@@ -345,6 +345,10 @@ def _build_joint(merged: dict, fields: dict[str, Field], problems: Problems
 
 
 _GROUP_PLACEHOLDERS = frozenset({"village", "township", "count", "min", "max", "total"})
+#: Placeholders of a relatives rule's reason: the other person (name, row and relation).
+_RELATIVE_PLACEHOLDERS = frozenset({"other"})
+#: Kinds that read a village-level column, and the field types that column may have.
+_VILLAGE_FIELD_TYPES = {"seats": ("int",), "minority": ("text",)}
 
 
 def _bound(value: Any, params: dict[str, Parameter], sites: dict[str, list[ranges.Site]], path: str,
@@ -361,13 +365,34 @@ def _bound(value: Any, params: dict[str, Parameter], sites: dict[str, list[range
     return "$" + name
 
 
+def _check_kind_keys(spec: dict, fields: dict[str, Field], path: str, line: int | None, where: str) -> None:
+    """`against` only on a relatives rule; `village_field` only where the kind reads one, naming a
+    field of the right type (职数 a whole number, 人数较少的民族 text)."""
+    kind = spec["kind"]
+    if "against" in spec and kind != "relatives":
+        raise RulesetError("只有 kind: relatives 的规则可以写 against", path, line, f"{where}.against")
+    if "village_field" not in spec:
+        return
+    name, types = spec["village_field"], _VILLAGE_FIELD_TYPES.get(kind)
+    if types is None:
+        raise RulesetError(f"只有 kind: {'、'.join(_VILLAGE_FIELD_TYPES)} 的规则可以写 village_field",
+                           path, line, f"{where}.village_field")
+    if name not in fields or fields[name].derived:
+        raise RulesetError(f"未知字段「{name}」{did_you_mean(name, fields)}", path, line, f"{where}.village_field")
+    if fields[name].type not in types:
+        raise RulesetError(f"字段「{name}」（{fields[name].label}）的类型为 {fields[name].type}，"
+                           f"kind: {kind} 需要 {'、'.join(types)} 类型的村级字段", path, line, f"{where}.village_field")
+
+
 def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
-                        sites: dict[str, list[ranges.Site]]) -> GroupRule:
+                        sites: dict[str, list[ranges.Site]], fields: dict[str, Field]) -> GroupRule:
     path, line, index, own = spec["_source"]
     where = f"group_rules[{index}]"
     missing = [k for k in ("name", "kind", "severity", "basis") if k not in spec]
-    if spec.get("kind") == "count" and "min" not in spec and "max" not in spec:
+    if spec.get("kind") in ("count", "minority") and "min" not in spec and "max" not in spec:
         missing.append("min 或 max")
+    if spec.get("kind") in _VILLAGE_FIELD_TYPES and "village_field" not in spec:
+        missing.append("village_field")
     if missing:
         raise RulesetError(f"规则「{spec['code']}」缺少必填项「{'、'.join(missing)}」", path, line, where)
     node, owner = None, f"规则 {spec['code']} "
@@ -380,12 +405,15 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
         except ConditionError as exc:
             raise RulesetError(f"条件有误：{exc.detail}", path, line_of(own, "where") or line, f"{where}.where") from None
         ranges.check_usage(node, sites, path, line_of(own, "where") or line, f"{where}.where", owner)
-    for role in spec.get("roles", []):
-        if role not in ROLE_NAMES:
-            raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line, f"{where}.roles")
+    for key in ("roles", "against"):
+        for role in spec.get(key, []):
+            if role not in ROLE_NAMES:
+                raise RulesetError(f"未知职务「{role}」{did_you_mean(role, ROLE_NAMES)}", path, line, f"{where}.{key}")
+    _check_kind_keys(spec, fields, path, line, where)
+    allowed = _RELATIVE_PLACEHOLDERS if spec["kind"] == "relatives" else _GROUP_PLACEHOLDERS
     for name in re.findall(r"\{([^{}]*)\}", spec.get("reason", "")):
-        if name not in _GROUP_PLACEHOLDERS:
-            raise RulesetError(f"理由模板占位符「{{{name}}}」无效，可用：{'、'.join(sorted(_GROUP_PLACEHOLDERS))}",
+        if name not in allowed:
+            raise RulesetError(f"理由模板占位符「{{{name}}}」无效，可用：{'、'.join(sorted(allowed))}",
                                path, line, f"{where}.reason")
     basis = tuple(Basis(b) if isinstance(b, str) else Basis(b["text"], b.get("url")) for b in spec["basis"])
     used = (cond.referenced_params(node) if node is not None else []) + [
@@ -398,7 +426,8 @@ def _compile_group_rule(spec: dict, env: cond.Env, params: dict[str, Parameter],
                      maximum=_bound(spec.get("max"), params, sites, path, line_of(own, "max") or line, f"{where}.max",
                                     owner),
                      scope=tuple(spec.get("scope", ("配偶", "父母子女", "兄弟姐妹"))),
-                     same_household=bool(spec.get("same_household", True)), reason=spec.get("reason", ""),
+                     same_household=bool(spec.get("same_household", True)), against=tuple(spec.get("against", ())),
+                     village_field=spec.get("village_field", ""), reason=spec.get("reason", ""),
                      description=spec.get("description", ""), source=path, line=line, local=local, places=places)
 
 
@@ -465,7 +494,7 @@ def load_ruleset(name_or_path: str) -> Ruleset:
     election = merged.get("election_date")
     election_date = problems.attempt(_parse_date, *election[:2], election[2], "election_date") if election else None
     agencies, opinions = _build_joint(merged, fields, problems)
-    group_rules = tuple(problems.attempt(_compile_group_rule, spec, env, params, sites)
+    group_rules = tuple(problems.attempt(_compile_group_rule, spec, env, params, sites, fields)
                         for spec in merged["group_rules"] if spec.get("enabled", True) is not False)
     clash = {r.code for r in rules if r} & {g.code for g in group_rules if g}
     if clash:

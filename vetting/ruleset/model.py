@@ -95,13 +95,15 @@ class Rule:
         return _basis_text(self.basis, self.local, self.places)
 
 
-GROUP_KINDS = ("duplicate", "relatives", "count")
+GROUP_KINDS = ("duplicate", "relatives", "count", "seats", "minority")
 
 
 @dataclass(frozen=True)
 class GroupRule:
-    """A rule over groups of candidates: a person listed twice, relatives on one village's slate,
-    or a count per village (women, youth, slate size, reserve quota) against a minimum/maximum."""
+    """A rule over groups of candidates: a person listed twice, relatives on one village's slate
+    (or between two slates: `against`), a count per village (women, youth, reserve quota) against a
+    minimum/maximum, the slate against the seats a village declares (`seats`), or the members of the
+    less numerous ethnic groups a village declares (`minority`; both read `village_field`)."""
 
     code: str
     name: str
@@ -115,6 +117,8 @@ class GroupRule:
     maximum: Any = None
     scope: tuple[str, ...] = ()  # relation categories (kind relatives)
     same_household: bool = True
+    against: tuple[str, ...] = ()  # kind relatives: the other slate (roles) a member's relatives sit on
+    village_field: str = ""        # kinds seats, minority: the village-level column (职数, 人数较少的民族)
     reason: str = ""
     description: str = ""
     source: str = ""

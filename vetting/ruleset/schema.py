@@ -73,12 +73,14 @@ GROUP_RULE = {
     "required": ["code"],
     "properties": {
         **_RULE_COMMON,
-        "kind": {"enum": ["duplicate", "relatives", "count"]},
+        "kind": {"enum": ["duplicate", "relatives", "count", "seats", "minority"]},
         "where": _TEXT,
         "min": _SCALAR,
         "max": _SCALAR,
         "scope": {"type": "array", "items": {"enum": ["配偶", "父母子女", "兄弟姐妹", "其他近亲属"]}},
         "same_household": {"type": "boolean"},
+        "against": {"type": "array", "minItems": 1, "items": _TEXT},
+        "village_field": _TEXT,
     },
 }
 
