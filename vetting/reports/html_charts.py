@@ -9,7 +9,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from vetting.reports.overview import VERDICT_COLOURS
+from vetting.reports.overview import VERDICT_COLOURS, percent
 from vetting.vocab import VERDICT_LABELS, VERDICTS
 
 #: Layout in SVG user units: bar areas (villages, distributions), the room for the text after a
@@ -113,9 +113,3 @@ def distribution_chart(title: str, dist: pd.DataFrame, counted: Iterable[str] = 
     legend = [(TARGET_COLOUR, f"计入目标：{target}"), (OTHER_COLOUR, "其他")] if counted and target else []
     return Chart(title, left + SMALL_BAR_AREA + VALUE_WIDTH, _height(len(bars)), bars, legend, left)
 
-
-def percent(share: float | None) -> str:
-    """A share as a Chinese report writes it: one decimal and a percent sign ("—" when unknown)."""
-    if share is None or pd.isna(share):
-        return "—"
-    return f"{share * 100:.1f}%"

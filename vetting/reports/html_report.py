@@ -32,6 +32,7 @@ from vetting.reports.overview import (
     average_age,
     dimension_values,
     distribution,
+    percent,
     profile_group,
     target_summary,
     village_keys,
@@ -114,7 +115,7 @@ def _profile_group(result: VettingResult, key: str, title: str) -> dict[str, Any
     profile = profile_group(result, key)
     targets = [target_summary(profile, t) for t in result.targets if t["group"] == key]
     for t in targets:
-        t["share_text"] = charts.percent(t["share"])
+        t["share_text"] = percent(t["share"])
     counted = {d: [] for d, _, _ in DIMENSIONS}
     named = {d: "" for d, _, _ in DIMENSIONS}
     for t, declared in zip(targets, (t for t in result.targets if t["group"] == key)):

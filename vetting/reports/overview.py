@@ -32,6 +32,8 @@ VILLAGE_COLUMNS = (("township", "乡镇(街道)"), ("village", "村(社区)"), (
 RESERVE_POSTS = frozenset(post for post, tags in ROLE_TAGS.items() if "后备力量" in tags)
 #: The groups whose profile a report charts: (key, Chinese title). Both count passing candidates only.
 PROFILE_GROUPS = (("slate", "通过审查的人选（不含后备力量）"), ("reserve", "通过审查的后备力量"))
+#: The groups' short names, for column headings.
+PROFILE_SHORT = {"slate": "人选", "reserve": "后备力量"}
 #: Age bands (upper bound inclusive, label); the last band is open.
 AGE_BANDS = ((25, "25岁及以下"), (30, "26–30岁"), (35, "31–35岁"), (40, "36–40岁"), (45, "41–45岁"),
              (50, "46–50岁"), (55, "51–55岁"), (60, "56–60岁"), (np.inf, "60岁以上"))
@@ -144,3 +146,38 @@ def average_age(profile: pd.DataFrame) -> float | None:
     """The mean age of those whose age is known, one decimal; None when nobody's is."""
     ages = profile["age"].dropna()
     return round(float(ages.mean()), 1) if len(ages) else None
+
+
+def profile_table(result: VettingResult, dimension: str) -> pd.DataFrame:
+    """One DIMENSIONS dimension for every PROFILE_GROUPS group side by side: the value (headed
+    by the dimension's title), then per group its count and share ("人选人数", "人选占比", …)."""
+    order = next(values for name, _, values in DIMENSIONS if name == dimension)
+    parts = []
+    for key, _ in PROFILE_GROUPS:
+        dist = distribution(dimension_values(profile_group(result, key), dimension), order)
+        short = PROFILE_SHORT[key]
+        parts.append(dist.set_index("label").rename(columns={"count": f"{short}人数", "share": f"{short}占比"}))
+    table = pd.concat(parts, axis=1).fillna(0)
+    counts = [f"{PROFILE_SHORT[key]}人数" for key, _ in PROFILE_GROUPS]
+    table[counts] = table[counts].astype("int64")
+    return table.rename_axis(next(title for name, title, _ in DIMENSIONS if name == dimension)).reset_index()
+
+
+def target_texts(result: VettingResult) -> list[str]:
+    """One sentence per declared target and group: how many meet it, of how many known, the
+    share, and the pack's parameter it comes from."""
+    lines = []
+    for key, title in PROFILE_GROUPS:
+        profile = profile_group(result, key)
+        for target in (t for t in result.targets if t["group"] == key):
+            met = target_summary(profile, target)
+            lines.append(f"{title}：{met['label']} {met['meeting']} 人，占已知 {met['known']} 人的 "
+                         f"{percent(met['share'])}（规则集参数 {met['parameter']}：{met['description']}）")
+    return lines
+
+
+def percent(share: float | None) -> str:
+    """A share as a Chinese report writes it: one decimal and a percent sign ("—" when unknown)."""
+    if share is None or pd.isna(share):
+        return "—"
+    return f"{share * 100:.1f}%"
