@@ -176,8 +176,7 @@ def test_a_screenshot_is_not_blank(browser, pages):
     keep = os.environ.get("VETTING_SCREENSHOTS")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        browser.set_window_size(1000, 900)
-        browser.execute_script("document.getElementById('villages').scrollIntoView()")
+        browser.set_window_size(1000, 1000)
         (Path(keep) / "html_summary.png").write_bytes(browser.get_screenshot_as_png())
         browser.set_window_size(1200, 900)
     stats = browser.execute_async_script(
