@@ -24,7 +24,15 @@ from markupsafe import Markup
 
 from vetting.errors import VettingError
 from vetting.reports import html_charts as charts
-from vetting.reports.common import as_text, candidate_table, meta_lines, redact, sorted_findings, village_table
+from vetting.reports.common import (
+    as_text,
+    candidate_table,
+    local_time_text,
+    meta_lines,
+    redact,
+    sorted_findings,
+    village_table,
+)
 from vetting.reports.overview import (
     DIMENSIONS,
     PROFILE_GROUPS,
@@ -77,7 +85,7 @@ def report_context(result: VettingResult) -> dict[str, Any]:
         "title": TITLE,
         "ruleset": " ".join(str(x) for x in (ruleset.get("title"), ruleset.get("version")) if x) or "—",
         "as_of": meta.get("as_of", "—"),
-        "generated_at": meta.get("generated_at", ""),
+        "generated_at": local_time_text(meta.get("generated_at")) or "",
         "candidate_count": len(result.candidates),
         "cards": [{"code": v, "label": VERDICT_LABELS[v], "count": int(counts.get(v, 0))} for v in VERDICTS],
         "group_summary": meta.get("group_summary") or [],
