@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections import Counter
 
 import openpyxl
 import pytest
@@ -26,10 +27,16 @@ AS_OF = dt.date(2026, 12, 15)
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    """The demo roster under the reserve pack (passing candidates and reserves) as XLSX."""
+def demo():
+    """The demo roster vetted under the reserve pack (passing candidates and reserves)."""
+    return vet_files([str(FIXTURES / "demo_roster.xlsx")], load_ruleset("reserve"), AS_OF)
+
+
+@pytest.fixture(scope="module")
+def book(demo, tmp_path_factory):
+    """The demo result as XLSX, read back."""
     path = tmp_path_factory.mktemp("xlsx") / "r.xlsx"
-    write_report(vet_files([str(FIXTURES / "demo_roster.xlsx")], load_ruleset("reserve"), AS_OF), path, "xlsx")
+    write_report(demo, path, "xlsx")
     return openpyxl.load_workbook(path)
 
 
@@ -40,15 +47,28 @@ def _cells(ws, ref: str) -> list:
     return [c.value for row in target[cells.replace("$", "")] for c in row]
 
 
-def test_the_per_village_sheet_counts_verdicts_and_open_items(book):
+def _expected_villages(result) -> list[tuple]:
+    """Counted the slow way, person by person: verdicts, village findings, open items."""
+    people = list(result.candidates[["township", "village", "verdict"]].itertuples(index=False, name=None))
+    findings = list(result.villages[["township", "village", "severity"]].itertuples(index=False, name=None))
+    rows = []
+    for n, place in enumerate(dict.fromkeys((t, v) for t, v, _ in people), start=1):
+        verdicts = Counter(verdict for t, v, verdict in people if (t, v) == place)
+        found = [severity for t, v, severity in findings if (t, v) == place]
+        open_items = verdicts["review"] + verdicts["pending"] + sum(s != "notice" for s in found)
+        rows.append((n, *place, sum(verdicts.values()), *(verdicts[v] for v in VERDICTS), len(found), 0, open_items))
+    return rows
+
+
+def test_the_per_village_sheet_counts_verdicts_and_open_items(book, demo):
     ws = book["各村汇总"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("序号", "乡镇(街道)", "村(社区)", "人选数", *(VERDICT_LABELS[v] for v in VERDICTS),
                        "村级问题", "待反馈意见", "未结事项")
-    assert rows[1:4] == [(1, "太平镇", "平丰村", 8, 3, 0, 0, 0, 5, 3, 0, 1),
-                         (2, "太平镇", "红岩村", 9, 2, 2, 3, 1, 1, 1, 0, 4),
-                         (3, "双沙镇", "高峰村", 10, 2, 2, 4, 0, 2, 2, 0, 5)]
-    assert rows[4][0] == "合计" and rows[4][3:9] == (27, 7, 4, 7, 1, 8)
+    assert rows[1:4] == _expected_villages(demo)
+    assert [r[1:4] for r in rows[1:4]] == [("太平镇", "平丰村", 8), ("太平镇", "红岩村", 9), ("双沙镇", "高峰村", 10)]
+    counts = demo.meta["verdict_counts"]
+    assert rows[4][0] == "合计" and rows[4][3:9] == (27, *(counts[v] for v in VERDICTS))
     assert ws.auto_filter.ref == "A1:L4", "the total row stays out of the filter"
     assert ws["E1"].fill.fgColor.rgb[-6:] == VERDICT_FILLS["disqualified"]
 
@@ -61,7 +81,7 @@ def test_summary_has_native_charts_of_villages_age_and_education(book):
     villages, age, education = charts
     assert (villages.type, villages.grouping) == ("bar", "stacked")
     assert [s.tx.v for s in villages.series] == [VERDICT_LABELS[v] for v in VERDICTS]
-    assert _cells(ws, villages.series[0].val.numRef.f) == [3, 2, 2]
+    assert _cells(ws, villages.series[0].val.numRef.f) == [r[4] for r in list(book["各村汇总"].values)[1:4]]
     places = ["太平镇", "平丰村", "太平镇", "红岩村", "双沙镇", "高峰村"]
     assert _cells(ws, villages.series[0].cat.multiLvlStrRef.f) == places
     assert villages.series[0].graphicalProperties.solidFill.srgbClr == "C0392B"
