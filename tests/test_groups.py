@@ -69,7 +69,7 @@ def test_every_format_shows_the_group_findings(runner, tmp_path):
     assert {(row[1], row[2]) for row in villages[1:]} >= {("西村", "G03"), ("西村", "R01")}
     book = openpyxl.load_workbook(xlsx_out)
     village_sheet = [row for row in book["村级问题"].iter_rows(values_only=True)]
-    assert any(row[1] == "西村" and row[2] == "R01" for row in village_sheet)
+    assert any(row[2] == "西村" and row[3] == "R01" for row in village_sheet)
     findings = [row for row in book["问题清单"].iter_rows(values_only=True)]
     assert any("G02" in row for row in findings) and any("G01" in row for row in findings)
     assert any("村级达标" == row[0] for row in book["说明"].iter_rows(values_only=True))

@@ -35,12 +35,12 @@ def test_xlsx_report_is_readable_and_says_what_was_replaced(runner, tmp_path):
     book = openpyxl.load_workbook(output)                        # read back: a well-formed workbook
     cells = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [c for c in cells if XML_FORBIDDEN.search(c)]
-    names = [row[2] for row in book["候选人"].iter_rows(min_row=2, values_only=True)][:3]
+    names = [row[3] for row in book["候选人"].iter_rows(min_row=2, values_only=True)][:3]
     assert names == ["\ufffd[31m张三\ufffd[0m", "李\ufffd四\ufffd", "王\ufffd五\x9b2J"]
     warnings = [v for k, v in book["说明"].iter_rows(min_row=2, values_only=True) if k == "警告"]
     assert any(re.search(r"有 \d+ 处文字含有 Excel 文件不能容纳的控制字符，已替换为“\ufffd”", w) for w in warnings)
     calamine = python_calamine.CalamineWorkbook.from_path(str(output))
-    assert "候选人" in calamine.sheet_names and calamine.get_sheet_by_name("候选人").to_python()[1][2] == names[0]
+    assert "候选人" in calamine.sheet_names and calamine.get_sheet_by_name("候选人").to_python()[1][3] == names[0]
 
 
 def test_csv_report_and_sidecars_hold_no_control_characters(runner, tmp_path):

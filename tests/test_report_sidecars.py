@@ -126,10 +126,10 @@ def test_xlsx_lists_hold_row_numbers_as_numbers(tmp_path):
     book = openpyxl.load_workbook(path)
     assert {"村级问题", "待反馈清单", "未匹配回复"} <= set(book.sheetnames)
     awaited = list(book["待反馈清单"].iter_rows(min_row=2))
-    assert [(r[2].value, r[2].data_type) for r in awaited] == [(10, "n"), (9, "n")]
-    assert awaited[1][3].value == "'=李四" and awaited[1][4].value is None
+    assert [(r[3].value, r[3].data_type) for r in awaited] == [(10, "n"), (9, "n")]
+    assert awaited[1][4].value == "'=李四" and awaited[1][5].value is None
     unmatched = list(book["未匹配回复"].iter_rows(min_row=2, values_only=True))
-    assert unmatched == [("公安", "公安.xlsx", 12, "外村人", "510525********0011", "2020年行政拘留")]
+    assert unmatched == [(1, "公安", "公安.xlsx", 12, "外村人", "510525********0011", "2020年行政拘留")]
 
 
 def test_cli_csv_run_writes_and_then_removes_the_lists(runner, tmp_path):

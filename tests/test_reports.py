@@ -135,7 +135,9 @@ def test_meta_lines():
     assert dict(lines)["审查结论"] == "取消资格 1，不宜 0，需复核 1，待反馈 1，通过 1"
     assert dict(lines)["规则集"] == "四川省村(社区)两委换届联审（sc-2024）"
     assert lines[5][1] == f"名册.xlsx（SHA256：{'cd' * 32}）"
-    assert ("生成时间", "2024-07-01T09:00:00") in meta_lines({"generated_at": "2024-07-01T09:00:00"})
+    assert ("生成时间", "2024-07-01 09:00:00（UTC+08:00）") in meta_lines({"generated_at": "2024-07-01T09:00:00+08:00"})
+    assert ("生成时间", "2024-07-01 09:00:00（未注明时区）") in meta_lines({"generated_at": "2024-07-01T09:00:00"})
+    assert ("审查引擎", "向量化批量引擎（vector）") in meta_lines({"engine": "vector"})
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -229,20 +231,21 @@ def test_xlsx(tmp_path):
     path = tmp_path / "报告.xlsx"
     write_xlsx(sample_result(), path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["候选人", "问题清单", "汇总", "说明"]
+    assert wb.sheetnames == ["候选人", "问题清单", "各村汇总", "汇总", "说明"]
     ws = wb["候选人"]
-    assert [c.value for c in ws[1]] == CANDIDATE_HEADINGS
+    assert [c.value for c in ws[1]] == ["序号", *CANDIDATE_HEADINGS]
+    assert [c.value for c in ws["A"]][1:] == [1, 2, 3, 4]
     assert all(c.font.bold for c in ws[1])
     assert all(wb[name].freeze_panes == "A2" for name in wb.sheetnames)
     fills = [ws.cell(row=r, column=1).fill.fgColor.rgb[-6:] for r in (2, 3, 4, 5)]
     assert fills == ["FFC7CE", "FFEB9C", "000000", "E7E6E6"]
     assert ws.cell(row=4, column=1).fill.fill_type is None
-    assert ws.cell(row=2, column=CANDIDATE_HEADINGS.index("理由") + 1).alignment.wrap_text
-    name = ws.cell(row=3, column=3)
+    assert ws.cell(row=2, column=CANDIDATE_HEADINGS.index("理由") + 2).alignment.wrap_text
+    name = ws.cell(row=3, column=4)
     assert name.value == "'" + FORMULA_NAME and name.data_type == "s"
-    assert ws.cell(row=2, column=2).value == 2 and ws.cell(row=4, column=5).value is None
-    assert wb["问题清单"].cell(row=5, column=3).value == "'" + FORMULA_NAME
-    assert [c.value for c in wb["问题清单"][1]] == FINDING_HEADINGS
+    assert ws.cell(row=2, column=3).value == 2 and ws.cell(row=4, column=6).value is None
+    assert wb["问题清单"].cell(row=5, column=4).value == "'" + FORMULA_NAME
+    assert [c.value for c in wb["问题清单"][1]] == ["序号", *FINDING_HEADINGS]
     assert wb["汇总"].cell(row=2, column=3).value == "取消资格"
     assert wb["说明"].cell(row=2, column=1).value == "工具版本"
     assert os.listdir(tmp_path) == ["报告.xlsx"]
@@ -254,8 +257,8 @@ def test_xlsx_replaces_illegal_characters_and_says_so(tmp_path):
     result.candidates.loc[0, "name"] = "张\ufffe三\uffff"
     write_xlsx(result, tmp_path / "r.xlsx")
     book = openpyxl.load_workbook(tmp_path / "r.xlsx")
-    assert "记录\ufffd\ufffd完" in [c.value for c in book["问题清单"]["H"]]
-    assert "张\ufffd三\ufffd" in [c.value for c in book["候选人"]["C"]]
+    assert "记录\ufffd\ufffd完" in [c.value for c in book["问题清单"]["I"]]
+    assert "张\ufffd三\ufffd" in [c.value for c in book["候选人"]["D"]]
     notes = [row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True) if row[0] == "警告"]
     assert any("2 处文字" in n and "Excel" in n for n in notes), notes
 

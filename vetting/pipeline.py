@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 from vetting.engine.coverage import assess, resolve_mode
+from vetting.engine.profile import candidate_profile, declared_targets
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
@@ -79,6 +80,8 @@ def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine:
     else:
         result = evaluate(ruleset, candidates, as_of, covered)
     result.meta = build_meta(result, ruleset, candidates, as_of, engine, generated_at, covered)
+    result.profile = candidate_profile(candidates, as_of)
+    result.targets = declared_targets(ruleset, as_of)
     return result
 
 

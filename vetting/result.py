@@ -10,7 +10,7 @@ import pandas as pd
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_VERDICT, VERDICT_LABELS, VERDICTS
 
 #: The vocabulary of severities and verdicts lives in vetting.vocab; re-exported for callers of results.
-__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "SEVERITIES", "SEVERITY_LABELS",
+__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS", "SEVERITIES", "SEVERITY_LABELS",
            "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
@@ -20,6 +20,9 @@ GROUP_COLUMNS = ["township", "village", "rule", "rule_name", "severity", "reason
 #: One row per input candidate row, in input order; `source_row` is the row the user sees.
 CANDIDATE_COLUMNS = ["row_id", "source_file", "source_row", "name", "role", "village",
                      "township", "id_number", "verdict"]
+#: One row per candidate for the reports' charts: age on the as-of date (NaN unknown) and the
+#: labels of education, sex and political status (NA unknown). No ID number.
+PROFILE_COLUMNS = ["row_id", "age", "education", "sex", "political_status"]
 
 
 @dataclass
@@ -35,3 +38,7 @@ class VettingResult:
     #: (row_id, rule) for each candidate a rule could not be checked for, as the run did not carry
     #: its facts (meta.coverage states those rules once).
     unchecked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule"]))
+    #: Who the candidates are (PROFILE_COLUMNS), for the distributions a report charts.
+    profile: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROFILE_COLUMNS))
+    #: The targets the pack declares for those distributions (vetting.engine.profile.TARGETS).
+    targets: list[dict[str, Any]] = field(default_factory=list)

@@ -11,6 +11,9 @@ from vetting.errors import OptionError
 from vetting.pipeline import ReadOptions
 from vetting.reports import FORMATS
 
+#: Output suffixes that name a format under another name.
+_SUFFIX_FORMATS = {"htm": "html"}
+
 
 def report_format(fmt: str | None, output: str | None) -> str:
     """The report format: --format if given, else the output file's suffix, else json.
@@ -18,6 +21,7 @@ def report_format(fmt: str | None, output: str | None) -> str:
     An unknown suffix names --format; xlsx without an output file names -o (a workbook cannot
     go to standard output)."""
     fmt = fmt or (Path(output).suffix.lstrip(".").lower() if output else "json")
+    fmt = _SUFFIX_FORMATS.get(fmt, fmt)
     if fmt not in FORMATS:
         raise OptionError(f"无法从输出文件名判断格式「{fmt}」，请用 --format 指定", "--format")
     if fmt == "xlsx" and not output:

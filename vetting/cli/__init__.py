@@ -147,7 +147,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     candidates = load_candidates(rosters, rules, read)
     notes(input_lines(candidates.inputs))
-    result = run_engine(rules, candidates, as_of, engine, dt.datetime.now().isoformat(timespec="seconds"), coverage)
+    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
     with writing(f"报告 {output}" if output else "报告到标准输出"):
         if output:
             write_report(result, output, fmt, show_id=show_id)

@@ -1,4 +1,4 @@
-"""Report writers: JSON, CSV (+ meta and optional sidecars) and XLSX, written all or nothing.
+"""Report writers: JSON, CSV (+ meta and optional sidecars), XLSX and HTML, written all or nothing.
 
 Formatting (``format_*``, ``common``) is pure; only `write_report` and `write_xlsx` touch
 the file system, and always through `vetting.atomic`: a report and its sidecars are one
@@ -15,14 +15,16 @@ from vetting.atomic import Payload, write_all
 from vetting.errors import VettingError, did_you_mean
 from vetting.reports.common import clean_result, redact
 from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, is_our_sidecar, meta_path
+from vetting.reports.html_report import format_html
 from vetting.reports.json_report import format_json
 from vetting.reports.xlsx_report import write_xlsx, xlsx_payload
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
 
-FORMATS = ("json", "csv", "xlsx")
+FORMATS = ("json", "csv", "xlsx", "html")
 #: What each format cannot hold (see vetting.textsafe): replaced and flagged in the audit block.
-_FORBIDDEN = {"csv": (CSV_FORBIDDEN, "CSV"), "xlsx": (XLSX_FORBIDDEN, "Excel")}
+#: HTML takes CSV's set: the controls an HTML parser reports as errors.
+_FORBIDDEN = {"csv": (CSV_FORBIDDEN, "CSV"), "xlsx": (XLSX_FORBIDDEN, "Excel"), "html": (CSV_FORBIDDEN, "HTML")}
 
 
 def shown_result(result: VettingResult, fmt: str, show_id: bool) -> VettingResult:
@@ -36,12 +38,14 @@ def shown_result(result: VettingResult, fmt: str, show_id: bool) -> VettingResul
 
 
 def report_bytes(result: VettingResult, fmt: str, show_id: bool = False) -> bytes:
-    """A JSON or CSV report (the candidate table alone) as bytes, for standard output."""
+    """A JSON, CSV (the candidate table alone) or HTML report as bytes, for standard output."""
     shown = shown_result(result, fmt, show_id)
     if fmt == "json":
         return format_json(shown, show_id=True)
     if fmt == "csv":
         return format_csv(shown, show_id=True)
+    if fmt == "html":
+        return format_html(shown, show_id=True)
     raise VettingError(f"{fmt} 格式的报告不能输出到标准输出，请用 -o 指定输出文件")
 
 
@@ -81,6 +85,8 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
                 files.append((where(path), data))
             elif is_our_sidecar(where(path), headings):
                 stale.append(where(path))
+    elif fmt == "html":
+        files.append((Path(path), format_html(shown, show_id=True)))
     else:
         files.append((Path(path), xlsx_payload(shown, show_id=True)))
     write_all(files, stale)

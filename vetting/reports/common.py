@@ -3,6 +3,7 @@ tables and text, with no file I/O. Column headings and labels are the user-facin
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
@@ -318,8 +319,8 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
     lines += [
         ("候选人数", meta.get("candidate_count")),
         ("跳过空白行数", meta.get("blank_rows_skipped")),
-        ("审查引擎", meta.get("engine")),
-        ("生成时间", meta.get("generated_at")),
+        ("审查引擎", ENGINE_LABELS.get(meta.get("engine"), meta.get("engine"))),
+        ("生成时间", local_time_text(meta.get("generated_at"))),
     ]
     lines += [("待反馈", f"{a['agency']}：{a['count']}人") for a in meta.get("awaiting") or []]
     lines += [("回复文件", f"{r['agency']}：{r['file']}，{r['rows']}条记录，匹配{r['matched']}条，未匹配{r['unmatched']}条"
@@ -336,6 +337,27 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
               for e in coverage.get("not_covered") or []]
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
+
+
+#: The engines' names as a report shows them (the code kept in brackets).
+ENGINE_LABELS = {"vector": "向量化批量引擎（vector）", "durable": "规则推理引擎（durable）"}
+
+
+def local_time_text(stamp: str | None) -> str | None:
+    """An ISO time as an office reads it, with its offset from UTC: "2026-12-15T09:30:00+08:00"
+    -> "2026-12-15 09:30:00（UTC+08:00）". A time without an offset is shown as given (and
+    says so), anything else is returned unchanged."""
+    if not stamp:
+        return stamp
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.utcoffset() is None:
+        return f"{text}（未注明时区）"
+    offset = moment.strftime("%z")
+    return f"{text}（UTC{offset[:3]}:{offset[3:]}）"
 
 
 def _ruleset_name(ruleset: dict[str, Any]) -> str | None:

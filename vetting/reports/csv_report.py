@@ -9,6 +9,14 @@ it as a separate two-column CSV instead, which the CLI writes beside the report 
 sidecars, written only when non-empty (see `SIDECARS`): village findings, the agencies' chase
 list and reply rows that matched nobody.
 
+An ID number made of digits alone (shown with --show-id) is written as ``="510525199001011234"``
+(`excel_text`): Excel and WPS open a plain 18-digit number as a number, shown as 5.10525E+17
+with its last three digits lost for good, and drop the leading zeros of any number; written
+this way they show it as text. A masked ID (``510525********1234``) or one ending in X is text
+to them already and is written as it is, so the default (masked) report is unchanged for
+programs that read it. Nothing else in that column is wrapped: any other value is
+formula-neutralised like every other cell, so nothing a roster holds can become a formula.
+
 Cells are written by Arrow's CSV writer, which is several times faster than
 ``DataFrame.to_csv``; it quotes every text cell, leaves NA cells empty and ends lines
 with LF (line breaks inside 理由/依据/证据 stay inside their quoted cells).
@@ -121,8 +129,25 @@ def meta_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".meta.csv")
 
 
+#: Columns holding ID numbers: written in the form Excel keeps as text (`excel_text`).
+ID_COLUMNS = ("公民身份号码",)
+_DIGITS_ONLY = r"^[0-9]{1,40}$"
+
+
+def excel_text(values: pd.Series) -> pd.Series:
+    """Values made of digits alone as ``="…"``, which a spreadsheet shows as that text instead
+    of a number that has lost digits; other values unchanged (neutralised by the caller)."""
+    text = values.astype("str")
+    shaped = text.str.fullmatch(_DIGITS_ONLY).fillna(False).astype(bool)
+    return text.mask(shaped, '="' + text + '"')
+
+
 def _to_csv(table: pd.DataFrame) -> bytes:
-    arrow = pa.Table.from_pandas(neutralise_frame(table), preserve_index=False)
+    safe = neutralise_frame(table)
+    for column in ID_COLUMNS:
+        if column in safe:
+            safe[column] = excel_text(safe[column])
+    arrow = pa.Table.from_pandas(safe, preserve_index=False)
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(quoting_style="needed"))
     return BOM + sink.getvalue().to_pybytes()
