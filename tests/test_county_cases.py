@@ -43,7 +43,9 @@ def test_national_cases_by_name_report_what_the_county_changes(runner, county):
     result = runner.invoke(cli, ["test", "--cases", "national", "--pack", county, "--engine", "vector"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"案例 {NATIONAL_CASES} 个" in out and "失败 0" in out and "经本规则集改变 3" in out
+    # S03 switched off; a 36-month detention look-back frees the C05 cases on the 60-month boundary and the
+    # C06 notice's (detention for another cause, the same look-back)
+    assert f"案例 {NATIONAL_CASES} 个" in out and "失败 0" in out and "经本规则集改变 5" in out
     assert "s03_long_absence: 原 unsuitable [S03] → 现 pass []" in out and "S03 在本规则集中已停用" in out
     assert "c05_detention_last_day_of_lookback: 原 unsuitable [C05] → 现 pass []" in out
 
@@ -53,13 +55,13 @@ def test_json_and_junit_name_each_case_and_its_status(runner, county):
     data = json.loads(runner.invoke(cli, [*args, "--format", "json"]).output)
     [pack] = data["packs"]
     statuses = {c["name"]: c["status"] for c in pack["cases"]}
-    assert data["changed"] == 3 and data["failed"] == 0 and len(statuses) == NATIONAL_CASES
+    assert data["changed"] == 5 and data["failed"] == 0 and len(statuses) == NATIONAL_CASES
     assert statuses["s03_long_absence"] == "changed" and statuses["severe_warning_last_day"] == "passed"
     junit = ET.fromstring(runner.invoke(cli, [*args, "--format", "junit"]).output)
     suite = junit.find("testsuite")
     assert suite.get("name") == "my-county" and suite.get("tests") == str(NATIONAL_CASES) and suite.get("failures") == "0"
     changed = [c for c in suite.iter("testcase") if c.find("system-out") is not None]
-    assert len(changed) == 3 and "经本规则集改变" in changed[0].find("system-out").text
+    assert len(changed) == 5 and "经本规则集改变" in changed[0].find("system-out").text
 
 
 def test_a_pack_own_failing_cases_still_fail_in_every_format(runner):

@@ -48,7 +48,8 @@ def test_a_shorter_look_back_frees_exactly_the_person_whose_window_it_crosses(di
     assert [(c.new.name, c.old.verdict, c.new.verdict) for c in diff.changes] == [("高玉兰", "unsuitable", "pass")]
     change = diff.changes[0]
     assert [f.rule for f in change.disappeared] == ["C05"] and not change.appeared
-    assert diff.reasons == {"C05": ["参数 $detention_lookback_months（行政拘留回溯期（月））：60月 → 36月"]}
+    shorter = ["参数 $detention_lookback_months（行政拘留回溯期（月））：60月 → 36月"]
+    assert diff.reasons == {"C05": shorter, "C06": shorter}   # the notice for other causes reads it too
     assert diff.unchanged == 26 and not diff.only_old and not diff.only_new
     assert [(r.rule, r.disappeared) for r in diff.by_rule()] == [("C05", 1)]
     assert [(v.village, v.verdict_changed, dict(v.moves)) for v in diff.by_village()] == \

@@ -216,7 +216,7 @@ def test_rules_show_prints_what_the_export_row_says(runner, pack):
 
 # ---------------------------------------------------------------- national / local line (地方口径)
 
-LOCAL_IN_NATIONAL = {"C05", "C06", "D04", "S01", "S02", "S03", "S04", "S05", "S06", "S07", "G04", "G05"}
+LOCAL_IN_NATIONAL = {"C05", "C06", "D04", "S01", "S02", "S03", "S04", "S05", "S06", "S07", "O01", "G04"}
 
 
 def test_every_local_item_of_the_national_pack_is_marked_with_its_places(national):
@@ -232,7 +232,7 @@ def test_every_local_item_of_the_national_pack_is_marked_with_its_places(nationa
     params = {row["参数"]: row["地方口径"] for row in parameter_rows(national, AS_OF)}
     assert {name for name, mark in params.items() if mark == "是"} == {
         "$detention_lookback_months", "$petition_lookback_months", "$unqualified_member_lookback_months",
-        "$youth_age", "$youth_min", "$committee_size_max"}
+        "$youth_age", "$youth_min", "$org_handling_lookback_months"}
 
 
 def _params_used(rule) -> set[str]:  # noqa: ANN001 - a Rule or a GroupRule
