@@ -88,8 +88,9 @@ def outline(html: str) -> list[str]:
     lines = [f"title: {doc.all('title')[0].text()}"]
     for section in doc.all("section"):
         lines.append(f"section #{section.attrs.get('id')}")
+        in_tables = {id(p) for table in section.all("table") for p in table.all("p")}
         for node in section.all():
-            if node.tag in ("h2", "h3", "p"):
+            if node.tag in ("h2", "h3", "p") and id(node) not in in_tables:
                 lines.append(f"  {node.tag}: {node.text()}")
             elif node.tag == "table" and "findings" not in node.attrs.get("class", ""):
                 lines += _table(node)
@@ -119,7 +120,8 @@ def _table(table: Node) -> list[str]:
             elif kind == "cand":
                 lines.append(f"    cand [{row.attrs.get('data-verdict')}; {row.attrs.get('data-rules')}]: {_cells(row)}")
             elif kind.startswith("detail"):
-                lines.append(f"      findings: {len(row.all('tbody')[0].all('tr')) if row.all('tbody') else 0}")
+                count = len(row.all("tbody")[0].all("tr")) if row.all("tbody") else 0
+                lines.append(" ".join([f"      findings: {count}", *(p.text() for p in row.all("p"))]))
         return lines
     lines += [f"    {_cells(row)}" for row in body_rows if row.all("td") or row.all("th")]
     return lines + [f"    foot: {_cells(r)}" for f in table.all("tfoot") for r in f.all("tr")]
