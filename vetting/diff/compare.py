@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from vetting.history.compare import RuleChange, diff_findings, match_candidates
+from vetting.history.compare import CandidateChange, RuleChange, diff_findings, match_candidates
 from vetting.history.model import StoredCandidate, StoredFinding
 from vetting.vocab import VERDICT_RANK
 
@@ -30,15 +30,9 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Change:
-    """A candidate whose verdict or findings differ between the sides, and the findings that differ."""
-
-    old: StoredCandidate
-    new: StoredCandidate
-    matched_by: str
-    appeared: tuple[StoredFinding, ...]
-    disappeared: tuple[StoredFinding, ...]
-    changed: tuple[RuleChange, ...]
+class Change(CandidateChange):
+    """A candidate whose verdict or findings differ between the sides (the history comparison's
+    change, also when only the findings differ), and which way it went."""
 
     @property
     def verdict_changed(self) -> bool:
