@@ -10,21 +10,21 @@ from __future__ import annotations
 import sys
 import time
 
-from openpyxl import Workbook
+from xlsxwriter import Workbook
 
 from vetting.cli import main
 
-_save = Workbook.save
+_close = Workbook.close
 
 
-def _slow_save(self, filename):  # noqa: ANN001 - openpyxl's signature
-    _save(self, filename)
+def _slow_close(self):  # noqa: ANN001 - xlsxwriter's signature
+    _close(self)
     sys.stderr.write("WRITING\n")
     sys.stderr.flush()
     time.sleep(60)
 
 
 if __name__ == "__main__":
-    Workbook.save = _slow_save
+    Workbook.close = _slow_close
     sys.argv[0] = "vet"
     main()

@@ -81,9 +81,9 @@ def test_pending_names_the_agencies_that_owe_an_answer(national, tmp_path):
     assert sorted(set(j01["rule_name"])) == ["信访尚未反馈", "检察院尚未反馈", "纪委监委尚未反馈"]
     write_report(result, tmp_path / "r.csv", "csv")
     rows = {r["姓名"]: r for r in csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig"))}
-    assert rows["黄志明"]["理由"] == "[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：S02 近年有非正常上访或聚众闹事行为"
-    assert rows["林国栋"]["理由"] == "[待反馈] 检察院尚未出具联审意见"
-    assert rows["赵红梅"]["理由"].startswith("[C01] ")
+    assert rows["黄志明"]["摘要"] == "[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：S02 近年有非正常上访或聚众闹事行为"
+    assert rows["林国栋"]["摘要"] == "[待反馈] 检察院尚未出具联审意见"
+    assert rows["赵红梅"]["摘要"].startswith("[C01] ")
 
 
 def test_strict_coverage_keeps_every_uncovered_rule_pending_for_everyone(national):

@@ -72,7 +72,7 @@ def test_a_rename_failing_part_way_puts_the_earlier_files_back(tmp_path, earlier
 
 def test_a_committed_transaction_leaves_only_its_files(tmp_path, earlier):
     write_report(sample_result(), earlier, "csv")
-    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.meta.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.findings.csv", "r.meta.csv"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
@@ -102,4 +102,4 @@ def test_sigterm_during_an_xlsx_write_removes_the_temporary_file(tmp_path):
     assert child.returncode == 128 + signal.SIGTERM, rest
     assert "已终止（收到终止信号）：本次审查未完成，未写出报告" in rest and "Traceback" not in rest
     assert os.listdir(out) == ["r.xlsx"] and report.read_bytes() == b"previous report"
-    assert os.listdir(scratch) == [], "openpyxl's own temporary files are gone too"
+    assert os.listdir(scratch) == [], "the workbook writer's own temporary files are gone too"

@@ -1,4 +1,4 @@
-"""CSV report sidecars (``<name>.villages.csv``, ``.awaiting.csv``, ``.unmatched.csv``): written
+"""CSV report sidecars (``<name>.findings.csv``, ``.villages.csv``, ``.awaiting.csv``, ``.unmatched.csv``): written
 when the run has such rows, removed when a later run to the same path has none (only the
 exact sidecar path); XLSX sheets 待反馈清单 / 未匹配回复 hold 行号 as numbers."""
 
@@ -18,7 +18,7 @@ from conftest import FIXTURES
 from vetting.cli import cli
 from vetting.errors import VettingError
 from vetting.reports import write_report
-from vetting.reports.csv_report import awaiting_path, unmatched_path, villages_path
+from vetting.reports.csv_report import awaiting_path, findings_path, unmatched_path, villages_path
 from vetting.reports.xlsx_report import write_xlsx
 from vetting.result import GROUP_COLUMNS
 
@@ -45,7 +45,8 @@ def read_csv(path: Path) -> list[list[str]]:
 def test_csv_report_writes_the_chase_list_and_unmatched_rows(tmp_path):
     out = tmp_path / "r.csv"
     written = write_report(with_lists(), out, "csv")
-    assert written == [out, tmp_path / "r.meta.csv", villages_path(out), awaiting_path(out), unmatched_path(out)]
+    assert written == [out, tmp_path / "r.meta.csv", findings_path(out), villages_path(out), awaiting_path(out),
+                       unmatched_path(out)]
     assert (awaiting_path(out).name, unmatched_path(out).name) == ("r.awaiting.csv", "r.unmatched.csv")
     assert awaiting_path(out).read_bytes().startswith(b"\xef\xbb\xbf")
     assert read_csv(awaiting_path(out)) == [["联审部门", "文件", "行号", "姓名", "村(社区)"],
@@ -63,8 +64,8 @@ def test_a_later_run_without_such_rows_removes_stale_sidecars_only(tmp_path):
     for path in neighbours:
         path.write_text("keep", encoding="utf-8")
     written = write_report(sample_result(), out, "csv")
-    assert written == [out, tmp_path / "r.meta.csv"]
-    assert sorted(os.listdir(tmp_path)) == sorted(["r.csv", "r.meta.csv", *(p.name for p in neighbours)])
+    assert written == [out, tmp_path / "r.meta.csv", tmp_path / "r.findings.csv"]
+    assert sorted(os.listdir(tmp_path)) == sorted(["r.csv", "r.meta.csv", "r.findings.csv", *(p.name for p in neighbours)])
     assert all(p.read_text(encoding="utf-8") == "keep" for p in neighbours)
 
 
@@ -76,6 +77,21 @@ def test_only_the_lists_the_new_run_lacks_are_removed(tmp_path):
     result.villages = pd.DataFrame(columns=GROUP_COLUMNS)
     write_report(result, out, "csv")
     assert awaiting_path(out).is_file() and not unmatched_path(out).exists() and not villages_path(out).exists()
+
+
+def test_the_findings_in_full_go_to_their_sidecar_and_go_when_nothing_was_found(tmp_path):
+    out = tmp_path / "r.csv"
+    write_report(sample_result(), out, "csv")
+    rows = read_csv(findings_path(out))
+    assert rows[0] == ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
+    assert rows[1][6:] == ['2019年因"寻衅滋事"被判刑', "判决书：(2019)川0525刑初1号", "《指导意见》第三条"]
+    summary = read_csv(out)[1]
+    assert "2019年" not in "".join(summary) and summary[-2:] == ["R01、R05", "[R01] 受过刑事处罚\n[R05] 近三年受过党纪处分\n"
+                                                                "提示：[N01] 年龄提示"]
+    nothing = sample_result()
+    nothing.findings = nothing.findings.iloc[:0]
+    assert write_report(nothing, out, "csv") == [out, tmp_path / "r.meta.csv"]
+    assert not findings_path(out).exists()
 
 
 def test_a_folder_at_a_sidecar_path_is_left_alone(tmp_path):

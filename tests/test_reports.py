@@ -23,7 +23,7 @@ from vetting.reports.common import (
     neutralise_formula,
     summary_table,
 )
-from vetting.reports.csv_report import BOM, format_csv, format_csv_meta, meta_path
+from vetting.reports.csv_report import BOM, format_csv, format_csv_findings, format_csv_meta, meta_path
 from vetting.reports.json_report import candidate_object, format_json
 from vetting.reports.xlsx_report import write_xlsx
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
@@ -97,12 +97,10 @@ def test_candidate_table():
     assert table["姓名"].tolist() == ["张三", FORMULA_NAME, "李四", "王五"]
     assert table["审查结论"].tolist() == ["取消资格", "需复核", "通过", "待反馈"]
     assert table["问题数"].tolist() == [2, 1, 0, 1]
-    assert table.loc[0, "理由"] == ("[R01] 2019年因\"寻衅滋事\"被判刑\n[R05] 2023年受党内警告处分\n"
-                                   "提示：[N01] 年龄接近上限")
-    assert table.loc[0, "依据"] == "《指导意见》第三条"
-    assert table.loc[0, "证据"].split("\n") == ["[R01] 判决书：(2019)川0525刑初1号",
-                                                "[R05] 处分记录：2023-05", "[N01] 出生：1990-01-01"]
-    assert table.loc[2, "理由"] == "提示：[N01] 年龄接近上限" and table.loc[2, "证据"] == ""
+    assert table["问题规则"].tolist() == ["R01、R05", "R05", "", ""], "neither notices nor what is awaited"
+    assert table.loc[0, "摘要"] == "[R01] 受过刑事处罚\n[R05] 近三年受过党纪处分\n提示：[N01] 年龄提示"
+    assert table.loc[2, "摘要"] == "提示：[N01] 年龄提示"
+    assert table.loc[3, "摘要"] == "[待反馈] 暂无法判定：P01 公安反馈待回"
     assert pd.isna(table.loc[2, "村(社区)"]) and pd.isna(table.loc[2, "公民身份号码"])
     assert table["公民身份号码"].tolist()[::3] == ["510525********123X", "*****"]
     assert candidate_table(sample_result(), show_id=True).loc[0, "公民身份号码"] == "51052519900101123X"
@@ -202,7 +200,7 @@ def test_csv_bom_pandas_and_neutralised():
     assert len(table) == 4
     assert table.loc[1, "姓名"] == "'" + FORMULA_NAME
     assert table.loc[3, "乡镇(街道)"] == "'-街道"
-    assert table.loc[0, "理由"].count("\n") == 2
+    assert table.loc[0, "摘要"].count("\n") == 2
     assert table.loc[0, "公民身份号码"] == "510525********123X"
     shown = pd.read_csv(io.BytesIO(format_csv(sample_result(), show_id=True)), dtype=str,
                         encoding="utf-8-sig")
@@ -240,7 +238,7 @@ def test_xlsx(tmp_path):
     fills = [ws.cell(row=r, column=1).fill.fgColor.rgb[-6:] for r in (2, 3, 4, 5)]
     assert fills == ["FFC7CE", "FFEB9C", "000000", "E7E6E6"]
     assert ws.cell(row=4, column=1).fill.fill_type is None
-    assert ws.cell(row=2, column=CANDIDATE_HEADINGS.index("理由") + 2).alignment.wrap_text
+    assert ws.cell(row=2, column=CANDIDATE_HEADINGS.index("摘要") + 2).alignment.wrap_text
     name = ws.cell(row=3, column=4)
     assert name.value == "'" + FORMULA_NAME and name.data_type == "s"
     assert ws.cell(row=2, column=3).value == 2 and ws.cell(row=4, column=6).value is None
@@ -295,8 +293,8 @@ def test_missing_output_directory(tmp_path):
 
 def test_write_report_dispatch(tmp_path):
     written = write_report(sample_result(), tmp_path / "r.csv", "csv")
-    assert written == [tmp_path / "r.csv", tmp_path / "r.meta.csv"]
-    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.meta.csv"]
+    assert written == [tmp_path / "r.csv", tmp_path / "r.meta.csv", tmp_path / "r.findings.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["r.csv", "r.findings.csv", "r.meta.csv"]
     write_report(sample_result(), tmp_path / "r.json", "json", show_id=True)
     assert (tmp_path / "r.json").read_bytes() == format_json(sample_result(), show_id=True)
     with pytest.raises(VettingError, match="不支持的报告格式"):
@@ -309,6 +307,7 @@ def test_write_report_dispatch(tmp_path):
     ("report.json", lambda r: format_json(r)),
     ("report.csv", lambda r: format_csv(r)),
     ("report.meta.csv", lambda r: format_csv_meta(r)),
+    ("report.findings.csv", lambda r: format_csv_findings(r)),
 ])
 def test_golden(name, render):
     expected = (GOLDEN / name).read_bytes()

@@ -137,13 +137,13 @@ def cut_text(text: str, limit: int, ellipsis: str = "") -> str:
     return head + ellipsis
 
 
-def cut_text_series(s: pd.Series, limit: int) -> pd.Series:
+def cut_text_series(s: pd.Series, limit: int, ellipsis: str = "") -> pd.Series:
     """`cut_text` over a text column (NA kept): masked in one vectorised pass, then only the
-    rows longer than `limit` are cut."""
+    rows longer than `limit` are cut (and end with `ellipsis`)."""
     text = mask_text_series(s.astype("string"))
     long = (text.str.len() > limit).fillna(False).to_numpy(dtype=bool)
     if not long.any():
         return text
     out = text.copy()
-    out[long] = [cut_text(v, limit) for v in text[long]]
+    out[long] = [cut_text(v, limit, ellipsis) for v in text[long]]
     return out

@@ -19,7 +19,7 @@ from test_reports import sample_result  # noqa: E402
 
 from vetting.pipeline import resolve_as_of, vet_files  # noqa: E402
 from vetting.reports import report_bytes  # noqa: E402
-from vetting.reports.csv_report import format_csv, format_csv_meta  # noqa: E402
+from vetting.reports.csv_report import format_csv, format_csv_findings, format_csv_meta  # noqa: E402
 from vetting.reports.json_report import format_json  # noqa: E402
 from vetting.ruleset.loader import load_ruleset  # noqa: E402
 
@@ -27,7 +27,8 @@ from vetting.ruleset.loader import load_ruleset  # noqa: E402
 def main() -> None:
     result = sample_result()
     for name, data in (("report.json", format_json(result)), ("report.csv", format_csv(result)),
-                       ("report.meta.csv", format_csv_meta(result))):
+                       ("report.meta.csv", format_csv_meta(result)),
+                       ("report.findings.csv", format_csv_findings(result))):
         (HERE / name).write_bytes(data)
         print(f"wrote {HERE / name} ({len(data)} bytes)")
     rules = load_ruleset("national")

@@ -64,8 +64,9 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
                  show_id: bool = False) -> list[Path]:
     """Write `result` to `path` in format `fmt` (one of FORMATS) and return the paths
     written. CSV also writes the audit header to ``<name>.meta.csv`` beside the report, and
-    ``<name>.villages.csv`` / ``.awaiting.csv`` / ``.unmatched.csv`` when the run has village
-    findings, people awaited from an agency, or unmatched reply rows; when it has none, a
+    ``<name>.findings.csv`` / ``.villages.csv`` / ``.awaiting.csv`` / ``.unmatched.csv`` when
+    the run has findings, village findings, people awaited from an agency, or unmatched reply
+    rows; when it has none, a
     sidecar an earlier run left at that exact path is removed (only a regular file that starts
     with that sidecar's own heading line: never a file this tool did not write), so that no
     stale list sits beside the new report. All of it is one transaction (`vetting.atomic`)."""

@@ -13,14 +13,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.datachecks import AGENCY_SILENT
-from vetting.privacy import mask_id_series, mask_text_series, mask_tree
+from vetting.privacy import cut_text_series, mask_id_series, mask_text_series, mask_tree
 from vetting.result import VettingResult
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
 #: Candidate table headings, in output order.
 CANDIDATE_HEADINGS = ["文件", "行号", "姓名", "拟任职务", "村(社区)", "乡镇(街道)", "公民身份号码",
-                      "审查结论", "结论代码", "未覆盖规则", "问题数", "理由", "依据", "证据"]
+                      "审查结论", "结论代码", "未覆盖规则", "问题数", "问题规则", "摘要"]
+#: The longest 摘要 (characters): a report holds one short line per candidate, sized for people
+#: and bounded whatever the run found; the full reasons, evidence and bases are in the findings.
+SUMMARY_CHARS = 80
+CUT_MARK = "…"
 #: Findings table headings, in output order.
 FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
 #: Summary table headings, in output order.
@@ -139,27 +143,30 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
 
 
 def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFrame:
-    """One row per candidate, in input order, with Chinese headings (CANDIDATE_HEADINGS).
+    """One row per candidate, in input order, with Chinese headings (CANDIDATE_HEADINGS): who,
+    the verdict and a short summary - sized for people, whatever the run found.
 
-    理由 lists the findings as "[rule] reason", worst severity first, then what is still awaited
-    in one line ("[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：D01 …"), then notices
-    ("提示：…"); 问题数 counts findings other than notices; 未覆盖规则 names the rules this run
-    could not check for the candidate (meta.coverage says why); 依据 holds each candidate's
-    distinct bases; 证据 lists evidence as "[rule] evidence". IDs are masked unless `show_id`.
+    问题数 counts findings other than notices; 问题规则 names the rules that found something
+    (worst first, not notices, not what is still awaited); 摘要 says it in at most
+    SUMMARY_CHARS characters: "[rule] rule name" per finding worst first, then what is still
+    awaited in one line ("[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：D01 …"), then notices
+    ("提示：[N01] …"), cut with "…" (`vetting.privacy.cut_text`, no number split). The reasons
+    with their values, the evidence and the legal bases are in `findings_table`. 未覆盖规则
+    names the rules this run could not check for the candidate (meta.coverage says why). IDs
+    are masked unless `show_id`.
     """
     result = redact(result, show_id)
     c = result.candidates
     f = sorted_findings(result.findings)
-    rule = "[" + as_text(f["rule"]).fillna("") + "] "
     notice = f["severity"].eq("notice").to_numpy()
-    evidence = rule + as_text(f["evidence"])
-    basis = f[["row_id"]].assign(basis=as_text(f["basis"])).dropna().drop_duplicates()
-    has_evidence = evidence.notna()
+    pending = f["severity"].eq("pending").to_numpy()
     counts = f.loc[~notice, "row_id"].value_counts()
+    found = f.loc[~notice & ~pending, ["row_id"]].assign(rule=as_text(f.loc[~notice & ~pending, "rule"])).dropna()
+    found = found.drop_duplicates()
     unchecked = result.unchecked
+    names = "[" + as_text(f["rule"]).fillna("") + "] " + as_text(f["rule_name"]).fillna("")
 
     row_id = c["row_id"]
-    ids = as_text(c["id_number"])
     verdict = as_text(c["verdict"])
     table = pd.DataFrame({
         "文件": as_text(c["source_file"]),
@@ -168,31 +175,41 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
         "拟任职务": as_text(c["role"]),
         "村(社区)": as_text(c["village"]),
         "乡镇(街道)": as_text(c["township"]),
-        "公民身份号码": ids,
+        "公民身份号码": as_text(c["id_number"]),
         "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
         "结论代码": verdict,
         "未覆盖规则": _lookup(row_id, join_by(unchecked["row_id"], unchecked["rule"], "、")),
         "问题数": row_id.map(counts).fillna(0).astype("int64"),
-        "理由": _lookup(row_id, _reason_lines(f, rule, notice)),
-        "依据": _lookup(row_id, join_by(basis["row_id"], basis["basis"])),
-        "证据": _lookup(row_id, join_by(f.loc[has_evidence, "row_id"], evidence[has_evidence])),
+        "问题规则": _lookup(row_id, join_by(found["row_id"], found["rule"], "、")),
+        "摘要": _lookup(row_id, cut_text_series(_finding_lines(f, names, notice), SUMMARY_CHARS, CUT_MARK)),
     })
     return table.reset_index(drop=True)
+
+
+def reason_lines(result: VettingResult, show_id: bool = False) -> pd.Series:
+    """Each candidate's reasons with their values, one line per finding ("[rule] reason"), worst
+    first, what is still awaited in one line, then notices; indexed by row_id (candidates
+    without findings absent). For a report that shows a candidate's first reason in full."""
+    f = sorted_findings(redact(result, show_id).findings)
+    lines = "[" + as_text(f["rule"]).fillna("") + "] " + as_text(f["reason"])
+    return _finding_lines(f, lines, f["severity"].eq("notice").to_numpy())
 
 
 AWAITED_PREFIX = "[待反馈] "
 
 
-def _reason_lines(f: pd.DataFrame, rule: pd.Series, notice: np.ndarray) -> pd.Series:
-    """Each candidate's reasons joined by line, indexed by row_id: findings worst first, then
-    everything still awaited in one line, then notices."""
+def _finding_lines(f: pd.DataFrame, text: pd.Series, notice: np.ndarray) -> pd.Series:
+    """Each candidate's lines, one per finding of `f` (`text`, duplicates once), joined by line
+    and indexed by row_id: findings worst first, then everything still awaited in one line,
+    then notices."""
     pending = f["severity"].eq("pending").to_numpy()
-    lines = (rule + as_text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule + as_text(f["reason"]))
+    lines = text.fillna("").mask(notice, NOTICE_PREFIX + text)
     rank = f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
     shown = pd.DataFrame({"row_id": f["row_id"], "rank": rank, "text": lines})[~pending]
     awaited = AWAITED_PREFIX + awaited_summary(f)
     awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
     both = pd.concat([shown, awaited_rows], ignore_index=True).sort_values(["row_id", "rank"], kind="stable")
+    both = both.drop_duplicates(["row_id", "text"])
     return join_by(both["row_id"], both["text"])
 
 

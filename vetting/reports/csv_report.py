@@ -6,8 +6,9 @@ files) is deliberately not written as comment lines above the table: Excel and m
 readers would parse those as data rows and misalign the columns. `format_csv_meta` renders
 it as a separate two-column CSV instead, which the CLI writes beside the report as
 ``<name>.meta.csv`` (see `meta_path`). Tables that exist only in some runs go to their own
-sidecars, written only when non-empty (see `SIDECARS`): village findings, the agencies' chase
-list and reply rows that matched nobody.
+sidecars, written only when non-empty (see `SIDECARS`): the findings in full (reasons, evidence,
+bases: the report itself has one short line per candidate), village findings, the agencies'
+chase list and reply rows that matched nobody.
 
 An ID number made of digits alone (shown with --show-id) is written as ``="510525199001011234"``
 (`excel_text`): Excel and WPS open a plain 18-digit number as a number, shown as 5.10525E+17
@@ -33,10 +34,12 @@ import pyarrow.csv as pa_csv
 
 from vetting.reports.common import (
     AWAITING_HEADINGS,
+    FINDING_HEADINGS,
     UNMATCHED_HEADINGS,
     VILLAGE_HEADINGS,
     awaiting_table,
     candidate_table,
+    findings_table,
     meta_lines,
     neutralise_frame,
     redact,
@@ -61,6 +64,14 @@ def format_csv_meta(result: VettingResult, show_id: bool = False) -> bytes:
     return _to_csv(pd.DataFrame(lines, columns=META_HEADINGS, dtype="str"))
 
 
+def format_csv_findings(result: VettingResult, show_id: bool = False) -> bytes | None:
+    """Every finding with its reason, evidence and legal basis (FINDING_HEADINGS), one row each,
+    as a sidecar CSV; None when the run found nothing. The candidate table holds only a short
+    summary per candidate, so that the main report stays sized for people."""
+    table = findings_table(redact(result, show_id))
+    return _to_csv(table) if len(table) else None
+
+
 def format_csv_villages(result: VettingResult, show_id: bool = False) -> bytes | None:
     """Village-level findings as a sidecar CSV, or None when there are none."""
     table = village_table(redact(result, show_id))
@@ -78,6 +89,11 @@ def format_csv_unmatched(result: VettingResult, show_id: bool = False) -> bytes 
     """Agency reply rows that matched no candidate (ID numbers masked unless `show_id`), or None."""
     table = unmatched_table(redact_meta(result.meta, show_id))
     return _to_csv(table) if len(table) else None
+
+
+def findings_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.findings.csv``."""
+    return Path(path).with_suffix(".findings.csv")
 
 
 def villages_path(path: str | os.PathLike) -> Path:
@@ -98,7 +114,8 @@ def unmatched_path(path: str | os.PathLike) -> Path:
 #: Optional sidecars of a CSV report: (where, given the report path; content or None when the
 #: run has nothing for it; what it lists; its heading row). A run with nothing removes the
 #: sidecar an earlier run left there - only if it starts with that heading row (`is_our_sidecar`).
-SIDECARS = ((villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
+SIDECARS = ((findings_path, format_csv_findings, "问题明细", FINDING_HEADINGS),
+            (villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
             (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
             (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS))
 

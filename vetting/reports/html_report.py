@@ -29,6 +29,7 @@ from vetting.reports.common import (
     candidate_table,
     local_time_text,
     meta_lines,
+    reason_lines,
     redact,
     sorted_findings,
     village_table,
@@ -173,7 +174,8 @@ def _candidate_rows(result: VettingResult, c: pd.DataFrame, keys: pd.DataFrame) 
     table = _text_frame(candidate_table(result, show_id=True))
     shown = pd.DataFrame({key: table[heading] for key, heading in _ROW_COLUMNS})
     shown["township"], shown["village"] = keys["township"].to_numpy(), keys["village"].to_numpy()
-    shown["headline"] = table["理由"].str.split("\n").str[0].to_numpy()
+    reasons = as_text(c["row_id"].map(reason_lines(result, show_id=True))).fillna("")
+    shown["headline"] = reasons.str.split("\n").str[0].to_numpy()
     shown["n"], shown["id"] = range(1, len(c) + 1), range(len(c))
     rows = shown.to_dict("records")
     findings = _findings_by_row(result)

@@ -1,25 +1,31 @@
 """XLSX report: sheets 候选人, 问题清单 (then 村级问题, 待反馈清单, 未匹配回复 when the run has
 any), 各村汇总 (verdicts and open items per township and village), 汇总 (counts, the colour
 legend, the profile of the passing candidates and reserves, native charts) and 说明 (the audit
-block), streamed with openpyxl's write-only mode and saved atomically.
+block), streamed row by row with xlsxwriter in constant-memory mode and saved atomically.
 
 Ready to print and sign: every sheet is set up for A4 landscape, one page wide, the header row
 repeated, page numbers in the footer. Every list has a 序号 column; labels are Chinese, with the
 codes in their own column (结论代码, 代码); ID numbers are text cells in text format, masked
-or not. Every text cell is formula-neutralised (openpyxl would otherwise store text starting
-with "=" as a formula); characters XLSX cannot hold are replaced by U+FFFD and counted in the
-说明 sheet (`write_xlsx`; see vetting.textsafe)."""
+or not. Every text cell is written as text (`write_string`; the workbook never turns a string
+into a formula, number or link) and formula-neutralised as well, so that a copy into another
+program cannot run it either; characters XLSX cannot hold are replaced by U+FFFD and counted in
+the 说明 sheet (`write_xlsx`; see vetting.textsafe). A findings list longer than a sheet can
+hold continues on 问题清单（续1）, （续2）…; nothing is left out.
+
+xlsxwriter keeps each sheet's rows in a temporary file until the book is closed: those files go
+to a private folder beside the report that is removed however the writing ends, so that no
+candidate data is left behind."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+import shutil
+import tempfile
+from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from vetting.atomic import write_atomic
 from vetting.errors import VettingError
@@ -52,17 +58,25 @@ from vetting.vocab import VERDICT_LABELS, VERDICTS
 
 MAX_ROWS = 1_048_576
 MAX_CELL_CHARS = 32_767
+#: Data rows per sheet (the heading row takes one): a longer findings list continues on another sheet.
+SHEET_ROWS = MAX_ROWS - 1
+CONTINUED = "（续{}）"
+#: Every string is text: never a formula, number or link (the writer is also only ever given
+#: `write_string` for text); rows are streamed to disk (constant memory).
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                    "strings_to_urls": False, "nan_inf_to_errors": True}
 _WIDTHS = {"序号": 6, "文件": 18, "行号": 7, "姓名": 10, "拟任职务": 16, "村(社区)": 14, "乡镇(街道)": 14,
-           "公民身份号码": 21, "审查结论": 10, "结论代码": 13, "未覆盖规则": 14, "问题数": 8, "理由": 60, "依据": 36,
-           "证据": 36, "规则": 10, "规则名称": 24, "严重程度": 10, "分类": 12, "代码": 14,
-           "名称": 24, "数量": 10, "项目": 16, "值": 90, "内容": 40, "联审部门": 12, "回复文件": 18,
+           "公民身份号码": 21, "审查结论": 10, "结论代码": 13, "未覆盖规则": 14, "问题数": 8, "问题规则": 14,
+           "摘要": 60, "理由": 60, "依据": 36, "证据": 36, "规则": 10, "规则名称": 24, "严重程度": 10, "分类": 12,
+           "代码": 14, "名称": 24, "数量": 10, "项目": 16, "值": 90, "内容": 40, "联审部门": 12, "回复文件": 18,
            "人选人数": 10, "人选占比": 10, "后备力量人数": 12, "后备力量占比": 12, "年龄": 12, "文化程度": 12}
 #: Columns whose text wraps in its cell; columns stored as text (so Excel never reads a number).
 WRAP = frozenset({"理由", "证据", "依据", "内容", "值", "含义"})
-#: Sheets that wrap fewer columns (one line per candidate, the reasons wrapped).
-SHEET_WRAP = {"候选人": frozenset({"理由"})}
+#: Sheets that wrap other columns (one short line per candidate, the summary wrapped).
+SHEET_WRAP = {"候选人": frozenset({"摘要"})}
 TEXT_COLUMNS = frozenset({"公民身份号码"})
 VILLAGE_SHEET = "各村汇总"
+FINDINGS_SHEET = "问题清单"
 #: Sheets written only when the run has rows for them: (title, table of the masked result).
 OPTIONAL_SHEETS: tuple[tuple[str, Callable[[VettingResult], pd.DataFrame]], ...] = (
     ("村级问题", village_table),
@@ -72,12 +86,10 @@ OPTIONAL_SHEETS: tuple[tuple[str, Callable[[VettingResult], pd.DataFrame]], ...]
 #: Profile tables on 汇总 with a chart each: (dimension, chart title).
 PROFILE_CHARTS = (("age", "通过审查的人选年龄分布"), ("education", "通过审查的人选文化程度"))
 GROUP_COLOURS = ("1F6FB2", "E67E22")
-_BOLD = Font(bold=True)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_FILLS = {code: PatternFill("solid", start_color=rgb, end_color=rgb) for code, rgb in VERDICT_FILLS.items()
-          if code != "pass"}
+#: Row fills by verdict code (passing rows have none).
+_FILLS = {code: rgb for code, rgb in VERDICT_FILLS.items() if code != "pass"}
 #: Column headings that name a verdict (各村汇总) wear its row colour: the legend at the top.
-_HEADING_FILLS = {VERDICT_LABELS[code]: fill for code, fill in _FILLS.items()}
+_HEADING_FILLS = {VERDICT_LABELS[code]: rgb for code, rgb in _FILLS.items()}
 
 
 def write_xlsx(result: VettingResult, path: str | os.PathLike, show_id: bool = False) -> None:
@@ -97,16 +109,24 @@ def village_sheet(result: VettingResult) -> pd.DataFrame:
     return numbered(overview.rename(columns=dict(VILLAGE_COLUMNS)))
 
 
+def sheet_parts(title: str, table: pd.DataFrame, rows: int = SHEET_ROWS) -> list[tuple[str, pd.DataFrame]]:
+    """`table` cut into sheets of at most `rows` rows: the first keeps `title`, the next ones
+    are "title（续1）", "title（续2）"… (an empty table is one empty sheet)."""
+    starts = range(0, max(len(table), 1), rows)
+    return [(title if n == 0 else title + CONTINUED.format(n), table.iloc[start:start + rows])
+            for n, start in enumerate(starts)]
+
+
 def xlsx_payload(result: VettingResult, show_id: bool = False) -> Callable[[str], None]:
     """The function that writes the XLSX report at the path it is given (for `vetting.atomic`);
     the tables are built at once, so that a report too large for Excel fails before any file is
     made. IDs masked unless `show_id`."""
     result = redact(result, show_id)
-    lists = [("候选人", numbered(candidate_table(result, show_id=True))), ("问题清单", numbered(findings_table(result)))]
-    for name, table in lists:
-        if len(table) >= MAX_ROWS:
-            raise VettingError(f"「{name}」表有 {len(table)} 行，超过 Excel 单表上限"
-                               f"（{MAX_ROWS - 1} 行），请改用 csv 或 json 格式输出")
+    candidates = numbered(candidate_table(result, show_id=True))
+    if len(candidates) > SHEET_ROWS:
+        raise VettingError(f"「候选人」表有 {len(candidates)} 行，超过 Excel 单表上限"
+                           f"（{SHEET_ROWS} 行），请改用 csv 或 json 格式输出")
+    lists = [("候选人", candidates), *sheet_parts(FINDINGS_SHEET, numbered(findings_table(result)))]
     lists += [(title, numbered(table)) for title, build in OPTIONAL_SHEETS if len(table := build(result))]
     villages = village_sheet(result)
     summary = _summary_parts(result)
@@ -114,15 +134,48 @@ def xlsx_payload(result: VettingResult, show_id: bool = False) -> Callable[[str]
     as_of = result.meta.get("as_of")
 
     def save(tmp_path: str) -> None:
-        wb = Workbook(write_only=True)
-        for title, table in lists:
-            _write_table(wb, title, table, as_of)
-        _write_table(wb, VILLAGE_SHEET, villages, as_of, footer=_total_row(villages))
-        _write_summary(wb, summary, len(villages), as_of)
-        _write_table(wb, "说明", meta, as_of)
-        wb.save(tmp_path)
+        scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(tmp_path)))
+        try:
+            wb = xlsxwriter.Workbook(tmp_path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+            styles = _Styles(wb)
+            for title, table in lists:
+                _write_table(wb, styles, title, table, as_of)
+            _write_table(wb, styles, VILLAGE_SHEET, villages, as_of, footer=_total_row(villages))
+            _write_summary(wb, styles, summary, villages, as_of)
+            _write_table(wb, styles, "说明", meta, as_of)
+            wb.close()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     return save
+
+
+class _Styles:
+    """The workbook's cell formats, each made once: bold headings (a verdict's heading in its
+    fill), shares as percentages, and body cells by (fill, wrapped, text format)."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.bold = wb.add_format({"bold": True})
+        self.headings = {label: wb.add_format({"bold": True, "pattern": 1, "bg_color": "#" + rgb})
+                         for label, rgb in _HEADING_FILLS.items()}
+        self.share = wb.add_format({"num_format": "0.0%"})
+        self._cells: dict[tuple[str | None, bool, bool], Any] = {}
+
+    def cell(self, fill: str | None, wrap: bool, text: bool) -> Any:
+        """The format of a body cell: filled with `fill` (RGB) if given, wrapped at the top,
+        in text format; None for a plain cell."""
+        key = (fill, wrap, text)
+        if key not in self._cells:
+            props: dict[str, Any] = {}
+            if fill:
+                props.update(pattern=1, bg_color="#" + fill)
+            if wrap:
+                props.update(text_wrap=True, valign="top")
+            if text:
+                props["num_format"] = "@"
+            self._cells[key] = self.wb.add_format(props) if props else None
+        return self._cells[key]
 
 
 def _total_row(villages: pd.DataFrame) -> list:
@@ -136,116 +189,149 @@ def _summary_parts(result: VettingResult) -> dict[str, Any]:
             "profiles": [(title, profile_table(result, dimension)) for dimension, title in PROFILE_CHARTS]}
 
 
-def _write_table(wb: Workbook, title: str, table: pd.DataFrame, as_of: str | None, footer: list | None = None) -> None:
+def _write_table(wb: Any, styles: _Styles, title: str, table: pd.DataFrame, as_of: str | None,
+                 footer: list | None = None) -> None:
     """A sheet holding `table`: widths, bold frozen header, auto-filter, print set-up; rows
     filled by their 结论代码, long texts wrapped, ID columns as text."""
-    ws = _new_sheet(wb, title, table, as_of)
-    codes = table["结论代码"].tolist() if "结论代码" in table else None
-    wrap_at = [i for i, c in enumerate(table.columns) if c in SHEET_WRAP.get(title, WRAP)]
-    text_at = [i for i, c in enumerate(table.columns) if c in TEXT_COLUMNS]
-    for n, values in enumerate(_rows(table)):
-        fill = _FILLS.get(codes[n]) if codes else None
-        styled = range(len(values)) if fill is not None else [*text_at, *(i for i in wrap_at if values[i])]
-        for i in styled:
-            values[i] = cell = WriteOnlyCell(ws, values[i])
-            if fill is not None:
-                cell.fill = fill
-            if i in wrap_at and cell.value:
-                cell.alignment = _WRAP
-            if i in text_at:
-                cell.number_format = "@"
-        ws.append(values)
+    ws = _new_sheet(wb, styles, title, table, as_of)
+    codes = table["结论代码"].to_numpy(dtype=object, na_value=None) if "结论代码" in table else None
+    fills = [_FILLS.get(code) for code in codes] if codes is not None else None
+    wrap = SHEET_WRAP.get(title, WRAP)
+    _write_body(ws, styles, 1, table, fills, [c in wrap for c in table.columns], [c in TEXT_COLUMNS for c in table.columns])
     if footer:
-        ws.append(_bold_row(ws, footer))
+        _write_row(ws, len(table) + 1, footer, styles.bold)
 
 
-def _new_sheet(wb: Workbook, title: str, table: pd.DataFrame, as_of: str | None, filtered: bool = True,
+def _write_body(ws: Any, styles: _Styles, first_row: int, table: pd.DataFrame, fills: list | None,
+                wrap: Sequence[bool], text: Sequence[bool]) -> None:
+    """The rows of `table` from sheet row `first_row` (0-based), cell by cell in row order (the
+    sheet is streamed): text as text, numbers as numbers, a missing value as an empty cell
+    (written only when it wears a fill or the text format)."""
+    columns = _columns(table)
+    plain = [styles.cell(None, w, t) for w, t in zip(wrap, text)]
+    bare = [styles.cell(None, False, t) for t in text]
+    for n in range(len(table)):
+        row = first_row + n
+        fill = fills[n] if fills else None
+        for i, values in enumerate(columns):
+            value = values[n]
+            if fill is None:
+                fmt = plain[i] if value else bare[i]
+            else:
+                fmt = styles.cell(fill, wrap[i] and bool(value), text[i])
+            _write_cell(ws, row, i, value, fmt)
+
+
+def _write_cell(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
+    if isinstance(value, str):
+        ws.write_string(row, column, value, fmt)
+    elif value is None:
+        if fmt is not None:
+            ws.write_blank(row, column, None, fmt)
+    elif isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, column, bool(value), fmt)
+    else:
+        ws.write_number(row, column, value, fmt)
+
+
+def _write_row(ws: Any, row: int, values: Iterable, fmt: Any = None, formats: dict | None = None) -> None:
+    """One row of labels or values made safe for a cell (`_safe`), in `fmt` (a value found in
+    `formats` in its own format instead)."""
+    for i, value in enumerate(_safe(values)):
+        _write_cell(ws, row, i, value, (formats or {}).get(value, fmt) if isinstance(value, str) else fmt)
+
+
+def _new_sheet(wb: Any, styles: _Styles, title: str, table: pd.DataFrame, as_of: str | None, filtered: bool = True,
                title_rows: bool = True) -> Any:
     """A sheet with column widths, print set-up, a frozen bold header row (a verdict's column
     heading in that verdict's colour) and an auto-filter."""
-    ws = wb.create_sheet(title)
+    ws = wb.add_worksheet(title)
     layout.print_setup(ws, as_of, title_rows)
-    for i, heading in enumerate(table.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(heading, 14)
-    ws.freeze_panes = "A2"
+    for i, heading in enumerate(table.columns):
+        ws.set_column(i, i, _WIDTHS.get(heading, 14))
+    ws.freeze_panes(1, 0)
     if filtered:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
-    ws.append(_bold_row(ws, list(table.columns), _HEADING_FILLS))
+        ws.autofilter(0, 0, len(table), len(table.columns) - 1)
+    _write_row(ws, 0, list(table.columns), styles.bold, styles.headings)
     return ws
 
 
-def _bold_row(ws: Any, values: list, fills: dict | None = None) -> list:
-    cells = [WriteOnlyCell(ws, value) for value in _safe(values)]
-    for cell in cells:
-        cell.font = _BOLD
-        if fills and cell.value in fills:
-            cell.fill = fills[cell.value]
-    return cells
-
-
-def _write_summary(wb: Workbook, parts: dict[str, Any], villages: int, as_of: str | None) -> None:
+def _write_summary(wb: Any, styles: _Styles, parts: dict[str, Any], villages: pd.DataFrame, as_of: str | None) -> None:
     """汇总: the counts table, the colour legend, each profile table with the targets met, and
     the charts beside them (verdicts by village from 各村汇总, then one per profile table)."""
     counts = parts["counts"]
-    ws = _new_sheet(wb, "汇总", counts, as_of, filtered=False, title_rows=False)
-    for values in _rows(counts):
-        ws.append(values)
-    row = len(counts) + 1
-    row = _write_legend(ws, row + 1)
-    charts = [layout.verdict_chart(VILLAGE_SHEET, 2, villages + 1, _verdict_columns(), (2, 3))] if villages else []
+    ws = _new_sheet(wb, styles, "汇总", counts, as_of, filtered=False, title_rows=False)
+    plain = [False] * len(counts.columns)
+    _write_body(ws, styles, 1, counts, None, plain, plain)
+    row = len(counts) + 2   # 0-based: a blank row after the counts
+    row = _write_legend(ws, styles, row)
+    charts = [_village_chart(wb, villages)] if len(villages) else []
     for title, table in parts["profiles"]:
-        ws.append([])
-        ws.append(_bold_row(ws, list(table.columns)))
-        for values in _rows(table):
-            ws.append([_share_cell(ws, v) if isinstance(v, float) else v for v in values])
-        series = [(table.columns.get_loc(f"{PROFILE_SHORT[key]}人数") + 1, name, colour)
+        row += 1   # a blank row
+        _write_row(ws, row, list(table.columns), styles.bold)
+        for n, values in enumerate(_rows(table)):
+            for i, value in enumerate(values):
+                _write_cell(ws, row + 1 + n, i, value, styles.share if isinstance(value, float) else None)
+        series = [(table.columns.get_loc(f"{PROFILE_SHORT[key]}人数") + 1, name, colour,
+                   table[f"{PROFILE_SHORT[key]}人数"].astype("int64").tolist())
                   for (key, name), colour in zip(PROFILE_GROUPS, GROUP_COLOURS)]
-        charts.append(layout.distribution_chart(title, "汇总", row + 3, row + 2 + len(table), 1, series))
-        row += 2 + len(table)
+        labels = table.iloc[:, 0].astype("str").tolist()
+        charts.append(layout.distribution_chart(wb, title, "汇总", row + 2, row + 1 + len(table), 1, labels, series))
+        row += 1 + len(table)
     for text in parts["targets"]:
-        ws.append(_safe([text]))
-    anchor = 1
+        _write_row(ws, row, [text])
+        row += 1
+    anchor = 0
     for chart in charts:
-        ws.add_chart(chart, f"H{anchor}")
+        ws.insert_chart(anchor, 7, chart)
         anchor += layout.rows_taken(chart)
 
 
-def _write_legend(ws: Any, row: int) -> int:
-    """The colour legend after a blank row: each verdict's fill, label, code and meaning.
-    Returns the last row written."""
-    ws.append([])
-    ws.append(_bold_row(ws, list(layout.LEGEND_HEADINGS)))
-    for label, code, meaning, rgb in layout.legend_rows():
-        cells = [WriteOnlyCell(ws, v) for v in (label, code, meaning)]
-        if rgb:
-            cells[0].fill = PatternFill("solid", start_color=rgb, end_color=rgb)
-        ws.append(cells)
+def _village_chart(wb: Any, villages: pd.DataFrame) -> Any:
+    """Verdicts by village, drawn from the 各村汇总 sheet (its values cached in the chart)."""
+    places = list(zip(villages["乡镇(街道)"].astype("str"), villages["村(社区)"].astype("str")))
+    counts = {v: villages[VERDICT_LABELS[v]].astype("int64").tolist() for v in VERDICTS}
+    return layout.verdict_chart(wb, VILLAGE_SHEET, 2, len(villages) + 1, _verdict_columns(), (2, 3),
+                                [(_safe_one(t), _safe_one(v)) for t, v in places], counts)
+
+
+def _write_legend(ws: Any, styles: _Styles, row: int) -> int:
+    """The colour legend at sheet row `row` (0-based): each verdict's fill, label, code and
+    meaning. Returns the row after it."""
+    _write_row(ws, row, list(layout.LEGEND_HEADINGS), styles.bold)
+    for n, (label, code, meaning, rgb) in enumerate(layout.legend_rows(), start=row + 1):
+        ws.write_string(n, 0, label, styles.cell(rgb, False, False))
+        ws.write_string(n, 1, code)
+        ws.write_string(n, 2, meaning)
     return row + 1 + len(VERDICTS)
 
 
 def _verdict_columns() -> dict[str, int]:
-    """The column of each verdict's count on 各村汇总 (序号 comes first)."""
+    """The column of each verdict's count on 各村汇总 (序号 comes first), 1-based."""
     keys = [key for key, _ in VILLAGE_COLUMNS]
     return {v: keys.index(v) + 2 for v in VERDICTS}
 
 
-def _share_cell(ws: Any, value: float) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value)
-    cell.number_format = "0.0%"
-    return cell
+def _safe_one(value: Any) -> Any:
+    """One value made safe for a cell (replaced characters, cut to a cell, neutralised formula)."""
+    return neutralise_formula(replace_text(value, XLSX_FORBIDDEN)[:MAX_CELL_CHARS]) if isinstance(value, str) else value
 
 
 def _safe(values: Iterable) -> list:
-    """Header or label values made safe for a cell (replaced characters, neutralised formulas)."""
-    return [neutralise_formula(replace_text(v, XLSX_FORBIDDEN)[:MAX_CELL_CHARS]) if isinstance(v, str) else v
-            for v in values]
+    """Header or label values made safe for a cell (`_safe_one`)."""
+    return [_safe_one(v) for v in values]
+
+
+def _columns(table: pd.DataFrame) -> list[np.ndarray]:
+    """The columns of `table` as arrays of plain Python values (NA -> None), text made safe for
+    XLSX: characters it cannot hold replaced first, then formulas neutralised."""
+    safe = neutralise_frame(table.apply(_clean_text))
+    return [safe[c].to_numpy(dtype=object, na_value=None) for c in safe.columns]
 
 
 def _rows(table: pd.DataFrame) -> Iterable[list]:
     """Rows of plain Python values (NA -> None) with text made safe for XLSX."""
-    safe = neutralise_frame(table.apply(_clean_text))  # replace illegal characters first, then neutralise
-    columns = [safe[c].to_numpy(dtype=object, na_value=None) for c in safe.columns]
-    return map(list, zip(*columns))
+    return map(list, zip(*_columns(table)))
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
