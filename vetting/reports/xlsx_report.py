@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import xlsxwriter
 
 from vetting.atomic import write_atomic
@@ -52,6 +53,7 @@ from vetting.reports.overview import (
     target_texts,
     village_overview,
 )
+from vetting.reports.xlsx_rows import arrow_column, can_stream, stream_rows
 from vetting.result import VettingResult
 from vetting.textsafe import REPLACEMENT, XLSX_FORBIDDEN, replace_text
 from vetting.vocab import VERDICT_LABELS, VERDICTS
@@ -204,22 +206,36 @@ def _write_table(wb: Any, styles: _Styles, title: str, table: pd.DataFrame, as_o
 
 def _write_body(ws: Any, styles: _Styles, first_row: int, table: pd.DataFrame, fills: list | None,
                 wrap: Sequence[bool], text: Sequence[bool]) -> None:
-    """The rows of `table` from sheet row `first_row` (0-based), cell by cell in row order (the
-    sheet is streamed): text as text, numbers as numbers, a missing value as an empty cell
-    (written only when it wears a fill or the text format)."""
-    columns = _columns(table)
-    plain = [styles.cell(None, w, t) for w, t in zip(wrap, text)]
-    bare = [styles.cell(None, False, t) for t in text]
+    """The rows of `table` from sheet row `first_row` (0-based), in row order (the sheet is
+    streamed): text as text, numbers as numbers, a missing or empty value as an empty cell
+    (written only when it wears a fill or the text format). Each cell is filled with its row's
+    fill (RGB or None), wrapped if its column wraps and it holds text, in text format if its
+    column is; built by Arrow (vetting.reports.xlsx_rows) where the writer allows it."""
+    safe = _safe_frame(table)
+    fill = fills if fills is not None else [None] * len(table)
+    if can_stream(ws):
+        try:
+            columns = [arrow_column(safe[c]) for c in safe.columns]
+        except (TypeError, pa.ArrowException):
+            columns = None
+        if columns is not None:
+            xf = {f: [(_xf(styles.cell(f, w, t)), _xf(styles.cell(f, False, t))) for w, t in zip(wrap, text)]
+                  for f in dict.fromkeys(fill)}
+            by_row = [xf[f] for f in fill]
+            cells = [np.array([row[i][0] for row in by_row], dtype=np.int64) for i in range(len(columns))]
+            blanks = [np.array([row[i][1] for row in by_row], dtype=np.int64) for i in range(len(columns))]
+            stream_rows(ws, first_row, columns, cells, blanks)
+            return
+    columns = [values.to_numpy(dtype=object, na_value=None) for _, values in safe.items()]
     for n in range(len(table)):
-        row = first_row + n
-        fill = fills[n] if fills else None
         for i, values in enumerate(columns):
             value = values[n]
-            if fill is None:
-                fmt = plain[i] if value else bare[i]
-            else:
-                fmt = styles.cell(fill, wrap[i] and bool(value), text[i])
-            _write_cell(ws, row, i, value, fmt)
+            _write_cell(ws, first_row + n, i, value, styles.cell(fill[n], wrap[i] and value is not None, text[i]))
+
+
+def _xf(fmt: Any) -> int:
+    """The style index of a cell format (0 for none)."""
+    return 0 if fmt is None else fmt._get_xf_index()
 
 
 def _write_cell(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
@@ -322,16 +338,17 @@ def _safe(values: Iterable) -> list:
     return [_safe_one(v) for v in values]
 
 
-def _columns(table: pd.DataFrame) -> list[np.ndarray]:
-    """The columns of `table` as arrays of plain Python values (NA -> None), text made safe for
-    XLSX: characters it cannot hold replaced first, then formulas neutralised."""
+def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` with its text made safe for XLSX: characters it cannot hold replaced first, then
+    formulas neutralised; empty text as missing (an empty cell)."""
     safe = neutralise_frame(table.apply(_clean_text))
-    return [safe[c].to_numpy(dtype=object, na_value=None) for c in safe.columns]
+    return safe.apply(lambda s: s.mask(s.eq("")) if isinstance(s.dtype, pd.StringDtype) else s)
 
 
 def _rows(table: pd.DataFrame) -> Iterable[list]:
     """Rows of plain Python values (NA -> None) with text made safe for XLSX."""
-    return map(list, zip(*_columns(table)))
+    safe = _safe_frame(table)
+    return map(list, zip(*(values.to_numpy(dtype=object, na_value=None) for _, values in safe.items())))
 
 
 def _clean_text(s: pd.Series) -> pd.Series:
