@@ -5,6 +5,8 @@ hold; IDs masked."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from vetting.atomic import write_atomic
@@ -65,29 +67,39 @@ def _cell(value: Any) -> Any:
 
 
 def write_diff_xlsx(diff: Diff, path: str | os.PathLike) -> None:
-    """Write the diff workbook to `path` atomically."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    """Write the diff workbook to `path` atomically (streamed: xlsxwriter in constant-memory mode;
+    text always written as text, never as a formula, number or link)."""
+    import xlsxwriter
+
+    from vetting.reports.xlsx_report import WORKBOOK_OPTIONS
 
     tables = sheets(diff)
 
     def save(tmp_path: str) -> None:
-        wb = Workbook()
-        wb.remove(wb.active)
-        for title, (headings, rows) in tables.items():
-            ws = wb.create_sheet(title)
-            ws.append(list(headings))
-            for row in rows:
-                ws.append([_cell(v) for v in row])
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-            for index, name in enumerate(headings, start=1):
-                ws.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(name, 12)
-            for line in ws.iter_rows(min_row=2):
-                for cell in line:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            ws.freeze_panes = "A2"
-        wb.save(tmp_path)
+        scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(tmp_path)))
+        try:
+            wb = xlsxwriter.Workbook(tmp_path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+            bold, wrap = wb.add_format({"bold": True}), wb.add_format({"text_wrap": True, "valign": "top"})
+            for title, (headings, rows) in tables.items():
+                ws = wb.add_worksheet(title)
+                for index, name in enumerate(headings):
+                    ws.set_column(index, index, _WIDTHS.get(name, 12))
+                    ws.write_string(0, index, _cell(name), bold)
+                for r, row in enumerate(rows, start=1):
+                    for index, value in enumerate(row):
+                        _write(ws, r, index, _cell(value), wrap)
+                ws.freeze_panes(1, 0)
+            wb.close()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     write_atomic(path, save)
+
+
+def _write(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
+    if isinstance(value, str):
+        ws.write_string(row, column, value, fmt)
+    elif value is None:
+        ws.write_blank(row, column, None, fmt)
+    else:
+        ws.write_number(row, column, value, fmt)

@@ -111,9 +111,10 @@ def village_sheet(result: VettingResult) -> pd.DataFrame:
     return numbered(overview.rename(columns=dict(VILLAGE_COLUMNS)))
 
 
-def sheet_parts(title: str, table: pd.DataFrame, rows: int = SHEET_ROWS) -> list[tuple[str, pd.DataFrame]]:
-    """`table` cut into sheets of at most `rows` rows: the first keeps `title`, the next ones
-    are "title（续1）", "title（续2）"… (an empty table is one empty sheet)."""
+def sheet_parts(title: str, table: pd.DataFrame, rows: int | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """`table` cut into sheets of at most `rows` rows (SHEET_ROWS): the first keeps `title`, the
+    next ones are "title（续1）", "title（续2）"… (an empty table is one empty sheet)."""
+    rows = rows or SHEET_ROWS
     starts = range(0, max(len(table), 1), rows)
     return [(title if n == 0 else title + CONTINUED.format(n), table.iloc[start:start + rows])
             for n, start in enumerate(starts)]

@@ -1,0 +1,74 @@
+"""The XLSX report's rows built by Arrow (vetting.reports.xlsx_rows) give the same workbook as
+xlsxwriter writing cell by cell - values, types, fills, wrapping, text format, across several
+blocks of rows - and a findings list longer than a sheet continues on further sheets."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+from test_report_sidecars import with_lists
+from test_reports import sample_result
+
+from vetting.reports import xlsx_report, xlsx_rows
+from vetting.reports.xlsx_report import write_xlsx
+from vetting.reports.xlsx_rows import column_letters
+
+#: Texts XML and Excel treat specially: escapes, Excel's own _xHHHH_ escape, CR, spaces at the ends.
+AWKWARD = ["a & b < c > d", "_x0041_ stays", "line\r\nnext", "  padded  ", "=1+1", "", "\"quoted\"", "<b>x</b>"]
+
+
+def awkward_result():
+    """`with_lists` whose reasons and names hold the awkward texts, and more findings than a block."""
+    result = with_lists()
+    findings = pd.concat([result.findings] * 3, ignore_index=True)
+    findings["reason"] = [AWKWARD[i % len(AWKWARD)] for i in range(len(findings))]
+    result.findings = findings
+    result.candidates.loc[2, "name"] = "  _x000D_ "
+    return result
+
+
+def cells(path) -> dict:
+    """Every cell of every sheet as (value, type, fill, wrap, number format, bold), by sheet."""
+    book = openpyxl.load_workbook(path)
+    return {ws.title: [[(c.value, c.data_type, c.fill.fill_type, c.fill.fgColor.rgb if c.fill.fill_type else None,
+                         bool(c.alignment.wrap_text), c.number_format, bool(c.font.bold)) for c in row]
+                       for row in ws.iter_rows()]
+            for ws in book.worksheets}
+
+
+def test_arrow_rows_and_cell_by_cell_give_the_same_workbook(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", 4)   # several blocks per sheet
+    write_xlsx(awkward_result(), tmp_path / "fast.xlsx")
+    monkeypatch.setattr(xlsx_report, "can_stream", lambda ws: False)
+    write_xlsx(awkward_result(), tmp_path / "slow.xlsx")
+    fast, slow = cells(tmp_path / "fast.xlsx"), cells(tmp_path / "slow.xlsx")
+    assert fast == slow
+    # openpyxl shows Excel's escapes as stored: Excel reads _x005F_ as "_" and _x000D_ as CR
+    reasons = {row[7][0] for row in fast["问题清单"][1:]}
+    assert reasons == {"a & b < c > d", "_x005F_x0041_ stays", "line_x000D_\nnext", "  padded  ", "'=1+1", None,
+                       "\"quoted\"", "<b>x</b>"}
+    assert fast["候选人"][3][3][0] == "  _x005F_x000D_ "
+
+
+def test_a_findings_list_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_report, "SHEET_ROWS", 4)
+    result = awkward_result()
+    write_xlsx(result, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    parts = [name for name in book.sheetnames if name.startswith("问题清单")]
+    assert parts == ["问题清单", "问题清单（续1）", "问题清单（续2）", "问题清单（续3）", "问题清单（续4）"]
+    numbers = [row[0] for name in parts for row in book[name].iter_rows(min_row=2, values_only=True)]
+    assert numbers == list(range(1, len(result.findings) + 1)), "every finding once, numbered on"
+    assert all(book[name]["A1"].value == "序号" and book[name].freeze_panes == "A2" for name in parts)
+
+
+def test_candidates_beyond_a_sheet_are_refused_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_report, "SHEET_ROWS", 3)
+    with pytest.raises(Exception, match="超过 Excel 单表上限"):
+        write_xlsx(sample_result(), tmp_path / "r.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_column_letters():
+    assert [column_letters(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
