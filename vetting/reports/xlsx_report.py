@@ -357,4 +357,8 @@ def _clean_text(s: pd.Series) -> pd.Series:
     replaced, text cut to Excel's cell limit (masked long before, see `redact`)."""
     if not isinstance(s.dtype, pd.StringDtype):
         return s
-    return s.str.replace(XLSX_FORBIDDEN, REPLACEMENT, regex=True).str.slice(0, MAX_CELL_CHARS)
+    if s.str.contains(XLSX_FORBIDDEN, regex=True).any():   # cleaned long before (`clean_result`): rarely
+        s = s.str.replace(XLSX_FORBIDDEN, REPLACEMENT, regex=True)
+    if (s.str.len() > MAX_CELL_CHARS).any():
+        s = s.str.slice(0, MAX_CELL_CHARS)
+    return s

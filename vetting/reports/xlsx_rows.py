@@ -57,7 +57,7 @@ def stream_rows(ws: Any, first_row: int, columns: Sequence[pa.Array], styles: Se
         cells = [_cells(column_letters(i), numbers, column.slice(start, stop - start), style[start:stop], blank[start:stop])
                  for i, (column, style, blank) in enumerate(zip(columns, styles, blank_styles))]
         rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
-        ws.fh.write(_text(rows))
+        _append(ws.fh, _utf8(rows))
     last = first_row + count - 1
     ws._check_dimensions(last, len(columns) - 1)
     ws._check_dimensions(first_row, 0)
@@ -101,14 +101,28 @@ def _style_attributes(style: np.ndarray) -> pa.Array:
 def _escaped(values: pa.Array) -> pa.Array:
     """Text escaped for an inline string, as xlsxwriter escapes it."""
     text = values.cast(pa.string())
-    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        text = pc.replace_substring(text, old, new)
-    text = pc.replace_substring_regex(text, "(_x[0-9a-fA-F]{4}_)", r"_x005F\1")
-    return pc.replace_substring(text, "\r", "_x000D_")
+    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "_x000D_")):
+        if old == "\r" and pc.any(pc.match_substring_regex(text, "_x[0-9a-fA-F]{4}_")).as_py():
+            text = pc.replace_substring_regex(text, "(_x[0-9a-fA-F]{4}_)", r"_x005F\1")   # before CR's own escape
+        if pc.any(pc.match_substring(text, old)).as_py():   # most texts hold none: no copy then
+            text = pc.replace_substring(text, old, new)
+    return text
 
 
-def _text(rows: pa.Array) -> str:
-    """The rows' XML as one string (the array's values are stored back to back)."""
+def _append(fh: Any, data: bytes) -> None:
+    """`data` (UTF-8) appended to the sheet's row file: straight to its byte buffer when it has
+    one (after what the text layer holds), else as text."""
+    buffer = getattr(fh, "buffer", None)
+    if buffer is None or getattr(fh, "encoding", "").lower().replace("-", "") != "utf8":
+        fh.write(data.decode("utf-8"))
+        return
+    fh.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _utf8(rows: pa.Array) -> bytes:
+    """The rows' XML as UTF-8 bytes (the array's values are stored back to back)."""
     if rows.null_count:
         rows = pc.fill_null(rows, "")
     if isinstance(rows, pa.ChunkedArray):
@@ -116,4 +130,4 @@ def _text(rows: pa.Array) -> str:
     rows = rows.cast(pa.large_string())
     _, offsets, data = rows.buffers()
     start, end = np.frombuffer(offsets, dtype=np.int64)[[rows.offset, rows.offset + len(rows)]]
-    return data[int(start):int(end)].to_pybytes().decode("utf-8")
+    return data[int(start):int(end)].to_pybytes()
