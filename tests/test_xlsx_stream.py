@@ -4,6 +4,9 @@ blocks of rows - and a findings list longer than a sheet continues on further sh
 
 from __future__ import annotations
 
+import re
+import zipfile
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -37,8 +40,19 @@ def cells(path) -> dict:
             for ws in book.worksheets}
 
 
+def excel_reading(book: dict) -> dict:
+    """Cells as Excel reads them: every _xHHHH_ escape decoded (openpyxl decodes those of shared
+    strings only)."""
+    def text(value):
+        return re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value) if isinstance(value, str) \
+            else value
+    return {title: [[(text(c[0]), *c[1:]) for c in row] for row in rows] for title, rows in book.items()}
+
+
 def test_arrow_rows_and_cell_by_cell_give_the_same_workbook(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", 4)   # several blocks per sheet
+    monkeypatch.setattr(xlsx_rows, "SHARED_MIN", 0)   # inline strings only
+    monkeypatch.setattr(xlsx_rows, "SHARED_SHARE", 0)
     write_xlsx(awkward_result(), tmp_path / "fast.xlsx")
     monkeypatch.setattr(xlsx_report, "can_stream", lambda ws: False)
     write_xlsx(awkward_result(), tmp_path / "slow.xlsx")
@@ -49,6 +63,24 @@ def test_arrow_rows_and_cell_by_cell_give_the_same_workbook(tmp_path, monkeypatc
     assert reasons == {"a & b < c > d", "_x005F_x0041_ stays", "line_x000D_\nnext", "  padded  ", "'=1+1", None,
                        "\"quoted\"", "<b>x</b>"}
     assert fast["候选人"][3][3][0] == "  _x005F_x000D_ "
+
+
+def test_repeated_texts_go_to_shared_strings_and_read_the_same(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_rows, "BLOCK_ROWS", 4)
+    write_xlsx(awkward_result(), tmp_path / "shared.xlsx")
+    with zipfile.ZipFile(tmp_path / "shared.xlsx") as package:
+        strings = package.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "近三年受过党纪处分" in strings and "a &amp; b &lt; c &gt; d" in strings and "_x005F_x0041_" in strings
+    assert "line_x000D_" in strings
+    # openpyxl decodes some escapes of shared strings and none of inline ones: compare texts without
+    # Excel's own escape sequences in them, each as Excel reads it
+    result = awkward_result()
+    result.findings["reason"] = result.findings["reason"].replace("_x0041_ stays", "x41")
+    result.candidates.loc[2, "name"] = "  padded "
+    write_xlsx(result, tmp_path / "shared.xlsx")
+    monkeypatch.setattr(xlsx_report, "can_stream", lambda ws: False)
+    write_xlsx(result, tmp_path / "inline.xlsx")
+    assert excel_reading(cells(tmp_path / "shared.xlsx")) == excel_reading(cells(tmp_path / "inline.xlsx"))
 
 
 def test_a_findings_list_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):

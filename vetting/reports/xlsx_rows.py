@@ -3,10 +3,11 @@ an xlsxwriter sheet in constant-memory mode.
 
 xlsxwriter turns each cell into XML in Python, a few microseconds a cell: most of an XLSX report's
 time at 100,000 candidates. Here the same XML - inline strings, numbers, styled blanks, exactly
-what xlsxwriter writes for them in constant-memory mode - is made for a block of rows in a few
+what xlsxwriter writes for them in constant-memory mode, and shared strings for a column that
+repeats a few texts (rule names, legal bases) - is made for a block of rows in a few
 Arrow kernels and appended to the sheet's row file, after which the sheet goes on as if xlsxwriter
-had written those rows itself. That uses a small part of xlsxwriter's inside (the sheet's row file
-and its row and dimension bookkeeping, see `can_stream`); where it is not there the caller writes
+had written those rows itself. That uses a small part of xlsxwriter's inside (the sheet's row file,
+its row and dimension bookkeeping and the shared string table, see `can_stream`); where it is not there the caller writes
 cell by cell instead, and the tests prove both ways give the same workbook.
 
 Text is escaped as xlsxwriter escapes it: ``& < >``, a literal ``_xHHHH_`` (which Excel would
@@ -24,7 +25,11 @@ import pyarrow.compute as pc
 
 #: Rows turned into XML at a time: bounds the memory the XML of a block takes.
 BLOCK_ROWS = 20_000
-_INTERNALS = ("fh", "previous_row", "table", "_write_single_row", "_check_dimensions", "constant_memory")
+_INTERNALS = ("fh", "previous_row", "table", "_write_single_row", "_check_dimensions", "constant_memory", "str_table")
+#: A text column with at most this share of distinct values (rule names, bases, file names) goes
+#: to the workbook's shared strings: each cell then holds a number instead of the whole text.
+SHARED_SHARE = 0.125
+SHARED_MIN = 16
 
 
 def can_stream(ws: Any) -> bool:
@@ -51,6 +56,7 @@ def stream_rows(ws: Any, first_row: int, columns: Sequence[pa.Array], styles: Se
     if not count:
         return
     ws._write_single_row(first_row)   # flush the rows xlsxwriter holds; it now waits at first_row
+    columns = [_shared(ws.str_table, column) for column in columns]
     for start in range(0, count, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, count)
         numbers = pc.cast(pa.array(np.arange(first_row + 1 + start, first_row + 1 + stop)), pa.string())
@@ -77,11 +83,15 @@ def arrow_column(values: pd.Series) -> pa.Array:
     raise TypeError(f"column of type {array.type}")
 
 
-def _cells(letters: str, numbers: pa.Array, values: pa.Array, style: np.ndarray, blank: np.ndarray) -> pa.Array:
+def _cells(letters: str, numbers: pa.Array, values: pa.Array | _SharedColumn, style: np.ndarray,
+           blank: np.ndarray) -> pa.Array:
     """The XML of one column's cells in a block of rows (empty text where no cell is written)."""
     ref = pc.binary_join_element_wise('<c r="', letters, numbers, '"', "")
     attr = _style_attributes(style)
-    if pa.types.is_integer(values.type):
+    if isinstance(values, _SharedColumn):
+        body = pc.binary_join_element_wise(' t="s"><v>', pc.cast(values.indices, pa.string()), "</v></c>", "")
+        values = values.indices
+    elif pa.types.is_integer(values.type):
         body = pc.binary_join_element_wise("><v>", pc.cast(values, pa.string()), "</v></c>", "")
     else:
         body = pc.binary_join_element_wise(' t="inlineStr"><is><t xml:space="preserve">', _escaped(values),
@@ -89,6 +99,35 @@ def _cells(letters: str, numbers: pa.Array, values: pa.Array, style: np.ndarray,
     full = pc.binary_join_element_wise(ref, attr, body, "")
     empty = pc.if_else(pa.array(blank != 0), pc.binary_join_element_wise(ref, _style_attributes(blank), "/>", ""), "")
     return pc.if_else(pc.is_valid(values), full, empty)
+
+
+class _SharedColumn:
+    """A text column as indices into the workbook's shared strings (null: an empty cell)."""
+
+    def __init__(self, indices: pa.Array) -> None:
+        self.indices = indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def slice(self, start: int, length: int) -> _SharedColumn:
+        return _SharedColumn(self.indices.slice(start, length))
+
+
+def _shared(table: Any, column: pa.Array) -> pa.Array | _SharedColumn:
+    """`column` as shared strings of `table` (xlsxwriter's SharedStringTable) when it repeats
+    few distinct texts; otherwise unchanged. Shared strings are escaped by xlsxwriter itself."""
+    if pa.types.is_integer(column.type) or not len(column):
+        return column
+    encoded = pc.dictionary_encode(column)
+    if len(encoded.dictionary) > max(SHARED_MIN, SHARED_SHARE * len(column)):
+        return column
+    positions = np.array([table._get_shared_string_index(text) for text in encoded.dictionary.to_pylist()],
+                         dtype=np.int64)
+    used = len(column) - column.null_count
+    table.count += used - len(positions)   # every reference counts, each text was counted once
+    indices = pc.take(pa.array(positions), encoded.indices)
+    return _SharedColumn(indices)
 
 
 def _style_attributes(style: np.ndarray) -> pa.Array:
