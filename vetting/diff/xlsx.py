@@ -5,8 +5,6 @@ hold; IDs masked."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from vetting.atomic import write_atomic
@@ -69,16 +67,12 @@ def _cell(value: Any) -> Any:
 def write_diff_xlsx(diff: Diff, path: str | os.PathLike) -> None:
     """Write the diff workbook to `path` atomically (streamed: xlsxwriter in constant-memory mode;
     text always written as text, never as a formula, number or link)."""
-    import xlsxwriter
-
-    from vetting.reports.xlsx_report import WORKBOOK_OPTIONS
+    from vetting.reports.xlsx_report import streamed_workbook, write_cell
 
     tables = sheets(diff)
 
     def save(tmp_path: str) -> None:
-        scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(tmp_path)))
-        try:
-            wb = xlsxwriter.Workbook(tmp_path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        with streamed_workbook(tmp_path) as wb:
             bold, wrap = wb.add_format({"bold": True}), wb.add_format({"text_wrap": True, "valign": "top"})
             for title, (headings, rows) in tables.items():
                 ws = wb.add_worksheet(title)
@@ -87,19 +81,8 @@ def write_diff_xlsx(diff: Diff, path: str | os.PathLike) -> None:
                     ws.write_string(0, index, _cell(name), bold)
                 for r, row in enumerate(rows, start=1):
                     for index, value in enumerate(row):
-                        _write(ws, r, index, _cell(value), wrap)
+                        write_cell(ws, r, index, _cell(value), wrap)
                 ws.freeze_panes(1, 0)
-            wb.close()
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     write_atomic(path, save)
 
-
-def _write(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
-    if isinstance(value, str):
-        ws.write_string(row, column, value, fmt)
-    elif value is None:
-        ws.write_blank(row, column, None, fmt)
-    else:
-        ws.write_number(row, column, value, fmt)

@@ -18,10 +18,11 @@ candidate data is left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -137,20 +138,29 @@ def xlsx_payload(result: VettingResult, show_id: bool = False) -> Callable[[str]
     as_of = result.meta.get("as_of")
 
     def save(tmp_path: str) -> None:
-        scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(tmp_path)))
-        try:
-            wb = xlsxwriter.Workbook(tmp_path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        with streamed_workbook(tmp_path) as wb:
             styles = _Styles(wb)
             for title, table in lists:
                 _write_table(wb, styles, title, table, as_of)
             _write_table(wb, styles, VILLAGE_SHEET, villages, as_of, footer=_total_row(villages))
             _write_summary(wb, styles, summary, villages, as_of)
             _write_table(wb, styles, "说明", meta, as_of)
-            wb.close()
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     return save
+
+
+@contextlib.contextmanager
+def streamed_workbook(path: str) -> Iterator[Any]:
+    """An xlsxwriter workbook at `path` in constant-memory mode (WORKBOOK_OPTIONS), closed (saved)
+    when the block ends without error. Its rows wait in a private folder beside `path`, removed
+    however the block ends, so that no candidate data is left in a temporary file."""
+    scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        wb = xlsxwriter.Workbook(path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        yield wb
+        wb.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class _Styles:
@@ -231,7 +241,7 @@ def _write_body(ws: Any, styles: _Styles, first_row: int, table: pd.DataFrame, f
     for n in range(len(table)):
         for i, values in enumerate(columns):
             value = values[n]
-            _write_cell(ws, first_row + n, i, value, styles.cell(fill[n], wrap[i] and value is not None, text[i]))
+            write_cell(ws, first_row + n, i, value, styles.cell(fill[n], wrap[i] and value is not None, text[i]))
 
 
 def _xf(fmt: Any) -> int:
@@ -239,7 +249,9 @@ def _xf(fmt: Any) -> int:
     return 0 if fmt is None else fmt._get_xf_index()
 
 
-def _write_cell(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
+def write_cell(ws: Any, row: int, column: int, value: Any, fmt: Any) -> None:
+    """`value` in a cell of an xlsxwriter sheet: text always as text (never a formula, number or
+    link), numbers as numbers, None as an empty cell written only when `fmt` styles it."""
     if isinstance(value, str):
         ws.write_string(row, column, value, fmt)
     elif value is None:
@@ -255,7 +267,7 @@ def _write_row(ws: Any, row: int, values: Iterable, fmt: Any = None, formats: di
     """One row of labels or values made safe for a cell (`_safe`), in `fmt` (a value found in
     `formats` in its own format instead)."""
     for i, value in enumerate(_safe(values)):
-        _write_cell(ws, row, i, value, (formats or {}).get(value, fmt) if isinstance(value, str) else fmt)
+        write_cell(ws, row, i, value, (formats or {}).get(value, fmt) if isinstance(value, str) else fmt)
 
 
 def _new_sheet(wb: Any, styles: _Styles, title: str, table: pd.DataFrame, as_of: str | None, filtered: bool = True,
@@ -288,7 +300,7 @@ def _write_summary(wb: Any, styles: _Styles, parts: dict[str, Any], villages: pd
         _write_row(ws, row, list(table.columns), styles.bold)
         for n, values in enumerate(_rows(table)):
             for i, value in enumerate(values):
-                _write_cell(ws, row + 1 + n, i, value, styles.share if isinstance(value, float) else None)
+                write_cell(ws, row + 1 + n, i, value, styles.share if isinstance(value, float) else None)
         series = [(table.columns.get_loc(f"{PROFILE_SHORT[key]}人数") + 1, name, colour,
                    table[f"{PROFILE_SHORT[key]}人数"].astype("int64").tolist())
                   for (key, name), colour in zip(PROFILE_GROUPS, GROUP_COLOURS)]
