@@ -5,14 +5,16 @@ digest; stored rows become the dataclasses of `vetting.history.model`. No databa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 
 from vetting.history.keys import id_digester, normalise_id
-from vetting.history.model import RunSummary, StoredFinding
-from vetting.history.schema import FINDING_COLUMNS, RUN_COLUMNS
+from vetting.history.model import RunSummary, StoredCandidate, StoredFinding
+from vetting.history.schema import RUN_COLUMNS, TEXT_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
 from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
@@ -51,24 +53,95 @@ def run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: d
     )
 
 
-def candidate_rows(run_id: int, candidates: pd.DataFrame, key: bytes) -> Iterator[tuple]:
+def candidate_rows(run_id: int, candidates: pd.DataFrame, key: bytes,
+                   unchecked: pd.DataFrame | None = None) -> Iterator[tuple]:
     """`candidates` rows for executemany: the ID number replaced by its keyed digest and
-    masked form, ID-like numbers in the text columns (a file name, a pasted cell) masked."""
+    masked form, ID-like numbers in the text columns (a file name, a pasted cell) masked, and
+    the rules `unchecked` lists for the candidate (row_id, rule) joined by "、"."""
     digest = id_digester(key)
+    not_checked = unchecked_text(unchecked)
     for part in _chunks(candidates):
         ids = [normalise_id(v) for v in _values(part["id_number"])]
         digests = [digest(v) if v else None for v in ids]
         masked = [mask_id(v) if v else None for v in ids]
         columns = [_column(part, c) for c in _CANDIDATE_SOURCES]
-        for values in zip(*columns, digests, masked, _values(part["verdict"])):
+        rules = _values(part["row_id"].map(not_checked)) if len(not_checked) else [None] * len(part)
+        for values in zip(*columns, digests, masked, _values(part["verdict"]), rules):
             yield (run_id, *values)
 
 
-def finding_rows(run_id: int, findings: pd.DataFrame) -> Iterator[tuple]:
-    """`findings` rows for executemany, with ID-like numbers in reason and evidence masked."""
-    for part in _chunks(findings):
-        for values in zip(*(_column(part, c) for c in FINDING_COLUMNS)):
-            yield (run_id, *values)
+def unchecked_text(unchecked: pd.DataFrame | None) -> pd.Series:
+    """Per row_id, the rules the run could not check for that candidate joined by "、" in
+    order of appearance (what a report's 未覆盖规则 column shows)."""
+    if unchecked is None or not len(unchecked):
+        return pd.Series(dtype="object")
+    return unchecked.groupby("row_id", sort=False)["rule"].agg(lambda r: "、".join(map(str, r)))
+
+
+@dataclass(frozen=True)
+class FindingPart:
+    """One slice of a run's findings in compact form: its distinct texts (TEXT_COLUMNS tuples)
+    with their digests, and per finding (row_id, seq, index into `texts`)."""
+
+    texts: list[tuple]
+    digests: list[bytes]
+    refs: list[tuple[int, int, int]]
+
+
+def finding_parts(findings: pd.DataFrame, candidates: pd.DataFrame) -> Iterator[FindingPart]:
+    """The findings in compact form, CHUNK_ROWS at a time (see `FindingPart`): reason and
+    evidence with ID-like numbers masked; evidence that starts with the candidate's own
+    "<file> 第<row>行" (as the candidates table stores it) kept without it and marked ``at_row``,
+    so that it is one text for every candidate; `seq` numbers each candidate's findings in the
+    order given. Vectorised except for the (few) distinct texts of each slice."""
+    prefix = _row_prefixes(candidates)
+    seq = findings.groupby("row_id", sort=False).cumcount().to_numpy()
+    for start in range(0, len(findings), CHUNK_ROWS):
+        part = findings.iloc[start:start + CHUNK_ROWS].reset_index(drop=True)
+        frame = pd.DataFrame({c: _column(part, c) for c in ("rule", "rule_name", "severity", "reason",
+                                                           "evidence", "basis")}, dtype=object)
+        evidence, at_row = _strip_prefix(frame["evidence"], part["row_id"].map(prefix))
+        frame["evidence"], frame["at_row"] = evidence, pd.Series(at_row.tolist(), dtype=object)
+        frame = frame[list(TEXT_COLUMNS)]
+        codes = frame.groupby(list(TEXT_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
+        first = pd.Series(codes).drop_duplicates()
+        texts = [tuple(None if pd.isna(v) else v for v in row)
+                 for row in frame.iloc[first.index.to_numpy()[first.to_numpy().argsort()]].itertuples(
+                     index=False, name=None)]
+        refs = list(zip(_values(part["row_id"]), seq[start:start + len(part)].tolist(), codes.tolist()))
+        yield FindingPart(texts, [text_digest(t) for t in texts], refs)
+
+
+def text_digest(text: tuple) -> bytes:
+    """A 16-byte BLAKE2b of one finding text (TEXT_COLUMNS values): how the same text is found
+    again in the database (None and "" stay different)."""
+    return hashlib.blake2b(_json(list(text)).encode("utf-8"), digest_size=16).digest()
+
+
+def _row_prefixes(candidates: pd.DataFrame) -> pd.Series:
+    """Per row_id, "<file> 第<row>行" as the candidates table stores file and row (the file name
+    masked), where both are known and the row is a whole number."""
+    files = mask_text_series(candidates["source_file"].astype("string"))
+    rows = pd.to_numeric(candidates["source_row"], errors="coerce")
+    whole = rows.notna() & files.notna() & (rows == rows.round())
+    text = files[whole].astype(str) + " 第" + rows[whole].astype("int64").astype(str) + "行"
+    return pd.Series(text.to_numpy(dtype=object), index=candidates["row_id"][whole].to_numpy())
+
+
+def _strip_prefix(evidence: pd.Series, prefix: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`evidence` without its `prefix` where it starts with it, and 1 there (0 elsewhere); one
+    vectorised comparison per distinct prefix length."""
+    at_row = pd.Series(0, index=evidence.index, dtype="int64")
+    out = evidence.copy()
+    known = evidence.notna() & prefix.notna()
+    lengths = prefix[known].str.len()
+    for length in lengths.unique():
+        where = lengths.index[lengths == length]
+        head = evidence[where].astype(str).str.slice(0, int(length))
+        hit = where[(head == prefix[where].astype(str)).to_numpy()]
+        at_row[hit] = 1
+        out[hit] = evidence[hit].astype(str).str.slice(int(length))
+    return out, at_row
 
 
 def summary(row: Sequence[Any]) -> RunSummary:
@@ -77,6 +150,13 @@ def summary(row: Sequence[Any]) -> RunSummary:
     for key in ("inputs", "verdict_counts", "options", "meta"):
         values[key] = json.loads(values[key]) if values[key] else ({} if key != "inputs" else [])
     return RunSummary(**values)
+
+
+def candidate(row: Sequence[Any], findings: Iterable[StoredFinding]) -> StoredCandidate:
+    """A `candidates` row (in CANDIDATE_COLUMNS order) with its findings as a StoredCandidate
+    (findings worst first)."""
+    *fields, unchecked = row
+    return StoredCandidate(*fields, findings=worst_first(findings), unchecked=unchecked)
 
 
 def worst_first(findings: Iterable[StoredFinding]) -> tuple[StoredFinding, ...]:
