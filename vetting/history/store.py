@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import pandas as pd
+
 from vetting.errors import os_reason
 from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.selection import Selection, where_clause
 from vetting.history.schema import (
     CANDIDATE_COLUMNS,
     FINDING_COLUMNS,
@@ -203,6 +206,52 @@ class History:
                                f"{summary.finding_count} 条问题，实有 {len(candidates)} 人、"
                                f"{stored_findings} 条），数据库可能已损坏")
         return RunDetail(summary, candidates)
+
+    def summary(self, run_id: int) -> RunSummary:
+        """One recorded run without its candidates; HistoryError if it does not exist."""
+        found = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        if not found:
+            raise HistoryError(f"没有编号为 {run_id} 的审查记录{self._available()}")
+        return rows.summary(found[0])
+
+    def page(self, run_id: int, selection: Selection = Selection(), limit: int | None = None,
+             offset: int = 0) -> tuple[list[StoredCandidate], int]:
+        """The candidates of run `run_id` that `selection` chooses, in input order, from the
+        `offset`-th on and at most `limit` of them (all when None), each with its findings (worst
+        first); and how many the selection chooses in all. Only the page's findings are read."""
+        where, params = where_clause(run_id, selection)
+        total = int(self._query(f"SELECT COUNT(*) FROM candidates WHERE {where}", params)[0][0])
+        found = self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE {where} "
+                            "ORDER BY row_id LIMIT ? OFFSET ?",
+                            [*params, -1 if limit is None else min(limit, _MAX_SQLITE_INT),
+                             min(offset, _MAX_SQLITE_INT)])
+        columns = f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings WHERE run_id = ? AND row_id IN "
+        if limit is None:
+            queries = [(f"{columns}(SELECT row_id FROM candidates WHERE {where}) ORDER BY row_id, seq",
+                        [run_id, *params])]
+        else:
+            ids = [row[0] for row in found]
+            queries = [(f"{columns}({', '.join('?' * len(ids[i:i + 500]))}) ORDER BY row_id, seq",
+                        [run_id, *ids[i:i + 500]]) for i in range(0, len(ids), 500)]
+        findings: dict[int, list[StoredFinding]] = {}
+        for sql, values in queries:
+            for row in self._query(sql, values):
+                findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
+        return [rows.candidate(row, findings.get(row[0], ())) for row in found], total
+
+    def frames(self, run_id: int, selection: Selection = Selection()) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The selected candidates (CANDIDATE_COLUMNS) and their findings (FINDING_COLUMNS, each
+        candidate's in recorded order) of run `run_id` as tables, for an export: read in two
+        queries, without a Python object per finding."""
+        where, params = where_clause(run_id, selection)
+        candidates = pd.DataFrame(self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
+                                              f"WHERE {where} ORDER BY row_id", params),
+                                  columns=list(CANDIDATE_COLUMNS))
+        findings = pd.DataFrame(self._query(
+            f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings WHERE run_id = ? AND row_id IN "
+            f"(SELECT row_id FROM candidates WHERE {where}) ORDER BY row_id, seq", (run_id, *params)),
+            columns=list(FINDING_COLUMNS))
+        return candidates, findings
 
     def _available(self) -> str:
         """A Chinese hint naming the run ids that do exist."""
