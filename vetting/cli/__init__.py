@@ -21,12 +21,8 @@ from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, runs_text
-from vetting.history.selection import DEFAULT_LIMIT as HISTORY_PAGE
-from vetting.history.selection import EXPORT_FORMATS as HISTORY_EXPORT_FORMATS
-from vetting.history.selection import make_selection
-from vetting.history.text import page_text
 from vetting.inputs.scope import split_scope
-from vetting.outplan import check_file_output, check_history_export, check_run
+from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
@@ -416,59 +412,6 @@ history_show_id_option = click.option(
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 
 
-@history_group.command("show", short_help="显示一次审查的结论和问题（可筛选、分页、导出）。")
-@click.argument("run", metavar="记录")
-@history_db_option
-@history_show_id_option
-@click.option("--verdict", "verdicts", metavar="结论", multiple=True,
-              help="只列出该结论的人选（如 取消资格 或 disqualified），可重复。")
-@click.option("--village", "villages", metavar="村(社区)", multiple=True, help="只列出该村(社区)的人选，可重复。")
-@click.option("--township", "townships", metavar="乡镇(街道)", multiple=True, help="只列出该乡镇(街道)的人选，可重复。")
-@click.option("--rule", "rules", metavar="规则编号", multiple=True, help="只列出有该规则问题的人选（如 D01），可重复。")
-@click.option("--limit", metavar="人数", type=click.IntRange(min=0), default=HISTORY_PAGE, show_default=True,
-              help="最多显示的人选数；0 表示全部。")
-@click.option("--offset", metavar="人数", type=click.IntRange(min=0), default=0, help="跳过前若干名人选（翻页）。")
-@click.option("-o", "--output", metavar="文件", type=click.Path(dir_okay=False),
-              help="把符合筛选条件的全部人选导出为报告（.xlsx 或 .csv，列同审查报告的候选人表）。")
-@click.option("--format", "fmt", type=click.Choice(HISTORY_EXPORT_FORMATS), help="导出格式（默认按输出文件扩展名）。")
-@click.pass_context
-@handle_errors
-def history_show_command(ctx, run, db, show_id, verdicts, villages, townships, rules, limit, offset, output, fmt):
-    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
-
-    默认显示前 50 名人选；--limit 0 显示全部，--offset 翻页，-o 导出为 Excel 或 CSV。
-
-    \b
-    示例：
-      vet history show 12
-      vet history show latest --verdict 取消资格 --village 红星村
-      vet history show latest --rule D01 --limit 0
-      vet history show latest --verdict 需复核 -o 需复核人选.xlsx
-    """
-    path = _history_path(ctx, db)
-    selection = make_selection(verdicts, villages, townships, rules)
-    if output:
-        fmt = report_format(fmt, output)
-        if fmt not in HISTORY_EXPORT_FORMATS:
-            raise click.BadParameter(f"导出格式只能是 {'、'.join(HISTORY_EXPORT_FORMATS)}", param_hint="--format")
-        check_history_export(output, fmt, path)
-    with open_history(path) as store:
-        run_id = store.resolve(run)
-        summary = store.summary(run_id)
-        if output:
-            candidates, findings = store.frames(run_id, selection)
-        else:
-            page, total = store.page(run_id, selection, limit or None, offset)
-    if output:
-        from vetting.history.export import export_run, stored_result
-
-        with writing(f"导出文件 {output}"):
-            export_run(stored_result(summary, candidates, findings, selection, show_id), output, fmt)
-        note(f"已导出审查记录 #{run_id} 的 {len(candidates)} 名人选：{output}")
-    else:
-        say(page_text(summary, page, total, offset, selection, show_digest=show_id))
-
-
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
 @click.argument("run_a", metavar="记录A")
 @click.argument("run_b", metavar="记录B")
@@ -510,3 +453,6 @@ rules_group.add_command(lint_command)
 from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
 
 cli.add_command(test_command)
+from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
+
+history_group.add_command(history_show_command)

@@ -21,6 +21,7 @@ from vetting.history.text import id_shown
 from vetting.reports import write_report
 from vetting.result import CANDIDATE_COLUMNS, VettingResult
 
+
 def stored_result(run: RunSummary, candidates: pd.DataFrame, findings: pd.DataFrame,
                   selection: Selection = Selection(), show_digest: bool = False) -> VettingResult:
     """The selected candidates (as `History.frames` reads them) and their findings as a

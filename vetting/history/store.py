@@ -23,7 +23,6 @@ from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.selection import Selection, where_clause
 from vetting.history.schema import (
     CANDIDATE_COLUMNS,
     FINDING_COLUMNS,
@@ -32,6 +31,7 @@ from vetting.history.schema import (
     ensure_schema,
     transaction,
 )
+from vetting.history.selection import Selection, where_clause
 from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
