@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from vetting.history.keys import id_digester, normalise_id
@@ -93,22 +94,19 @@ def finding_parts(findings: pd.DataFrame, candidates: pd.DataFrame) -> Iterator[
     evidence with ID-like numbers masked; evidence that starts with the candidate's own
     "<file> 第<row>行" (as the candidates table stores it) kept without it and marked ``at_row``,
     so that it is one text for every candidate; `seq` numbers each candidate's findings in the
-    order given. Vectorised except for the (few) distinct texts of each slice."""
+    order given. Vectorised (each column factorised, the codes grouped); only the few distinct
+    texts of a slice become Python values."""
     prefix = _row_prefixes(candidates)
     seq = findings.groupby("row_id", sort=False).cumcount().to_numpy()
     for start in range(0, len(findings), CHUNK_ROWS):
         part = findings.iloc[start:start + CHUNK_ROWS].reset_index(drop=True)
-        frame = pd.DataFrame({c: _column(part, c) for c in ("rule", "rule_name", "severity", "reason",
-                                                           "evidence", "basis")}, dtype=object)
-        evidence, at_row = _strip_prefix(frame["evidence"], part["row_id"].map(prefix))
-        frame["evidence"], frame["at_row"] = evidence, pd.Series(at_row.tolist(), dtype=object)
-        frame = frame[list(TEXT_COLUMNS)]
-        codes = frame.groupby(list(TEXT_COLUMNS), dropna=False, sort=False).ngroup().to_numpy()
-        first = pd.Series(codes).drop_duplicates()
-        texts = [tuple(None if pd.isna(v) else v for v in row)
-                 for row in frame.iloc[first.index.to_numpy()[first.to_numpy().argsort()]].itertuples(
-                     index=False, name=None)]
-        refs = list(zip(_values(part["row_id"]), seq[start:start + len(part)].tolist(), codes.tolist()))
+        columns = {c: _text_column(part, c) for c in TEXT_COLUMNS if c != "at_row"}
+        columns["evidence"], columns["at_row"] = _strip_prefix(columns["evidence"], part["row_id"].map(prefix))
+        codes = pd.DataFrame({c: pd.factorize(columns[c], use_na_sentinel=False)[0] for c in TEXT_COLUMNS})
+        group = codes.groupby(list(TEXT_COLUMNS), sort=False).ngroup().to_numpy()
+        first = np.unique(group, return_index=True)[1]          # first finding of each text, by text number
+        texts = list(zip(*(_plain(columns[c].iloc[first]) for c in TEXT_COLUMNS)))
+        refs = list(zip(_values(part["row_id"]), seq[start:start + len(part)].tolist(), group.tolist()))
         yield FindingPart(texts, [text_digest(t) for t in texts], refs)
 
 
@@ -118,30 +116,41 @@ def text_digest(text: tuple) -> bytes:
     return hashlib.blake2b(_json(list(text)).encode("utf-8"), digest_size=16).digest()
 
 
+def _text_column(part: pd.DataFrame, name: str) -> pd.Series:
+    """One text column of a slice as pandas strings, masked when it may hold an ID number."""
+    text = part[name].astype("str")
+    return mask_text_series(text) if name in _MASKED else text
+
+
+def _plain(values: pd.Series) -> list:
+    """Values as stored: Python str or int, None for missing."""
+    return [None if pd.isna(v) else (int(v) if isinstance(v, (int, np.integer)) else str(v)) for v in values]
+
+
 def _row_prefixes(candidates: pd.DataFrame) -> pd.Series:
     """Per row_id, "<file> 第<row>行" as the candidates table stores file and row (the file name
     masked), where both are known and the row is a whole number."""
-    files = mask_text_series(candidates["source_file"].astype("string"))
+    files = mask_text_series(candidates["source_file"].astype("str"))
     rows = pd.to_numeric(candidates["source_row"], errors="coerce")
-    whole = rows.notna() & files.notna() & (rows == rows.round())
-    text = files[whole].astype(str) + " 第" + rows[whole].astype("int64").astype(str) + "行"
-    return pd.Series(text.to_numpy(dtype=object), index=candidates["row_id"][whole].to_numpy())
+    whole = (rows.notna() & files.notna() & (rows == rows.round())).to_numpy()
+    text = files[whole] + " 第" + rows[whole].astype("int64").astype("str") + "行"
+    return pd.Series(text.to_numpy(), index=candidates["row_id"].to_numpy()[whole], dtype="str")
 
 
 def _strip_prefix(evidence: pd.Series, prefix: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """`evidence` without its `prefix` where it starts with it, and 1 there (0 elsewhere); one
-    vectorised comparison per distinct prefix length."""
-    at_row = pd.Series(0, index=evidence.index, dtype="int64")
+    """`evidence` without its `prefix` where it starts with it, and at_row 1 there (0
+    elsewhere); one vectorised comparison per distinct prefix length."""
+    prefix = prefix.astype("str")
+    at_row = np.zeros(len(evidence), dtype="int64")
     out = evidence.copy()
-    known = evidence.notna() & prefix.notna()
-    lengths = prefix[known].str.len()
-    for length in lengths.unique():
-        where = lengths.index[lengths == length]
-        head = evidence[where].astype(str).str.slice(0, int(length))
-        hit = where[(head == prefix[where].astype(str)).to_numpy()]
+    length = prefix.str.len()
+    known = (evidence.notna() & prefix.notna()).to_numpy()
+    for size in pd.unique(length[known]):
+        where = np.flatnonzero(known & (length == size).to_numpy())
+        hit = where[(evidence.iloc[where].str.slice(0, int(size)) == prefix.iloc[where]).to_numpy()]
         at_row[hit] = 1
-        out[hit] = evidence[hit].astype(str).str.slice(int(length))
-    return out, at_row
+        out.iloc[hit] = evidence.iloc[hit].str.slice(int(size))
+    return out, pd.Series(at_row, index=evidence.index)
 
 
 def summary(row: Sequence[Any]) -> RunSummary:
