@@ -40,8 +40,9 @@ def db(tmp_path):
                               f"名册.xlsx 第{i + 2}行：「某列」=（空）", "某法第十条"] for i in range(60)],
                             columns=FINDING_COLUMNS)
     with open_history(path, create=True) as store:
-        store.record(VettingResult(people, findings, {"verdict_counts": {"review": 30, "pending": 30}}),
-                     "2026-11-03T09:00:00", "2026-11-03T09:00:01")
+        unchecked = pd.DataFrame({"row_id": [1, 1, 3], "rule": ["A05", "O01", "O01"]})
+        store.record(VettingResult(people, findings, {"verdict_counts": {"review": 30, "pending": 30}},
+                                   unchecked=unchecked), "2026-11-03T09:00:00", "2026-11-03T09:00:01")
     return path
 
 
@@ -125,7 +126,7 @@ def test_export_csv_has_the_report_columns_masked_ids_and_no_formula(db, tmp_pat
     assert rows[0] == CANDIDATE_HEADINGS and len(rows) == 31
     first = dict(zip(rows[0], rows[1]))
     assert first["姓名"] == "'=HYPERLINK(\"x\")" and first["公民身份号码"] == "510525********123X"
-    assert first["审查结论"] == "需复核" and first["理由"] == "[X01] 需核实"
+    assert first["审查结论"] == "需复核" and first["理由"] == "[X01] 需核实" and first["未覆盖规则"] == "A05、O01"
     assert first["证据"] == "[X01] 名册.xlsx 第3行：「某列」=（空）"
     assert CLEAR_ID not in data.decode("utf-8-sig")
     meta = (tmp_path / "需复核.meta.csv").read_text(encoding="utf-8-sig")

@@ -17,6 +17,7 @@ from vetting.history.keys import id_digester, normalise_id
 from vetting.history.model import RunSummary, StoredCandidate, StoredFinding
 from vetting.history.schema import RUN_COLUMNS, TEXT_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
+from vetting.reports.common import join_by
 from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
 
@@ -76,7 +77,7 @@ def unchecked_text(unchecked: pd.DataFrame | None) -> pd.Series:
     order of appearance (what a report's 未覆盖规则 column shows)."""
     if unchecked is None or not len(unchecked):
         return pd.Series(dtype="object")
-    return unchecked.groupby("row_id", sort=False)["rule"].agg(lambda r: "、".join(map(str, r)))
+    return join_by(unchecked["row_id"], unchecked["rule"], "、")
 
 
 @dataclass(frozen=True)
