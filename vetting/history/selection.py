@@ -56,7 +56,8 @@ def verdict_code(text: str) -> str:
 
 def where_clause(run_id: int, selection: Selection) -> tuple[str, list]:
     """The SQL condition on ``candidates`` (and its parameters) choosing the selected candidates
-    of run `run_id`; rules are matched against the run's findings (``all_findings``)."""
+    of run `run_id`; rules are matched against the run's findings, in the old table and the
+    compact one (not through ``all_findings``, which would rebuild every evidence text)."""
     parts, params = ["run_id = ?"], [run_id]
     for column, values in (("verdict", selection.verdicts), ("village", selection.villages),
                            ("township", selection.townships)):
@@ -64,9 +65,11 @@ def where_clause(run_id: int, selection: Selection) -> tuple[str, list]:
             parts.append(f"{column} IN ({', '.join('?' * len(values))})")
             params += list(values)
     if selection.rules:
-        parts.append(f"row_id IN (SELECT row_id FROM all_findings WHERE run_id = ? "
-                     f"AND upper(rule) IN ({', '.join('?' * len(selection.rules))}))")
-        params += [run_id, *selection.rules]
+        codes = f"upper(rule) IN ({', '.join('?' * len(selection.rules))})"
+        parts.append(f"row_id IN (SELECT row_id FROM findings WHERE run_id = ? AND {codes} UNION ALL "
+                     "SELECT row_id FROM finding_refs WHERE run_id = ? AND text_id IN "
+                     f"(SELECT id FROM finding_texts WHERE {codes}))")
+        params += [run_id, *selection.rules, run_id, *selection.rules]
     return " AND ".join(parts), params
 
 
