@@ -11,10 +11,13 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from vetting.cli import cli
-from vetting.history import SCHEMA_VERSION, compare_runs, comparison_text, open_history, run_text
+from vetting.history import SCHEMA_VERSION, compare_runs, comparison_text, open_history, rows, run_text
+from vetting.history.schema import TEXT_COLUMNS
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
 
 V2 = FIXTURES / "history"
@@ -119,3 +122,23 @@ def test_a_new_run_in_a_migrated_database_shows_and_compares_as_the_old_one(tmp_
     cmp = compare_runs(old, new)
     assert not cmp.changes and not cmp.findings_changed_same_verdict and cmp.unchanged == 27
     assert texts(db)["finding_refs"] == 19 and texts(db)["findings"] == 31  # the new run: compact tables only
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.integers(min_value=1, max_value=10 ** 6), st.text(max_size=20),
+                          st.booleans(), st.integers(min_value=1, max_value=10 ** 6)), min_size=1, max_size=40))
+def test_evidence_is_rebuilt_exactly_whatever_the_file_name_and_text(cases):
+    """What the view puts back - "<file> 第<row>行" + stored text when at_row - is the evidence given."""
+    people = pd.DataFrame([[i, file or None, row, "甲", None, None, None, None, "review"]
+                           for i, (file, row, _, _, _) in enumerate(cases)], columns=CANDIDATE_COLUMNS)
+    evidence = [f"{file} 第{row if own else other}行{rest}" for file, row, rest, own, other in cases]
+    findings = pd.DataFrame([[i, "X1", "n", "review", "r", e, "b"] for i, e in enumerate(evidence)],
+                            columns=FINDING_COLUMNS)
+    (part,) = rows.finding_parts(findings, people)
+    for i, ((row_id, _, code), (file, row, *_), given_text) in enumerate(zip(part.refs, cases, evidence)):
+        assert row_id == i
+        text = dict(zip(TEXT_COLUMNS, part.texts[code]))
+        stored_file = rows.mask_text(file) if file else None
+        rebuilt = f"{stored_file} 第{row}行{text['evidence']}" if text["at_row"] else text["evidence"]
+        assert rebuilt == rows.mask_text(given_text)
+        assert text["at_row"] == int(bool(file) and rows.mask_text(given_text).startswith(f"{stored_file} 第{row}行"))
