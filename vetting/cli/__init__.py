@@ -20,7 +20,7 @@ from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdo
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, runs_text
 from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
@@ -412,24 +412,6 @@ history_show_id_option = click.option(
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 
 
-@history_group.command("show", short_help="显示一次审查的结论和问题。")
-@click.argument("run", metavar="记录")
-@history_db_option
-@history_show_id_option
-@click.pass_context
-@handle_errors
-def history_show_command(ctx, run, db, show_id):
-    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
-
-    \b
-    示例：
-      vet history show 12
-      vet history show latest~1
-    """
-    with open_history(_history_path(ctx, db)) as store:
-        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
-
-
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
 @click.argument("run_a", metavar="记录A")
 @click.argument("run_b", metavar="记录B")
@@ -471,3 +453,6 @@ rules_group.add_command(lint_command)
 from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
 
 cli.add_command(test_command)
+from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
+
+history_group.add_command(history_show_command)
