@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Iterator
 
 from vetting.history.errors import HistoryError, sqlite_reason
+from vetting.history.ratings import create_ratings
 
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
 #: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
 #: 2: keyed HMAC-SHA256 (``candidates.id_hmac``) and the key's fingerprint per run.
-SCHEMA_VERSION = 2
+#: 3: reserve ratings per candidate (``ratings``, vetting.history.ratings): an additive step.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -93,6 +95,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
         if version == 1:
             migrate_v1(conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 2:
+            migrate_v2(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
@@ -110,6 +115,7 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                create_ratings(conn)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.Error as exc:
         raise HistoryError(f"无法使用审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
@@ -129,9 +135,23 @@ def migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("UPDATE candidates SET id_sha256 = NULL")
                 conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
                 conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("PRAGMA user_version = 2")
         conn.execute("PRAGMA secure_delete = OFF")
     except sqlite3.Error as exc:
         raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"
                            f"需要升级（删除这些摘要）但升级失败：{sqlite_reason(exc)}；"
                            "请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
+def migrate_v2(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 2 database to version 3 by adding the `ratings` table (reserve ratings
+    per candidate, vetting.history.ratings). Additive: nothing existing changes, and runs recorded
+    before it simply have no ratings. Done on any open, like `migrate_v1`."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 2:   # not migrated meanwhile
+                create_ratings(conn)
+                conn.execute("PRAGMA user_version = 3")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 需要升级（增加后备力量考核记录表）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
