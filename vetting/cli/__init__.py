@@ -24,7 +24,7 @@ from vetting.history import compare_runs, comparison_text, open_history, record_
 from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
-from vetting.pools import follow_pool, read_officers, read_pool
+from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
@@ -147,6 +147,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
     db_path = None if no_history else resolve_db_path(db, os.environ)
+    if officers:
+        require_posts_rule(rules)
     check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
               stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))

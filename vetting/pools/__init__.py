@@ -10,6 +10,6 @@ from __future__ import annotations
 
 from vetting.pools.officers import Officers, read_officers
 from vetting.pools.source import PoolHistory, read_pool
-from vetting.pools.stage import follow_pool
+from vetting.pools.stage import follow_pool, require_posts_rule
 
-__all__ = ["Officers", "PoolHistory", "follow_pool", "read_officers", "read_pool"]
+__all__ = ["Officers", "PoolHistory", "follow_pool", "read_officers", "read_pool", "require_posts_rule"]

@@ -173,6 +173,14 @@ def _reserves_for_posts(result: VettingResult, candidates: Candidates, reserve: 
                          "where": [_where(f, r) for f, r in zip(table["source_file"], table["source_row"])]})
 
 
+def require_posts_rule(ruleset: Ruleset) -> None:
+    """Refuse --officers for a pack without a 一村一职一备 rule (kind: posts): nothing would read it.
+    Called before anything is read, and again by `follow_pool`."""
+    if not any(g.kind == "posts" for g in ruleset.group_rules):
+        raise VettingError(f"规则集「{ruleset.id}」没有一村一职一备规则（kind: posts），无法使用 --officers；"
+                           "请用 --ruleset reserve 或在县级规则集中启用该规则")
+
+
 def follow_pool(result: VettingResult, ruleset: Ruleset, candidates: Candidates, as_of: dt.date,
                 pool: PoolHistory, officers: Officers | None = None) -> VettingResult:
     """`result` with the roster's ratings attached (recorded with the run) and, when the pack has
@@ -180,9 +188,8 @@ def follow_pool(result: VettingResult, ruleset: Ruleset, candidates: Candidates,
     checked against `officers`: new findings, village findings, verdicts, and meta["pool"]."""
     result = replace(result, ratings=roster_ratings(candidates, as_of))
     rules = {g.kind: g for g in ruleset.group_rules if g.kind in POOL_KINDS}
-    if officers is not None and "posts" not in rules:
-        raise VettingError(f"规则集「{ruleset.id}」没有一村一职一备规则（kind: posts），无法使用 --officers；"
-                           "请用 --ruleset reserve 或在县级规则集中启用该规则")
+    if officers is not None:
+        require_posts_rule(ruleset)
     if not rules:
         return result
     table = result.candidates
