@@ -77,7 +77,7 @@ def pool(tmp_path_factory):
 
 def test_the_first_run_has_no_history_and_says_so(pool):
     first = pool["runs"][0]
-    assert not any(r in _rules(c) for c in first["candidates"] for r in ("R11", "R10"))
+    assert not any(r in _rules(c) for c in first["candidates"] for r in ("T03", "T02"))
     assert any("第一次记录" in line for line in first["meta"]["pool"]["lines"])
     assert any("未提供现任干部名册" in line for line in first["meta"]["pool"]["lines"])
 
@@ -103,21 +103,21 @@ def test_third_run_keeps_removal_and_counts_each_half_year_once(pool):
     assert "2026年上半年已达到清理条件，此后仍在后备名单中" in _reason(third["李差"], "R05")
     # 马优's roster fires R06 itself (优秀, 优秀): the history does not add a second one
     assert _rules(third["马优"]).count("R06") == 1
-    ratings = _reason(third["马优"], "R11")
+    ratings = _reason(third["马优"], "T03")
     assert "历次考核（4期" in ratings and ratings.count("2026年上半年") == 1
     # 孙改: run #1 said 称职 for 2025年下半年, run #2 优秀: once, the newer one, the other named
-    sun = _reason(third["孙改"], "R11")
+    sun = _reason(third["孙改"], "T03")
     assert "2025年下半年优秀（审查记录#2（基准日2026-06-30）；审查记录#1（基准日2025-12-31）记为称职）" in sun
     assert sun.count("2025年下半年") == 1
-    # 赵新 is new: no history, no R11; 钱无号 has no ID number: cannot be followed, said once
-    assert "R11" not in _rules(third["赵新"])
+    # 赵新 is new: no history, no T03; 钱无号 has no ID number: cannot be followed, said once
+    assert "T03" not in _rules(third["赵新"])
     assert any("1名后备力量没有身份证号" in line for line in pool["runs"][2]["meta"]["pool"]["lines"])
 
 
 def test_a_reserve_missing_from_a_later_run_is_listed_on_their_village(pool):
     third = pool["runs"][2]
     assert "王缺" not in _by_name(third)
-    absent = [v for v in third["villages"] if v["rule"] == "R10"]
+    absent = [v for v in third["villages"] if v["rule"] == "T02"]
     assert [(v["township"], v["village"]) for v in absent] == [("青山镇", "西村")]
     assert "王缺（640323********" in absent[0]["reason"] and "最近见于审查记录#2（基准日2026-06-30）" in absent[0]["reason"]
     assert "最近考核2026年上半年称职" in absent[0]["reason"]
@@ -125,7 +125,7 @@ def test_a_reserve_missing_from_a_later_run_is_listed_on_their_village(pool):
 
 
 def test_posts_without_a_reserve_are_village_findings(pool):
-    posts = {v["village"]: v for v in pool["runs"][2]["villages"] if v["rule"] == "R09"}
+    posts = {v["village"]: v for v in pool["runs"][2]["villages"] if v["rule"] == "T01"}
     assert set(posts) == {"东村", "西村"}
     east, west = posts["东村"]["reason"], posts["西村"]["reason"]
     # 东村: 马优 backs the secretary (后备岗位), 钱无号 the 主任; 李差 is to be removed and does not count
@@ -162,10 +162,10 @@ def test_every_report_format_shows_the_pool_village_findings(pool, tmp_path):
         elif fmt == "csv":
             villages = next(p for p in written if p.name.endswith(".villages.csv"))
             text = villages.read_text(encoding="utf-8-sig") + out.with_suffix(".meta.csv").read_text(encoding="utf-8-sig")
-            assert {row["规则"] for row in csv.DictReader(villages.open(encoding="utf-8-sig"))} >= {"R09", "R10"}
+            assert {row["规则"] for row in csv.DictReader(villages.open(encoding="utf-8-sig"))} >= {"T01", "T02"}
         else:
             text = out.read_text(encoding="utf-8")
-        for expected in ("R09", "现任职位没有后备力量", "R10", "王缺", "后备力量跟踪"):
+        for expected in ("T01", "现任职位没有后备力量", "T02", "王缺", "后备力量跟踪"):
             assert expected in text, (fmt, expected)
         assert not FULL_ID.search(text), fmt
 
@@ -231,7 +231,7 @@ def test_without_history_the_pool_says_what_it_did_not_check(runner, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert any("--no-history" in line for line in report["meta"]["pool"]["lines"])
-    assert {v["rule"] for v in report["villages"]} >= {"R09"} and "R10" not in {v["rule"] for v in report["villages"]}
+    assert {v["rule"] for v in report["villages"]} >= {"T01"} and "T02" not in {v["rule"] for v in report["villages"]}
 
 
 def test_a_version_2_database_gains_the_ratings_table(pool, tmp_path):

@@ -92,7 +92,7 @@ def _settle_pending(findings: pd.DataFrame, people: list[_Person], period: str) 
 
 def _person_findings(ruleset: Ruleset, rules: dict[str, GroupRule], people: list[_Person],
                      fired: set[tuple[int, str]]) -> list[dict]:
-    """R11 (ratings across runs) for every reserve history knows, and R05/R06 where the timeline
+    """T03 (ratings across runs) for every reserve history knows, and R05/R06 where the timeline
     shows two ratings in a row that the roster's own columns did not already fire."""
     out = []
     removal, priority = ruleset.rule(REMOVAL_RULE), ruleset.rule(PRIORITY_RULE)
