@@ -16,6 +16,7 @@ from typing import Iterator
 import pandas as pd
 
 from vetting.history.errors import HistoryError, sqlite_reason
+from vetting.history.model import StoredCandidate
 from vetting.result import RATING_COLUMNS
 
 #: The `ratings` table: one half-yearly rating of one candidate of one run.
@@ -49,20 +50,13 @@ def rating_rows(run_id: int, ratings: pd.DataFrame | None) -> Iterator[tuple]:
 
 @dataclass(frozen=True)
 class PoolRow:
-    """One candidate of an earlier recorded run of a pool, with one of their ratings (or none)."""
+    """One candidate of an earlier recorded run of a pool (run id, as-of date, key fingerprint),
+    with one of their ratings (period and rating None when the run recorded none for them)."""
 
     run_id: int
     as_of: str | None
     id_key_id: str | None
-    row_id: int
-    source_file: str | None
-    source_row: int | None
-    name: str | None
-    role: str | None
-    village: str | None
-    township: str | None
-    id_hmac: str | None
-    id_masked: str | None
+    candidate: StoredCandidate
     period: str | None
     rating: str | None
 
@@ -72,14 +66,17 @@ def pool_rows(conn: sqlite3.Connection, path: Path, ruleset_id: str, as_of: str,
     """Every candidate in one of `roles` of the recorded runs of ruleset `ruleset_id` whose as-of
     date is not after `as_of`, each with each of their recorded ratings (one row per rating, one
     row with no rating when none was recorded), oldest run first."""
+    from vetting.history.schema import CANDIDATE_COLUMNS  # here: the schema module creates this table
+
     marks = ", ".join("?" * len(roles))
-    sql = (f"SELECT r.id, r.as_of, r.id_key_id, c.row_id, c.source_file, c.source_row, c.name, c.role, "
-           f"c.village, c.township, c.id_hmac, c.id_masked, t.period, t.rating "
+    sql = (f"SELECT r.id, r.as_of, r.id_key_id, {', '.join('c.' + c for c in CANDIDATE_COLUMNS)}, t.period, t.rating "
            f"FROM runs r JOIN candidates c ON c.run_id = r.id "
            f"LEFT JOIN ratings t ON t.run_id = c.run_id AND t.row_id = c.row_id "
            f"WHERE r.ruleset_id = ? AND r.as_of <= ? AND c.role IN ({marks}) "
            f"ORDER BY r.id, c.row_id, t.period")
     try:
-        return [PoolRow(*row) for row in conn.execute(sql, (ruleset_id, as_of, *roles)).fetchall()]
+        found = conn.execute(sql, (ruleset_id, as_of, *roles)).fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"无法读取审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
+    width = len(CANDIDATE_COLUMNS)
+    return [PoolRow(*row[:3], StoredCandidate(*row[3:3 + width]), *row[3 + width:]) for row in found]

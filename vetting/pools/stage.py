@@ -63,7 +63,7 @@ def _digests(result: VettingResult, pool: PoolHistory) -> list[str | None]:
 
 
 def _observations(rows: list[PoolRow]) -> list[tuple[str, str, Source]]:
-    return [(p.period, p.rating, Source(p.run_id, p.as_of, p.source_file, p.source_row))
+    return [(p.period, p.rating, Source(p.run_id, p.as_of, p.candidate.source_file, p.candidate.source_row))
             for p in rows if p.period and p.rating]
 
 
@@ -132,13 +132,14 @@ def _absent(rule: GroupRule | None, earlier: dict[str, list[PoolRow]], present: 
         if line.removed:
             counts["removed_before"] += 1
             continue
-        last = max(rows, key=lambda p: p.run_id)
+        latest = max(rows, key=lambda p: p.run_id)
+        last = latest.candidate
         place = _place(last.township, last.village)
         if place not in places:
             counts["outside"] += 1
             continue
         counts["absent"] += 1
-        seen = Source(last.run_id, last.as_of).label()
+        seen = Source(latest.run_id, latest.as_of).label()
         rating = f"，最近考核{period_label(line.ratings[-1].period)}{line.ratings[-1].rating}" if line.ratings else ""
         by_village.setdefault(place, []).append(
             f"{last.name or '（无姓名）'}（{last.id_masked or '无身份证号'}，{last.role}，最近见于{seen} "
@@ -196,10 +197,10 @@ def follow_pool(result: VettingResult, ruleset: Ruleset, candidates: Candidates,
     reserve = table["role"].isin(RESERVE_ROLES).fillna(False).to_numpy(dtype=bool)
     digests = _digests(result, pool)
     fingerprint = pool.fingerprint()
-    usable = [p for p in pool.rows if fingerprint and p.id_key_id == fingerprint and p.id_hmac]
+    usable = [p for p in pool.rows if fingerprint and p.id_key_id == fingerprint and p.candidate.id_hmac]
     earlier: dict[str, list[PoolRow]] = {}
     for p in usable:
-        earlier.setdefault(p.id_hmac, []).append(p)
+        earlier.setdefault(p.candidate.id_hmac, []).append(p)
     mine = result.ratings.groupby("row_id")
     own = {row: part for row, part in mine}
     people = []
