@@ -261,3 +261,23 @@ def test_a_pack_without_pool_rules_is_untouched_but_still_records_ratings():
 
 def _candidates_for(index, rules):
     return load_candidates([str(POOLS / RUNS[index][0])], rules, ReadOptions())
+
+
+def test_post_coverage_named_posts_first_then_by_class():
+    import pandas as pd
+
+    from vetting.pools.posts import post_coverage
+
+    rule = next(g for g in RESERVE.group_rules if g.kind == "posts")
+    officers = pd.DataFrame({"township": [pd.NA] * 4, "village": ["甲村"] * 4, "name": ["书", "主", "委一", "委二"],
+                             "post": ["党组织书记", "村委会主任", "村委会委员", "村委会委员"],
+                             "source_file": "干部.xlsx", "source_row": [2, 3, 4, 5]})
+    reserves = pd.DataFrame({"township": ["乙镇"] * 3, "village": ["甲村"] * 3, "name": ["甲", "乙", "丙"],
+                             "role": ["两委后备人选"] * 3, "post": ["村委会主任", pd.NA, pd.NA],
+                             "counts": [True, True, False], "why": ["", "", "审查结论为不能"],
+                             "where": ["后备.csv 第2行", "后备.csv 第3行", "后备.csv 第4行"]})
+    found = post_coverage(rule, officers, reserves)     # no township on the officers' side: by village
+    assert (found.posts, found.uncovered, found.not_listed) == (4, 2, [])
+    reason = found.villages["reason"].iloc[0]
+    assert "党组织书记（1个职位；现任：书）" in reason and "村委会委员（2个职位缺1个后备；现任：委一、委二）" in reason
+    assert "村委会主任" not in reason.split("没有后备力量的职位：")[1] and "不计入：丙（审查结论为不能）" in reason

@@ -71,8 +71,9 @@ def _who(rows: pd.DataFrame) -> str:
 
 def post_coverage(rule: GroupRule, officers: pd.DataFrame, reserves: pd.DataFrame) -> Coverage:
     """Per village of `officers` (township, village, name, post, source_file, source_row): its posts
-    without a reserve among `reserves` (township, village, name, role, post, counts, why, where)."""
-    by_township = officers["township"].notna().any()
+    without a reserve among `reserves` (township, village, name, role, post, counts, why, where).
+    Villages are matched by township and village, or by village alone when either side gives no township."""
+    by_township = bool(officers["township"].notna().any() and reserves["township"].notna().any())
     officer_key, reserve_key = _key(officers, by_township), _key(reserves, by_township)
     rows = []
     out = Coverage(pd.DataFrame(columns=GROUP_COLUMNS))
