@@ -29,6 +29,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
     for i, f in enumerate(found[~pending].itertuples(), 1):
         lines += [f"{i}. [{f.rule} {f.rule_name}] {SEVERITY_LABELS[f.severity]}",
                   f"   理由：{f.reason}", f"   证据：{f.evidence}", f"   依据：{f.basis}"]
+        if isinstance(getattr(f, "review", None), str):
+            lines.append(f"   {f.review}")
     if pending.any():
         lines.append(f"待反馈：{awaited_summary(found).iloc[0]}")
         lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples() if f.rule != "J01"]

@@ -46,6 +46,7 @@ from vetting.reports.overview import (
     target_texts,
     village_overview,
 )
+from vetting.reports.decided import decisions_table
 from vetting.result import VettingResult
 from vetting.textsafe import REPLACEMENT, XLSX_FORBIDDEN, replace_text
 from vetting.vocab import VERDICT_LABELS, VERDICTS
@@ -68,6 +69,7 @@ OPTIONAL_SHEETS: tuple[tuple[str, Callable[[VettingResult], pd.DataFrame]], ...]
     ("村级问题", village_table),
     ("待反馈清单", lambda r: awaiting_table(r.meta)),
     ("未匹配回复", lambda r: unmatched_table(r.meta)),
+    ("复核结论", lambda r: decisions_table(r.decisions)),
 )
 #: Profile tables on 汇总 with a chart each: (dimension, chart title).
 PROFILE_CHARTS = (("age", "通过审查的人选年龄分布"), ("education", "通过审查的人选文化程度"))
