@@ -86,6 +86,8 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
              f"读取字段：{labels or '无'}",
              f"理由模板：{rule.reason_text}"]
     lines += [f"说明：{text}" for text in (rule.description, rule.note) if text]
+    if rule.reviewable and rule.severity == "disqualify":
+        lines.append("可复核：是（经复核确认不成立的，复核结论可撤销此项或同意提名，见 vet run --decisions）")
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]

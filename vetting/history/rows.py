@@ -12,7 +12,7 @@ import pandas as pd
 
 from vetting.history.keys import id_digester, normalise_id
 from vetting.history.model import RunSummary, StoredFinding
-from vetting.history.schema import FINDING_COLUMNS, RUN_COLUMNS
+from vetting.history.schema import DECISION_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
 from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
@@ -68,6 +68,26 @@ def finding_rows(run_id: int, findings: pd.DataFrame) -> Iterator[tuple]:
     """`findings` rows for executemany, with ID-like numbers in reason and evidence masked."""
     for part in _chunks(findings):
         for values in zip(*(_column(part, c) for c in FINDING_COLUMNS)):
+            yield (run_id, *values)
+
+
+#: Decision columns that may quote an ID number typed into a decisions file.
+_DECISION_MASKED = frozenset({"why", "note", "decided_by", "document", "name", "position"})
+
+
+def decision_rows(run_id: int, decisions: pd.DataFrame, key: bytes) -> Iterator[tuple]:
+    """`decisions` rows for executemany: the ID number a decision names replaced by its keyed
+    digest and masked form (as for candidates), ID-like numbers in the texts masked."""
+    digest = id_digester(key)
+    for part in _chunks(decisions):
+        ids = [normalise_id(v) for v in _values(part["id_number"])]
+        columns = {c: _values(mask_text_series(part[c].astype("string"))) if c in _DECISION_MASKED
+                   else _values(part[c]) for c in DECISION_COLUMNS if c in part}
+        columns["id_hmac"] = [digest(v) if v else None for v in ids]
+        columns["id_masked"] = [mask_id(v) if v else None for v in ids]
+        columns["row_id"] = [None if v is None else int(v) for v in columns["row_id"]]
+        columns["file_row"] = [None if v is None else int(v) for v in columns["file_row"]]
+        for values in zip(*(columns[c] for c in DECISION_COLUMNS)):
             yield (run_id, *values)
 
 

@@ -13,7 +13,36 @@ from vetting.history.errors import HistoryError, sqlite_reason
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
 #: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
 #: 2: keyed HMAC-SHA256 (``candidates.id_hmac``) and the key's fingerprint per run.
-SCHEMA_VERSION = 2
+#: 3: table ``decisions``: the recorded human decisions (复核结论) a run applied, and what became of them.
+SCHEMA_VERSION = 3
+
+#: Added by version 3 (see `migrate_v2`).
+_DECISIONS = """
+CREATE TABLE decisions (
+    run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    row_id          INTEGER,            -- the candidate decided for (NULL: the decision matched nobody)
+    file            TEXT,               -- the decisions file and its row
+    file_row        INTEGER,
+    rule            TEXT,
+    code            TEXT,               -- 复核依据码 of the finding decided on
+    decision        TEXT,               -- 维持 / 撤销 / 同意提名 / 不同意提名
+    status          TEXT,               -- applied / stale / unmatched
+    why             TEXT,
+    severity_before TEXT,
+    severity_after  TEXT,
+    verdict_before  TEXT,
+    verdict_after   TEXT,
+    decided_by      TEXT,
+    decided_on      TEXT,
+    document        TEXT,
+    note            TEXT,
+    id_hmac         TEXT,               -- HMAC-SHA256 of the ID the decision names, never the number
+    id_masked       TEXT,
+    name            TEXT,
+    position        TEXT                -- "file 第N行" when the decision names the person so
+);
+CREATE INDEX decisions_by_run ON decisions(run_id);
+"""
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -60,7 +89,8 @@ CREATE TABLE findings (
     basis     TEXT
 );
 CREATE INDEX findings_by_candidate ON findings(run_id, row_id);
-"""
+""" + _DECISIONS
+
 
 #: Column order of each table as the store writes and reads it.
 RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "ruleset_id",
@@ -69,6 +99,9 @@ RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "rul
 CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "village",
                      "township", "id_hmac", "id_masked", "verdict")
 FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
+DECISION_COLUMNS = ("row_id", "file", "file_row", "rule", "code", "decision", "status", "why", "severity_before",
+                    "severity_after", "verdict_before", "verdict_after", "decided_by", "decided_on", "document",
+                    "note", "id_hmac", "id_masked", "name", "position")
 
 
 @contextmanager
@@ -92,6 +125,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
             migrate_v1(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 2:
+            migrate_v2(conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -129,9 +165,24 @@ def migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("UPDATE candidates SET id_sha256 = NULL")
                 conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
                 conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("PRAGMA user_version = 2")
         conn.execute("PRAGMA secure_delete = OFF")
     except sqlite3.Error as exc:
         raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"
                            f"需要升级（删除这些摘要）但升级失败：{sqlite_reason(exc)}；"
                            "请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
+def migrate_v2(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 2 database to version 3: add the (empty) ``decisions`` table. Earlier
+    runs had no recorded decisions; nothing else changes."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 2:   # not migrated meanwhile
+                for statement in _DECISIONS.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("PRAGMA user_version = 3")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 2），需要升级（增加复核结论表）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc

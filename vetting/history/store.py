@@ -20,8 +20,15 @@ from vetting.errors import os_reason
 from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema, transaction
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
+from vetting.history.schema import (
+    CANDIDATE_COLUMNS,
+    DECISION_COLUMNS,
+    FINDING_COLUMNS,
+    RUN_COLUMNS,
+    ensure_schema,
+    transaction,
+)
 from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
@@ -108,6 +115,10 @@ class History:
                     f"INSERT INTO findings (run_id, {', '.join(FINDING_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(FINDING_COLUMNS) + 1))})",
                     rows.finding_rows(run_id, result.findings))
+                conn.executemany(
+                    f"INSERT INTO decisions (run_id, {', '.join(DECISION_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 1))})",
+                    rows.decision_rows(run_id, result.decisions, key))
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
         return run_id
@@ -171,8 +182,13 @@ class History:
         for row in self._query(f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings "
                                "WHERE run_id = ? ORDER BY rowid", (run_id,)):
             findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
+        decisions: dict[int | None, list[StoredDecision]] = {}
+        for row in self._query(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions "
+                               "WHERE run_id = ? ORDER BY rowid", (run_id,)):
+            decisions.setdefault(row[0], []).append(StoredDecision(*row))
         candidates = [
-            StoredCandidate(*row, findings=rows.worst_first(findings.get(row[0], ())))
+            StoredCandidate(*row, findings=rows.worst_first(findings.get(row[0], ())),
+                            decisions=tuple(decisions.get(row[0], ())))
             for row in self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
                                    "WHERE run_id = ? ORDER BY row_id", (run_id,))
         ]
@@ -181,7 +197,7 @@ class History:
             raise HistoryError(f"审查记录 #{run_id} 不完整（应有 {summary.candidate_count} 人、"
                                f"{summary.finding_count} 条问题，实有 {len(candidates)} 人、"
                                f"{stored_findings} 条），数据库可能已损坏")
-        return RunDetail(summary, candidates)
+        return RunDetail(summary, candidates, tuple(decisions.get(None, ())))
 
     def _available(self) -> str:
         """A Chinese hint naming the run ids that do exist."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from vetting.history.compare import CandidateChange, Comparison
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
 from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 
 #: Chinese labels of the command-line options kept with a run, in display order.
@@ -27,6 +27,7 @@ OPTION_LABELS = {
     "encoding": "编码",
     "map": "补充列映射",
     "findings": "联审回复文件",
+    "decisions": "复核结论文件",
 }
 _INDENT = "    "
 
@@ -151,7 +152,24 @@ def run_text(detail: RunDetail, show_digest: bool = False) -> str:
         lines.append(candidate_line(c, show_digest))
         for f in c.findings:
             lines += finding_lines(f)
+        lines += [_INDENT + decision_line(d) for d in c.decisions]
+    if detail.unmatched_decisions:
+        lines += ["", f"未匹配的复核结论：{len(detail.unmatched_decisions)} 条"]
+        lines += [_INDENT + decision_line(d, person=True) for d in detail.unmatched_decisions]
     return "\n".join(lines)
+
+
+_STATUS = {"applied": "已适用", "stale": "已过时，未适用", "unmatched": "未匹配，未适用"}
+
+
+def decision_line(d: StoredDecision, person: bool = False) -> str:
+    """One recorded decision: its row, rule, word, who and when, and what became of it."""
+    who = " ".join(x for x in (d.name, d.id_masked or d.position) if x) + " " if person else ""
+    head = (f"复核结论（{d.file or '?'} 第{d.file_row if d.file_row is not None else '?'}行）：{who}[{d.rule or '?'}] "
+            f"{d.decision or '?'}，{d.decided_by or '?'}，{d.decided_on or '?'}" + (f"，{d.document}" if d.document else ""))
+    if d.status == "applied":
+        return head + f"——{_STATUS['applied']}（{verdict_label(d.verdict_before)} → {verdict_label(d.verdict_after)}）"
+    return head + f"——{_STATUS.get(d.status or '', d.status or '?')}：{d.why or ''}"
 
 
 def comparison_text(cmp: Comparison, show_digest: bool = False) -> str:
@@ -231,8 +249,21 @@ def change_lines(change: CandidateChange, old_id: int, new_id: int, show_digest:
             lines += _prefixed("原为", f)
         for f in rule_change.new:
             lines += _prefixed("现为", f)
-    if not (change.appeared or change.disappeared or change.changed):
+    decided = _decision_changes(a, b, new_id)
+    lines += [f"{_INDENT * 2}{text}" for text in decided]
+    if not (change.appeared or change.disappeared or change.changed or decided):
         lines.append(f"{_INDENT * 2}（两次记录的问题相同，未记录其他原因）")
+    return lines
+
+
+def _decision_changes(a: StoredCandidate, b: StoredCandidate, new_id: int) -> list[str]:
+    """The recorded decisions behind a changed verdict: those of the new run about this person
+    that changed it or could not be applied, and those of the old run that changed it but no
+    longer apply."""
+    lines = [decision_line(d) for d in b.decisions if d.changed_verdict or d.status != "applied"]
+    now = {(d.rule, d.code) for d in b.decisions if d.status == "applied"}
+    lines += [f"原{decision_line(d)}；#{new_id} 中不再适用" for d in a.decisions
+              if d.changed_verdict and (d.rule, d.code) not in now]
     return lines
 
 
