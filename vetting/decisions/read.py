@@ -39,6 +39,8 @@ _ONLY = {
     "document": Field("document", "文号", "text", ("文号", "决定文号", "会议纪要文号", "文件号")),
     "note": Field("note", "说明", "text", ("说明", "复核说明", "理由", "备注")),
 }
+#: A row with all of these blank is a finding not decided yet (a pre-filled template's row).
+UNDECIDED_BLANK = ("decision", "decided_by", "decided_on", "document", "note")
 #: Columns a decisions file must have (the person is named by ID number or by file + row + name).
 REQUIRED = ("rule", "code", "decision", "decided_by", "decided_on")
 
@@ -78,7 +80,7 @@ def read_decisions(path: str | Path, encoding: str | None = None) -> tuple[list[
     decisions: list[Decision] = []
     problems: list[str] = []
     name = Path(path).name
-    audit = {"file": name, "sha256": tables[0].sha256 if tables else "", "rows": 0}
+    audit = {"file": name, "sha256": tables[0].sha256 if tables else "", "rows": 0, "undecided": 0}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, path=str(path))
         frame = table.frame.rename(columns=mapping)
@@ -95,6 +97,9 @@ def read_decisions(path: str | Path, encoding: str | None = None) -> tuple[list[
             raise DecisionFileError(str(path), [f"{path}：复核结论超过 {MAX_DECISIONS} 条，不像一个复核结论文件"])
         dates = parse_dates(pd.Series([str(record.get("decided_on", "")) for _, record in rows], dtype=object))
         for (row, record), lo, hi, problem in zip(rows, dates["lo"], dates["hi"], dates["problem"]):
+            if not any(_clean(record.get(f, "")) for f in UNDECIDED_BLANK):
+                audit["undecided"] += 1     # a pre-filled template's row nobody has decided yet
+                continue
             decision = _decision(table.name, row, record, fields, (lo, hi, problem), problems)
             if decision is not None:
                 decisions.append(decision)
@@ -134,11 +139,11 @@ def _decision(file: str, row: int, record: dict, fields: dict[str, Field], date:
     on = ""
     if not values["decided_on"]:
         bad("decided_on", "未填写")
-    elif pd.isna(lo) or lo != hi:
+    elif pd.isna(lo) or lo.year != hi.year or lo.month != hi.month:
         bad("decided_on", f"「{values['decided_on']}」" + ("应写到日，如 2026-12-01" if pd.notna(lo) else
                                                          f"无法识别（{problem or '应为 YYYY-MM-DD'}）"))
-    else:
-        on = lo.date().isoformat()
+    else:   # a month alone is kept as such: Excel gives a date cell on the 1st as its month (inputs.cells)
+        on = lo.date().isoformat() if lo == hi else lo.strftime("%Y-%m")
     if decision in CLEARING and not values["note"]:
         bad("note", f"「{decision}」须写明理由（如：经核实非本人；依法封存的未成年人犯罪记录）")
     id_number = id_text(values["id_number"])

@@ -80,7 +80,7 @@ def template_rows(report: dict[str, Any]) -> list[dict[str, str]]:
                                 f"{file} 第{line}行")
             rows.append({"公民身份号码": "" if "*" in id_number else id_number, "来源文件": file, "行号": line,
                          "姓名": _text(person.get("name")), "规则编号": _text(finding.get("rule")),
-                         "规则名称（参考）": f"{_text(finding.get('rule_name'))}（{SEVERITY_LABELS.get(severity, '')}）",
+                         "规则名称（参考）": _text(finding.get("rule_name")) + f"（{SEVERITY_LABELS.get(severity, '')}）",
                          "问题（参考）": _text(finding.get("reason")), "复核依据码": code,
                          "复核结论": _text(review.get("decision")), "复核人/决定机关": _text(review.get("decided_by")),
                          "决定日期": _text(review.get("decided_on")), "文号": _text(review.get("document")),

@@ -71,8 +71,9 @@ def decision_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     stale, unmatched = block.get("stale") or [], block.get("unmatched") or []
     lines = [("复核结论文件", f"{block.get('file', '')}（SHA256：{block.get('sha256', '')}）"),
-             ("复核结论", f"共{block.get('rows', 0)}条，已适用{block.get('applied', 0)}条（改变结论"
-                        f"{block.get('verdicts_changed', 0)}人），已过时{len(stale)}条，未匹配{len(unmatched)}条")]
+             ("复核结论", f"共{block.get('rows', 0)}行，已适用{block.get('applied', 0)}条（改变结论"
+                        f"{block.get('verdicts_changed', 0)}人），已过时{len(stale)}条，未匹配{len(unmatched)}条"
+                        + (f"，尚未填写复核结论{block['undecided']}行" if block.get("undecided") else ""))]
     lines += [(label, f"第{e['row']}行 {entry_person(e)} {e['rule']} {e['decision']}：{e['why']}")
               for label, entries in (("已过时的复核结论", stale), ("未匹配的复核结论", unmatched)) for e in entries]
     return lines
