@@ -161,7 +161,8 @@ def test_bad_rows_give_file_row_and_column():
     with pytest.raises(DecisionFileError) as caught:
         read_decisions(HERE / "bad_rows.csv")
     assert caught.value.problems == [
-        "bad_rows.csv 第2行「复核结论」列：「同意」不是可用的复核结论（是否想写：同意提名？）（可选：维持、撤销、同意提名、不同意提名）",
+        "bad_rows.csv 第2行「复核结论」列：「同意」不是可用的复核结论（是否想写：同意提名？）"
+        "（可选：维持、撤销、同意提名、不同意提名）",
         "bad_rows.csv 第3行「复核依据码」列：「XYZ」应为8位字母数字（0-9、A-F），如 3FA91B2C",
         "bad_rows.csv 第4行「复核人/决定机关」列：未填写",
         "bad_rows.csv 第4行「决定日期」列：「2026-13-45」无法识别（日期不存在：2026-13-45）",

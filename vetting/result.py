@@ -10,8 +10,8 @@ import pandas as pd
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_VERDICT, VERDICT_LABELS, VERDICTS
 
 #: The vocabulary of severities and verdicts lives in vetting.vocab; re-exported for callers of results.
-__all__ = ["CANDIDATE_COLUMNS", "DECISION_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS", "SEVERITIES", "SEVERITY_LABELS",
-           "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
+__all__ = ["CANDIDATE_COLUMNS", "DECISION_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS",
+           "SEVERITIES", "SEVERITY_LABELS", "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
 FINDING_COLUMNS = ["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]

@@ -18,11 +18,11 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.decisions import apply_decisions, read_decisions
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
-from vetting.decisions import apply_decisions, read_decisions
 from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
@@ -348,7 +348,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
 @click.option("--decisions", "decisions", is_flag=True,
               help="生成复核结论模板（记录复核后的结论，供 vet run --decisions 使用），而不是花名册模板。")
 @click.option("--from", "report", metavar="报告.json", type=click.Path(dir_okay=False),
-              help="与 --decisions 同用：按该 JSON 审查报告中取消资格、不宜、需复核的问题逐条预填人选、规则编号和复核依据码。")
+              help="与 --decisions 同用：按该 JSON 报告中取消资格、不宜、需复核的问题预填模板（含复核依据码）。")
 @handle_errors
 def template_command(ruleset, fmt, output, decisions, report):
     """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类

@@ -26,9 +26,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from vetting.datachecks import DATA_CHECKS
 from vetting.decisions.model import APPLIED, CLEARING, STALE, UNMATCHED, Decision, decided_severity
 from vetting.decisions.read import DecisionFileError, id_text
-from vetting.datachecks import DATA_CHECKS
 from vetting.engine.verdicts import verdicts
 from vetting.result import DECISION_COLUMNS, VettingResult
 from vetting.reviewcode import finding_code
@@ -67,8 +67,9 @@ def apply_decisions(result: VettingResult, decisions: Sequence[Decision], rulese
             if not found:
                 outcomes.append(_outcome(d, row, UNMATCHED, f"该人选本次没有「{d.rule}」问题"))
             elif not hit:
-                outcomes.append(_outcome(d, row, STALE, f"该人选「{d.rule}」问题的事实已有变化（复核依据码现为"
-                                                        f"{'、'.join(code for _, code in found)}），复核结论未适用，请重新复核"))
+                now = "、".join(code for _, code in found)
+                outcomes.append(_outcome(d, row, STALE, f"该人选「{d.rule}」问题的事实已有变化（复核依据码现为{now}），"
+                                                        "复核结论未适用，请重新复核"))
             elif hit[0] in decided_by:
                 refused.append(f"{d.where}：与{decided_by[hit[0]].where}是对同一问题的复核结论，请只保留一行")
             else:

@@ -33,6 +33,7 @@ from vetting.reports.common import (
     sorted_findings,
     village_table,
 )
+from vetting.reports.decided import review_suffix
 from vetting.reports.overview import (
     DIMENSIONS,
     PROFILE_GROUPS,
@@ -46,7 +47,6 @@ from vetting.reports.overview import (
     village_keys,
     village_overview,
 )
-from vetting.reports.decided import review_suffix
 from vetting.result import VettingResult
 from vetting.vocab import COVERAGE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 

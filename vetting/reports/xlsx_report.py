@@ -37,6 +37,7 @@ from vetting.reports.common import (
     unmatched_table,
     village_table,
 )
+from vetting.reports.decided import decisions_table
 from vetting.reports.overview import (
     PROFILE_GROUPS,
     PROFILE_SHORT,
@@ -46,7 +47,6 @@ from vetting.reports.overview import (
     target_texts,
     village_overview,
 )
-from vetting.reports.decided import decisions_table
 from vetting.result import VettingResult
 from vetting.textsafe import REPLACEMENT, XLSX_FORBIDDEN, replace_text
 from vetting.vocab import VERDICT_LABELS, VERDICTS
