@@ -36,4 +36,5 @@ def history_options(rosters: Sequence[str], ruleset: str, as_of: dt.date, fmt: s
     return {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
             "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": read.sheet,
             "header_row": read.header_row, "encoding": read.encoding, "map": dict(read.mapping),
-            "findings": [list(pair) for pair in read.replies], "coverage": coverage, "decisions": decisions}
+            "findings": [list(pair) for pair in read.replies], "coverage": coverage,
+            **({"decisions": decisions} if decisions else {})}

@@ -28,7 +28,7 @@ import pandas as pd
 
 from vetting.datachecks import DATA_CHECKS
 from vetting.decisions.model import APPLIED, CLEARING, STALE, UNMATCHED, Decision, decided_severity
-from vetting.decisions.read import DecisionFileError, id_text
+from vetting.decisions.read import DecisionFileError
 from vetting.engine.verdicts import verdicts
 from vetting.result import DECISION_COLUMNS, VettingResult
 from vetting.reviewcode import finding_code
@@ -47,15 +47,13 @@ def apply_decisions(result: VettingResult, decisions: Sequence[Decision], rulese
     verdicts recomputed, meta.verdict_counts updated and meta.decisions saying what was applied,
     what is stale and what matched nobody. Raises DecisionFileError naming every decision that
     tries to clear a finding no decision may clear."""
-    findings = result.findings.copy()
-    for column in REVIEW_COLUMNS:
-        findings[column] = pd.Series(pd.NA, index=findings.index, dtype=object)
     candidates = result.candidates
-    people = _People(candidates)
-    by_rule = _findings_by_person_rule(findings, people.wanted(decisions), candidates)
+    people = _People(candidates, decisions)
+    by_rule = _findings_by_person_rule(result.findings, people.wanted(), candidates)
     outcomes: list[dict] = []
     refused: list[str] = []
     decided_by: dict[int, Decision] = {}
+    severity = result.findings["severity"]
     for d in decisions:
         rows, missing = people.rows(d)
         if not rows:
@@ -72,63 +70,68 @@ def apply_decisions(result: VettingResult, decisions: Sequence[Decision], rulese
                                                         "复核结论未适用，请重新复核"))
             elif hit[0] in decided_by:
                 refused.append(f"{d.where}：与{decided_by[hit[0]].where}是对同一问题的复核结论，请只保留一行")
+            elif problem := _refusal(d, severity.at[hit[0]], ruleset):
+                refused.append(problem)
             else:
-                problem = _refusal(d, findings.at[hit[0], "severity"], ruleset)
-                if problem:
-                    refused.append(problem)
-                    continue
                 decided_by[hit[0]] = d
-                outcomes.append(_mark(findings, hit[0], d, row))
+                before = severity.at[hit[0]]
+                outcomes.append(_outcome(d, row, APPLIED, "", before, decided_severity(d.decision, before)))
     if refused:
-        raise DecisionFileError(decisions[0].file if decisions else "", refused)
+        raise DecisionFileError(decisions[0].file, list(dict.fromkeys(refused)))
+    findings = _marked(result.findings, decided_by)
     before = candidates["verdict"]
     after = verdicts(len(candidates), findings)
-    new_candidates = candidates.assign(verdict=after)
     table = _outcome_table(outcomes, before.to_numpy(dtype=object), after)
     meta = dict(result.meta)
     counts = pd.Series(after).value_counts()
     meta["verdict_counts"] = {v: int(counts.get(v, 0)) for v in VERDICTS}
     meta["decisions"] = _meta_block(table, audit)
-    return replace(result, candidates=new_candidates, findings=findings, meta=meta, decisions=table)
+    return replace(result, candidates=candidates.assign(verdict=after), findings=findings, meta=meta,
+                   decisions=table)
 
 
 class _People:
     """Who on the roster a decision names: by ID number (every row with that number: a person
-    listed twice is decided for twice), else by file + row, checked against the name."""
+    listed twice is decided for twice), else by file + row, checked against the name. Only the
+    candidates some decision names are indexed (one vectorised pass over the roster)."""
 
-    def __init__(self, candidates: pd.DataFrame) -> None:
-        self.candidates = candidates
-        self._ids: dict[str, list[int]] | None = None
-        self._positions: dict[tuple, list[int]] | None = None
+    def __init__(self, candidates: pd.DataFrame, decisions: Sequence[Decision]) -> None:
+        ids = {d.id_number for d in decisions if d.id_number}
+        positions = {(_file_key(d.source_file), d.source_row) for d in decisions if not d.id_number}
+        row_ids = candidates["row_id"].to_numpy()
+        self._ids: dict[str, list[int]] = {}
+        if ids:     # the roster's ID numbers compared as the decisions file's are (read.id_text)
+            normalised = (candidates["id_number"].astype("string").fillna("").str.normalize("NFKC")
+                          .str.replace(r"[\s\-]", "", regex=True).str.upper())
+            for at in np.flatnonzero(normalised.isin(ids).to_numpy(dtype=bool)):
+                self._ids.setdefault(normalised.iat[at], []).append(int(row_ids[at]))
+        lines = pd.to_numeric(candidates["source_row"], errors="coerce")
+        near = np.flatnonzero(lines.isin({line for _, line in positions}).to_numpy(dtype=bool))
+        self._positions: dict[tuple, list[int]] = {}
+        self._names: dict[int, str] = {}
+        for at in near:
+            key = (_file_key(candidates["source_file"].iat[at]), int(lines.iat[at]))
+            if key in positions:
+                self._positions.setdefault(key, []).append(int(row_ids[at]))
+                name = candidates["name"].iat[at]
+                self._names[int(row_ids[at])] = "" if pd.isna(name) else str(name)
+        self._decisions = decisions
 
-    def wanted(self, decisions: Sequence[Decision]) -> set[int]:
+    def wanted(self) -> set[int]:
         """Every row_id some decision names."""
-        return {row for d in decisions for row in self.rows(d)[0]}
+        return {row for d in self._decisions for row in self.rows(d)[0]}
 
     def rows(self, d: Decision) -> tuple[list[int], str]:
         """The row_ids `d` names, or [] and why nobody."""
-        c = self.candidates
         if d.id_number:
-            if self._ids is None:
-                ids = c["id_number"].astype("string").fillna("").map(id_text)
-                self._ids = {}
-                for row, value in zip(c["row_id"].to_numpy(), ids):
-                    if value:
-                        self._ids.setdefault(value, []).append(int(row))
             rows = self._ids.get(d.id_number, [])
             return rows, "" if rows else f"花名册中没有公民身份号码为{d.id_number}的人选"
-        if self._positions is None:
-            self._positions = {}
-            files = c["source_file"].astype("string").fillna("")
-            for row, file, line in zip(c["row_id"].to_numpy(), files, c["source_row"].to_numpy()):
-                self._positions.setdefault((_file_key(file), str(line)), []).append(int(row))
-        rows = self._positions.get((_file_key(d.source_file), str(d.source_row)), [])
+        rows = self._positions.get((_file_key(d.source_file), d.source_row), [])
         if not rows:
             return [], f"花名册中没有 {d.source_file} 第{d.source_row}行"
-        names = c.set_index("row_id").loc[rows, "name"].astype("string").fillna("")
-        same = [row for row, name in zip(rows, names) if name == d.name]
+        same = [row for row in rows if self._names[row] == d.name]
         if not same:
-            return [], f"{d.source_file} 第{d.source_row}行的人选是「{names.iloc[0]}」，不是「{d.name}」"
+            return [], f"{d.source_file} 第{d.source_row}行的人选是「{self._names[rows[0]]}」，不是「{d.name}」"
         return same, ""
 
 
@@ -163,17 +166,29 @@ def _reviewable(code: str, ruleset: Ruleset) -> bool:
     return bool(rule and rule.reviewable) or code in DATA_CHECKS
 
 
-def _mark(findings: pd.DataFrame, index: int, d: Decision, row: int) -> dict:
-    """Mark one finding as decided (in place) and return the decision's outcome."""
-    before = findings.at[index, "severity"]
-    after = decided_severity(d.decision, before)
-    findings.at[index, "severity"] = after
-    findings.at[index, "severity_before"] = before
-    findings.at[index, "review"] = d.review_text(before, SEVERITY_LABELS)
-    for column, value in (("review_decision", d.decision), ("review_by", d.decided_by), ("review_on", d.decided_on),
-                          ("review_document", d.document or pd.NA), ("review_note", d.note or pd.NA)):
-        findings.at[index, column] = value
-    return _outcome(d, row, APPLIED, "", before, after)
+def _marked(findings: pd.DataFrame, decided: dict[int, Decision]) -> pd.DataFrame:
+    """The findings with REVIEW_COLUMNS added: for each decided finding (index -> decision) the
+    severity it now counts with, the one it had, and the 已复核 mark and its parts; NA elsewhere."""
+    out = findings.copy()
+    for column in REVIEW_COLUMNS:
+        out[column] = pd.Series(pd.NA, index=out.index, dtype=object)
+    if not decided:
+        return out
+    at = list(decided)
+    before = out.loc[at, "severity"].tolist()
+    values = {
+        "severity": [decided_severity(d.decision, b) for d, b in zip(decided.values(), before)],
+        "severity_before": before,
+        "review": [d.review_text(b, SEVERITY_LABELS) for d, b in zip(decided.values(), before)],
+        "review_decision": [d.decision for d in decided.values()],
+        "review_by": [d.decided_by for d in decided.values()],
+        "review_on": [d.decided_on for d in decided.values()],
+        "review_document": [d.document or pd.NA for d in decided.values()],
+        "review_note": [d.note or pd.NA for d in decided.values()],
+    }
+    for column, column_values in values.items():
+        out.loc[at, column] = pd.Series(column_values, index=at, dtype=object)
+    return out
 
 
 def _outcome(d: Decision, row: int | None, status: str, why: str, before: str | None = None,
