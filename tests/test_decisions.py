@@ -11,6 +11,8 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import FIXTURES
@@ -21,8 +23,9 @@ from vetting.decisions.template import read_report, template_rows, write_decisio
 from vetting.errors import RulesetError
 from vetting.history import open_history
 from vetting.pipeline import vet_files
+from vetting.privacy import mask_text
 from vetting.reports import format_json, report_bytes, write_report
-from vetting.reviewcode import finding_codes
+from vetting.reviewcode import finding_code, finding_codes, normalise_code
 from vetting.ruleset.loader import load_ruleset
 
 DEMO = str(FIXTURES / "demo_roster.csv")
@@ -282,3 +285,23 @@ def test_vet_template_decisions_command(runner, tmp_path):
     assert result.exit_code == 2 and "--from 只能与 --decisions 同用" in result.output
     result = runner.invoke(cli, ["template", "--decisions", "--from", str(out), "-o", str(tmp_path / "y.xlsx")])
     assert result.exit_code == 2 and "不是 vet run 输出的 JSON 报告" in result.output
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("0123456789Xx -年月：第行，「」=") + ["１", "\u3000", "张"]), max_size=50)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rule=st.sampled_from(["C01", "V01", "J03"]), reason=_TEXT, evidence=_TEXT)
+def test_a_finding_code_is_the_same_from_a_masked_report(rule, reason, evidence):
+    """`--from 报告.json` recomputes codes from masked texts: they must equal the run's own."""
+    assert finding_code(rule, reason, evidence) == finding_code(rule, mask_text(reason), mask_text(evidence))
+    assert normalise_code(" 3fa9-1b2c ") == "3FA91B2C"
+
+
+def test_the_report_may_not_overwrite_the_decisions_file(runner, tmp_path):
+    copy = tmp_path / "复核结论.csv"
+    copy.write_bytes((HERE / "decisions.csv").read_bytes())
+    result = runner.invoke(cli, ["run", *ARGS, "--no-history", "--decisions", str(copy), "--format", "csv",
+                                 "-o", str(copy)])
+    assert result.exit_code == 2 and "复核结论文件" in result.output
+    assert copy.read_bytes() == (HERE / "decisions.csv").read_bytes()
