@@ -305,3 +305,10 @@ def test_the_report_may_not_overwrite_the_decisions_file(runner, tmp_path):
                                  "-o", str(copy)])
     assert result.exit_code == 2 and "复核结论文件" in result.output
     assert copy.read_bytes() == (HERE / "decisions.csv").read_bytes()
+
+
+def test_vet_diff_against_a_decided_run_says_the_decisions_are_not_reapplied(runner, recorded):
+    result = runner.invoke(cli, ["diff", DEMO, "--run", "2", "--db", str(recorded[0]), "--new", "national",
+                                 "--as-of", "2026-12-15"])
+    assert result.exit_code in (0, 1), result.output
+    assert "记录 #2 适用了复核结论（4人的结论因此改变），本次审查未适用" in result.output
