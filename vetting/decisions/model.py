@@ -33,8 +33,7 @@ EFFECTS = {
 
 #: Status of a decision after a run: applied to a finding, stale (the finding changed since the
 #: decision), or unmatched (nobody on the roster, or no such finding for that person).
-APPLIED, STALE, UNMATCHED = "applied", "stale", "unmatched"
-STATUS_LABELS = {APPLIED: "已适用", STALE: "已过时（未适用）", UNMATCHED: "未匹配（未适用）"}
+APPLIED, STALE, UNMATCHED = "applied", "stale", "unmatched"   # labels: vocab.DECISION_STATUS_LABELS
 
 
 def decided_severity(decision: str, severity: str) -> str:
@@ -71,12 +70,6 @@ class Decision:
     def where(self) -> str:
         """"复核结论.xlsx 第N行", for messages."""
         return f"{self.file} 第{self.row}行"
-
-    def person_text(self) -> str:
-        """Who the decision names, as a message shows it (ID numbers are masked by the caller)."""
-        if self.id_number:
-            return f"{self.name + ' ' if self.name else ''}（{self.id_number}）"
-        return f"{self.name}（{self.source_file} 第{self.source_row}行）"
 
     def review_text(self, severity_before: str, labels: dict[str, str]) -> str:
         """The 已复核 mark a report shows beside the finding."""

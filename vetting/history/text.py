@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from vetting.history.compare import CandidateChange, Comparison
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
-from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
+from vetting.vocab import DECISION_STATUS_LABELS, SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 
 #: Chinese labels of the command-line options kept with a run, in display order.
 OPTION_LABELS = {
@@ -159,17 +159,15 @@ def run_text(detail: RunDetail, show_digest: bool = False) -> str:
     return "\n".join(lines)
 
 
-_STATUS = {"applied": "已适用", "stale": "已过时，未适用", "unmatched": "未匹配，未适用"}
-
-
 def decision_line(d: StoredDecision, person: bool = False) -> str:
     """One recorded decision: its row, rule, word, who and when, and what became of it."""
     who = " ".join(x for x in (d.name, d.id_masked or d.position) if x) + " " if person else ""
     head = (f"复核结论（{d.file or '?'} 第{d.file_row if d.file_row is not None else '?'}行）：{who}[{d.rule or '?'}] "
             f"{d.decision or '?'}，{d.decided_by or '?'}，{d.decided_on or '?'}" + (f"，{d.document}" if d.document else ""))
+    status = DECISION_STATUS_LABELS.get(d.status or "", d.status or "?")
     if d.status == "applied":
-        return head + f"——{_STATUS['applied']}（{verdict_label(d.verdict_before)} → {verdict_label(d.verdict_after)}）"
-    return head + f"——{_STATUS.get(d.status or '', d.status or '?')}：{d.why or ''}"
+        return head + f"——{status}（{verdict_label(d.verdict_before)} → {verdict_label(d.verdict_after)}）"
+    return head + f"——{status}：{d.why or ''}"
 
 
 def comparison_text(cmp: Comparison, show_digest: bool = False) -> str:

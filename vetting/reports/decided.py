@@ -10,12 +10,11 @@ from typing import Any
 import pandas as pd
 
 from vetting.privacy import mask_id_series, mask_text_series
-from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS
+from vetting.vocab import DECISION_STATUS_LABELS, SEVERITY_LABELS, VERDICT_LABELS
 
 #: The decisions list (CSV sidecar, XLSX sheet), in output order.
 DECISION_HEADINGS = ["复核结论文件", "行号", "姓名", "公民身份号码", "花名册位置", "规则", "复核依据码", "复核结论",
                      "处理情况", "原因", "严重程度", "审查结论", "复核人/决定机关", "决定日期", "文号", "说明"]
-STATUS_LABELS = {"applied": "已适用", "stale": "已过时，未适用", "unmatched": "未匹配，未适用"}
 #: Text columns of the decisions table that may quote an ID number typed into the decisions file.
 _DECISION_TEXT = ("name", "why", "note", "position", "decided_by", "document")
 
@@ -56,7 +55,7 @@ def decisions_table(decisions: pd.DataFrame) -> pd.DataFrame:
         "复核结论文件": text("file"), "行号": d["file_row"].astype("Int64"), "姓名": text("name"),
         "公民身份号码": text("id_number"), "花名册位置": text("position"), "规则": text("rule"),
         "复核依据码": text("code"), "复核结论": text("decision"),
-        "处理情况": d["status"].map(STATUS_LABELS).astype("str"), "原因": text("why"),
+        "处理情况": d["status"].map(DECISION_STATUS_LABELS).astype("str"), "原因": text("why"),
         "严重程度": severity.where(applied, ""), "审查结论": verdict.where(applied, ""),
         "复核人/决定机关": text("decided_by"), "决定日期": text("decided_on"), "文号": text("document"),
         "说明": text("note")}, columns=DECISION_HEADINGS)
