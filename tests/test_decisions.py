@@ -137,14 +137,22 @@ def test_the_xlsx_decisions_file_reads_like_the_csv():
     assert audit["rows"] == 7 and len(audit["sha256"]) == 64
 
 
-def test_clearing_a_non_reviewable_disqualify_or_a_pending_is_an_error_naming_the_row(runner, tmp_path):
+def test_clearing_a_non_reviewable_disqualify_or_a_pending_is_an_error_naming_the_row(engine_result, national):
+    with pytest.raises(DecisionFileError) as caught:
+        _apply(engine_result, HERE / "refused.csv", national)
+    assert caught.value.problems[0].startswith("refused.csv 第2行：「A01」为取消资格，"
+                                               "规则集「national」未将该规则列为可复核")
+    assert caught.value.problems[1].startswith("refused.csv 第3行：「S01」为待反馈")
+    assert "510525200812160685" not in caught.value.message
+
+
+def test_a_bad_decisions_file_stops_the_run_before_anything_is_read_or_written(runner, tmp_path):
     out = tmp_path / "r.json"
-    result = runner.invoke(cli, ["run", *ARGS, "--no-history", "--decisions", str(HERE / "refused.csv"),
+    result = runner.invoke(cli, ["run", *ARGS, "--no-history", "--decisions", str(HERE / "bad_rows.csv"),
                                  "-o", str(out)])
     assert result.exit_code == 2 and not out.exists()
-    assert "refused.csv 第2行：「A01」为取消资格" in result.output and "reviewable" in result.output
-    assert "refused.csv 第3行：「S01」为待反馈" in result.output
-    assert "Traceback" not in result.output and "510525200812160685" not in result.output
+    assert "复核结论文件" in result.output and "bad_rows.csv 第3行「复核依据码」列" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_pack_can_close_a_rule_to_review(engine_result, tmp_path):
@@ -307,6 +315,7 @@ def test_the_report_may_not_overwrite_the_decisions_file(runner, tmp_path):
     assert copy.read_bytes() == (HERE / "decisions.csv").read_bytes()
 
 
+@pytest.mark.slow  # a third vetting of the roster, for one note of `vet diff`
 def test_vet_diff_against_a_decided_run_says_the_decisions_are_not_reapplied(runner, recorded):
     result = runner.invoke(cli, ["diff", DEMO, "--run", "2", "--db", str(recorded[0]), "--new", "national",
                                  "--as-of", "2026-12-15"])
