@@ -168,7 +168,7 @@ def test_a_pack_can_close_a_rule_to_review(engine_result, tmp_path):
         load_ruleset(str(pack))
 
 
-def test_bad_rows_give_file_row_and_column():
+def test_bad_rows_give_file_row_and_column(tmp_path):
     with pytest.raises(DecisionFileError) as caught:
         read_decisions(HERE / "bad_rows.csv")
     assert caught.value.problems == [
@@ -181,6 +181,11 @@ def test_bad_rows_give_file_row_and_column():
         "bad_rows.csv 第5行「说明」列：「撤销」须写明理由（如：经核实非本人；依法封存的未成年人犯罪记录）",
     ]
     assert "510502198001241719" not in caught.value.message
+    masked = tmp_path / "masked.csv"
+    masked.write_text("公民身份号码,规则编号,复核依据码,复核结论,复核人/决定机关,决定日期\n"
+                      "510502********1719,C02,F7657D86,维持,乡镇党委,2026-12-01\n", encoding="utf-8")
+    with pytest.raises(DecisionFileError, match="masked.csv 第2行「公民身份号码」列：是打码后的号码"):
+        read_decisions(masked)
     with pytest.raises(DecisionFileError, match="缺少「复核依据码」列"):
         read_decisions(HERE / "missing_column.csv")
     with pytest.raises(DecisionFileError, match="找不到复核结论表头"):

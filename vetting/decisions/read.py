@@ -147,6 +147,8 @@ def _decision(file: str, row: int, record: dict, fields: dict[str, Field], date:
     if decision in CLEARING and not values["note"]:
         bad("note", f"「{decision}」须写明理由（如：经核实非本人；依法封存的未成年人犯罪记录）")
     id_number = id_text(values["id_number"])
+    if "*" in id_number:
+        bad("id_number", "是打码后的号码，无法比对；请填完整号码，或留空并填来源文件、行号、姓名")
     source_row = None
     if not id_number:
         if not (values["source_file"] and values["source_row"] and values["name"]):
