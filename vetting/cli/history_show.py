@@ -63,6 +63,7 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
             candidates, findings = store.frames(run_id, selection)
         else:
             page, total = store.page(run_id, selection, limit or None, offset)
+            unmatched = store.unmatched_decisions(run_id)
     if output:
         from vetting.history.export import export_run, stored_result
 
@@ -70,4 +71,4 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
             export_run(stored_result(summary, candidates, findings, selection, show_id), output, fmt)
         note(f"已导出审查记录 #{run_id} 的 {len(candidates)} 名人选：{output}")
     else:
-        say(page_text(summary, page, total, offset, selection, show_digest=show_id))
+        say(page_text(summary, page, total, offset, selection, show_digest=show_id, unmatched=unmatched))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from vetting.history.compare import MATCH_BY_ID, MATCH_BY_POSITION, CandidateChange, Comparison, RuleChange, compare_runs
 from vetting.history.errors import HistoryError
 from vetting.history.keys import key_path
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
 from vetting.history.schema import SCHEMA_VERSION
 from vetting.history.store import (
     ENV_VAR,
@@ -35,7 +35,7 @@ from vetting.history.text import comparison_text, run_text, runs_text
 __all__ = [
     "ENV_VAR", "MATCH_BY_ID", "MATCH_BY_POSITION", "SCHEMA_VERSION",
     "CandidateChange", "Comparison", "History", "HistoryError", "RecordedRun", "RuleChange",
-    "RunDetail", "RunSummary", "StoredCandidate", "StoredFinding",
+    "RunDetail", "RunSummary", "StoredCandidate", "StoredDecision", "StoredFinding",
     "compare_runs", "comparison_text", "default_db_path", "history_files", "key_path", "open_history", "record_run",
     "resolve_db_path", "run_text", "runs_text",
 ]

@@ -53,7 +53,9 @@ RULE = {
     "additionalProperties": False,
     "required": ["code"],
     "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT,
-                   "coverage": {"enum": list(RULE_COVERAGE)}},
+                   "coverage": {"enum": list(RULE_COVERAGE)},
+                   # a recorded human decision (复核结论) may clear this rule's disqualify finding
+                   "reviewable": {"type": "boolean"}},
 }
 
 FIELD = {
