@@ -83,8 +83,8 @@ def test_the_findings_in_full_go_to_their_sidecar_and_go_when_nothing_was_found(
     out = tmp_path / "r.csv"
     write_report(sample_result(), out, "csv")
     rows = read_csv(findings_path(out))
-    assert rows[0] == ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
-    assert rows[1][6:] == ['2019年因"寻衅滋事"被判刑', "判决书：(2019)川0525刑初1号", "《指导意见》第三条"]
+    assert rows[0] == ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据", "复核依据码"]
+    assert rows[1][6:9] == ['2019年因"寻衅滋事"被判刑', "判决书：(2019)川0525刑初1号", "《指导意见》第三条"]
     summary = read_csv(out)[1]
     assert "2019年" not in "".join(summary) and summary[-2:] == ["R01、R05", "[R01] 受过刑事处罚\n[R05] 近三年受过党纪处分\n"
                                                                 "提示：[N01] 年龄提示"]

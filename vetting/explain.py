@@ -29,6 +29,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
     for i, f in enumerate(found[~pending].itertuples(), 1):
         lines += [f"{i}. [{f.rule} {f.rule_name}] {SEVERITY_LABELS[f.severity]}",
                   f"   理由：{f.reason}", f"   证据：{f.evidence}", f"   依据：{f.basis}"]
+        if isinstance(getattr(f, "review", None), str):
+            lines.append(f"   {f.review}")
     if pending.any():
         lines.append(f"待反馈：{awaited_summary(found).iloc[0]}")
         lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples() if f.rule != "J01"]
@@ -84,6 +86,8 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
              f"读取字段：{labels or '无'}",
              f"理由模板：{rule.reason_text}"]
     lines += [f"说明：{text}" for text in (rule.description, rule.note) if text]
+    if rule.reviewable and rule.severity == "disqualify":
+        lines.append("可复核：是（经复核确认不成立的，复核结论可撤销此项或同意提名，见 vet run --decisions）")
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]
@@ -93,7 +97,10 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
 
 _GROUP_KINDS = {"duplicate": "同一人在名单中重复出现", "relatives": "同一村(社区)人选之间的亲属关系",
                 "count": "按村(社区)统计的人数与要求比较", "seats": "按村(社区)比较人选数与申报的职数",
-                "minority": "按村(社区)比较人选的民族与申报的人数较少的民族"}
+                "minority": "按村(社区)比较人选的民族与申报的人数较少的民族",
+                "posts": "按村(社区)对照现任干部名册（--officers），逐个职位核对有无后备力量",
+                "absent": "对照此前记录的审查，列出本次花名册中没有的后备力量",
+                "ratings": "对照此前记录的审查，列出每名后备力量的历次考核"}
 
 
 def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:

@@ -30,9 +30,11 @@ def report_format(fmt: str | None, output: str | None) -> str:
 
 
 def history_options(rosters: Sequence[str], ruleset: str, as_of: dt.date, fmt: str, output: str | None,
-                    fail_on: str | None, show_id: bool, read: ReadOptions, coverage: str | None = None) -> dict:
+                    fail_on: str | None, show_id: bool, read: ReadOptions, coverage: str | None = None,
+                    decisions: str | None = None) -> dict:
     """The options of a run as recorded in history (JSON-ready), so a run can be repeated."""
     return {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
             "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": read.sheet,
             "header_row": read.header_row, "encoding": read.encoding, "map": dict(read.mapping),
-            "findings": [list(pair) for pair in read.replies], "coverage": coverage}
+            "findings": [list(pair) for pair in read.replies], "coverage": coverage,
+            **({"decisions": decisions} if decisions else {})}

@@ -110,6 +110,10 @@ def roles_selected(wanted: Iterable[str]) -> tuple[str, ...]:
 EDUCATION_LEVELS: dict[int, str] = {0: "文盲", 1: "小学", 2: "初中", 3: "高中", 4: "大专", 5: "本科", 6: "研究生"}
 EDUCATION_LEVEL_BY_LABEL: dict[str, int] = {label: level for level, label in EDUCATION_LEVELS.items()}
 
+#: What became of a recorded human decision (复核结论) in a run: applied to a finding, stale (the
+#: finding's facts changed since), or unmatched (nobody on the roster, or no such finding).
+DECISION_STATUS_LABELS: dict[str, str] = {"applied": "已适用", "stale": "已过时，未适用", "unmatched": "未匹配，未适用"}
+
 #: How a run treats a rule whose facts no source of the run carries: stated once per run as not
 #: covered (`partial`), or `pending` for every candidate it applies to (`strict`).
 COVERAGE_MODES: tuple[str, ...] = ("partial", "strict")

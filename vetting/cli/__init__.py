@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Callable
 
 import click
@@ -17,18 +18,20 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.decisions import apply_decisions, read_decisions
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, runs_text
 from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
+from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import history_options, report_format
-from vetting.runsummary import fail_on_hit, input_lines, summary_lines
+from vetting.runsummary import fail_on_hit, input_lines, person_decision_lines, summary_lines
 from vetting.single import check_record, check_roster_row, record_from
 from vetting.vocab import COVERAGE_MODES, VERDICTS
 
@@ -70,6 +73,9 @@ ruleset_option = click.option("--ruleset", "-r", metavar="名称或路径", defa
 as_of_option = click.option("--as-of", metavar="日期", callback=_parse_date,
                             help="审查基准日 YYYY-MM-DD（默认取规则集的选举日）。")
 show_id_option = click.option("--show-id", is_flag=True, help="报告中显示完整身份证号（默认打码）。")
+decisions_option = click.option("--decisions", metavar="文件", type=click.Path(dir_okay=False),
+                                help="复核结论文件（xlsx/csv，模板：vet template --decisions）：审查后适用已记录的"
+                                     "复核结论；已过时或找不到人选的结论逐条列出，不适用。")
 
 
 def engine_option(default: str) -> Callable:
@@ -123,13 +129,17 @@ def cli() -> None:
 @click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
+@click.option("--officers", metavar="文件",
+              help="现任干部名册（各村现任书记、主任、委员）：后备力量审查（--ruleset reserve）按村逐个职位核对"
+                   "有无后备力量（一村一职一备）。")
 @engine_option("vector")
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
                    "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
+@decisions_option
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine, coverage):
+                replies, db, no_history, officers, engine, coverage, decisions):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -137,18 +147,27 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.xlsx --as-of 2026-12-15 -o 审查结果.xlsx
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
+      vet run 花名册.xlsx --decisions 复核结论.xlsx -o 审查结果.xlsx
     """
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
     db_path = None if no_history else resolve_db_path(db, os.environ)
-    check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
+    if officers:
+        require_posts_rule(rules)
+    check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
+              stdout_file(), decisions)
+    recorded = read_decisions(decisions, encoding) if decisions else None
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     candidates = load_candidates(rosters, rules, read)
     notes(input_lines(candidates.inputs))
+    current = read_officers(officers, encoding) if officers else None
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
+    result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
+    if recorded:
+        result = apply_decisions(result, recorded[0], rules, recorded[1])
     with writing(f"报告 {output}" if output else "报告到标准输出"):
         if output:
             write_report(result, output, fmt, show_id=show_id)
@@ -157,7 +176,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
             sys.stdout.buffer.flush()
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
-        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
+        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)
+        options["officers"] = officers
         _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
@@ -176,9 +196,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
 @show_id_option
 @read_options
 @engine_option("durable")
+@decisions_option
 @handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
-                  mapping, engine):
+                  mapping, engine, decisions):
     """审查单个人选：给出结论和每一条理由。
 
     人选可以是花名册中的一行（花名册和 --row），也可以用 --set / --json 直接给出。
@@ -201,6 +222,10 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         checked = check_record(record, rules, as_of, engine=engine)
+    if decisions:
+        recorded = read_decisions(decisions, encoding)
+        checked = replace(checked, result=apply_decisions(checked.result, recorded[0], rules, recorded[1]))
+        notes(person_decision_lines(checked.result, checked.row_id))
     notes(checked.hints)
     if fmt == "json":
         obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
@@ -330,8 +355,12 @@ def rules_export_command(ruleset, as_of, fmt, output):
               help="xlsx：表头分栏并注明由谁填写，带下拉列表、填写提示和填表说明；csv：只有一行表头（UTF-8 带BOM），"
                    "没有下拉列表和说明。默认按输出文件扩展名，否则 xlsx。")
 @click.option("-o", "--output", metavar="文件", required=True, type=click.Path(dir_okay=False), help="模板文件。")
+@click.option("--decisions", "decisions", is_flag=True,
+              help="生成复核结论模板（记录复核后的结论，供 vet run --decisions 使用），而不是花名册模板。")
+@click.option("--from", "report", metavar="报告.json", type=click.Path(dir_okay=False),
+              help="与 --decisions 同用：按该 JSON 报告中取消资格、不宜、需复核的问题预填模板（含复核依据码）。")
 @handle_errors
-def template_command(ruleset, fmt, output):
+def template_command(ruleset, fmt, output, decisions, report):
     """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类
     选项有下拉列表，身份证号和日期列为文本格式，另附填表说明（每列的可选值、相关规则及依据）。
     填好的模板可直接用 vet run 审查。
@@ -341,10 +370,18 @@ def template_command(ruleset, fmt, output):
       vet template -o 花名册模板.xlsx
       vet template -r county-template -o 本县花名册模板.xlsx
       vet template --format csv -o 花名册模板.csv
+      vet template --decisions --from 审查结果.json -o 复核结论.xlsx
     """
     from vetting.rostertemplate import template_format, write_template
 
     rules = load_ruleset(ruleset)
+    if report and not decisions:
+        raise click.UsageError("--from 只能与 --decisions 同用（按审查报告预填复核结论模板）")
+    if decisions:
+        from vetting.decisions.template import write_from_report
+
+        check_file_output(output, "复核结论模板", rules.chain, inputs=[report] if report else ())
+        return note(write_from_report(output, template_format(fmt, output), rules, report))
     check_file_output(output, "花名册模板", rules.chain)
     layout = write_template(rules, output, template_format(fmt, output))
     note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
@@ -412,24 +449,6 @@ history_show_id_option = click.option(
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 
 
-@history_group.command("show", short_help="显示一次审查的结论和问题。")
-@click.argument("run", metavar="记录")
-@history_db_option
-@history_show_id_option
-@click.pass_context
-@handle_errors
-def history_show_command(ctx, run, db, show_id):
-    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
-
-    \b
-    示例：
-      vet history show 12
-      vet history show latest~1
-    """
-    with open_history(_history_path(ctx, db)) as store:
-        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
-
-
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
 @click.argument("run_a", metavar="记录A")
 @click.argument("run_b", metavar="记录B")
@@ -471,3 +490,6 @@ rules_group.add_command(lint_command)
 from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
 
 cli.add_command(test_command)
+from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
+
+history_group.add_command(history_show_command)

@@ -47,6 +47,7 @@ from vetting.reports.common import (
     unmatched_table,
     village_table,
 )
+from vetting.reports.decided import DECISION_HEADINGS, decisions_table
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"
@@ -96,6 +97,18 @@ def findings_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".findings.csv")
 
 
+def format_csv_decisions(result: VettingResult, show_id: bool = False) -> bytes | None:
+    """Every recorded decision the run was given and what became of it (applied, stale,
+    unmatched), ID numbers masked unless `show_id`; None when the run had no decisions file."""
+    table = decisions_table(redact(result, show_id).decisions)
+    return _to_csv(table) if len(table) else None
+
+
+def decisions_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.decisions.csv``."""
+    return Path(path).with_suffix(".decisions.csv")
+
+
 def villages_path(path: str | os.PathLike) -> Path:
     """``report.csv`` -> ``report.villages.csv``."""
     return Path(path).with_suffix(".villages.csv")
@@ -117,7 +130,8 @@ def unmatched_path(path: str | os.PathLike) -> Path:
 SIDECARS = ((findings_path, format_csv_findings, "问题明细", FINDING_HEADINGS),
             (villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
             (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
-            (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS))
+            (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS),
+            (decisions_path, format_csv_decisions, "复核结论", DECISION_HEADINGS))
 
 
 def heading_line(headings: list[str]) -> bytes:

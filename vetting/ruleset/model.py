@@ -86,6 +86,7 @@ class Rule:
     must_cover: bool = False  # the review is incomplete without it: uncovered → pending for everyone
     local: bool = False  # the item, its severity or a figure it reads comes from local lists only
     places: tuple[str, ...] = ()  # the places (local documents) that use it
+    reviewable: bool = False  # a recorded human decision (复核结论) may clear its disqualify finding
 
     def scope_text(self) -> str:
         return scope_text(self.local, self.places)
@@ -95,7 +96,11 @@ class Rule:
         return _basis_text(self.basis, self.local, self.places)
 
 
-GROUP_KINDS = ("duplicate", "relatives", "count", "seats", "minority")
+#: Kinds a reserve pool followed over time needs (vetting.pools, after the engine): each current
+#: officer's post against the reserves (`posts`, with --officers), reserves of earlier recorded runs
+#: missing from this one (`absent`), and each reserve's ratings across recorded runs (`ratings`).
+POOL_KINDS = ("posts", "absent", "ratings")
+GROUP_KINDS = ("duplicate", "relatives", "count", "seats", "minority", *POOL_KINDS)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import jsonschema
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
+from vetting.ruleset.model import GROUP_KINDS
 from vetting.ruleset.yamlsafe import BadNumber, line_of
 from vetting.vocab import COVERAGE_MODES, RULE_COVERAGE, RULE_SEVERITIES
 
@@ -52,7 +53,9 @@ RULE = {
     "additionalProperties": False,
     "required": ["code"],
     "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT,
-                   "coverage": {"enum": list(RULE_COVERAGE)}},
+                   "coverage": {"enum": list(RULE_COVERAGE)},
+                   # a recorded human decision (复核结论) may clear this rule's disqualify finding
+                   "reviewable": {"type": "boolean"}},
 }
 
 FIELD = {
@@ -73,7 +76,7 @@ GROUP_RULE = {
     "required": ["code"],
     "properties": {
         **_RULE_COMMON,
-        "kind": {"enum": ["duplicate", "relatives", "count", "seats", "minority"]},
+        "kind": {"enum": list(GROUP_KINDS)},
         "where": _TEXT,
         "min": _SCALAR,
         "max": _SCALAR,
