@@ -18,7 +18,7 @@ from conftest import FIXTURES
 from vetting.cli import cli
 from vetting.errors import VettingError
 from vetting.reports import write_report
-from vetting.reports.csv_report import awaiting_path, findings_path, unmatched_path, villages_path
+from vetting.reports.csv_report import awaiting_path, findings_path, format_csv_findings, unmatched_path, villages_path
 from vetting.reports.xlsx_report import write_xlsx
 from vetting.result import GROUP_COLUMNS
 
@@ -82,6 +82,7 @@ def test_only_the_lists_the_new_run_lacks_are_removed(tmp_path):
 def test_the_findings_in_full_go_to_their_sidecar_and_go_when_nothing_was_found(tmp_path):
     out = tmp_path / "r.csv"
     write_report(sample_result(), out, "csv")
+    assert findings_path(out).read_bytes() == format_csv_findings(sample_result()), "streamed as formatted"
     rows = read_csv(findings_path(out))
     assert rows[0] == ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据", "复核依据码"]
     assert rows[1][6:9] == ['2019年因"寻衅滋事"被判刑', "判决书：(2019)川0525刑初1号", "《指导意见》第三条"]

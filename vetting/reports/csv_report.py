@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -71,6 +72,23 @@ def format_csv_findings(result: VettingResult, show_id: bool = False) -> bytes |
     summary per candidate, so that the main report stays sized for people."""
     table = findings_table(redact(result, show_id))
     return _to_csv(table) if len(table) else None
+
+
+def findings_payload(result: VettingResult, show_id: bool = False) -> Callable[[str], None] | None:
+    """`format_csv_findings` as the function that writes it at the path it is given (for
+    `vetting.atomic`), straight from Arrow to the file: the findings sidecar is the largest file
+    of a run (25 findings per candidate before the agencies answer), and is never held as bytes."""
+    table = findings_table(redact(result, show_id))
+    if not len(table):
+        return None
+    arrow = _arrow(table)
+
+    def write(path: str) -> None:
+        with open(path, "wb") as handle:
+            handle.write(BOM)
+            pa_csv.write_csv(arrow, handle, _WRITE_OPTIONS)
+
+    return write
 
 
 def format_csv_villages(result: VettingResult, show_id: bool = False) -> bytes | None:
@@ -124,10 +142,11 @@ def unmatched_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".unmatched.csv")
 
 
-#: Optional sidecars of a CSV report: (where, given the report path; content or None when the
-#: run has nothing for it; what it lists; its heading row). A run with nothing removes the
-#: sidecar an earlier run left there - only if it starts with that heading row (`is_our_sidecar`).
-SIDECARS = ((findings_path, format_csv_findings, "问题明细", FINDING_HEADINGS),
+#: Optional sidecars of a CSV report: (where, given the report path; content - bytes, or the
+#: function that writes them (`vetting.atomic`) - or None when the run has nothing for it; what
+#: it lists; its heading row). A run with nothing removes the sidecar an earlier run left there -
+#: only if it starts with that heading row (`is_our_sidecar`).
+SIDECARS = ((findings_path, findings_payload, "问题明细", FINDING_HEADINGS),
             (villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
             (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
             (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS),
@@ -173,12 +192,19 @@ def excel_text(values: pd.Series) -> pd.Series:
     return text.mask(shaped, '="' + text + '"')
 
 
-def _to_csv(table: pd.DataFrame) -> bytes:
+_WRITE_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
+
+
+def _arrow(table: pd.DataFrame) -> pa.Table:
+    """`table` as the Arrow table a CSV report writes: formulas neutralised, digit-only IDs as text."""
     safe = neutralise_frame(table)
     for column in ID_COLUMNS:
         if column in safe:
             safe[column] = excel_text(safe[column])
-    arrow = pa.Table.from_pandas(safe, preserve_index=False)
+    return pa.Table.from_pandas(safe, preserve_index=False)
+
+
+def _to_csv(table: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
-    pa_csv.write_csv(arrow, sink, pa_csv.WriteOptions(quoting_style="needed"))
+    pa_csv.write_csv(_arrow(table), sink, _WRITE_OPTIONS)
     return BOM + sink.getvalue().to_pybytes()
