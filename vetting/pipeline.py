@@ -17,6 +17,7 @@ from vetting.meta import build_meta
 from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
 from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
+from vetting.vocab import ENGINES
 
 
 @dataclass
@@ -28,15 +29,6 @@ class ReadOptions:
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
     replies: Sequence[tuple[str, ...]] = ()  # (agency, reply file[, scope]) from --findings
-
-
-def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
-    """The as-of date: given explicitly, else the ruleset's election date; never today's date."""
-    if given:
-        return given
-    if ruleset.election_date:
-        return ruleset.election_date
-    raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
 
 
 def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, ...]] = (), encoding: str | None = None) -> JointSpec:
@@ -60,10 +52,6 @@ def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions
     candidates = normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping)
     return joint_review(candidates, ruleset.fields, ruleset.required_fields,
                         joint_spec(ruleset, options.replies, options.encoding))
-
-
-#: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
-ENGINES = ("vector", "durable")
 
 
 def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector",

@@ -1,6 +1,9 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
 too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
-case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals)."""
+case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals).
+
+Start-up stays quick: this module imports only what declaring the commands needs (no pandas, no
+report writers); each command imports the stages it calls (tests/test_startup.py)."""
 
 from __future__ import annotations
 
@@ -21,16 +24,10 @@ from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
-from vetting.inputs.scope import split_scope
-from vetting.outplan import check_file_output, check_run
-from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
-from vetting.reports import FORMATS, report_bytes, write_report
-from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
-from vetting.runoptions import history_options, report_format
-from vetting.runsummary import fail_on_hit, input_lines, summary_lines
-from vetting.single import check_record, check_roster_row, record_from
-from vetting.vocab import COVERAGE_MODES, VERDICTS
+from vetting.runoptions import resolve_as_of
+from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
+from vetting.vocab import REPORT_FORMATS as FORMATS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
@@ -53,6 +50,8 @@ def _parse_pair_list(ctx, param, values):  # noqa: ANN001 - click callback
         if not sep or not key.strip():
             raise click.BadParameter(f"「{item}」应写成 名称=值")
         if param is not None and param.name == "replies":
+            from vetting.inputs.scope import split_scope
+
             if not value.strip():
                 raise click.BadParameter(f"「{item}」缺少回复文件路径（应写成 部门=文件）")
             pairs.append((key.strip(), *split_scope(value.strip())))
@@ -138,6 +137,12 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
     """
+    from vetting.outplan import check_run
+    from vetting.pipeline import ReadOptions, load_candidates, run_engine
+    from vetting.reports import report_bytes, write_report
+    from vetting.runoptions import history_options, report_format
+    from vetting.runsummary import fail_on_hit, input_lines, summary_lines
+
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
@@ -189,6 +194,9 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
       vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
       vet check --as-of 2026-12-15 --json @人选.json --format json
     """
+    from vetting.pipeline import ReadOptions
+    from vetting.single import check_record, check_roster_row, record_from
+
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     if roster:
@@ -203,6 +211,8 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         checked = check_record(record, rules, as_of, engine=engine)
     notes(checked.hints)
     if fmt == "json":
+        from vetting.reports.json_report import candidate_object
+
         obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
     else:
@@ -310,6 +320,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
       vet rules export --ruleset 本县规则.yaml > 规则审定表.md
     """
     from vetting.export import export_ruleset
+    from vetting.outplan import check_file_output
 
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules) if (as_of or rules.election_date) else None
@@ -342,6 +353,7 @@ def template_command(ruleset, fmt, output):
       vet template -r county-template -o 本县花名册模板.xlsx
       vet template --format csv -o 花名册模板.csv
     """
+    from vetting.outplan import check_file_output
     from vetting.rostertemplate import template_format, write_template
 
     rules = load_ruleset(ruleset)

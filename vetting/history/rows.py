@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Iterable, Iterator, Mapping, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from vetting.history.keys import id_digester, normalise_id
 from vetting.history.model import RunSummary, StoredFinding
 from vetting.history.schema import FINDING_COLUMNS, RUN_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
-from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
+
+if TYPE_CHECKING:  # the frames arrive from a run; `vet history` and `vet --help` import no pandas
+    import pandas as pd
+
+    from vetting.result import VettingResult
 
 #: Rows converted to Python values at a time while recording (bounds the extra memory).
 CHUNK_ROWS = 50_000

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from vetting.errors import os_reason
 from vetting.history import rows
@@ -22,7 +22,9 @@ from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
 from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema, transaction
-from vetting.result import VettingResult
+
+if TYPE_CHECKING:
+    from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
 ENV_VAR = "VETTING_HISTORY_DB"

@@ -20,8 +20,8 @@ from vetting.reports.json_report import format_json
 from vetting.reports.xlsx_report import write_xlsx, xlsx_payload
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
+from vetting.vocab import REPORT_FORMATS as FORMATS
 
-FORMATS = ("json", "csv", "xlsx", "html")
 #: What each format cannot hold (see vetting.textsafe): replaced and flagged in the audit block.
 #: HTML takes CSV's set: the controls an HTML parser reports as errors.
 _FORBIDDEN = {"csv": (CSV_FORBIDDEN, "CSV"), "xlsx": (XLSX_FORBIDDEN, "Excel"), "html": (CSV_FORBIDDEN, "HTML")}
