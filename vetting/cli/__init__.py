@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -21,17 +22,28 @@ from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
-from vetting.explain import candidate_text, code_text, known_codes
-from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
-from vetting.ruleset.loader import bundled_packs, load_ruleset
 from vetting.runoptions import resolve_as_of
 from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
+from vetting.vocab import HISTORY_DB_ENV as HISTORY_ENV_VAR
 from vetting.vocab import REPORT_FORMATS as FORMATS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
 EXIT_FAIL_ON = 1
+
+
+def load_ruleset(name_or_path: str):  # noqa: ANN201 - a Ruleset
+    """The ruleset named (bundled) or at a path, from the user's cache when the same files were
+    loaded by the same code before (vetting.ruleset.cache); the loader is imported only by the
+    commands that read a ruleset."""
+    import platformdirs
+
+    from vetting.ruleset.cache import cached_ruleset
+    from vetting.ruleset.loader import load_ruleset as load
+    from vetting.ruleset.loader import resolve
+
+    cache_dir = Path(platformdirs.user_cache_dir("vetting", appauthor=False))
+    return cached_ruleset(resolve(name_or_path), cache_dir, load)
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -137,6 +149,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
     """
+    from vetting.history import resolve_db_path
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions, load_candidates, run_engine
     from vetting.reports import report_bytes, write_report
@@ -194,6 +207,7 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
       vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
       vet check --as-of 2026-12-15 --json @人选.json --format json
     """
+    from vetting.explain import candidate_text
     from vetting.pipeline import ReadOptions
     from vetting.single import check_record, check_roster_row, record_from
 
@@ -262,6 +276,8 @@ def rules_show_command(code, ruleset, as_of):
     示例：
       vet rules show D01 --as-of 2026-12-15
     """
+    from vetting.explain import code_text, known_codes
+
     rules = load_ruleset(ruleset)
     text = code_text(code, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date) else dt.date.max)
     if text is None:
@@ -300,6 +316,8 @@ def rules_packs_command():
     示例：
       vet rules packs
     """
+    from vetting.ruleset.loader import bundled_packs
+
     for name, path in sorted(bundled_packs().items()):
         say(f"{name}\t{path}")
 
@@ -365,6 +383,8 @@ def template_command(ruleset, fmt, output):
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
+    from vetting.history import record_run
+
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
@@ -390,6 +410,8 @@ history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_o
 
 def _history_path(ctx: click.Context, db: str | None):
     """The database for a `vet history` command: its own --db, else the group's, else the default."""
+    from vetting.history import resolve_db_path
+
     return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
 
 
@@ -411,6 +433,8 @@ def history_group(ctx, db, limit):
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
+    from vetting.history import open_history, runs_text
+
     path = _history_path(ctx, None)
     if not path.is_file():
         say(runs_text([], path))
@@ -438,6 +462,8 @@ def history_show_command(ctx, run, db, show_id):
       vet history show 12
       vet history show latest~1
     """
+    from vetting.history import open_history, run_text
+
     with open_history(_history_path(ctx, db)) as store:
         say(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
@@ -457,6 +483,8 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
       vet history compare latest~1 latest
       vet history compare 11 12
     """
+    from vetting.history import compare_runs, comparison_text, open_history
+
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
     say(comparison_text(compare_runs(old, new), show_digest=show_id))

@@ -15,9 +15,7 @@ from vetting.atomic import Payload, write_all
 from vetting.errors import VettingError, did_you_mean
 from vetting.reports.common import clean_result, redact
 from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, is_our_sidecar, meta_path
-from vetting.reports.html_report import format_html
 from vetting.reports.json_report import format_json
-from vetting.reports.xlsx_report import write_xlsx, xlsx_payload
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
 from vetting.vocab import REPORT_FORMATS as FORMATS
@@ -39,6 +37,7 @@ def shown_result(result: VettingResult, fmt: str, show_id: bool) -> VettingResul
 
 def report_bytes(result: VettingResult, fmt: str, show_id: bool = False) -> bytes:
     """A JSON, CSV (the candidate table alone) or HTML report as bytes, for standard output."""
+    from vetting.reports.html_report import format_html  # templates and charts: HTML only
     shown = shown_result(result, fmt, show_id)
     if fmt == "json":
         return format_json(shown, show_id=True)
@@ -71,6 +70,9 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
     stale list sits beside the new report. All of it is one transaction (`vetting.atomic`)."""
     if fmt not in FORMATS:
         raise VettingError(f"不支持的报告格式：{fmt}（可选：{'、'.join(FORMATS)}）" + did_you_mean(fmt, FORMATS))
+    from vetting.reports.html_report import format_html
+    from vetting.reports.xlsx_report import xlsx_payload  # openpyxl: XLSX only, not `vet check`
+
     shown = shown_result(result, fmt, show_id)
     files: list[tuple[Path, Payload]] = []
     stale: list[Path] = []
@@ -91,6 +93,13 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
         files.append((Path(path), xlsx_payload(shown, show_id=True)))
     write_all(files, stale)
     return [p for p, _ in files]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - `write_xlsx` loads openpyxl when first asked for
+    if name == "write_xlsx":
+        from vetting.reports.xlsx_report import write_xlsx
+        return write_xlsx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["FORMATS", "report_bytes", "report_files", "shown_result", "write_report", "write_xlsx"]
