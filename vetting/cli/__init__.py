@@ -138,9 +138,11 @@ def cli() -> None:
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
                    "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
+@click.option("-q", "--quiet", is_flag=True,
+              help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine, coverage):
+                replies, db, no_history, engine, coverage, quiet):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -149,9 +151,11 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
     """
+    from vetting.cli.progress import ProgressLine
     from vetting.history import resolve_db_path
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions, load_candidates, run_engine
+    from vetting.progress import WRITE
     from vetting.reports import report_bytes, write_report
     from vetting.runoptions import history_options, report_format
     from vetting.runsummary import fail_on_hit, input_lines, summary_lines
@@ -163,16 +167,22 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     db_path = None if no_history else resolve_db_path(db, os.environ)
     check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
-    candidates = load_candidates(rosters, rules, read)
-    notes(input_lines(candidates.inputs))
-    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
-    with writing(f"报告 {output}" if output else "报告到标准输出"):
-        if output:
-            write_report(result, output, fmt, show_id=show_id)
-        else:
-            sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-            sys.stdout.buffer.flush()
+    with ProgressLine.for_stderr(quiet) as progress:
+        candidates = load_candidates(rosters, rules, read, progress)
+        progress.close()                    # the reading line is said when reading ends
+        notes(input_lines(candidates.inputs))
+        generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
+        rows = len(result.candidates)
+        with writing(f"报告 {output}" if output else "报告到标准输出"):
+            if output:
+                progress(WRITE, 0, rows)
+                write_report(result, output, fmt, show_id=show_id)
+                progress(WRITE, rows, rows)
+            else:
+                progress.close()            # the report itself may go to the same terminal
+                sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+                sys.stdout.buffer.flush()
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
