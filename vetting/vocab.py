@@ -121,8 +121,6 @@ RULE_COVERAGE: tuple[str, ...] = ("required", "optional")
 
 #: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
 ENGINES: tuple[str, ...] = ("vector", "durable")
-#: Environment variable naming the run history's database file (when --db is not given).
-HISTORY_DB_ENV = "VETTING_HISTORY_DB"
 #: Report formats of `vet run` (written by vetting.reports; named here so that the command line
 #: can offer them without importing the writers).
 REPORT_FORMATS: tuple[str, ...] = ("json", "csv", "xlsx", "html")

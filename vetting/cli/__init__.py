@@ -1,9 +1,7 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
 too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
 case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals).
-
-Start-up stays quick: this module imports only what declaring the commands needs (no pandas, no
-report writers); each command imports the stages it calls (tests/test_startup.py)."""
+Commands import the stages they call: `vet -h` and `vet rules` need no pandas (tests/test_startup.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ import datetime as dt
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Callable
 
 import click
@@ -20,30 +17,18 @@ from vetting import __version__
 from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
+from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
-from vetting.runoptions import resolve_as_of
+from vetting.history import ENV_VAR as HISTORY_ENV_VAR
+from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.runoptions import history_options, report_format, resolve_as_of
 from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
-from vetting.vocab import HISTORY_DB_ENV as HISTORY_ENV_VAR
 from vetting.vocab import REPORT_FORMATS as FORMATS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
 EXIT_FAIL_ON = 1
-
-
-def load_ruleset(name_or_path: str):  # noqa: ANN201 - a Ruleset
-    """The ruleset named (bundled) or at a path, from the user's cache when the same files were
-    loaded by the same code before (vetting.ruleset.cache); the loader is imported only by the
-    commands that read a ruleset."""
-    import platformdirs
-
-    from vetting.ruleset.cache import cached_ruleset
-    from vetting.ruleset.loader import load_ruleset as load
-    from vetting.ruleset.loader import resolve
-
-    cache_dir = Path(platformdirs.user_cache_dir("vetting", appauthor=False))
-    return cached_ruleset(resolve(name_or_path), cache_dir, load)
 
 
 def _parse_date(ctx, param, value):  # noqa: ANN001 - click callback
@@ -151,13 +136,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
     """
-    from vetting.cli.progress import ProgressLine
-    from vetting.history import resolve_db_path
+    from vetting.cli.progress import WRITE, ProgressLine
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions, load_candidates, run_engine
-    from vetting.progress import WRITE
     from vetting.reports import report_bytes, write_report
-    from vetting.runoptions import history_options, report_format
     from vetting.runsummary import fail_on_hit, input_lines, summary_lines
 
     started_at = dt.datetime.now().astimezone()
@@ -393,8 +375,6 @@ def template_command(ruleset, fmt, output):
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
-    from vetting.history import record_run
-
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
@@ -420,8 +400,6 @@ history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_o
 
 def _history_path(ctx: click.Context, db: str | None):
     """The database for a `vet history` command: its own --db, else the group's, else the default."""
-    from vetting.history import resolve_db_path
-
     return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
 
 
@@ -443,8 +421,6 @@ def history_group(ctx, db, limit):
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
-    from vetting.history import open_history, runs_text
-
     path = _history_path(ctx, None)
     if not path.is_file():
         say(runs_text([], path))
@@ -472,8 +448,6 @@ def history_show_command(ctx, run, db, show_id):
       vet history show 12
       vet history show latest~1
     """
-    from vetting.history import open_history, run_text
-
     with open_history(_history_path(ctx, db)) as store:
         say(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
@@ -493,8 +467,6 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
       vet history compare latest~1 latest
       vet history compare 11 12
     """
-    from vetting.history import compare_runs, comparison_text, open_history
-
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
     say(comparison_text(compare_runs(old, new), show_digest=show_id))

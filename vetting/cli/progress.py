@@ -9,6 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from vetting.progress import WRITE
+
+__all__ = ["WRITE", "ProgressLine", "stderr_is_terminal"]
+
 
 def stderr_is_terminal() -> bool:
     """Whether stderr is an interactive terminal (where a line rewritten in place makes sense)."""

@@ -22,13 +22,12 @@ from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
 from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema, transaction
-from vetting.vocab import HISTORY_DB_ENV
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `vet history` and `vet -h` import no pandas
     from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
-ENV_VAR = HISTORY_DB_ENV
+ENV_VAR = "VETTING_HISTORY_DB"
 #: File name of the default database inside the user data directory.
 DEFAULT_FILE_NAME = "history.sqlite3"
 #: SQLite page cache while connected (KiB): keeps index inserts of a million-row run in memory.
