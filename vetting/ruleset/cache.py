@@ -26,6 +26,7 @@ from typing import Callable
 
 from vetting import __version__
 from vetting.errors import VettingError
+from vetting.ruleset.loader import _unchanged as file_unchanged  # the loader's own check of a chain file
 from vetting.ruleset.model import Ruleset
 
 #: Changes when the entry's layout changes (the code fingerprint covers the classes pickled).
@@ -91,13 +92,8 @@ def _read(where: Path, code: str) -> Ruleset | None:
 
 def _unchanged(ruleset: Ruleset) -> bool:
     """Whether every file of the ruleset's chain still holds the bytes it was loaded from."""
-    if len(ruleset.chain) != len(ruleset.sources):
-        return False
-    try:
-        return all(hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
-                   for path, (_, sha) in zip(ruleset.chain, ruleset.sources))
-    except OSError:
-        return False
+    return len(ruleset.chain) == len(ruleset.sources) and all(
+        file_unchanged(path, sha) for path, (_, sha) in zip(ruleset.chain, ruleset.sources))
 
 
 def _write(where: Path, code: str, ruleset: Ruleset) -> None:
