@@ -21,7 +21,6 @@ from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
 from vetting.runoptions import history_options, report_format, resolve_as_of
 from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
 from vetting.vocab import REPORT_FORMATS as FORMATS
@@ -137,6 +136,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
     """
     from vetting.cli.progress import WRITE, ProgressLine
+    from vetting.history import resolve_db_path
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions, load_candidates, run_engine
     from vetting.reports import report_bytes, write_report
@@ -375,6 +375,8 @@ def template_command(ruleset, fmt, output):
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
+    from vetting.history import record_run
+
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
@@ -400,6 +402,8 @@ history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_o
 
 def _history_path(ctx: click.Context, db: str | None):
     """The database for a `vet history` command: its own --db, else the group's, else the default."""
+    from vetting.history import resolve_db_path
+
     return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
 
 
@@ -421,6 +425,8 @@ def history_group(ctx, db, limit):
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
+    from vetting.history import open_history, runs_text
+
     path = _history_path(ctx, None)
     if not path.is_file():
         say(runs_text([], path))
@@ -432,24 +438,6 @@ def history_group(ctx, db, limit):
 history_show_id_option = click.option(
     "--show-id", is_flag=True,
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
-
-
-@history_group.command("show", short_help="显示一次审查的结论和问题。")
-@click.argument("run", metavar="记录")
-@history_db_option
-@history_show_id_option
-@click.pass_context
-@handle_errors
-def history_show_command(ctx, run, db, show_id):
-    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
-
-    \b
-    示例：
-      vet history show 12
-      vet history show latest~1
-    """
-    with open_history(_history_path(ctx, db)) as store:
-        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
 
 
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
@@ -467,6 +455,8 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
       vet history compare latest~1 latest
       vet history compare 11 12
     """
+    from vetting.history import compare_runs, comparison_text, open_history
+
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
     say(comparison_text(compare_runs(old, new), show_digest=show_id))
@@ -493,3 +483,6 @@ rules_group.add_command(lint_command)
 from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
 
 cli.add_command(test_command)
+from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
+
+history_group.add_command(history_show_command)

@@ -1,9 +1,11 @@
 """Run history: every `vet run` recorded in an embedded SQLite database, listed, shown and compared.
 
 Modules, one job each: `keys` (the HMAC key file and keyed ID digests), `schema` (tables,
-version, migration), `rows` (a run to table rows with IDs masked, and back), `store` (where
-the database is, opening it, recording and reading runs), `compare` (pure comparison of two
-runs), `text` (the Chinese text of `vet history`), `model` and `errors` (shared types).
+version, migration), `rows` (a run to table rows with IDs masked and finding texts interned,
+and back), `store` (where the database is, opening it, recording and reading runs), `selection`
+(filters and pages of `vet history show`), `export` (a selection written as a report), `compare`
+(pure comparison of two runs), `text` (the Chinese text of `vet history`), `model` and `errors`
+(shared types).
 
 Personal data: ID numbers are never stored in clear - only masked (``510525********123X``)
 and as a keyed HMAC-SHA256 whose key lives in a separate file beside the database (see
@@ -13,27 +15,28 @@ the meta block are masked with `vetting.privacy` like everywhere else.
 
 from __future__ import annotations
 
-from vetting.history.compare import MATCH_BY_ID, MATCH_BY_POSITION, CandidateChange, Comparison, RuleChange, compare_runs
-from vetting.history.errors import HistoryError
-from vetting.history.keys import key_path
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import SCHEMA_VERSION
-from vetting.history.store import (
-    ENV_VAR,
-    History,
-    RecordedRun,
-    default_db_path,
-    history_files,
-    open_history,
-    record_run,
-    resolve_db_path,
-)
-from vetting.history.text import comparison_text, run_text, runs_text
+import importlib
+from typing import Any
 
-__all__ = [
-    "ENV_VAR", "MATCH_BY_ID", "MATCH_BY_POSITION", "SCHEMA_VERSION",
-    "CandidateChange", "Comparison", "History", "HistoryError", "RecordedRun", "RuleChange",
-    "RunDetail", "RunSummary", "StoredCandidate", "StoredFinding",
-    "compare_runs", "comparison_text", "default_db_path", "history_files", "key_path", "open_history", "record_run",
-    "resolve_db_path", "run_text", "runs_text",
-]
+#: Environment variable naming the database file (used when ``--db`` is not given).
+ENV_VAR = "VETTING_HISTORY_DB"
+
+#: Public names and the module holding each, loaded on first use: the command line declares its
+#: options (ENV_VAR, the selection's choices) without importing the store, and with it pandas.
+_EXPORTS = {
+    "MATCH_BY_ID": "compare", "MATCH_BY_POSITION": "compare", "CandidateChange": "compare",
+    "Comparison": "compare", "RuleChange": "compare", "compare_runs": "compare",
+    "HistoryError": "errors", "key_path": "keys", "SCHEMA_VERSION": "schema",
+    "RunDetail": "model", "RunSummary": "model", "StoredCandidate": "model", "StoredFinding": "model",
+    "History": "store", "RecordedRun": "store", "default_db_path": "store", "history_files": "store",
+    "open_history": "store", "record_run": "store", "resolve_db_path": "store",
+    "comparison_text": "text", "run_text": "text", "runs_text": "text",
+}
+
+__all__ = sorted(["ENV_VAR", *_EXPORTS])
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
