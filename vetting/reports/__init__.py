@@ -37,13 +37,14 @@ def shown_result(result: VettingResult, fmt: str, show_id: bool) -> VettingResul
 
 def report_bytes(result: VettingResult, fmt: str, show_id: bool = False) -> bytes:
     """A JSON, CSV (the candidate table alone) or HTML report as bytes, for standard output."""
-    from vetting.reports.html_report import format_html  # templates and charts: HTML only
     shown = shown_result(result, fmt, show_id)
     if fmt == "json":
         return format_json(shown, show_id=True)
     if fmt == "csv":
         return format_csv(shown, show_id=True)
     if fmt == "html":
+        from vetting.reports.html_report import format_html  # templates and charts: HTML only
+
         return format_html(shown, show_id=True)
     raise VettingError(f"{fmt} 格式的报告不能输出到标准输出，请用 -o 指定输出文件")
 
@@ -70,9 +71,6 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
     stale list sits beside the new report. All of it is one transaction (`vetting.atomic`)."""
     if fmt not in FORMATS:
         raise VettingError(f"不支持的报告格式：{fmt}（可选：{'、'.join(FORMATS)}）" + did_you_mean(fmt, FORMATS))
-    from vetting.reports.html_report import format_html
-    from vetting.reports.xlsx_report import xlsx_payload  # openpyxl: XLSX only, not `vet check`
-
     shown = shown_result(result, fmt, show_id)
     files: list[tuple[Path, Payload]] = []
     stale: list[Path] = []
@@ -88,8 +86,12 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
             elif is_our_sidecar(where(path), headings):
                 stale.append(where(path))
     elif fmt == "html":
+        from vetting.reports.html_report import format_html
+
         files.append((Path(path), format_html(shown, show_id=True)))
     else:
+        from vetting.reports.xlsx_report import xlsx_payload  # openpyxl: XLSX only, not `vet check`
+
         files.append((Path(path), xlsx_payload(shown, show_id=True)))
     write_all(files, stale)
     return [p for p, _ in files]
