@@ -118,6 +118,9 @@ def cli() -> None:
 @click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
+@click.option("--officers", metavar="文件",
+              help="现任干部名册（各村现任书记、主任、委员）：后备力量审查（--ruleset reserve）按村逐个职位核对"
+                   "有无后备力量（一村一职一备）。")
 @engine_option("vector")
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
@@ -126,7 +129,7 @@ def cli() -> None:
               help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine, coverage, quiet):
+                replies, db, no_history, officers, engine, coverage, quiet):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -139,6 +142,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     from vetting.history import resolve_db_path
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions, load_candidates, run_engine
+    from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
     from vetting.reports import report_bytes, write_report
     from vetting.runsummary import fail_on_hit, input_lines, summary_lines
 
@@ -147,14 +151,19 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
     db_path = None if no_history else resolve_db_path(db, os.environ)
-    check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
+    if officers:
+        require_posts_rule(rules)
+    check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
+              stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     with ProgressLine.for_stderr(quiet) as progress:
         candidates = load_candidates(rosters, rules, read, progress)
         progress.close()                    # the reading line is said when reading ends
         notes(input_lines(candidates.inputs))
+        current = read_officers(officers, encoding) if officers else None
         generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
+        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
         rows = len(result.candidates)
         with writing(f"报告 {output}" if output else "报告到标准输出"):
             if output:
@@ -168,6 +177,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
+        options["officers"] = officers
         _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from vetting.history.errors import HistoryError, sqlite_reason
+from vetting.history.ratings import create_ratings
 
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
 #: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
@@ -16,7 +17,8 @@ from vetting.history.errors import HistoryError, sqlite_reason
 #: 3: compact findings, added beside the old table (see `migrate_v2`): each distinct finding text
 #:    stored once (``finding_texts``) and referenced per candidate (``finding_refs``); the
 #:    candidate's unchecked rules (``candidates.unchecked``); the view ``all_findings``.
-SCHEMA_VERSION = 3
+#: 4: reserve ratings per candidate (``ratings``, vetting.history.ratings): an additive step (`migrate_v3`).
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -127,10 +129,12 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
 
+
 def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
     so two runs starting at once cannot both create them); a version 1 database is migrated
-    first (see `migrate_v1`), then a version 2 one (see `migrate_v2`)."""
+    first (see `migrate_v1`), then a version 2 one (see `migrate_v2`), then a version 3 one
+    (see `migrate_v3`)."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
@@ -138,6 +142,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 2:
             migrate_v2(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 3:
+            migrate_v3(conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -155,6 +162,7 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                 _execute_script(conn, _SCHEMA)
                 _execute_script(conn, _V3)
+                create_ratings(conn)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.Error as exc:
         raise HistoryError(f"无法使用审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
@@ -204,3 +212,17 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";\n"):
         if statement.strip():
             conn.execute(statement)
+
+
+def migrate_v3(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 3 database to version 4 by adding the `ratings` table (reserve ratings
+    per candidate, vetting.history.ratings). Additive: nothing existing changes, and runs recorded
+    before it simply have no ratings. Done on any open, like `migrate_v1`."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 3:   # not migrated meanwhile
+                create_ratings(conn)
+                conn.execute("PRAGMA user_version = 4")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 需要升级（增加后备力量考核记录表）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc

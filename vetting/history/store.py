@@ -23,6 +23,7 @@ from vetting.history import ENV_VAR, rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.ratings import PoolRow, pool_rows, rating_rows
 from vetting.history.schema import (
     CANDIDATE_COLUMNS,
     FINDING_COLUMNS,
@@ -113,6 +114,8 @@ class History:
                     f"VALUES ({', '.join('?' * (len(CANDIDATE_COLUMNS) + 1))})",
                     rows.candidate_rows(run_id, result.candidates, key, result.unchecked))
                 self._record_findings(run_id, result)
+                conn.executemany("INSERT INTO ratings (run_id, row_id, period, rating, source) VALUES (?, ?, ?, ?, ?)",
+                                 rating_rows(run_id, result.ratings))
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
         return run_id
@@ -250,6 +253,16 @@ class History:
             f"(SELECT row_id FROM candidates WHERE {where}) ORDER BY row_id, seq", (run_id, *params)),
             columns=list(FINDING_COLUMNS))
         return candidates, findings
+
+    def pool(self, ruleset_id: str, as_of: str, roles: tuple[str, ...]) -> list[PoolRow]:
+        """The reserves (`roles`) of the earlier recorded runs of one pool (ruleset `ruleset_id`,
+        as-of date not after `as_of`), with their recorded ratings; see `ratings.pool_rows`."""
+        return pool_rows(self.connection, self.path, ruleset_id, as_of, roles)
+
+    def id_key(self) -> bytes | None:
+        """The installation's HMAC key when its file exists (None otherwise; never created when
+        reading): to digest this run's ID numbers as the recorded runs did."""
+        return read_key(key_path(self.path))
 
     def _available(self) -> str:
         """A Chinese hint naming the run ids that do exist."""
