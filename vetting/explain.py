@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from vetting.datachecks import DATA_CHECKS
-from vetting.reports.common import awaited_summary, redact
-from vetting.result import VettingResult
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import GroupRule, Parameter, Rule, Ruleset
 from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
 
+if TYPE_CHECKING:
+    from vetting.result import VettingResult
+
 
 def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
     """The verdict and every reason for one candidate, worst first (ID numbers masked unless `show_id`)."""
+    from vetting.reports.common import awaited_summary, redact  # pandas: not for `vet rules`, which explains rules
+
     result = redact(result, show_id)
     cand = result.candidates.iloc[row_id]
     lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(cand['id_number'])}）",
@@ -44,6 +46,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
 
 
 def _v(value: object) -> str:
+    import pandas as pd
+
     return "（空）" if value is None or pd.isna(value) else str(value)
 
 

@@ -19,8 +19,6 @@ from typing import Iterable, Sequence
 
 from vetting.atomic import check_target
 from vetting.errors import InputError
-from vetting.history import history_files
-from vetting.reports import report_files
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,9 @@ _NOTHING_DONE = "本次未写出任何文件，输入文件保持不变"
 def run_outputs(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[Place]:
     """What `vet run` may write or remove: the report and its sidecars (when `output` is given)
     and the history files (unless `db` is None, i.e. --no-history)."""
+    from vetting.history import history_files
+    from vetting.reports import report_files  # the writers import pandas; `vet rules export` needs none
+
     places = [Place(p, role, "-o") for p, role in (report_files(output, fmt) if output else [])]
     places += [Place(p, role, "--db") for p, role in (history_files(db) if db is not None else [])]
     return places
@@ -74,6 +75,9 @@ def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str
 def check_history_export(output: str, fmt: str, db: str | os.PathLike) -> None:
     """`vet history show -o`'s plan checked: the export (a report of format `fmt` with its
     sidecars) against the history database and its key and journal files."""
+    from vetting.history import history_files
+    from vetting.reports import report_files
+
     outputs = [Place(path, role, "-o") for path, role in report_files(output, fmt)]
     check_plan(outputs, [Place(path, role, "--db") for path, role in history_files(db)])
 

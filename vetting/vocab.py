@@ -120,3 +120,11 @@ COVERAGE_MODES: tuple[str, ...] = ("partial", "strict")
 COVERAGE_LABELS = {"partial": "未覆盖的规则在报告中统一说明", "strict": "未覆盖的规则对每名人选记为待反馈"}
 #: A rule's own coverage setting: `required` when the review is incomplete without it.
 RULE_COVERAGE: tuple[str, ...] = ("required", "optional")
+
+# ---------------------------------------------------------------- runs
+
+#: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
+ENGINES: tuple[str, ...] = ("vector", "durable")
+#: Report formats of `vet run` (written by vetting.reports; named here so that the command line
+#: can offer them without importing the writers).
+REPORT_FORMATS: tuple[str, ...] = ("json", "csv", "xlsx", "html")

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from vetting.errors import os_reason
-from vetting.history import rows
+from vetting.history import ENV_VAR, rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
@@ -36,8 +36,6 @@ from vetting.history.schema import (
 from vetting.history.selection import Selection, where_clause
 from vetting.result import VettingResult
 
-#: Environment variable naming the database file (used when ``--db`` is not given).
-ENV_VAR = "VETTING_HISTORY_DB"
 #: File name of the default database inside the user data directory.
 DEFAULT_FILE_NAME = "history.sqlite3"
 #: SQLite page cache while connected (KiB): keeps index inserts of a million-row run in memory.
