@@ -44,10 +44,19 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
     by_row = candidates.set_index("row_id")
     files = findings["row_id"].map(by_row["source_file"])
     rows = findings["row_id"].map(by_row["source_row"])
-    codes = [finding_code(rule, reason, evidence, f"{file} 第{row}行")
-             for rule, reason, evidence, file, row in zip(findings["rule"], findings["reason"], findings["evidence"],
-                                                          files, rows)]
-    return pd.Series(codes, index=findings.index, dtype=object)
+    evidence = [_after(_text(text), f"{file} 第{row}行") for text, file, row in zip(findings["evidence"], files, rows)]
+    # the same rule, reason and evidence recur for many people (what every agency has not answered yet):
+    # each distinct finding is hashed once
+    keys = pd.DataFrame({"rule": findings["rule"].map(_text).to_numpy(), "reason": findings["reason"].map(_text).to_numpy(),
+                         "evidence": evidence})
+    which, distinct = pd.MultiIndex.from_frame(keys).factorize()
+    codes = [finding_code(rule, reason, text) for rule, reason, text in distinct]
+    return pd.Series(pd.Index(codes, dtype=object).take(which), index=findings.index, dtype=object)
+
+
+def _after(text: str, where: str) -> str:
+    """`text` without `where` in front (`finding_code`'s cut, done before finding codes are shared)."""
+    return text[len(where):] if where and text.startswith(where) else text
 
 
 def normalise_code(text: object) -> str:
