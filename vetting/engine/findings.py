@@ -185,9 +185,12 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
 
 
 def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
-                  fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
-    """Findings for one rule from an engine's decision (shared by every engine)."""
-    _, role_unknown = applicability(rule, candidates)
+                  fires: np.ndarray, unsettled: np.ndarray,
+                  role_unknown: np.ndarray | None = None) -> list[pd.DataFrame]:
+    """Findings for one rule from an engine's decision (shared by every engine); `role_unknown`
+    (rows whose post is unknown, from `applicability`) may be given when it is already known."""
+    if role_unknown is None:
+        _, role_unknown = applicability(rule, candidates)
     out = []
     fired = np.flatnonzero(fires)
     if len(fired):
