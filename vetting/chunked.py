@@ -135,3 +135,13 @@ def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False)
     from vetting.reports.stream import write_chunks
 
     return write_chunks(run.chunks(), run.shell, output, fmt, show_id)
+
+
+def vet_chunked(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, output: str, fmt: str,
+                show_id: bool = False, chunk_rows: int | None = None, generated_at: str | None = None,
+                coverage: str | None = None, keep_codes: bool = False) -> VettingResult:
+    """Evaluate and write the report of a large run chunk by chunk; returns the run without its
+    findings text (meta, verdicts, the findings' codes when `keep_codes`, for the history)."""
+    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows or DEFAULT_CHUNK_ROWS, generated_at, coverage, keep_codes)
+    write_chunked(run, output, fmt, show_id)
+    return run.result()

@@ -127,9 +127,11 @@ def cli() -> None:
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
                    "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
+@click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
+              help="分块审查：每块人选数（默认超过20万人时自动分块，每块5万人；仅 csv/json 报告）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine, coverage):
+                replies, db, no_history, engine, coverage, chunk_rows):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -148,13 +150,19 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     candidates = load_candidates(rosters, rules, read)
     notes(input_lines(candidates.inputs))
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
-    with writing(f"报告 {output}" if output else "报告到标准输出"):
-        if output:
-            write_report(result, output, fmt, show_id=show_id)
-        else:
-            sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-            sys.stdout.buffer.flush()
+    from vetting.chunked import should_chunk, vet_chunked
+    if should_chunk(len(candidates), chunk_rows, fmt, output, engine):
+        with writing(f"报告 {output}"):
+            result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
+                                 keep_codes=not no_history)
+    else:
+        result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
+        with writing(f"报告 {output}" if output else "报告到标准输出"):
+            if output:
+                write_report(result, output, fmt, show_id=show_id)
+            else:
+                sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+                sys.stdout.buffer.flush()
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
