@@ -35,7 +35,7 @@ from vetting.vocab import Severity
 #: Candidates above which `vet run` renders and writes in chunks.
 CHUNK_THRESHOLD = 200_000
 #: Candidates per chunk when none is given.
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 25_000
 #: Columns of the findings a chunked run keeps for the history (codes, no rendered text).
 KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
 
