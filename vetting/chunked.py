@@ -34,8 +34,11 @@ from vetting.vocab import Severity
 
 #: Candidates above which `vet run` renders and writes in chunks.
 CHUNK_THRESHOLD = 200_000
-#: Candidates per chunk when none is given.
-DEFAULT_CHUNK_ROWS = 25_000
+#: Most candidates per chunk when none is given.
+DEFAULT_CHUNK_ROWS = 50_000
+#: Findings a chunk aims at when its size is not given: rendered findings and the report rows
+#: built from them take a few kilobytes each while a chunk is written (about 300 MB at this size).
+FINDINGS_PER_CHUNK = 100_000
 #: Columns of the findings a chunked run keeps for the history (codes, no rendered text).
 KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
 
@@ -52,14 +55,15 @@ def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str 
 
 @dataclass
 class ChunkedRun:
-    """One run evaluated in slices of `chunk_rows` candidates: iterate `chunks()` (each slice's
-    candidates, findings and unchecked rules), then `result()` gives the meta block, village
-    findings and candidate verdicts (with the findings' codes only when `keep_codes`)."""
+    """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_size`):
+    iterate `chunks()` (each slice's candidates, findings and unchecked rules), then `result()`
+    gives the meta block, village findings and candidate verdicts (with the findings' codes only
+    when `keep_codes`)."""
 
     ruleset: Ruleset
     candidates: Candidates
     as_of: dt.date
-    chunk_rows: int
+    chunk_rows: int | None = None
     generated_at: str | None = None
     coverage: str | None = None
     keep_codes: bool = False
@@ -82,7 +86,7 @@ class ChunkedRun:
         unchecked: Counter = Counter()
         pending: Counter = Counter()
         findings_count = 0
-        step = max(1, int(self.chunk_rows))
+        step = max(1, int(self.chunk_rows or chunk_size(self._plan)))
         for lo in range(0, max(n, 1), step):
             hi = min(n, lo + step)
             findings, not_checked = self._plan.findings(lo, hi)
@@ -130,6 +134,16 @@ class ChunkedRun:
                              meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
+def chunk_size(decided: Plan) -> int:
+    """Candidates per chunk so that a chunk holds about FINDINGS_PER_CHUNK findings (at most
+    DEFAULT_CHUNK_ROWS): a roster before the agencies reply carries twenty-odd pending findings
+    per candidate, a fully answered one a few per hundred."""
+    n = max(1, len(decided.candidates))
+    expected = len(decided.issues) + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
+    per_row = expected / n
+    return int(max(1000, min(DEFAULT_CHUNK_ROWS, FINDINGS_PER_CHUNK / max(per_row, 1e-9))))
+
+
 def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False) -> list[Path]:
     """Write the report of `run` at `output` (CSV or JSON) chunk by chunk."""
     from vetting.reports.stream import write_chunks
@@ -142,6 +156,6 @@ def vet_chunked(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, output
                 coverage: str | None = None, keep_codes: bool = False) -> VettingResult:
     """Evaluate and write the report of a large run chunk by chunk; returns the run without its
     findings text (meta, verdicts, the findings' codes when `keep_codes`, for the history)."""
-    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows or DEFAULT_CHUNK_ROWS, generated_at, coverage, keep_codes)
+    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, keep_codes)
     write_chunked(run, output, fmt, show_id)
     return run.result()

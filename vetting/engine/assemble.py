@@ -6,7 +6,7 @@ where it is undecided (vetting.engine.vector.vector_decide or vetting.engine.dur
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -71,13 +71,31 @@ class Plan:
     decisions: list[tuple[Rule, np.ndarray, np.ndarray, np.ndarray]]
     unchecked: list[pd.DataFrame]
     groups: Any
+    _orders: dict = field(default_factory=dict)
+
+    def _owner(self) -> np.ndarray:
+        return self.layout.expanded.owner if self.layout.several else np.arange(self.layout.n)
 
     def _in(self, lo: int, hi: int) -> np.ndarray | None:
         """Layout rows owned by candidates lo..hi-1 (None: every row)."""
         if lo <= 0 and hi >= self.layout.n:
             return None
-        owner = self.layout.expanded.owner if self.layout.several else np.arange(self.layout.n)
+        owner = self._owner()
         return (owner >= lo) & (owner < hi)
+
+    def _slice(self, frame: pd.DataFrame, lo: int, hi: int, own_rows: bool = True) -> pd.DataFrame:
+        """The rows of `frame` whose owner (candidate) is in lo..hi-1, in the frame's own order;
+        the frame is sorted by owner once, so each chunk costs its own rows, not the frame's.
+        `own_rows`: the frame's row_id are layout rows (else candidates already)."""
+        key = id(frame)
+        if key not in self._orders:
+            owners = frame["row_id"].to_numpy(dtype=np.int64)
+            owners = self._owner()[owners] if own_rows else owners
+            order = np.argsort(owners, kind="stable")
+            self._orders[key] = (frame, order, owners[order])
+        _, order, ranked = self._orders[key]
+        at = np.sort(order[np.searchsorted(ranked, lo):np.searchsorted(ranked, hi)])
+        return frame.iloc[at]
 
     def findings(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Findings (FINDING_COLUMNS) and unchecked (row_id, rule) pairs of candidates lo..hi-1,
@@ -87,7 +105,7 @@ class Plan:
         rows = self.layout.rows
         issues = self.issues
         if inside is not None and len(issues):
-            issues = issues[inside[issues["row_id"].to_numpy(dtype=np.int64)]]
+            issues = self._slice(issues, lo, hi)
         parts = [data_findings(issues, rows)]
         for rule, fires, unsettled, role_unknown in self.decisions:
             if inside is not None:
@@ -95,14 +113,13 @@ class Plan:
             parts.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
         groups = self.groups.findings
         if inside is not None:
-            groups = [g[(g["row_id"].to_numpy(dtype=np.int64) >= lo) & (g["row_id"].to_numpy(dtype=np.int64) < hi)]
-                      for g in groups]
+            groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
         parts = [p for p in self.layout.findings([p for p in parts if not p.empty]) + groups if not p.empty]
         findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
         findings = self.layout.once(findings[FINDING_COLUMNS])
         unchecked = self.unchecked
         if inside is not None:
-            unchecked = [u[inside[u["row_id"].to_numpy(dtype=np.int64)]] for u in unchecked]
+            unchecked = [self._slice(u, lo, hi) for u in unchecked]
         return findings, _unchecked(self.layout, unchecked, findings)
 
     def villages(self) -> pd.DataFrame:

@@ -204,10 +204,18 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     return out
 
 
+def shared(value: str, n: int) -> pd.Series:
+    """`value` in each of n rows as one shared Python string (8 bytes a row): a rule's code,
+    name and legal basis are the same for all its findings, and a text column would hold a copy
+    of a long basis per finding (millions of them on a roster before the agencies reply)."""
+    return pd.Series(np.full(n, value, dtype=object), dtype=object)
+
+
 def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> pd.DataFrame:
-    return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
+    n = len(rows)
+    return pd.DataFrame({"row_id": rows, "rule": shared(rule.code, n), "rule_name": shared(rule.name, n),
                          "severity": severity, "reason": reason, "evidence": evidence,
-                         "basis": rule.basis_text()})
+                         "basis": shared(rule.basis_text(), n)})
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
@@ -226,8 +234,11 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
     names[silent] = issues["field"].to_numpy(dtype=object)[silent] + AGENCY_SILENT
     reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
               + issues["problem"].astype(str).to_numpy(dtype=object))
-    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": names,
-                         "severity": [c.severity for c in checks], "reason": reason, "evidence": evidence,
-                         "basis": [c.basis for c in checks]})
+    def objects(values: ArrayLike) -> pd.Series:  # shared strings, not a text copy per row (see `shared`)
+        return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+    return pd.DataFrame({"row_id": rows, "rule": objects(codes), "rule_name": objects(names),
+                         "severity": objects([c.severity for c in checks]), "reason": reason, "evidence": evidence,
+                         "basis": objects([c.basis for c in checks])})
 
 
