@@ -91,7 +91,8 @@ def test_chunked_result_counts_like_the_whole_run(tmp_path, national):
 
 def test_when_a_run_is_chunked():
     assert should_chunk(300_000, None, "csv", "r.csv", "vector")
-    assert not should_chunk(100_000, None, "csv", "r.csv", "vector")
+    assert should_chunk(100_000, None, "csv", "r.csv", "vector")
+    assert not should_chunk(40_000, None, "csv", "r.csv", "vector")
     assert should_chunk(29, 7, "json", "r.json", "vector")
     assert not should_chunk(29, 7, "xlsx", "r.xlsx", "vector")
     assert not should_chunk(29, 7, "csv", None, "vector")

@@ -33,7 +33,7 @@ from vetting.ruleset.model import Ruleset
 from vetting.vocab import Severity
 
 #: Candidates above which `vet run` renders and writes in chunks.
-CHUNK_THRESHOLD = 200_000
+CHUNK_THRESHOLD = 50_000
 #: Most candidates per chunk when none is given.
 DEFAULT_CHUNK_ROWS = 50_000
 #: Findings a chunk aims at when its size is not given: rendered findings and the report rows

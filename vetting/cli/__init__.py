@@ -128,7 +128,7 @@ def cli() -> None:
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
                    "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
-              help="分块审查：每块人选数（默认超过20万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
+              help="分块审查：每块人选数（默认超过5万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
                 replies, db, no_history, engine, coverage, chunk_rows):
