@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from vetting.atomic import TEMP_SUFFIX, Payload, check_target, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
-from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, heading_line, is_our_sidecar, meta_path
+from vetting.reports.csv_report import format_csv, heading_line, sidecar_files
 from vetting.reports.json_report import candidates_json, json_frame
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN
@@ -124,16 +124,8 @@ class CsvChunkWriter(ChunkWriter):
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
         path = self.path
         head = b"" if self._chunks else heading_line(CANDIDATE_HEADINGS)
-        files: list[tuple[Path, Payload]] = [(path, self._body_into(head)),
-                                             (meta_path(path), format_csv_meta(shown, show_id=True))]
-        stale: list[Path] = []
-        for where, render, _, headings in SIDECARS:
-            data = render(shown, show_id=True)
-            if data is not None:
-                files.append((where(path), data))
-            elif is_our_sidecar(where(path), headings):
-                stale.append(where(path))
-        return files, stale
+        sidecars, stale = sidecar_files(shown, path)
+        return [(path, self._body_into(head)), *sidecars], stale
 
 
 class JsonChunkWriter(ChunkWriter):
