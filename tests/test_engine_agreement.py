@@ -107,6 +107,7 @@ def test_vet_run_reports_are_identical_on_every_fixture(runner, tmp_path, args):
     assert reports["vector"] == reports["durable"]
 
 
+@pytest.mark.xdist_group("shipped")
 def test_every_shipped_pack_test_case_agrees(shipped_report):
     """The pack cases' own runs (one per batch and engine, shared with tests/test_packs.py): beyond
     each case's expected verdict and codes, the full findings and candidate tables are identical."""

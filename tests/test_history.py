@@ -108,7 +108,7 @@ def test_first_record_creates_directory_database_and_schema_version(db, demo_res
     run_id = record(db, demo_result, {"ruleset": "national"})
     assert run_id == 1 and db.is_file()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         row = conn.execute("SELECT started_at, finished_at, ruleset_id, ruleset_sha256, as_of, "
                            "candidate_count, finding_count, verdict_counts, inputs FROM runs").fetchone()
     assert row[0] == "2026-11-01T09:00:00+08:00" and row[1] == "2026-11-01T09:00:03+08:00"
@@ -116,7 +116,7 @@ def test_first_record_creates_directory_database_and_schema_version(db, demo_res
     assert row[4] == "2026-12-15" and row[5] == 27 and row[6] == 19
     assert json.loads(row[7]) == demo_result.meta["verdict_counts"]
     assert json.loads(row[8])[0]["sha256"] == demo_result.meta["inputs"][0]["sha256"]
-    assert table_count(db, "candidates") == 27 and table_count(db, "findings") == 19
+    assert table_count(db, "candidates") == 27 and table_count(db, "all_findings") == 19
 
 
 def test_recording_does_not_modify_the_result(db, demo_result):
@@ -138,7 +138,7 @@ def test_clear_id_numbers_never_reach_the_database(db, demo_result):
         assert clear.encode() not in raw, clear
     with sqlite3.connect(db) as conn:
         stored = dict(conn.execute("SELECT name, id_hmac FROM candidates WHERE run_id = 1").fetchall())
-        masked = conn.execute("SELECT id_masked, reason FROM candidates JOIN findings USING (run_id, row_id) "
+        masked = conn.execute("SELECT id_masked, reason FROM candidates JOIN all_findings USING (run_id, row_id) "
                               "WHERE run_id = 2").fetchone()
     first = demo_result.candidates.iloc[0]
     assert stored[first["name"]] == id_digest(first["id_number"], stored_key(db))
@@ -153,7 +153,7 @@ def test_sha256_like_text_is_not_mistaken_for_an_id(db):
     record(db, result)
     with sqlite3.connect(db) as conn:
         ruleset_sha256, inputs, meta = conn.execute("SELECT ruleset_sha256, inputs, meta FROM runs").fetchone()
-        reason = conn.execute("SELECT reason FROM findings").fetchone()[0]
+        reason = conn.execute("SELECT reason FROM all_findings").fetchone()[0]
     assert ruleset_sha256 == digest and json.loads(inputs)[0]["sha256"] == digest
     assert json.loads(meta)["ruleset"]["sha256"] == digest and json.loads(meta)["inputs"][0]["sha256"] == digest
     assert reason == "号码510525********4321。"
@@ -253,19 +253,18 @@ def test_show_refuses_an_incomplete_run(db):
 @pytest.mark.parametrize("failure", [RuntimeError("磁盘故障"), KeyboardInterrupt()])
 def test_failure_midway_leaves_no_half_recorded_run(db, demo_result, monkeypatch, failure):
     record(db, demo_result)
-    real = rows.finding_rows
+    real = rows.finding_parts
 
     def failing(*args):
-        for i, row in enumerate(real(*args)):
-            if i == 5:
-                raise failure
-            yield row
+        for part in real(*args):
+            yield part          # the first slice is written, then the failure comes
+            raise failure
 
-    monkeypatch.setattr(rows, "finding_rows", failing)
+    monkeypatch.setattr(rows, "finding_parts", failing)
     with pytest.raises(type(failure)):
         record(db, demo_result)
-    assert (table_count(db, "runs"), table_count(db, "candidates"), table_count(db, "findings")) == (1, 27, 19)
-    monkeypatch.setattr(rows, "finding_rows", real)
+    assert (table_count(db, "runs"), table_count(db, "candidates"), table_count(db, "all_findings")) == (1, 27, 19)
+    monkeypatch.setattr(rows, "finding_parts", real)
     assert record(db, demo_result) == 2
     with open_history(db) as store:
         assert len(store.run(2).candidates) == 27
@@ -280,13 +279,12 @@ def test_process_killed_midway_leaves_no_half_recorded_run(db, demo_result):
         from vetting.pipeline import vet_files
         from vetting.ruleset.loader import load_ruleset
         result = vet_files([{DEMO_XLSX!r}], load_ruleset("national"), dt.date(2026, 12, 15))
-        real = rows.finding_rows
+        real = rows.finding_parts
         def dying(*args):
-            for i, row in enumerate(real(*args)):
-                if i == 5:
-                    os._exit(9)      # no cleanup, no rollback: like a power cut
-                yield row
-        rows.finding_rows = dying
+            for part in real(*args):
+                yield part
+                os._exit(9)      # no cleanup, no rollback: like a power cut
+        rows.finding_parts = dying
         with history.open_history({str(db)!r}, create=True) as store:
             store.record(result, "2026-11-02T10:00:00", "2026-11-02T10:00:01", {{}})
     """)
@@ -296,7 +294,7 @@ def test_process_killed_midway_leaves_no_half_recorded_run(db, demo_result):
         assert [r.id for r in store.runs()] == [1]
         assert len(store.run(1).candidates) == 27
         assert store.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert (table_count(db, "candidates"), table_count(db, "findings")) == (27, 19)
+    assert (table_count(db, "candidates"), table_count(db, "all_findings")) == (27, 19)
 
 
 # --------------------------------------------------------------------------- opening and paths

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import shutil
 import sqlite3
 import stat
 import threading
@@ -20,6 +21,7 @@ import threading
 import pytest
 from test_history import DEMO_CSV, ID_A, ID_B, ID_C, T0, T1, make_result, person
 
+from conftest import FIXTURES
 from vetting.cli import cli
 from vetting.history import (
     MATCH_BY_ID,
@@ -33,7 +35,7 @@ from vetting.history import (
     run_text,
 )
 from vetting.history.keys import id_digest
-from vetting.history.schema import migrate_v1
+from vetting.history.schema import migrate_v1, migrate_v2
 
 #: Every birth date a candidate can have: 1900-01-01 .. 2030-12-31 (47,846 guesses).
 BIRTH_DATES = [(dt.date(1900, 1, 1) + dt.timedelta(days=n)).strftime("%Y%m%d")
@@ -240,7 +242,7 @@ def test_version_1_database_is_migrated_by_dropping_the_plain_digests(db):
     assert [(c.name, c.id_masked, c.id_hmac, c.verdict) for c in detail.candidates] == [
         ("张三", "510525********123X", None, "review"), ("李四", "510525********4321", None, "pass")]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
     raw = db.read_bytes()
     for clear in (ID_A, ID_B):                                       # overwritten, not just unlinked
@@ -258,13 +260,20 @@ def test_version_1_database_is_migrated_by_dropping_the_plain_digests(db):
     assert "HMAC-SHA256" not in run_text(detail, show_digest=True)
 
 
-def test_version_1_database_that_cannot_be_written_is_a_clear_error(db):
-    make_v1(db)
+def make_v2(path) -> None:
+    """The database version 2 of the tool wrote for the demo roster (see tests/test_history_compact.py)."""
+    shutil.copy(FIXTURES / "history" / "v2.sqlite3", path)
+
+
+@pytest.mark.parametrize(("make", "migrate", "version"), [(make_v1, migrate_v1, 1), (make_v2, migrate_v2, 2)])
+def test_old_database_that_cannot_be_written_is_a_clear_error(db, make, migrate, version):
+    make(db)
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:
         with pytest.raises(HistoryError) as err:
-            migrate_v1(conn, db)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+            migrate(conn, db)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
     finally:
         conn.close()
-    assert "旧版本" in err.value.message and "升级失败" in err.value.message and "只读" in err.value.message
+    assert f"结构版本 {version}" in err.value.message and "升级失败" in err.value.message
+    assert "只读" in err.value.message

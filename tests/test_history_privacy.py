@@ -79,8 +79,8 @@ def test_id_like_runs_of_every_shape_are_masked_in_every_table(recorded):
     for run in RUNS:
         assert masked(run) in text, run
     with sqlite3.connect(recorded) as conn:
-        reasons = [r[0] for r in conn.execute("SELECT reason FROM findings ORDER BY row_id")]
-        evidence = conn.execute("SELECT evidence FROM findings WHERE row_id = 0").fetchone()[0]
+        reasons = [r[0] for r in conn.execute("SELECT reason FROM all_findings ORDER BY row_id")]
+        evidence = conn.execute("SELECT evidence FROM all_findings WHERE row_id = 0").fetchone()[0]
         name, file = conn.execute("SELECT name, source_file FROM candidates WHERE row_id = 0").fetchone()
         ruleset_sha256 = conn.execute("SELECT ruleset_sha256 FROM runs").fetchone()[0]
     conn.close()

@@ -67,6 +67,7 @@ def test_every_shipped_pack_lints_clean(pack):
     assert [p.text() for p in problems] == []
 
 
+@pytest.mark.xdist_group("shipped")
 def test_shipped_pack_cases_fire_and_pass_every_rule(shipped_report):
     from conftest import shipped_suites
     for index, _ in enumerate(shipped_suites()):

@@ -30,6 +30,7 @@ SUITES = shipped_suites()
 CASES = [(i, j) for i, suite in enumerate(SUITES) for j in range(len(suite.cases))]
 
 
+@pytest.mark.xdist_group("shipped")
 @pytest.mark.parametrize("where", CASES, ids=[case_id(SUITES[i].cases[j], SUITES[i].ruleset) for i, j in CASES])
 def test_case(shipped_report, where):
     i, j = where
@@ -40,6 +41,7 @@ def test_case(shipped_report, where):
     assert all(o.ok for o in outcomes), "\n".join(o.message() for o in outcomes if not o.ok)
 
 
+@pytest.mark.xdist_group("shipped")
 @pytest.mark.parametrize("pack", PACKS)
 def test_pack_is_shipped_validates_and_has_full_case_coverage(runner, shipped_report, pack):
     assert pack in bundled_packs()

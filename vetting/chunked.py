@@ -29,7 +29,7 @@ from vetting.engine.verdicts import candidate_table
 from vetting.meta import RunCounts, meta_from_counts
 from vetting.normalize.roster import Candidates
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
-from vetting.ruleset.model import Ruleset
+from vetting.ruleset.model import POOL_KINDS, Ruleset
 from vetting.vocab import Severity
 
 #: Candidates above which `vet run` renders and writes in chunks.
@@ -43,12 +43,16 @@ FINDINGS_PER_CHUNK = 100_000
 KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
 
 
-def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str | None, engine: str) -> bool:
-    """Whether a run is written in chunks: CSV or JSON to a file, vectorised engine, and more
+def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str | None, engine: str,
+                 ruleset: Ruleset | None = None) -> bool:
+    """Whether a run is written in chunks: CSV or JSON to a file, vectorised engine, a pack without
+    reserve-pool rules (they change findings after the evaluation: vetting.pools), and more
     candidates than one chunk holds (`chunk_rows`, else CHUNK_THRESHOLD)."""
     from vetting.reports.stream import STREAM_FORMATS
 
     if fmt not in STREAM_FORMATS or not output or engine != "vector":
+        return False
+    if ruleset is not None and any(g.kind in POOL_KINDS for g in ruleset.group_rules):
         return False
     return candidates > (chunk_rows if chunk_rows else CHUNK_THRESHOLD)
 

@@ -93,7 +93,10 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
 
 _GROUP_KINDS = {"duplicate": "同一人在名单中重复出现", "relatives": "同一村(社区)人选之间的亲属关系",
                 "count": "按村(社区)统计的人数与要求比较", "seats": "按村(社区)比较人选数与申报的职数",
-                "minority": "按村(社区)比较人选的民族与申报的人数较少的民族"}
+                "minority": "按村(社区)比较人选的民族与申报的人数较少的民族",
+                "posts": "按村(社区)对照现任干部名册（--officers），逐个职位核对有无后备力量",
+                "absent": "对照此前记录的审查，列出本次花名册中没有的后备力量",
+                "ratings": "对照此前记录的审查，列出每名后备力量的历次考核"}
 
 
 def group_rule_text(rule: GroupRule, ruleset: Ruleset, as_of: dt.date) -> str:

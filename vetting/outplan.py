@@ -68,6 +68,13 @@ def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str
                stdout=None if output else stdout)
 
 
+def check_history_export(output: str, fmt: str, db: str | os.PathLike) -> None:
+    """`vet history show -o`'s plan checked: the export (a report of format `fmt` with its
+    sidecars) against the history database and its key and journal files."""
+    outputs = [Place(path, role, "-o") for path, role in report_files(output, fmt)]
+    check_plan(outputs, [Place(path, role, "--db") for path, role in history_files(db)])
+
+
 def check_plan(outputs: Sequence[Place], inputs: Sequence[Place], stdout: os.stat_result | None = None) -> None:
     """Refuse (InputError, nothing read or written yet) when an output is the same file as an
     input, or two outputs are the same file. `stdout` is the status of standard output when it

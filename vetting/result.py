@@ -10,8 +10,8 @@ import pandas as pd
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_VERDICT, VERDICT_LABELS, VERDICTS
 
 #: The vocabulary of severities and verdicts lives in vetting.vocab; re-exported for callers of results.
-__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS", "SEVERITIES", "SEVERITY_LABELS",
-           "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
+__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS", "RATING_COLUMNS", "SEVERITIES",
+           "SEVERITY_LABELS", "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
 FINDING_COLUMNS = ["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]
@@ -23,6 +23,8 @@ CANDIDATE_COLUMNS = ["row_id", "source_file", "source_row", "name", "role", "vil
 #: One row per candidate for the reports' charts: age on the as-of date (NaN unknown) and the
 #: labels of education, sex and political status (NA unknown). No ID number.
 PROFILE_COLUMNS = ["row_id", "age", "education", "sex", "political_status"]
+#: One row per reserve rating a roster gives: the half-year (2026H1), the rating, the field it came from.
+RATING_COLUMNS = ["row_id", "period", "rating", "source"]
 
 
 @dataclass
@@ -42,3 +44,6 @@ class VettingResult:
     profile: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROFILE_COLUMNS))
     #: The targets the pack declares for those distributions (vetting.engine.profile.TARGETS).
     targets: list[dict[str, Any]] = field(default_factory=list)
+    #: Reserve ratings read from the roster, one row per (row_id, half-year), recorded in the run
+    #: history so that later runs can follow a reserve pool (vetting.pools).
+    ratings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RATING_COLUMNS))

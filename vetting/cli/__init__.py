@@ -20,10 +20,11 @@ from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdo
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, run_text, runs_text
+from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, runs_text
 from vetting.inputs.scope import split_scope
 from vetting.outplan import check_file_output, check_run
 from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
+from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
 from vetting.reports import FORMATS, report_bytes, write_report
 from vetting.reports.json_report import candidate_object
 from vetting.ruleset.loader import bundled_packs, load_ruleset
@@ -123,6 +124,9 @@ def cli() -> None:
 @click.option("--db", metavar="文件", type=click.Path(dir_okay=False),
               help=f"审查记录数据库（默认取环境变量 {HISTORY_ENV_VAR}，否则为用户数据目录下的 history.sqlite3）。")
 @click.option("--no-history", is_flag=True, help="不记录本次审查。")
+@click.option("--officers", metavar="文件",
+              help="现任干部名册（各村现任书记、主任、委员）：后备力量审查（--ruleset reserve）按村逐个职位核对"
+                   "有无后备力量（一村一职一备）。")
 @engine_option("vector")
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
@@ -131,7 +135,7 @@ def cli() -> None:
               help="分块审查：每块人选数（默认超过5万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, engine, coverage, chunk_rows):
+                replies, db, no_history, officers, engine, coverage, chunk_rows):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -145,18 +149,24 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     as_of = resolve_as_of(as_of, rules)
     fmt = report_format(fmt, output)
     db_path = None if no_history else resolve_db_path(db, os.environ)
-    check_run(rosters, replies, rules.chain, output, fmt, db_path, stdout_file())
+    if officers:
+        require_posts_rule(rules)
+    check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
+              stdout_file())
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     candidates = load_candidates(rosters, rules, read)
     notes(input_lines(candidates.inputs))
+    current = read_officers(officers, encoding) if officers else None
     generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     from vetting.chunked import should_chunk, vet_chunked
-    if should_chunk(len(candidates), chunk_rows, fmt, output, engine):
+    if should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
         with writing(f"报告 {output}"):
             result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
                                  keep_codes=not no_history)
+        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
     else:
         result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
+        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
         with writing(f"报告 {output}" if output else "报告到标准输出"):
             if output:
                 write_report(result, output, fmt, show_id=show_id)
@@ -166,6 +176,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
+        options["officers"] = officers
         _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
@@ -420,24 +431,6 @@ history_show_id_option = click.option(
     help="同时显示身份证号的加密钥摘要（HMAC-SHA256，密钥在数据库旁的 .key 文件中，用于跨次比对；完整号码从不保存）。")
 
 
-@history_group.command("show", short_help="显示一次审查的结论和问题。")
-@click.argument("run", metavar="记录")
-@history_db_option
-@history_show_id_option
-@click.pass_context
-@handle_errors
-def history_show_command(ctx, run, db, show_id):
-    """显示一次审查：审计信息、每名人选的结论和问题。记录为编号、latest（最近一次）或 latest~N（最近一次之前第N次）。
-
-    \b
-    示例：
-      vet history show 12
-      vet history show latest~1
-    """
-    with open_history(_history_path(ctx, db)) as store:
-        say(run_text(store.run(store.resolve(run)), show_digest=show_id))
-
-
 @history_group.command("compare", short_help="比较两次审查，列出结论变化及原因。")
 @click.argument("run_a", metavar="记录A")
 @click.argument("run_b", metavar="记录B")
@@ -479,3 +472,6 @@ rules_group.add_command(lint_command)
 from vetting.cli.test_command import test_command  # noqa: E402 - `vet test`
 
 cli.add_command(test_command)
+from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
+
+history_group.add_command(history_show_command)

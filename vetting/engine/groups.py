@@ -30,7 +30,7 @@ from vetting.engine.slate import (
 from vetting.engine.values import Vec
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
-from vetting.ruleset.model import GroupRule
+from vetting.ruleset.model import POOL_KINDS, GroupRule
 
 RELATION_CATEGORIES = {
     "配偶": ("配偶", "夫妻", "丈夫", "妻子", "夫", "妻", "老公", "老婆"),
@@ -241,6 +241,8 @@ def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluato
     """Every group rule of a ruleset over the whole candidate set."""
     outcome = GroupOutcome()
     for rule in rules:
+        if rule.kind in POOL_KINDS:
+            continue            # evaluated by vetting.pools: they read the run history and --officers
         if rule.kind == "duplicate":
             found = duplicates(rule, candidates)
         elif rule.kind == "relatives":

@@ -1,9 +1,11 @@
 """Run history: every `vet run` recorded in an embedded SQLite database, listed, shown and compared.
 
 Modules, one job each: `keys` (the HMAC key file and keyed ID digests), `schema` (tables,
-version, migration), `rows` (a run to table rows with IDs masked, and back), `store` (where
-the database is, opening it, recording and reading runs), `compare` (pure comparison of two
-runs), `text` (the Chinese text of `vet history`), `model` and `errors` (shared types).
+version, migration), `rows` (a run to table rows with IDs masked and finding texts interned,
+and back), `store` (where the database is, opening it, recording and reading runs), `selection`
+(filters and pages of `vet history show`), `export` (a selection written as a report), `compare`
+(pure comparison of two runs), `text` (the Chinese text of `vet history`), `model` and `errors`
+(shared types).
 
 Personal data: ID numbers are never stored in clear - only masked (``510525********123X``)
 and as a keyed HMAC-SHA256 whose key lives in a separate file beside the database (see

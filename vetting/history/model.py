@@ -57,6 +57,9 @@ class StoredCandidate:
     id_masked: str | None
     verdict: str
     findings: tuple[StoredFinding, ...] = ()
+    #: The rules the run could not check for the candidate, "、"-joined (None: none, or a run
+    #: recorded before they were kept).
+    unchecked: str | None = None
 
 
 @dataclass(frozen=True)

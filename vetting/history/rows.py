@@ -5,15 +5,19 @@ digest; stored rows become the dataclasses of `vetting.history.model`. No databa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from vetting.history.keys import id_digester, normalise_id
-from vetting.history.model import RunSummary, StoredFinding
-from vetting.history.schema import FINDING_COLUMNS, RUN_COLUMNS
+from vetting.history.model import RunSummary, StoredCandidate, StoredFinding
+from vetting.history.schema import RUN_COLUMNS, TEXT_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
+from vetting.reports.common import join_by
 from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
 
@@ -51,24 +55,103 @@ def run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: d
     )
 
 
-def candidate_rows(run_id: int, candidates: pd.DataFrame, key: bytes) -> Iterator[tuple]:
+def candidate_rows(run_id: int, candidates: pd.DataFrame, key: bytes,
+                   unchecked: pd.DataFrame | None = None) -> Iterator[tuple]:
     """`candidates` rows for executemany: the ID number replaced by its keyed digest and
-    masked form, ID-like numbers in the text columns (a file name, a pasted cell) masked."""
+    masked form, ID-like numbers in the text columns (a file name, a pasted cell) masked, and
+    the rules `unchecked` lists for the candidate (row_id, rule) joined by "、"."""
     digest = id_digester(key)
+    not_checked = unchecked_text(unchecked)
     for part in _chunks(candidates):
         ids = [normalise_id(v) for v in _values(part["id_number"])]
         digests = [digest(v) if v else None for v in ids]
         masked = [mask_id(v) if v else None for v in ids]
         columns = [_column(part, c) for c in _CANDIDATE_SOURCES]
-        for values in zip(*columns, digests, masked, _values(part["verdict"])):
+        rules = _values(part["row_id"].map(not_checked)) if len(not_checked) else [None] * len(part)
+        for values in zip(*columns, digests, masked, _values(part["verdict"]), rules):
             yield (run_id, *values)
 
 
-def finding_rows(run_id: int, findings: pd.DataFrame) -> Iterator[tuple]:
-    """`findings` rows for executemany, with ID-like numbers in reason and evidence masked."""
-    for part in _chunks(findings):
-        for values in zip(*(_column(part, c) for c in FINDING_COLUMNS)):
-            yield (run_id, *values)
+def unchecked_text(unchecked: pd.DataFrame | None) -> pd.Series:
+    """Per row_id, the rules the run could not check for that candidate joined by "、" in
+    order of appearance (what a report's 未覆盖规则 column shows)."""
+    if unchecked is None or not len(unchecked):
+        return pd.Series(dtype="object")
+    return join_by(unchecked["row_id"], unchecked["rule"], "、")
+
+
+@dataclass(frozen=True)
+class FindingPart:
+    """One slice of a run's findings in compact form: its distinct texts (TEXT_COLUMNS tuples)
+    with their digests, and per finding (row_id, seq, index into `texts`)."""
+
+    texts: list[tuple]
+    digests: list[bytes]
+    refs: list[tuple[int, int, int]]
+
+
+def finding_parts(findings: pd.DataFrame, candidates: pd.DataFrame) -> Iterator[FindingPart]:
+    """The findings in compact form, CHUNK_ROWS at a time (see `FindingPart`): reason and
+    evidence with ID-like numbers masked; evidence that starts with the candidate's own
+    "<file> 第<row>行" (as the candidates table stores it) kept without it and marked ``at_row``,
+    so that it is one text for every candidate; `seq` numbers each candidate's findings in the
+    order given. Vectorised (each column factorised, the codes grouped); only the few distinct
+    texts of a slice become Python values."""
+    prefix = _row_prefixes(candidates)
+    seq = findings.groupby("row_id", sort=False).cumcount().to_numpy()
+    for start in range(0, len(findings), CHUNK_ROWS):
+        part = findings.iloc[start:start + CHUNK_ROWS].reset_index(drop=True)
+        columns = {c: _text_column(part, c) for c in TEXT_COLUMNS if c != "at_row"}
+        columns["evidence"], columns["at_row"] = _strip_prefix(columns["evidence"], part["row_id"].map(prefix))
+        codes = pd.DataFrame({c: pd.factorize(columns[c], use_na_sentinel=False)[0] for c in TEXT_COLUMNS})
+        group = codes.groupby(list(TEXT_COLUMNS), sort=False).ngroup().to_numpy()
+        first = np.unique(group, return_index=True)[1]          # first finding of each text, by text number
+        texts = list(zip(*(_plain(columns[c].iloc[first]) for c in TEXT_COLUMNS)))
+        refs = list(zip(_values(part["row_id"]), seq[start:start + len(part)].tolist(), group.tolist()))
+        yield FindingPart(texts, [text_digest(t) for t in texts], refs)
+
+
+def text_digest(text: tuple) -> bytes:
+    """A 16-byte BLAKE2b of one finding text (TEXT_COLUMNS values): how the same text is found
+    again in the database (None and "" stay different)."""
+    return hashlib.blake2b(_json(list(text)).encode("utf-8"), digest_size=16).digest()
+
+
+def _text_column(part: pd.DataFrame, name: str) -> pd.Series:
+    """One text column of a slice as pandas strings, masked when it may hold an ID number."""
+    text = part[name].astype("str")
+    return mask_text_series(text) if name in _MASKED else text
+
+
+def _plain(values: pd.Series) -> list:
+    """Values as stored: Python str or int, None for missing."""
+    return [None if pd.isna(v) else (int(v) if isinstance(v, (int, np.integer)) else str(v)) for v in values]
+
+
+def _row_prefixes(candidates: pd.DataFrame) -> pd.Series:
+    """Per row_id, "<file> 第<row>行" as the candidates table stores file and row (the file name
+    masked), where both are known and the row is a whole number."""
+    files = mask_text_series(candidates["source_file"].astype("str"))
+    rows = pd.to_numeric(candidates["source_row"], errors="coerce")
+    whole = (rows.notna() & files.notna() & (rows == rows.round())).to_numpy()
+    text = files[whole] + " 第" + rows[whole].astype("int64").astype("str") + "行"
+    return pd.Series(text.to_numpy(), index=candidates["row_id"].to_numpy()[whole], dtype="str")
+
+
+def _strip_prefix(evidence: pd.Series, prefix: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`evidence` without its `prefix` where it starts with it, and at_row 1 there (0
+    elsewhere); one vectorised comparison per distinct prefix length."""
+    prefix = prefix.astype("str")
+    at_row = np.zeros(len(evidence), dtype="int64")
+    out = evidence.copy()
+    length = prefix.str.len()
+    known = (evidence.notna() & prefix.notna()).to_numpy()
+    for size in pd.unique(length[known]):
+        where = np.flatnonzero(known & (length == size).to_numpy())
+        hit = where[(evidence.iloc[where].str.slice(0, int(size)) == prefix.iloc[where]).to_numpy()]
+        at_row[hit] = 1
+        out.iloc[hit] = evidence.iloc[hit].str.slice(int(size))
+    return out, pd.Series(at_row, index=evidence.index)
 
 
 def summary(row: Sequence[Any]) -> RunSummary:
@@ -77,6 +160,13 @@ def summary(row: Sequence[Any]) -> RunSummary:
     for key in ("inputs", "verdict_counts", "options", "meta"):
         values[key] = json.loads(values[key]) if values[key] else ({} if key != "inputs" else [])
     return RunSummary(**values)
+
+
+def candidate(row: Sequence[Any], findings: Iterable[StoredFinding]) -> StoredCandidate:
+    """A `candidates` row (in CANDIDATE_COLUMNS order) with its findings as a StoredCandidate
+    (findings worst first)."""
+    *fields, unchecked = row
+    return StoredCandidate(*fields, findings=worst_first(findings), unchecked=unchecked)
 
 
 def worst_first(findings: Iterable[StoredFinding]) -> tuple[StoredFinding, ...]:

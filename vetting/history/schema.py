@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Iterator
 
 from vetting.history.errors import HistoryError, sqlite_reason
+from vetting.history.ratings import create_ratings
 
 #: Schema version kept in ``PRAGMA user_version``; bump it with a migration when tables change.
 #: 1: unsalted SHA-256 of each ID number (reversible; migrated by dropping the digests).
 #: 2: keyed HMAC-SHA256 (``candidates.id_hmac``) and the key's fingerprint per run.
-SCHEMA_VERSION = 2
+#: 3: compact findings, added beside the old table (see `migrate_v2`): each distinct finding text
+#:    stored once (``finding_texts``) and referenced per candidate (``finding_refs``); the
+#:    candidate's unchecked rules (``candidates.unchecked``); the view ``all_findings``.
+#: 4: reserve ratings per candidate (``ratings``, vetting.history.ratings): an additive step (`migrate_v3`).
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -67,8 +72,48 @@ RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "rul
                "ruleset_title", "ruleset_version", "ruleset_sha256", "as_of", "inputs",
                "candidate_count", "finding_count", "verdict_counts", "options", "meta", "id_key_id")
 CANDIDATE_COLUMNS = ("row_id", "source_file", "source_row", "name", "role", "village",
-                     "township", "id_hmac", "id_masked", "verdict")
+                     "township", "id_hmac", "id_masked", "verdict", "unchecked")
 FINDING_COLUMNS = ("row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis")
+#: Columns of one interned finding text (``finding_texts`` without id and digest).
+TEXT_COLUMNS = ("rule", "rule_name", "severity", "reason", "evidence", "at_row", "basis")
+
+#: Version 3, added to a version 2 database (`migrate_v2`) and to a new one alike. Runs recorded
+#: before it keep their rows in ``findings``; later runs write ``finding_refs`` only. A 100,000-row
+#: run before the agencies' replies has millions of findings made of a few hundred distinct texts,
+#: so each text is stored once and each finding is four small integers. The candidate's own
+#: "<file> 第<row>行" is left out of the stored evidence (``at_row`` = 1) and put back on reading,
+#: as otherwise almost every evidence text would be distinct. ``all_findings`` reads old and new
+#: rows alike, as the ``findings`` table did (``seq`` orders a candidate's findings).
+_V3 = """
+CREATE TABLE finding_texts (
+    id        INTEGER PRIMARY KEY,
+    digest    BLOB NOT NULL UNIQUE,     -- 16-byte BLAKE2b of the other columns: finds a text again
+    rule      TEXT,
+    rule_name TEXT,
+    severity  TEXT,
+    reason    TEXT,
+    evidence  TEXT,                     -- at_row = 1: what follows the candidate's "<file> 第<row>行"
+    at_row    INTEGER NOT NULL,
+    basis     TEXT
+);
+CREATE TABLE finding_refs (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    row_id  INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,           -- the candidate's findings in the order the run gave them
+    text_id INTEGER NOT NULL REFERENCES finding_texts(id),
+    PRIMARY KEY (run_id, row_id, seq)
+) WITHOUT ROWID;
+-- the rules the run could not check for the candidate, joined by "、"
+ALTER TABLE candidates ADD COLUMN unchecked TEXT;
+CREATE VIEW all_findings AS
+SELECT run_id, row_id, rowid AS seq, rule, rule_name, severity, reason, evidence, basis FROM findings
+UNION ALL
+SELECT r.run_id, r.row_id, r.seq, t.rule, t.rule_name, t.severity, t.reason,
+       CASE WHEN t.at_row THEN c.source_file || ' 第' || c.source_row || '行' || t.evidence ELSE t.evidence END,
+       t.basis
+FROM finding_refs r JOIN finding_texts t ON t.id = r.text_id
+     JOIN candidates c ON c.run_id = r.run_id AND c.row_id = r.row_id;
+"""
 
 
 @contextmanager
@@ -84,14 +129,22 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
 
+
 def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
     so two runs starting at once cannot both create them); a version 1 database is migrated
-    first (see `migrate_v1`)."""
+    first (see `migrate_v1`), then a version 2 one (see `migrate_v2`), then a version 3 one
+    (see `migrate_v3`)."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
             migrate_v1(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 2:
+            migrate_v2(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 3:
+            migrate_v3(conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -107,9 +160,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             raise HistoryError(f"审查记录数据库 {path} 为空（尚未记录过审查）")
         with transaction(conn):
             if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                _execute_script(conn, _SCHEMA)
+                _execute_script(conn, _V3)
+                create_ratings(conn)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.Error as exc:
         raise HistoryError(f"无法使用审查记录数据库 {path}：{sqlite_reason(exc)}") from exc
@@ -129,9 +182,47 @@ def migrate_v1(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("UPDATE candidates SET id_sha256 = NULL")
                 conn.execute("ALTER TABLE candidates RENAME COLUMN id_sha256 TO id_hmac")
                 conn.execute("ALTER TABLE runs ADD COLUMN id_key_id TEXT")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("PRAGMA user_version = 2")
         conn.execute("PRAGMA secure_delete = OFF")
     except sqlite3.Error as exc:
         raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 1，其中的身份证号摘要未加密钥、可被反推），"
                            f"需要升级（删除这些摘要）但升级失败：{sqlite_reason(exc)}；"
                            "请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
+def migrate_v2(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 2 database to version 3 by adding the compact finding tables, the
+    ``candidates.unchecked`` column and the ``all_findings`` view (see `_V3`). Additive: no row
+    is changed or moved, so it is instant on any size of file; earlier runs stay in ``findings``
+    and read back exactly as before (their ``unchecked`` is NULL: not recorded). Done on any
+    open, reading included, in one transaction."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 2:   # not migrated meanwhile
+                _execute_script(conn, _V3)
+                conn.execute("PRAGMA user_version = 3")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 2），需要升级（增加精简存储的问题表）"
+                           f"但升级失败：{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Each ``;``-separated statement of `script` in the open transaction (``executescript``
+    would commit it first)."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def migrate_v3(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 3 database to version 4 by adding the `ratings` table (reserve ratings
+    per candidate, vetting.history.ratings). Additive: nothing existing changes, and runs recorded
+    before it simply have no ratings. Done on any open, like `migrate_v1`."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 3:   # not migrated meanwhile
+                create_ratings(conn)
+                conn.execute("PRAGMA user_version = 4")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 需要升级（增加后备力量考核记录表）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc

@@ -16,12 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import pandas as pd
+
 from vetting.errors import os_reason
 from vetting.history import rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import CANDIDATE_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema, transaction
+from vetting.history.ratings import PoolRow, pool_rows, rating_rows
+from vetting.history.schema import (
+    CANDIDATE_COLUMNS,
+    FINDING_COLUMNS,
+    RUN_COLUMNS,
+    TEXT_COLUMNS,
+    ensure_schema,
+    transaction,
+)
+from vetting.history.selection import Selection, where_clause
 from vetting.result import VettingResult
 
 #: Environment variable naming the database file (used when ``--db`` is not given).
@@ -103,14 +114,30 @@ class History:
                 conn.executemany(
                     f"INSERT INTO candidates (run_id, {', '.join(CANDIDATE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * (len(CANDIDATE_COLUMNS) + 1))})",
-                    rows.candidate_rows(run_id, result.candidates, key))
-                conn.executemany(
-                    f"INSERT INTO findings (run_id, {', '.join(FINDING_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * (len(FINDING_COLUMNS) + 1))})",
-                    rows.finding_rows(run_id, result.findings))
+                    rows.candidate_rows(run_id, result.candidates, key, result.unchecked))
+                self._record_findings(run_id, result)
+                conn.executemany("INSERT INTO ratings (run_id, row_id, period, rating, source) VALUES (?, ?, ?, ?, ?)",
+                                 rating_rows(run_id, result.ratings))
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
         return run_id
+
+    def _record_findings(self, run_id: int, result: VettingResult) -> None:
+        """The run's findings as references to interned texts (see `rows.finding_parts`): each
+        distinct text is looked up by its digest, and added when no earlier run stored it."""
+        conn = self.connection
+        known: dict[bytes, int] = {}
+        for part in rows.finding_parts(result.findings, result.candidates):
+            ids = []
+            for text, digest in zip(part.texts, part.digests):
+                if digest not in known:
+                    found = conn.execute("SELECT id FROM finding_texts WHERE digest = ?", (digest,)).fetchone()
+                    known[digest] = int(found[0]) if found else int(conn.execute(
+                        f"INSERT INTO finding_texts (digest, {', '.join(TEXT_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * (len(TEXT_COLUMNS) + 1))})", (digest, *text)).lastrowid)
+                ids.append(known[digest])
+            conn.executemany("INSERT INTO finding_refs (run_id, row_id, seq, text_id) VALUES (?, ?, ?, ?)",
+                             ((run_id, row_id, seq, ids[code]) for row_id, seq, code in part.refs))
 
     def _key(self) -> bytes:
         """The installation's HMAC key from the key file beside the database, created when
@@ -168,11 +195,11 @@ class History:
             raise HistoryError(f"没有编号为 {run_id} 的审查记录{self._available()}")
         summary = rows.summary(found[0])
         findings: dict[int, list[StoredFinding]] = {}
-        for row in self._query(f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings "
-                               "WHERE run_id = ? ORDER BY rowid", (run_id,)):
+        for row in self._query(f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings "
+                               "WHERE run_id = ? ORDER BY row_id, seq", (run_id,)):
             findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
         candidates = [
-            StoredCandidate(*row, findings=rows.worst_first(findings.get(row[0], ())))
+            rows.candidate(row, findings.get(row[0], ()))
             for row in self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
                                    "WHERE run_id = ? ORDER BY row_id", (run_id,))
         ]
@@ -182,6 +209,62 @@ class History:
                                f"{summary.finding_count} 条问题，实有 {len(candidates)} 人、"
                                f"{stored_findings} 条），数据库可能已损坏")
         return RunDetail(summary, candidates)
+
+    def summary(self, run_id: int) -> RunSummary:
+        """One recorded run without its candidates; HistoryError if it does not exist."""
+        found = self._query(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        if not found:
+            raise HistoryError(f"没有编号为 {run_id} 的审查记录{self._available()}")
+        return rows.summary(found[0])
+
+    def page(self, run_id: int, selection: Selection = Selection(), limit: int | None = None,
+             offset: int = 0) -> tuple[list[StoredCandidate], int]:
+        """The candidates of run `run_id` that `selection` chooses, in input order, from the
+        `offset`-th on and at most `limit` of them (all when None), each with its findings (worst
+        first); and how many the selection chooses in all. Only the page's findings are read."""
+        where, params = where_clause(run_id, selection)
+        total = int(self._query(f"SELECT COUNT(*) FROM candidates WHERE {where}", params)[0][0])
+        found = self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE {where} "
+                            "ORDER BY row_id LIMIT ? OFFSET ?",
+                            [*params, -1 if limit is None else min(limit, _MAX_SQLITE_INT),
+                             min(offset, _MAX_SQLITE_INT)])
+        columns = f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings WHERE run_id = ? AND row_id IN "
+        if limit is None:
+            queries = [(f"{columns}(SELECT row_id FROM candidates WHERE {where}) ORDER BY row_id, seq",
+                        [run_id, *params])]
+        else:
+            ids = [row[0] for row in found]
+            queries = [(f"{columns}({', '.join('?' * len(ids[i:i + 500]))}) ORDER BY row_id, seq",
+                        [run_id, *ids[i:i + 500]]) for i in range(0, len(ids), 500)]
+        findings: dict[int, list[StoredFinding]] = {}
+        for sql, values in queries:
+            for row in self._query(sql, values):
+                findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
+        return [rows.candidate(row, findings.get(row[0], ())) for row in found], total
+
+    def frames(self, run_id: int, selection: Selection = Selection()) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The selected candidates (CANDIDATE_COLUMNS) and their findings (FINDING_COLUMNS, each
+        candidate's in recorded order) of run `run_id` as tables, for an export: read in two
+        queries, without a Python object per finding."""
+        where, params = where_clause(run_id, selection)
+        candidates = pd.DataFrame(self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
+                                              f"WHERE {where} ORDER BY row_id", params),
+                                  columns=list(CANDIDATE_COLUMNS))
+        findings = pd.DataFrame(self._query(
+            f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings WHERE run_id = ? AND row_id IN "
+            f"(SELECT row_id FROM candidates WHERE {where}) ORDER BY row_id, seq", (run_id, *params)),
+            columns=list(FINDING_COLUMNS))
+        return candidates, findings
+
+    def pool(self, ruleset_id: str, as_of: str, roles: tuple[str, ...]) -> list[PoolRow]:
+        """The reserves (`roles`) of the earlier recorded runs of one pool (ruleset `ruleset_id`,
+        as-of date not after `as_of`), with their recorded ratings; see `ratings.pool_rows`."""
+        return pool_rows(self.connection, self.path, ruleset_id, as_of, roles)
+
+    def id_key(self) -> bytes | None:
+        """The installation's HMAC key when its file exists (None otherwise; never created when
+        reading): to digest this run's ID numbers as the recorded runs did."""
+        return read_key(key_path(self.path))
 
     def _available(self) -> str:
         """A Chinese hint naming the run ids that do exist."""

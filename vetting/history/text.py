@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from vetting.history.compare import CandidateChange, Comparison
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.selection import Selection, selection_text
 from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 
 #: Chinese labels of the command-line options kept with a run, in display order.
@@ -124,10 +125,14 @@ def where(c: StoredCandidate) -> str:
 
 def id_text(c: StoredCandidate, show_digest: bool = False) -> str:
     """The masked ID (or 身份证号空白), plus the keyed digest when `show_digest`."""
-    text = c.id_masked or "身份证号空白"
-    if show_digest and c.id_hmac:
-        text += f"（HMAC-SHA256：{c.id_hmac}）"
-    return text
+    return id_shown(c.id_masked, c.id_hmac, show_digest) or "身份证号空白"
+
+
+def id_shown(masked: str | None, digest: str | None, show_digest: bool = False) -> str | None:
+    """A masked ID followed by its keyed digest when `show_digest` and there is one."""
+    if show_digest and digest and masked:
+        return f"{masked}（HMAC-SHA256：{digest}）"
+    return masked
 
 
 def finding_lines(f: StoredFinding, indent: str = _INDENT, details: bool = True) -> list[str]:
@@ -143,15 +148,43 @@ def finding_lines(f: StoredFinding, indent: str = _INDENT, details: bool = True)
 
 
 def run_text(detail: RunDetail, show_digest: bool = False) -> str:
-    """`vet history show`: the run's audit block, then every candidate (input order) with
-    its verdict and every finding (worst first) with reason, evidence and basis."""
-    lines = run_header_lines(detail.run)
+    """`vet history show` of a whole run: the run's audit block, then every candidate (input
+    order) with its verdict and every finding (worst first) with reason, evidence and basis."""
+    return page_text(detail.run, detail.candidates, len(detail.candidates), show_digest=show_digest)
+
+
+def page_text(run: RunSummary, candidates: list[StoredCandidate], total: int, offset: int = 0,
+              selection: Selection = Selection(), show_digest: bool = False) -> str:
+    """`vet history show`: the run's audit block, the filters and how many candidates they
+    choose, then `candidates` (the page from the `offset`-th of `total` chosen) as `run_text`
+    lists them, and - when the page is not all of them - a last line saying how many are not
+    shown and how to see them. Without filters and with every candidate, exactly `run_text`."""
+    lines = run_header_lines(run)
+    if selection.active():
+        lines.append(f"筛选：{selection_text(selection)}：符合 {total} 人（共 {run.candidate_count} 人）")
     lines.append("")
-    for c in detail.candidates:
+    for c in candidates:
         lines.append(candidate_line(c, show_digest))
         for f in c.findings:
             lines += finding_lines(f)
+    if not candidates and not total:
+        lines.append("没有符合筛选条件的人选")
+    elif offset + len(candidates) < total or offset > 0:
+        lines.append("")
+        lines.append(paging_note(len(candidates), total, offset))
     return "\n".join(lines)
+
+
+def paging_note(shown: int, total: int, offset: int) -> str:
+    """Where a page sits among `total` candidates and how to see the others."""
+    if not shown:
+        return f"（共 {total} 人，第 {offset} 人之后没有更多人选；用 --offset 0 从头查看）"
+    end = offset + shown
+    rest = total - end
+    ways = [f"用 --offset {end} 查看后面 {min(rest, shown)} 人"] if rest > 0 else []
+    ways += ["--limit 0 显示全部", "-o 文件.xlsx 或 -o 文件.csv 导出全部"]
+    more = f"，其后还有 {rest} 人未显示" if rest > 0 else ""
+    return f"（共 {total} 人，显示第 {offset + 1}–{end} 人{more}；{'，'.join(ways)}）"
 
 
 def comparison_text(cmp: Comparison, show_digest: bool = False) -> str:

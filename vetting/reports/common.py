@@ -346,6 +346,7 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
     lines += [("未覆盖规则", f"{e['rule']} {e['name']}：{e['candidates']}人"
                + ("已记为待反馈" if e["pending"] else "未能审查") + f"；{e['remedy']}")
               for e in coverage.get("not_covered") or []]
+    lines += [("后备力量跟踪", line) for line in (meta.get("pool") or {}).get("lines") or []]
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
 

@@ -152,6 +152,12 @@ def _bound(value: object, parameters: Mapping[str, Parameter]) -> str:
     return str(value)
 
 
+#: Rules of a reserve pool followed over time (vetting.pools) in words.
+_POOL_WORDS = {"posts": "本村现任干部（--officers 名册）的某一职位 没有 对应的{who}（一村一职一备）",
+               "absent": "此前记录的审查中在库的{who} 不在 本次花名册中",
+               "ratings": "{who}在此前记录的审查中有考核等次（逐期列出，同一半年只计一次）"}
+
+
 def describe_group_rule(rule, ruleset: Ruleset) -> str:  # noqa: ANN001 - a GroupRule (slate rule)
     """A slate rule (duplicates, relatives, counts per village) in words."""
     who = "、".join(rule.roles) if rule.roles else "全部"
@@ -162,6 +168,8 @@ def describe_group_rule(rule, ruleset: Ruleset) -> str:  # noqa: ANN001 - a Grou
                 "或为同一人")
     if rule.kind == "relatives":
         return f"本村拟任{who}的人选之间有{'、'.join(rule.scope) or '近亲属'}关系"
+    if rule.kind in _POOL_WORDS:
+        return _POOL_WORDS[rule.kind].format(who=who)
     if rule.kind in ("seats", "minority"):
         label = ruleset.fields[rule.village_field].label
         if rule.kind == "seats":

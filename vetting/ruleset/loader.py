@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -360,11 +361,38 @@ def pack_sources(name_or_path: str) -> tuple[dict, list]:
     return _merge_chain(resolve(name_or_path), Problems())
 
 
+#: Rulesets loaded in this process, by (file, working directory): the files of its chain with their
+#: sha256 and the compiled ruleset. Rulesets are immutable; an edit to any file of the chain reloads.
+_LOADED: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], Ruleset]] = {}
+
+
 def load_ruleset(name_or_path: str) -> Ruleset:
     """Load, validate and compile a ruleset. Every independent problem (each rule, parameter, field,
     agency, pattern, in the file and its `extends` parents) is collected first: one problem is
-    raised as a RulesetError, several as a RulesetErrors, each naming file, line and field."""
+    raised as a RulesetError, several as a RulesetErrors, each naming file, line and field.
+    A ruleset whose files are unchanged since it was last loaded in this process is not parsed again."""
     path = resolve(name_or_path)
+    key = (str(path.resolve()), os.getcwd())
+    cached = _LOADED.get(key)
+    if cached and all(_unchanged(file, sha) for file, sha in cached[0]):
+        return cached[1]
+    ruleset = _compile_ruleset(path)
+    if len(_LOADED) >= 32:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[key] = (tuple(zip(ruleset.chain, (sha for _, sha in ruleset.sources))), ruleset)
+    return ruleset
+
+
+def _unchanged(file: str, sha: str) -> bool:
+    """Whether a ruleset file still holds the bytes it had when loaded."""
+    try:
+        return hashlib.sha256(Path(file).read_bytes()).hexdigest() == sha
+    except OSError:
+        return False
+
+
+def _compile_ruleset(path: Path) -> Ruleset:
+    """Load, validate and compile the ruleset file at `path` (see load_ruleset)."""
     problems = Problems()
     try:
         merged, chain = _merge_chain(path, problems)

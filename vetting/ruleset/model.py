@@ -95,7 +95,11 @@ class Rule:
         return _basis_text(self.basis, self.local, self.places)
 
 
-GROUP_KINDS = ("duplicate", "relatives", "count", "seats", "minority")
+#: Kinds a reserve pool followed over time needs (vetting.pools, after the engine): each current
+#: officer's post against the reserves (`posts`, with --officers), reserves of earlier recorded runs
+#: missing from this one (`absent`), and each reserve's ratings across recorded runs (`ratings`).
+POOL_KINDS = ("posts", "absent", "ratings")
+GROUP_KINDS = ("duplicate", "relatives", "count", "seats", "minority", *POOL_KINDS)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import jsonschema
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
+from vetting.ruleset.model import GROUP_KINDS
 from vetting.ruleset.yamlsafe import BadNumber, line_of
 from vetting.vocab import COVERAGE_MODES, RULE_COVERAGE, RULE_SEVERITIES
 
@@ -73,7 +74,7 @@ GROUP_RULE = {
     "required": ["code"],
     "properties": {
         **_RULE_COMMON,
-        "kind": {"enum": ["duplicate", "relatives", "count", "seats", "minority"]},
+        "kind": {"enum": list(GROUP_KINDS)},
         "where": _TEXT,
         "min": _SCALAR,
         "max": _SCALAR,
