@@ -37,8 +37,8 @@ CHUNK_THRESHOLD = 50_000
 #: Most candidates per chunk when none is given.
 DEFAULT_CHUNK_ROWS = 50_000
 #: Findings a chunk aims at when its size is not given: rendered findings and the report rows
-#: built from them take a few kilobytes each while a chunk is written (about 300 MB at this size).
-FINDINGS_PER_CHUNK = 100_000
+#: built from them take a few kilobytes each while a chunk is written (about 400 MB at this size).
+FINDINGS_PER_CHUNK = 150_000
 #: Columns of the findings a chunked run keeps for the history (codes, no rendered text).
 KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
 
