@@ -100,24 +100,28 @@ class ChunkedRun:
             unchecked.update(not_checked["rule"].value_counts().to_dict())
             is_pending = findings["severity"] == Severity.PENDING.value
             pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
-            self._tables.append(table[["row_id", "verdict"]])
             if self.keep_codes:
+                self._tables.append(table[["row_id", "verdict"]])
                 self._kept.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
             yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
         self._counts = RunCounts(dict(verdicts), n, findings_count, dict(unchecked), dict(pending))
 
     def result(self) -> VettingResult:
-        """The whole run without its findings text: meta, village findings, group summaries,
-        profile; candidates with their verdicts; findings as codes (when kept), else none."""
+        """The whole run without its findings text: meta, village findings, group summaries; with
+        `keep_codes` (for the history) also every candidate with its verdict, the profile and the
+        findings as codes, else no candidates and no findings."""
         if self._result is not None:
             return self._result
         decided = self._plan
         meta = meta_from_counts(self._counts, decided.groups.summary, self.ruleset, self.candidates, self.as_of,
                                 self.engine, self.generated_at, self._covered)
-        verdicts = pd.concat(self._tables, ignore_index=True) if self._tables else \
-            pd.DataFrame({"row_id": np.array([], dtype=np.int64), "verdict": np.array([], dtype=object)})
-        candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS))
-        candidates["verdict"] = verdicts["verdict"].to_numpy()
+        if self.keep_codes:  # the history records every candidate; nothing else needs the table again
+            verdicts = pd.concat(self._tables, ignore_index=True) if self._tables else \
+                pd.DataFrame({"row_id": np.array([], dtype=np.int64), "verdict": np.array([], dtype=object)})
+            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS))
+            candidates["verdict"] = verdicts["verdict"].to_numpy()
+        else:
+            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
         findings = pd.concat([k.astype({c: "object" for c in KEPT_COLUMNS[1:]}) for k in self._kept],
                              ignore_index=True) if self._kept else pd.DataFrame(columns=FINDING_COLUMNS)
         for column in FINDING_COLUMNS:
@@ -126,7 +130,8 @@ class ChunkedRun:
         result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
                                villages=decided.villages(), group_summary=decided.groups.summary)
         result.meta = meta
-        result.profile = candidate_profile(self.candidates, self.as_of)
+        if self.keep_codes:
+            result.profile = candidate_profile(self.candidates, self.as_of)
         result.targets = declared_targets(self.ruleset, self.as_of)
         self._result = result
         return result
