@@ -100,6 +100,9 @@ class ChunkWriter:
         body = self._body
 
         def write(tmp: str) -> None:
+            if not head and not tail:  # the rows are the file: renamed, not copied
+                os.replace(body, tmp)
+                return
             with open(tmp, "wb") as out, open(body, "rb") as rows:
                 out.write(head)
                 shutil.copyfileobj(rows, out, 1 << 20)
