@@ -234,6 +234,7 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
     names[silent] = issues["field"].to_numpy(dtype=object)[silent] + AGENCY_SILENT
     reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
               + issues["problem"].astype(str).to_numpy(dtype=object))
+
     def objects(values: ArrayLike) -> pd.Series:  # shared strings, not a text copy per row (see `shared`)
         return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
