@@ -53,6 +53,15 @@ def _history_db_in_tmp(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    """The command line keeps loaded rulesets in the user cache directory (vetting.ruleset.cache);
+    keep them out of the real one in every test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -189,13 +189,13 @@ def test_rules_show_explains_every_code_a_report_can_show(runner, code, expected
 
 
 def test_the_reading_line_is_said_when_reading_ends_not_after_the_run(runner, monkeypatch, tmp_path):
-    import vetting.cli
+    import vetting.pipeline
     from vetting.errors import VettingError
 
     def engine_fails(*args, **kwargs):
         raise VettingError("引擎未运行")
 
-    monkeypatch.setattr(vetting.cli, "run_engine", engine_fails)
+    monkeypatch.setattr(vetting.pipeline, "run_engine", engine_fails)  # `vet run` imports it when it runs
     result = runner.invoke(cli, ["run", str(FIXTURES / "demo_roster.xlsx"), "--as-of", "2026-12-15",
                                  "--no-history", "-o", str(tmp_path / "r.json")])
     assert result.exit_code == 2

@@ -108,7 +108,7 @@ def test_first_record_creates_directory_database_and_schema_version(db, demo_res
     run_id = record(db, demo_result, {"ruleset": "national"})
     assert run_id == 1 and db.is_file()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         row = conn.execute("SELECT started_at, finished_at, ruleset_id, ruleset_sha256, as_of, "
                            "candidate_count, finding_count, verdict_counts, inputs FROM runs").fetchone()
     assert row[0] == "2026-11-01T09:00:00+08:00" and row[1] == "2026-11-01T09:00:03+08:00"

@@ -97,7 +97,7 @@ def test_database_of_the_previous_version_is_migrated_and_reads_back_unchanged(t
     with open_history(db) as store:                                      # reading migrates it
         old, older = store.run(1), store.run(2)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == before > 0   # rows kept where they were
     conn.close()

@@ -242,7 +242,7 @@ def test_version_1_database_is_migrated_by_dropping_the_plain_digests(db):
     assert [(c.name, c.id_masked, c.id_hmac, c.verdict) for c in detail.candidates] == [
         ("张三", "510525********123X", None, "review"), ("李四", "510525********4321", None, "pass")]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
     raw = db.read_bytes()
     for clear in (ID_A, ID_B):                                       # overwritten, not just unlinked

@@ -29,7 +29,7 @@ def test_same_file_follows_the_file_system(tmp_path, monkeypatch):
 
 def test_every_file_a_csv_run_may_write_or_remove_is_planned(tmp_path):
     planned = {p.path.name: (p.role, p.option) for p in run_outputs(str(tmp_path / "r.csv"), "csv", tmp_path / "h.db")}
-    assert set(planned) == {"r.csv", "r.meta.csv", "r.villages.csv", "r.awaiting.csv", "r.unmatched.csv",
+    assert set(planned) == {"r.csv", "r.meta.csv", "r.villages.csv", "r.awaiting.csv", "r.unmatched.csv", "r.decisions.csv",
                             "h.db", "h.db.key", "h.db-journal", "h.db-wal", "h.db-shm"}
     assert planned["r.unmatched.csv"][1] == "-o" and planned["h.db.key"] == ("审查记录密钥文件", "--db")
     assert [p.path.name for p in run_outputs(str(tmp_path / "r.xlsx"), "xlsx", None)] == ["r.xlsx"]

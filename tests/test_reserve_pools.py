@@ -239,11 +239,12 @@ def test_a_version_3_database_gains_the_ratings_table(pool, tmp_path):
     shutil.copy(pool["db"], old)
     with sqlite3.connect(old) as conn:
         conn.execute("DROP TABLE ratings")
+        conn.execute("DROP TABLE decisions")
         conn.execute("PRAGMA user_version = 3")
     with open_history(old) as store:
         assert store.count() == 3
     with sqlite3.connect(old) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert conn.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0    # older runs: no ratings
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from vetting.datachecks import DATA_CHECKS
-from vetting.reports.common import awaited_summary, redact
-from vetting.result import VettingResult
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import GroupRule, Parameter, Rule, Ruleset
 from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
 
+if TYPE_CHECKING:
+    from vetting.result import VettingResult
+
 
 def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
     """The verdict and every reason for one candidate, worst first (ID numbers masked unless `show_id`)."""
+    from vetting.reports.common import awaited_summary, redact  # pandas: not for `vet rules`, which explains rules
+
     result = redact(result, show_id)
     cand = result.candidates.iloc[row_id]
     lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(cand['id_number'])}）",
@@ -29,6 +31,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
     for i, f in enumerate(found[~pending].itertuples(), 1):
         lines += [f"{i}. [{f.rule} {f.rule_name}] {SEVERITY_LABELS[f.severity]}",
                   f"   理由：{f.reason}", f"   证据：{f.evidence}", f"   依据：{f.basis}"]
+        if isinstance(getattr(f, "review", None), str):
+            lines.append(f"   {f.review}")
     if pending.any():
         lines.append(f"待反馈：{awaited_summary(found).iloc[0]}")
         lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples() if f.rule != "J01"]
@@ -42,6 +46,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
 
 
 def _v(value: object) -> str:
+    import pandas as pd
+
     return "（空）" if value is None or pd.isna(value) else str(value)
 
 
@@ -84,6 +90,8 @@ def rule_text(rule: Rule, ruleset: Ruleset, as_of: dt.date) -> str:
              f"读取字段：{labels or '无'}",
              f"理由模板：{rule.reason_text}"]
     lines += [f"说明：{text}" for text in (rule.description, rule.note) if text]
+    if rule.reviewable and rule.severity == "disqualify":
+        lines.append("可复核：是（经复核确认不成立的，复核结论可撤销此项或同意提名，见 vet run --decisions）")
     for name in rule.params:
         lines.append("参数：" + parameter_text(ruleset.parameters[name], as_of))
     lines += [f"依据：{b.render()}" for b in rule.basis]

@@ -13,7 +13,6 @@ import os
 from vetting.atomic import write_atomic
 from vetting.explain import _num as number_text
 from vetting.explain import parameter_text
-from vetting.reports.common import neutralise_formula
 from vetting.ruleset.condition import referenced_params
 from vetting.ruleset.describe import describe_group_rule, describe_rule
 from vetting.ruleset.model import Rule, Ruleset
@@ -146,6 +145,8 @@ def format_markdown(ruleset: Ruleset, as_of: dt.date | None) -> str:
 # ---------------------------------------------------------------- XLSX
 
 def _xlsx_text(text: str) -> str:
+    from vetting.reports.common import neutralise_formula  # the reports package imports pandas: XLSX only
+
     return neutralise_formula(replace_text(text, XLSX_FORBIDDEN))
 
 

@@ -10,8 +10,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Mapping
 
-import yaml
-
 FIELD_TYPES = ("text", "name", "id_number", "date", "int", "flag", "enum", "education", "role")
 
 #: Cell texts read as yes / no in flag columns (compared after NFKC, strip, lower-case).
@@ -68,6 +66,8 @@ def field_from_dict(name: str, spec: Mapping) -> Field:
 def builtin_fields() -> dict[str, Field]:
     """The catalogue shipped with the tool (vetting/fields.yaml)."""
     text = resources.files("vetting").joinpath("fields.yaml").read_text(encoding="utf-8")
+    import yaml  # only when the catalogue is read: a ruleset from the cache needs no YAML parser
+
     data = yaml.safe_load(text)
     return {name: field_from_dict(name, spec) for name, spec in data["fields"].items()}
 

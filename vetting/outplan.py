@@ -19,8 +19,6 @@ from typing import Iterable, Sequence
 
 from vetting.atomic import check_target
 from vetting.errors import InputError
-from vetting.history import history_files
-from vetting.reports import report_files
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,9 @@ _NOTHING_DONE = "本次未写出任何文件，输入文件保持不变"
 def run_outputs(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[Place]:
     """What `vet run` may write or remove: the report and its sidecars (when `output` is given)
     and the history files (unless `db` is None, i.e. --no-history)."""
+    from vetting.history import history_files
+    from vetting.reports import report_files  # the writers import pandas; `vet rules export` needs none
+
     places = [Place(p, role, "-o") for p, role in (report_files(output, fmt) if output else [])]
     places += [Place(p, role, "--db") for p, role in (history_files(db) if db is not None else [])]
     return places
@@ -53,24 +54,30 @@ def run_inputs(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], rules
 
 def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], ruleset_chain: Sequence[str],
               output: str | None, fmt: str, db: str | os.PathLike | None,
-              stdout: os.stat_result | None = None) -> None:
+              stdout: os.stat_result | None = None, decisions: str | None = None) -> None:
     """`vet run`'s plan checked (see `check_plan`): its outputs (`run_outputs`) against its
-    inputs (`run_inputs`); `stdout` matters only when there is no `output`."""
-    check_plan(run_outputs(output, fmt, db), run_inputs(rosters, replies, ruleset_chain),
-               stdout=None if output else stdout)
+    inputs (`run_inputs`, and the decisions file of --decisions); `stdout` matters only when
+    there is no `output`."""
+    inputs = run_inputs(rosters, replies, ruleset_chain)
+    inputs += [Place(Path(decisions), "复核结论文件")] if decisions else []
+    check_plan(run_outputs(output, fmt, db), inputs, stdout=None if output else stdout)
 
 
 def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str],
-                      stdout: os.stat_result | None = None) -> None:
+                      stdout: os.stat_result | None = None, inputs: Sequence[str] = ()) -> None:
     """The plan of a command that writes one file (`output`, or standard output when None) from a
-    ruleset (`vet rules export`, `vet template`), checked against the ruleset's files."""
-    check_plan([Place(Path(output), role, "-o")] if output else [], run_inputs((), (), ruleset_chain),
-               stdout=None if output else stdout)
+    ruleset (`vet rules export`, `vet template`), checked against the ruleset's files and any
+    other file it reads (`inputs`: the report of `vet template --decisions --from`)."""
+    places = run_inputs((), (), ruleset_chain) + [Place(Path(p), "输入文件") for p in inputs]
+    check_plan([Place(Path(output), role, "-o")] if output else [], places, stdout=None if output else stdout)
 
 
 def check_history_export(output: str, fmt: str, db: str | os.PathLike) -> None:
     """`vet history show -o`'s plan checked: the export (a report of format `fmt` with its
     sidecars) against the history database and its key and journal files."""
+    from vetting.history import history_files
+    from vetting.reports import report_files
+
     outputs = [Place(path, role, "-o") for path, role in report_files(output, fmt)]
     check_plan(outputs, [Place(path, role, "--db") for path, role in history_files(db)])
 

@@ -15,8 +15,10 @@ from vetting.joint.merge import JointSpec, joint_review
 from vetting.joint.replies import read_replies
 from vetting.meta import build_meta
 from vetting.normalize.roster import Candidates, candidates_from_records, normalise_tables
+from vetting.progress import JOINT, NORMALISE, READ, REVIEW, Progress, silent
 from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
+from vetting.vocab import ENGINES
 
 
 @dataclass
@@ -28,15 +30,6 @@ class ReadOptions:
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
     replies: Sequence[tuple[str, ...]] = ()  # (agency, reply file[, scope]) from --findings
-
-
-def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
-    """The as-of date: given explicitly, else the ruleset's election date; never today's date."""
-    if given:
-        return given
-    if ruleset.election_date:
-        return ruleset.election_date
-    raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
 
 
 def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, ...]] = (), encoding: str | None = None) -> JointSpec:
@@ -52,27 +45,37 @@ def joint_spec(ruleset: Ruleset, replies: Sequence[tuple[str, ...]] = (), encodi
     return JointSpec(ruleset.agencies, ruleset.opinions, read)
 
 
-def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions) -> Candidates:
+def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions,
+                    progress: Progress = silent) -> Candidates:
     """Read and normalise every roster file (and agency reply files) into one candidate set;
-    a workbook with one roster sheet per village contributes every such sheet."""
-    tables = [table for p in paths
-              for table in read_tables(p, ruleset.fields, options.sheet, options.header_row, options.encoding)]
+    a workbook with one roster sheet per village contributes every such sheet. `progress` hears
+    the rows read after each file, and the start and end of normalising and the joint review."""
+    tables = []
+    progress(READ, 0, None)
+    for p in paths:
+        tables += read_tables(p, ruleset.fields, options.sheet, options.header_row, options.encoding)
+        progress(READ, sum(len(t.frame) for t in tables), None)
+    rows = sum(len(t.frame) for t in tables)
+    progress(NORMALISE, 0, rows)
     candidates = normalise_tables(tables, ruleset.fields, ruleset.required_fields, options.mapping)
-    return joint_review(candidates, ruleset.fields, ruleset.required_fields,
-                        joint_spec(ruleset, options.replies, options.encoding))
-
-
-#: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
-ENGINES = ("vector", "durable")
+    progress(NORMALISE, rows, rows)
+    progress(JOINT, 0, len(candidates))
+    joined = joint_review(candidates, ruleset.fields, ruleset.required_fields,
+                          joint_spec(ruleset, options.replies, options.encoding))
+    progress(JOINT, len(joined), len(joined))
+    return joined
 
 
 def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine: str = "vector",
-               generated_at: str | None = None, coverage: str | None = None) -> VettingResult:
+               generated_at: str | None = None, coverage: str | None = None,
+               progress: Progress = silent) -> VettingResult:
     """Evaluate candidates with the named engine (both give the same findings, reasons and
     verdicts) and add the report's meta block. `coverage` (partial|strict, else the pack's
-    setting) says whether a rule the run cannot check is stated once or `pending` for all."""
+    setting) says whether a rule the run cannot check is stated once or `pending` for all.
+    `progress` hears the start and the end of the review."""
     if engine not in ENGINES:
         raise VettingError(f"未知的审查引擎「{engine}」{did_you_mean(engine, ENGINES)}；可用：{'、'.join(ENGINES)}")
+    progress(REVIEW, 0, len(candidates))
     covered = assess(ruleset, candidates, resolve_mode(coverage, ruleset))
     if engine == "durable":
         from vetting.engine.durable import evaluate as evaluate_durable
@@ -82,6 +85,7 @@ def run_engine(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, engine:
     result.meta = build_meta(result, ruleset, candidates, as_of, engine, generated_at, covered)
     result.profile = candidate_profile(candidates, as_of)
     result.targets = declared_targets(ruleset, as_of)
+    progress(REVIEW, len(candidates), len(candidates))
     return result
 
 

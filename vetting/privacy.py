@@ -15,12 +15,10 @@ that no longer looks like one (`cut_text` does both, in that order).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # the column functions import pandas when called: `mask_text` on a str is plain `re`
+    import pandas as pd
 
 _DIGIT = "0-9\uff10-\uff19"
 _X = "Xx\uff38\uff58"
@@ -89,6 +87,11 @@ def mask_id_series(s: pd.Series) -> pd.Series:
 def mask_text_series(s: pd.Series) -> pd.Series:
     """`mask_text` over a text column: the rows that may hold an ID-like number are found in one
     Arrow pass, only those are rewritten (a report's millions of reasons mostly hold none)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s
     text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())

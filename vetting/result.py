@@ -10,8 +10,9 @@ import pandas as pd
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_VERDICT, VERDICT_LABELS, VERDICTS
 
 #: The vocabulary of severities and verdicts lives in vetting.vocab; re-exported for callers of results.
-__all__ = ["CANDIDATE_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS", "RATING_COLUMNS", "SEVERITIES",
-           "SEVERITY_LABELS", "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS", "VettingResult"]
+__all__ = ["CANDIDATE_COLUMNS", "DECISION_COLUMNS", "FINDING_COLUMNS", "GROUP_COLUMNS", "PROFILE_COLUMNS",
+           "RATING_COLUMNS", "SEVERITIES", "SEVERITY_LABELS", "SEVERITY_VERDICT", "VERDICTS", "VERDICT_LABELS",
+           "VettingResult"]
 
 #: One row per finding. `row_id` joins to CANDIDATE_COLUMNS.row_id.
 FINDING_COLUMNS = ["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]
@@ -25,6 +26,11 @@ CANDIDATE_COLUMNS = ["row_id", "source_file", "source_row", "name", "role", "vil
 PROFILE_COLUMNS = ["row_id", "age", "education", "sex", "political_status"]
 #: One row per reserve rating a roster gives: the half-year (2026H1), the rating, the field it came from.
 RATING_COLUMNS = ["row_id", "period", "rating", "source"]
+#: One row per recorded human decision (复核结论) a run was given, and what became of it
+#: (vetting.decisions): applied to a finding, stale, or unmatched (row_id NA then).
+DECISION_COLUMNS = ["row_id", "file", "file_row", "rule", "code", "decision", "status", "why",
+                    "severity_before", "severity_after", "verdict_before", "verdict_after",
+                    "decided_by", "decided_on", "document", "note", "id_number", "name", "position"]
 
 
 @dataclass
@@ -47,3 +53,5 @@ class VettingResult:
     #: Reserve ratings read from the roster, one row per (row_id, half-year), recorded in the run
     #: history so that later runs can follow a reserve pool (vetting.pools).
     ratings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RATING_COLUMNS))
+    #: The decisions given with --decisions and their outcome (DECISION_COLUMNS); empty without.
+    decisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_COLUMNS))

@@ -1,18 +1,31 @@
-"""How `vet run`'s options resolve: the report format (from --format or the output file's suffix)
-and the options a run records in its history."""
+"""How `vet run`'s options resolve: the as-of date, the report format (from --format or the output
+file's suffix) and the options a run records in its history. Light: the command line reads it
+before any stage is imported."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from vetting.errors import OptionError
-from vetting.pipeline import ReadOptions
-from vetting.reports import FORMATS
+from vetting.errors import OptionError, VettingError
+from vetting.vocab import REPORT_FORMATS as FORMATS
+
+if TYPE_CHECKING:
+    from vetting.pipeline import ReadOptions
+    from vetting.ruleset.model import Ruleset
 
 #: Output suffixes that name a format under another name.
 _SUFFIX_FORMATS = {"htm": "html"}
+
+
+def resolve_as_of(given: dt.date | None, ruleset: Ruleset) -> dt.date:
+    """The as-of date: given explicitly, else the ruleset's election date; never today's date."""
+    if given:
+        return given
+    if ruleset.election_date:
+        return ruleset.election_date
+    raise VettingError(f"规则集「{ruleset.id}」未设定选举日，请用 --as-of 指定审查基准日（如 --as-of 2026-12-15）")
 
 
 def report_format(fmt: str | None, output: str | None) -> str:
@@ -30,9 +43,11 @@ def report_format(fmt: str | None, output: str | None) -> str:
 
 
 def history_options(rosters: Sequence[str], ruleset: str, as_of: dt.date, fmt: str, output: str | None,
-                    fail_on: str | None, show_id: bool, read: ReadOptions, coverage: str | None = None) -> dict:
+                    fail_on: str | None, show_id: bool, read: ReadOptions, coverage: str | None = None,
+                    decisions: str | None = None) -> dict:
     """The options of a run as recorded in history (JSON-ready), so a run can be repeated."""
     return {"rosters": list(rosters), "ruleset": ruleset, "as_of": as_of.isoformat(), "format": fmt,
             "output": output, "fail_on": fail_on, "show_id": show_id, "sheet": read.sheet,
             "header_row": read.header_row, "encoding": read.encoding, "map": dict(read.mapping),
-            "findings": [list(pair) for pair in read.replies], "coverage": coverage}
+            "findings": [list(pair) for pair in read.replies], "coverage": coverage,
+            **({"decisions": decisions} if decisions else {})}

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 from vetting.engine.coverage import SWITCH_OFF
 from vetting.privacy import mask_text
+from vetting.reports.decided import decision_lines, entry_person
 from vetting.result import VettingResult
 from vetting.ruleset.loader import bundled_packs
 from vetting.vocab import VERDICT_LABELS, VERDICT_RANK, VERDICTS
@@ -44,6 +45,7 @@ def summary_lines(result: VettingResult, output: str | None = None, inputs: bool
     lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
     lines.extend(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选"
                  for reply in meta.get("unmatched_replies", [])[:MAX_UNMATCHED_REPLIES])
+    lines.extend(decision_summary(meta))
     return [mask_text(line) for line in lines]
 
 
@@ -91,6 +93,28 @@ def template_hint(meta: Mapping) -> list[str]:
     pack = meta.get("ruleset", {}).get("id", "")
     pack = pack if pack in bundled_packs() else "规则集文件"
     return [f"提示：用 vet template -r {pack} -o 花名册模板.xlsx 可生成含该规则集所需全部列的花名册模板"]
+
+
+def decision_summary(meta: Mapping) -> list[str]:
+    """What became of the recorded decisions (--decisions): counts, then every decision that was
+    not applied (stale, or for nobody on the roster) with its row and why: never dropped."""
+    block = meta.get("decisions")
+    if not block:
+        return []
+    lines = [label + "：" + value for label, value in decision_lines(meta)[1:2]]
+    for kind, entries in (("已过时", block.get("stale") or []), ("未匹配", block.get("unmatched") or [])):
+        lines += [f"复核结论{kind}：{block['file']} 第{e['row']}行 {entry_person(e)} {e['rule']} {e['decision']}："
+                  f"{e['why']}" for e in entries]
+    return lines
+
+
+def person_decision_lines(result: VettingResult, row_id: int) -> list[str]:
+    """`vet check --decisions`: each decision about this one person and what became of it
+    (decisions about others in the file are not this check's business)."""
+    d = result.decisions
+    mine = d[d["row_id"] == row_id]
+    return [mask_text(f"复核结论（{r.file} 第{r.file_row}行 {r.rule} {r.decision}）："
+                      + ("已适用" if r.status == "applied" else r.why)) for r in mine.itertuples()]
 
 
 def fail_on_hit(counts: Mapping[str, int], fail_on: str | None) -> bool:

@@ -17,11 +17,10 @@ it is written to. Each output has its own rule, decided here once:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # `replace_series` imports pandas when called; the terminal's text is plain `re`
+    import pandas as pd
 
 #: What replaces a character a file format cannot hold.
 REPLACEMENT = "\ufffd"
@@ -57,6 +56,10 @@ def replace_text(text: Any, forbidden: str) -> Any:
 def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     """`replace_text` over a text column in one Arrow pass, and how many values it changed (the
     column itself is returned when none holds such a character)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s, 0
     text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())

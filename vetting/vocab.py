@@ -110,9 +110,21 @@ def roles_selected(wanted: Iterable[str]) -> tuple[str, ...]:
 EDUCATION_LEVELS: dict[int, str] = {0: "文盲", 1: "小学", 2: "初中", 3: "高中", 4: "大专", 5: "本科", 6: "研究生"}
 EDUCATION_LEVEL_BY_LABEL: dict[str, int] = {label: level for level, label in EDUCATION_LEVELS.items()}
 
+#: What became of a recorded human decision (复核结论) in a run: applied to a finding, stale (the
+#: finding's facts changed since), or unmatched (nobody on the roster, or no such finding).
+DECISION_STATUS_LABELS: dict[str, str] = {"applied": "已适用", "stale": "已过时，未适用", "unmatched": "未匹配，未适用"}
+
 #: How a run treats a rule whose facts no source of the run carries: stated once per run as not
 #: covered (`partial`), or `pending` for every candidate it applies to (`strict`).
 COVERAGE_MODES: tuple[str, ...] = ("partial", "strict")
 COVERAGE_LABELS = {"partial": "未覆盖的规则在报告中统一说明", "strict": "未覆盖的规则对每名人选记为待反馈"}
 #: A rule's own coverage setting: `required` when the review is incomplete without it.
 RULE_COVERAGE: tuple[str, ...] = ("required", "optional")
+
+# ---------------------------------------------------------------- runs
+
+#: Engines that evaluate a ruleset: the vectorised pandas engine and durable_rules (in a child process).
+ENGINES: tuple[str, ...] = ("vector", "durable")
+#: Report formats of `vet run` (written by vetting.reports; named here so that the command line
+#: can offer them without importing the writers).
+REPORT_FORMATS: tuple[str, ...] = ("json", "csv", "xlsx", "html")

@@ -17,11 +17,12 @@ sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 from html_outline import outline  # noqa: E402
 from test_reports import sample_result  # noqa: E402
 
-from vetting.pipeline import resolve_as_of, vet_files  # noqa: E402
+from vetting.pipeline import vet_files  # noqa: E402
 from vetting.reports import report_bytes  # noqa: E402
 from vetting.reports.csv_report import format_csv, format_csv_meta  # noqa: E402
 from vetting.reports.json_report import format_json  # noqa: E402
 from vetting.ruleset.loader import load_ruleset  # noqa: E402
+from vetting.runoptions import resolve_as_of  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The `vet` command line: thin Click commands over the library, in Chinese (Click's own texts
 too, see vetting.cli.catalog and vetting.cli.help_format). Exit 0 done, 1 --fail-on hit or a failing
-case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals)."""
+case, 2 error, 130 interrupted, 143 terminated (vetting.cli.terminal: what is printed, signals).
+Commands import the stages they call: `vet -h` and `vet rules` need no pandas (tests/test_startup.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Callable
 
 import click
@@ -16,22 +18,13 @@ from vetting import __version__
 from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
+from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
-from vetting.explain import candidate_text, code_text, known_codes
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import compare_runs, comparison_text, open_history, record_run, resolve_db_path, runs_text
-from vetting.inputs.scope import split_scope
-from vetting.outplan import check_file_output, check_run
-from vetting.pipeline import ENGINES, ReadOptions, load_candidates, resolve_as_of, run_engine
-from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
-from vetting.reports import FORMATS, report_bytes, write_report
-from vetting.reports.json_report import candidate_object
-from vetting.ruleset.loader import bundled_packs, load_ruleset
-from vetting.runoptions import history_options, report_format
-from vetting.runsummary import fail_on_hit, input_lines, summary_lines
-from vetting.single import check_record, check_roster_row, record_from
-from vetting.vocab import COVERAGE_MODES, VERDICTS
+from vetting.runoptions import history_options, report_format, resolve_as_of
+from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
+from vetting.vocab import REPORT_FORMATS as FORMATS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
 
@@ -54,6 +47,8 @@ def _parse_pair_list(ctx, param, values):  # noqa: ANN001 - click callback
         if not sep or not key.strip():
             raise click.BadParameter(f"「{item}」应写成 名称=值")
         if param is not None and param.name == "replies":
+            from vetting.inputs.scope import split_scope
+
             if not value.strip():
                 raise click.BadParameter(f"「{item}」缺少回复文件路径（应写成 部门=文件）")
             pairs.append((key.strip(), *split_scope(value.strip())))
@@ -71,6 +66,9 @@ ruleset_option = click.option("--ruleset", "-r", metavar="名称或路径", defa
 as_of_option = click.option("--as-of", metavar="日期", callback=_parse_date,
                             help="审查基准日 YYYY-MM-DD（默认取规则集的选举日）。")
 show_id_option = click.option("--show-id", is_flag=True, help="报告中显示完整身份证号（默认打码）。")
+decisions_option = click.option("--decisions", metavar="文件", type=click.Path(dir_okay=False),
+                                help="复核结论文件（xlsx/csv，模板：vet template --decisions）：审查后适用已记录的"
+                                     "复核结论；已过时或找不到人选的结论逐条列出，不适用。")
 
 
 def engine_option(default: str) -> Callable:
@@ -131,11 +129,14 @@ def cli() -> None:
 @click.option("--coverage", type=click.Choice(COVERAGE_MODES),
               help="本次无法审查的规则（花名册无相应列、也无部门出具意见）：partial 在报告中统一说明，"
                    "strict 对每名人选记为待反馈（默认取规则集的设置，一般为 partial）。")
+@click.option("-q", "--quiet", is_flag=True,
+              help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
+@decisions_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
               help="分块审查：每块人选数（默认超过5万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, officers, engine, coverage, chunk_rows):
+                replies, db, no_history, officers, engine, coverage, decisions, quiet, chunk_rows):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -143,7 +144,17 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.xlsx --as-of 2026-12-15 -o 审查结果.xlsx
       vet run 甲村.xlsx 乙村.csv --findings 公安=回复/公安.xlsx -o 审查结果.json
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
+      vet run 花名册.xlsx --decisions 复核结论.xlsx -o 审查结果.xlsx
     """
+    from vetting.cli.progress import WRITE, ProgressLine
+    from vetting.decisions import apply_decisions, read_decisions
+    from vetting.history import resolve_db_path
+    from vetting.outplan import check_run
+    from vetting.pipeline import ReadOptions, load_candidates, run_engine
+    from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
+    from vetting.reports import report_bytes, write_report
+    from vetting.runsummary import fail_on_hit, input_lines, summary_lines
+
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
@@ -152,30 +163,40 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     if officers:
         require_posts_rule(rules)
     check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
-              stdout_file())
+              stdout_file(), decisions)
+    recorded = read_decisions(decisions, encoding) if decisions else None
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
-    candidates = load_candidates(rosters, rules, read)
-    notes(input_lines(candidates.inputs))
-    current = read_officers(officers, encoding) if officers else None
-    generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    from vetting.chunked import should_chunk, vet_chunked
-    if should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
-        with writing(f"报告 {output}"):
-            result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
-                                 keep_codes=not no_history)
-        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
-    else:
-        result = run_engine(rules, candidates, as_of, engine, generated_at, coverage)
-        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
-        with writing(f"报告 {output}" if output else "报告到标准输出"):
-            if output:
-                write_report(result, output, fmt, show_id=show_id)
-            else:
-                sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-                sys.stdout.buffer.flush()
+    with ProgressLine.for_stderr(quiet) as progress:
+        candidates = load_candidates(rosters, rules, read, progress)
+        progress.close()                    # the reading line is said when reading ends
+        notes(input_lines(candidates.inputs))
+        current = read_officers(officers, encoding) if officers else None
+        generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        from vetting.chunked import should_chunk, vet_chunked
+        if not recorded and should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
+            # A large run: rules decided once, findings rendered and written chunk by chunk.
+            with writing(f"报告 {output}"):
+                result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at,
+                                     coverage, keep_codes=not no_history)
+            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
+        else:
+            result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
+            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
+            if recorded:
+                result = apply_decisions(result, recorded[0], rules, recorded[1])
+            rows = len(result.candidates)
+            with writing(f"报告 {output}" if output else "报告到标准输出"):
+                if output:
+                    progress(WRITE, 0, rows)
+                    write_report(result, output, fmt, show_id=show_id)
+                    progress(WRITE, rows, rows)
+                else:
+                    progress.close()            # the report itself may go to the same terminal
+                    sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+                    sys.stdout.buffer.flush()
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
-        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage)
+        options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)
         options["officers"] = officers
         _record_history(db_path, result, started_at, output, options)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
@@ -195,9 +216,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
 @show_id_option
 @read_options
 @engine_option("durable")
+@decisions_option
 @handle_errors
 def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, sheet, header_row, encoding,
-                  mapping, engine):
+                  mapping, engine, decisions):
     """审查单个人选：给出结论和每一条理由。
 
     人选可以是花名册中的一行（花名册和 --row），也可以用 --set / --json 直接给出。
@@ -208,6 +230,12 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
       vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
       vet check --as-of 2026-12-15 --json @人选.json --format json
     """
+    from vetting.decisions import apply_decisions, read_decisions
+    from vetting.explain import candidate_text
+    from vetting.pipeline import ReadOptions
+    from vetting.runsummary import person_decision_lines
+    from vetting.single import check_record, check_roster_row, record_from
+
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules)
     if roster:
@@ -220,8 +248,14 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
         if not record:
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         checked = check_record(record, rules, as_of, engine=engine)
+    if decisions:
+        recorded = read_decisions(decisions, encoding)
+        checked = replace(checked, result=apply_decisions(checked.result, recorded[0], rules, recorded[1]))
+        notes(person_decision_lines(checked.result, checked.row_id))
     notes(checked.hints)
     if fmt == "json":
+        from vetting.reports.json_report import candidate_object
+
         obj = candidate_object(checked.result, checked.row_id, show_id=show_id)
         click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
     else:
@@ -271,6 +305,8 @@ def rules_show_command(code, ruleset, as_of):
     示例：
       vet rules show D01 --as-of 2026-12-15
     """
+    from vetting.explain import code_text, known_codes
+
     rules = load_ruleset(ruleset)
     text = code_text(code, rules, resolve_as_of(as_of, rules) if (as_of or rules.election_date) else dt.date.max)
     if text is None:
@@ -309,6 +345,8 @@ def rules_packs_command():
     示例：
       vet rules packs
     """
+    from vetting.ruleset.loader import bundled_packs
+
     for name, path in sorted(bundled_packs().items()):
         say(f"{name}\t{path}")
 
@@ -329,6 +367,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
       vet rules export --ruleset 本县规则.yaml > 规则审定表.md
     """
     from vetting.export import export_ruleset
+    from vetting.outplan import check_file_output
 
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules) if (as_of or rules.election_date) else None
@@ -343,35 +382,11 @@ def rules_export_command(ruleset, as_of, fmt, output):
         note(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}")
 
 
-@cli.command("template", short_help="生成规则集对应的花名册模板（Excel 或 CSV）。")
-@ruleset_option
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]),
-              help="xlsx：表头分栏并注明由谁填写，带下拉列表、填写提示和填表说明；csv：只有一行表头（UTF-8 带BOM），"
-                   "没有下拉列表和说明。默认按输出文件扩展名，否则 xlsx。")
-@click.option("-o", "--output", metavar="文件", required=True, type=click.Path(dir_okay=False), help="模板文件。")
-@handle_errors
-def template_command(ruleset, fmt, output):
-    """生成花名册模板：规则集审查时读取的每一列，注明由乡镇、联审部门还是考察组填写；是/否和各类
-    选项有下拉列表，身份证号和日期列为文本格式，另附填表说明（每列的可选值、相关规则及依据）。
-    填好的模板可直接用 vet run 审查。
-
-    \b
-    示例：
-      vet template -o 花名册模板.xlsx
-      vet template -r county-template -o 本县花名册模板.xlsx
-      vet template --format csv -o 花名册模板.csv
-    """
-    from vetting.rostertemplate import template_format, write_template
-
-    rules = load_ruleset(ruleset)
-    check_file_output(output, "花名册模板", rules.chain)
-    layout = write_template(rules, output, template_format(fmt, output))
-    note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
-
-
 def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
     """Record the finished run in the history database. The report is already written and is
     never touched here: a failure says so, and exits 2 like any other error."""
+    from vetting.history import record_run
+
     written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
     try:
         recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
@@ -397,6 +412,8 @@ history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_o
 
 def _history_path(ctx: click.Context, db: str | None):
     """The database for a `vet history` command: its own --db, else the group's, else the default."""
+    from vetting.history import resolve_db_path
+
     return resolve_db_path(db or (ctx.obj or {}).get("db"), os.environ)
 
 
@@ -418,6 +435,8 @@ def history_group(ctx, db, limit):
     ctx.obj = {"db": db}
     if ctx.invoked_subcommand is not None:
         return
+    from vetting.history import open_history, runs_text
+
     path = _history_path(ctx, None)
     if not path.is_file():
         say(runs_text([], path))
@@ -446,6 +465,8 @@ def history_compare_command(ctx, run_a, run_b, db, show_id):
       vet history compare latest~1 latest
       vet history compare 11 12
     """
+    from vetting.history import compare_runs, comparison_text, open_history
+
     with open_history(_history_path(ctx, db)) as store:
         old, new = store.run(store.resolve(run_a)), store.run(store.resolve(run_b))
     say(comparison_text(compare_runs(old, new), show_digest=show_id))
@@ -475,3 +496,6 @@ cli.add_command(test_command)
 from vetting.cli.history_show import history_show_command  # noqa: E402 - `vet history show`
 
 history_group.add_command(history_show_command)
+from vetting.cli.template_command import template_command  # noqa: E402 - `vet template`
+
+cli.add_command(template_command)

@@ -13,13 +13,11 @@ import click
 from vetting.cli import _parse_date, _parse_pair_list, read_options
 from vetting.cli.boundary import handle_errors, writing
 from vetting.cli.help_format import ChineseCommand
+from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import note, say, stdout_file
 from vetting.errors import OptionError
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
-from vetting.history import history_files, open_history, resolve_db_path
-from vetting.outplan import Place, check_plan, run_inputs
-from vetting.pipeline import ReadOptions, resolve_as_of
-from vetting.ruleset.loader import load_ruleset
+from vetting.runoptions import resolve_as_of
 
 DIFF_FORMATS = ("text", "json", "xlsx")
 EXIT_CHANGED = 1
@@ -74,6 +72,9 @@ def diff_command(rosters, old_pack, new_pack, ruleset, as_of, old_as_of, new_as_
     from vetting.diff.run import diff_recorded, diff_setups
     from vetting.diff.text import diff_object, diff_text
     from vetting.diff.xlsx import write_diff_xlsx
+    from vetting.history import history_files, open_history, resolve_db_path
+    from vetting.outplan import Place, check_plan, run_inputs
+    from vetting.pipeline import ReadOptions
 
     fmt = _format(fmt, output)
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))

@@ -9,7 +9,6 @@ from vetting.cli import _history_path, history_db_option, history_show_id_option
 from vetting.cli.boundary import handle_errors, writing
 from vetting.cli.help_format import ChineseCommand
 from vetting.cli.terminal import note, say
-from vetting.history import open_history
 from vetting.history.selection import DEFAULT_LIMIT as HISTORY_PAGE
 from vetting.history.selection import EXPORT_FORMATS as HISTORY_EXPORT_FORMATS
 from vetting.history.selection import make_selection
@@ -49,6 +48,8 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
       vet history show latest --rule D01 --limit 0
       vet history show latest --verdict 需复核 -o 需复核人选.xlsx
     """
+    from vetting.history import open_history
+
     path = _history_path(ctx, db)
     selection = make_selection(verdicts, villages, townships, rules)
     if output:
@@ -63,6 +64,7 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
             candidates, findings = store.frames(run_id, selection)
         else:
             page, total = store.page(run_id, selection, limit or None, offset)
+            unmatched = store.unmatched_decisions(run_id)
     if output:
         from vetting.history.export import export_run, stored_result
 
@@ -70,4 +72,4 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
             export_run(stored_result(summary, candidates, findings, selection, show_id), output, fmt)
         note(f"已导出审查记录 #{run_id} 的 {len(candidates)} 名人选：{output}")
     else:
-        say(page_text(summary, page, total, offset, selection, show_digest=show_id))
+        say(page_text(summary, page, total, offset, selection, show_digest=show_id, unmatched=unmatched))

@@ -12,7 +12,7 @@ from vetting.cli.boundary import handle_errors
 from vetting.cli.help_format import ChineseCommand
 from vetting.cli.terminal import say
 from vetting.errors import VettingError
-from vetting.pipeline import ENGINES
+from vetting.vocab import ENGINES
 
 EXIT_FAILED = 1
 

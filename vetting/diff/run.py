@@ -78,6 +78,10 @@ def diff_recorded(detail: RunDetail, rosters: Sequence[str], new: Ruleset, as_of
             notes.append(f"审查基准日：{old_as_of} → {as_of}")
     if _inputs(detail.run.inputs) != _inputs((after.meta or {}).get("inputs") or []):
         notes.append("注意：花名册内容与记录中的不同（SHA256 不一致），结论变化也可能来自花名册本身")
+    decided = sum(any(d.changed_verdict for d in c.decisions) for c in detail.candidates)
+    if decided:
+        notes.append(f"注意：记录 #{detail.run.id} 适用了复核结论（{decided}人的结论因此改变），本次审查未适用，"
+                     "这些人的结论变化可能来自复核结论而非规则集")
     return diff_sides(old_side, new_side, rule_reasons(old_rules, new, old_as_of, as_of) if old_rules else {},
                       notes)
 

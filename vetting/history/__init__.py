@@ -15,27 +15,29 @@ the meta block are masked with `vetting.privacy` like everywhere else.
 
 from __future__ import annotations
 
-from vetting.history.compare import MATCH_BY_ID, MATCH_BY_POSITION, CandidateChange, Comparison, RuleChange, compare_runs
-from vetting.history.errors import HistoryError
-from vetting.history.keys import key_path
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import SCHEMA_VERSION
-from vetting.history.store import (
-    ENV_VAR,
-    History,
-    RecordedRun,
-    default_db_path,
-    history_files,
-    open_history,
-    record_run,
-    resolve_db_path,
-)
-from vetting.history.text import comparison_text, run_text, runs_text
+import importlib
+from typing import Any
 
-__all__ = [
-    "ENV_VAR", "MATCH_BY_ID", "MATCH_BY_POSITION", "SCHEMA_VERSION",
-    "CandidateChange", "Comparison", "History", "HistoryError", "RecordedRun", "RuleChange",
-    "RunDetail", "RunSummary", "StoredCandidate", "StoredFinding",
-    "compare_runs", "comparison_text", "default_db_path", "history_files", "key_path", "open_history", "record_run",
-    "resolve_db_path", "run_text", "runs_text",
-]
+#: Environment variable naming the database file (used when ``--db`` is not given).
+ENV_VAR = "VETTING_HISTORY_DB"
+
+#: Public names and the module holding each, loaded on first use: the command line declares its
+#: options (ENV_VAR, the selection's choices) without importing the store, and with it pandas.
+_EXPORTS = {
+    "MATCH_BY_ID": "compare", "MATCH_BY_POSITION": "compare", "CandidateChange": "compare",
+    "Comparison": "compare", "RuleChange": "compare", "compare_runs": "compare",
+    "HistoryError": "errors", "key_path": "keys", "SCHEMA_VERSION": "schema",
+    "RunDetail": "model", "RunSummary": "model", "StoredCandidate": "model", "StoredDecision": "model",
+    "StoredFinding": "model",
+    "History": "store", "RecordedRun": "store", "default_db_path": "store", "history_files": "store",
+    "open_history": "store", "record_run": "store", "resolve_db_path": "store",
+    "comparison_text": "text", "run_text": "text", "runs_text": "text",
+}
+
+__all__ = sorted(["ENV_VAR", *_EXPORTS])
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

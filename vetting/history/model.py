@@ -43,6 +43,38 @@ class StoredFinding:
 
 
 @dataclass(frozen=True)
+class StoredDecision:
+    """One recorded human decision (复核结论) a run was given, and what became of it (texts with
+    ID-like numbers masked; the ID the decision names only masked and as its keyed digest)."""
+
+    row_id: int | None          # None: it matched nobody on the roster
+    file: str | None
+    file_row: int | None
+    rule: str | None
+    code: str | None
+    decision: str | None
+    status: str | None          # applied / stale / unmatched
+    why: str | None
+    severity_before: str | None
+    severity_after: str | None
+    verdict_before: str | None
+    verdict_after: str | None
+    decided_by: str | None
+    decided_on: str | None
+    document: str | None
+    note: str | None
+    id_hmac: str | None
+    id_masked: str | None
+    name: str | None
+    position: str | None
+
+    @property
+    def changed_verdict(self) -> bool:
+        """Applied, and the person's verdict differs from what the findings alone gave."""
+        return self.status == "applied" and self.verdict_before != self.verdict_after
+
+
+@dataclass(frozen=True)
 class StoredCandidate:
     """One candidate of a recorded run with its verdict and findings (worst first)."""
 
@@ -60,6 +92,7 @@ class StoredCandidate:
     #: The rules the run could not check for the candidate, "、"-joined (None: none, or a run
     #: recorded before they were kept).
     unchecked: str | None = None
+    decisions: tuple[StoredDecision, ...] = ()   # recorded decisions about them (vet run --decisions)
 
 
 @dataclass(frozen=True)
@@ -68,3 +101,5 @@ class RunDetail:
 
     run: RunSummary
     candidates: list[StoredCandidate]
+    #: Recorded decisions that matched nobody on the roster (listed, never dropped).
+    unmatched_decisions: tuple[StoredDecision, ...] = ()

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from vetting.history.keys import id_digester, normalise_id
-from vetting.history.model import RunSummary, StoredCandidate, StoredFinding
-from vetting.history.schema import RUN_COLUMNS, TEXT_COLUMNS
+from vetting.history.model import RunSummary, StoredCandidate, StoredDecision, StoredFinding
+from vetting.history.schema import DECISION_COLUMNS, RUN_COLUMNS, TEXT_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
 from vetting.reports.common import join_by
 from vetting.result import VettingResult
@@ -154,6 +154,26 @@ def _strip_prefix(evidence: pd.Series, prefix: pd.Series) -> tuple[pd.Series, pd
     return out, pd.Series(at_row, index=evidence.index)
 
 
+#: Decision columns that may quote an ID number typed into a decisions file.
+_DECISION_MASKED = frozenset({"why", "note", "decided_by", "document", "name", "position"})
+
+
+def decision_rows(run_id: int, decisions: pd.DataFrame, key: bytes) -> Iterator[tuple]:
+    """`decisions` rows for executemany: the ID number a decision names replaced by its keyed
+    digest and masked form (as for candidates), ID-like numbers in the texts masked."""
+    digest = id_digester(key)
+    for part in _chunks(decisions):
+        ids = [normalise_id(v) for v in _values(part["id_number"])]
+        columns = {c: _values(mask_text_series(part[c].astype("string"))) if c in _DECISION_MASKED
+                   else _values(part[c]) for c in DECISION_COLUMNS if c in part}
+        columns["id_hmac"] = [digest(v) if v else None for v in ids]
+        columns["id_masked"] = [mask_id(v) if v else None for v in ids]
+        columns["row_id"] = [None if v is None else int(v) for v in columns["row_id"]]
+        columns["file_row"] = [None if v is None else int(v) for v in columns["file_row"]]
+        for values in zip(*(columns[c] for c in DECISION_COLUMNS)):
+            yield (run_id, *values)
+
+
 def summary(row: Sequence[Any]) -> RunSummary:
     """A `runs` row (in RUN_COLUMNS order) as a RunSummary with the JSON columns parsed."""
     values = dict(zip(RUN_COLUMNS, row))
@@ -162,11 +182,12 @@ def summary(row: Sequence[Any]) -> RunSummary:
     return RunSummary(**values)
 
 
-def candidate(row: Sequence[Any], findings: Iterable[StoredFinding]) -> StoredCandidate:
+def candidate(row: Sequence[Any], findings: Iterable[StoredFinding],
+              decisions: Iterable[StoredDecision] = ()) -> StoredCandidate:
     """A `candidates` row (in CANDIDATE_COLUMNS order) with its findings as a StoredCandidate
-    (findings worst first)."""
+    (findings worst first) and the decisions recorded about them."""
     *fields, unchecked = row
-    return StoredCandidate(*fields, findings=worst_first(findings), unchecked=unchecked)
+    return StoredCandidate(*fields, findings=worst_first(findings), unchecked=unchecked, decisions=tuple(decisions))
 
 
 def worst_first(findings: Iterable[StoredFinding]) -> tuple[StoredFinding, ...]:

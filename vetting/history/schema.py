@@ -18,7 +18,36 @@ from vetting.history.ratings import create_ratings
 #:    stored once (``finding_texts``) and referenced per candidate (``finding_refs``); the
 #:    candidate's unchecked rules (``candidates.unchecked``); the view ``all_findings``.
 #: 4: reserve ratings per candidate (``ratings``, vetting.history.ratings): an additive step (`migrate_v3`).
-SCHEMA_VERSION = 4
+#: 5: table ``decisions``: the recorded human decisions (复核结论) a run applied, and what became of them.
+SCHEMA_VERSION = 5
+
+#: Added by version 5 (see `migrate_v4`).
+_DECISIONS = """
+CREATE TABLE decisions (
+    run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    row_id          INTEGER,            -- the candidate decided for (NULL: the decision matched nobody)
+    file            TEXT,               -- the decisions file and its row
+    file_row        INTEGER,
+    rule            TEXT,
+    code            TEXT,               -- 复核依据码 of the finding decided on
+    decision        TEXT,               -- 维持 / 撤销 / 同意提名 / 不同意提名
+    status          TEXT,               -- applied / stale / unmatched
+    why             TEXT,
+    severity_before TEXT,
+    severity_after  TEXT,
+    verdict_before  TEXT,
+    verdict_after   TEXT,
+    decided_by      TEXT,
+    decided_on      TEXT,
+    document        TEXT,
+    note            TEXT,
+    id_hmac         TEXT,               -- HMAC-SHA256 of the ID the decision names, never the number
+    id_masked       TEXT,
+    name            TEXT,
+    position        TEXT                -- "file 第N行" when the decision names the person so
+);
+CREATE INDEX decisions_by_run ON decisions(run_id);
+"""
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -65,7 +94,8 @@ CREATE TABLE findings (
     basis     TEXT
 );
 CREATE INDEX findings_by_candidate ON findings(run_id, row_id);
-"""
+""" + _DECISIONS
+
 
 #: Column order of each table as the store writes and reads it.
 RUN_COLUMNS = ("id", "started_at", "finished_at", "tool_version", "engine", "ruleset_id",
@@ -114,6 +144,9 @@ SELECT r.run_id, r.row_id, r.seq, t.rule, t.rule_name, t.severity, t.reason,
 FROM finding_refs r JOIN finding_texts t ON t.id = r.text_id
      JOIN candidates c ON c.run_id = r.run_id AND c.row_id = r.row_id;
 """
+DECISION_COLUMNS = ("row_id", "file", "file_row", "rule", "code", "decision", "status", "why", "severity_before",
+                    "severity_after", "verdict_before", "verdict_after", "decided_by", "decided_on", "document",
+                    "note", "id_hmac", "id_masked", "name", "position")
 
 
 @contextmanager
@@ -133,8 +166,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
     so two runs starting at once cannot both create them); a version 1 database is migrated
-    first (see `migrate_v1`), then a version 2 one (see `migrate_v2`), then a version 3 one
-    (see `migrate_v3`)."""
+    first (see `migrate_v1`), then versions 2, 3 and 4 (see `migrate_v2`, `migrate_v3`, `migrate_v4`)."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
@@ -145,6 +177,9 @@ def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 3:
             migrate_v3(conn, path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 4:
+            migrate_v4(conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -225,4 +260,17 @@ def migrate_v3(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute("PRAGMA user_version = 4")
     except sqlite3.Error as exc:
         raise HistoryError(f"审查记录数据库 {path} 需要升级（增加后备力量考核记录表）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
+
+
+def migrate_v4(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 4 database to version 5: add the (empty) ``decisions`` table. Earlier
+    runs had no recorded decisions; nothing else changes."""
+    try:
+        with transaction(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 4:   # not migrated meanwhile
+                _execute_script(conn, _DECISIONS)
+                conn.execute("PRAGMA user_version = 5")
+    except sqlite3.Error as exc:
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 4），需要升级（增加复核结论表）但升级失败："
                            f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc

@@ -19,13 +19,14 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from vetting.errors import os_reason
-from vetting.history import rows
+from vetting.history import ENV_VAR, rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
 from vetting.history.ratings import PoolRow, pool_rows, rating_rows
 from vetting.history.schema import (
     CANDIDATE_COLUMNS,
+    DECISION_COLUMNS,
     FINDING_COLUMNS,
     RUN_COLUMNS,
     TEXT_COLUMNS,
@@ -35,8 +36,6 @@ from vetting.history.schema import (
 from vetting.history.selection import Selection, where_clause
 from vetting.result import VettingResult
 
-#: Environment variable naming the database file (used when ``--db`` is not given).
-ENV_VAR = "VETTING_HISTORY_DB"
 #: File name of the default database inside the user data directory.
 DEFAULT_FILE_NAME = "history.sqlite3"
 #: SQLite page cache while connected (KiB): keeps index inserts of a million-row run in memory.
@@ -118,6 +117,10 @@ class History:
                 self._record_findings(run_id, result)
                 conn.executemany("INSERT INTO ratings (run_id, row_id, period, rating, source) VALUES (?, ?, ?, ?, ?)",
                                  rating_rows(run_id, result.ratings))
+                conn.executemany(
+                    f"INSERT INTO decisions (run_id, {', '.join(DECISION_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 1))})",
+                    rows.decision_rows(run_id, result.decisions, key))
         except sqlite3.Error as exc:
             raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
         return run_id
@@ -198,8 +201,9 @@ class History:
         for row in self._query(f"SELECT {', '.join(FINDING_COLUMNS)} FROM all_findings "
                                "WHERE run_id = ? ORDER BY row_id, seq", (run_id,)):
             findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
+        decisions = self._decisions(run_id)
         candidates = [
-            rows.candidate(row, findings.get(row[0], ()))
+            rows.candidate(row, findings.get(row[0], ()), decisions.get(row[0], ()))
             for row in self._query(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
                                    "WHERE run_id = ? ORDER BY row_id", (run_id,))
         ]
@@ -208,7 +212,7 @@ class History:
             raise HistoryError(f"审查记录 #{run_id} 不完整（应有 {summary.candidate_count} 人、"
                                f"{summary.finding_count} 条问题，实有 {len(candidates)} 人、"
                                f"{stored_findings} 条），数据库可能已损坏")
-        return RunDetail(summary, candidates)
+        return RunDetail(summary, candidates, tuple(decisions.get(None, ())))
 
     def summary(self, run_id: int) -> RunSummary:
         """One recorded run without its candidates; HistoryError if it does not exist."""
@@ -240,7 +244,20 @@ class History:
         for sql, values in queries:
             for row in self._query(sql, values):
                 findings.setdefault(row[0], []).append(StoredFinding(*row[1:]))
-        return [rows.candidate(row, findings.get(row[0], ())) for row in found], total
+        decisions = self._decisions(run_id)
+        return [rows.candidate(row, findings.get(row[0], ()), decisions.get(row[0], ())) for row in found], total
+
+    def unmatched_decisions(self, run_id: int) -> tuple[StoredDecision, ...]:
+        """The decisions run `run_id` was given for nobody on its roster."""
+        return tuple(self._decisions(run_id).get(None, ()))
+
+    def _decisions(self, run_id: int) -> dict[int | None, list[StoredDecision]]:
+        """The recorded decisions of run `run_id` by the candidate they concern (None: nobody)."""
+        decisions: dict[int | None, list[StoredDecision]] = {}
+        for row in self._query(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions "
+                               "WHERE run_id = ? ORDER BY rowid", (run_id,)):
+            decisions.setdefault(row[0], []).append(StoredDecision(*row))
+        return decisions
 
     def frames(self, run_id: int, selection: Selection = Selection()) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The selected candidates (CANDIDATE_COLUMNS) and their findings (FINDING_COLUMNS, each

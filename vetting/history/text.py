@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from vetting.history.compare import CandidateChange, Comparison
-from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredFinding
+from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
 from vetting.history.selection import Selection, selection_text
-from vetting.vocab import SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
+from vetting.vocab import DECISION_STATUS_LABELS, SEVERITY_LABELS, VERDICT_LABELS, VERDICTS
 
 #: Chinese labels of the command-line options kept with a run, in display order.
 OPTION_LABELS = {
@@ -28,6 +28,7 @@ OPTION_LABELS = {
     "encoding": "编码",
     "map": "补充列映射",
     "findings": "联审回复文件",
+    "decisions": "复核结论文件",
 }
 _INDENT = "    "
 
@@ -150,15 +151,19 @@ def finding_lines(f: StoredFinding, indent: str = _INDENT, details: bool = True)
 def run_text(detail: RunDetail, show_digest: bool = False) -> str:
     """`vet history show` of a whole run: the run's audit block, then every candidate (input
     order) with its verdict and every finding (worst first) with reason, evidence and basis."""
-    return page_text(detail.run, detail.candidates, len(detail.candidates), show_digest=show_digest)
+    return page_text(detail.run, detail.candidates, len(detail.candidates), show_digest=show_digest,
+                     unmatched=detail.unmatched_decisions)
 
 
 def page_text(run: RunSummary, candidates: list[StoredCandidate], total: int, offset: int = 0,
-              selection: Selection = Selection(), show_digest: bool = False) -> str:
+              selection: Selection = Selection(), show_digest: bool = False,
+              unmatched: tuple[StoredDecision, ...] = ()) -> str:
     """`vet history show`: the run's audit block, the filters and how many candidates they
     choose, then `candidates` (the page from the `offset`-th of `total` chosen) as `run_text`
     lists them, and - when the page is not all of them - a last line saying how many are not
-    shown and how to see them. Without filters and with every candidate, exactly `run_text`."""
+    shown and how to see them. Without filters and with every candidate, exactly `run_text`.
+    Each candidate's recorded decisions follow their findings; `unmatched` decisions (for nobody
+    on the roster) are listed after the candidates."""
     lines = run_header_lines(run)
     if selection.active():
         lines.append(f"筛选：{selection_text(selection)}：符合 {total} 人（共 {run.candidate_count} 人）")
@@ -167,6 +172,10 @@ def page_text(run: RunSummary, candidates: list[StoredCandidate], total: int, of
         lines.append(candidate_line(c, show_digest))
         for f in c.findings:
             lines += finding_lines(f)
+        lines += [_INDENT + decision_line(d) for d in c.decisions]
+    if unmatched:
+        lines += ["", f"未匹配的复核结论：{len(unmatched)} 条"]
+        lines += [_INDENT + decision_line(d, person=True) for d in unmatched]
     if not candidates and not total:
         lines.append("没有符合筛选条件的人选")
     elif offset + len(candidates) < total or offset > 0:
@@ -185,6 +194,17 @@ def paging_note(shown: int, total: int, offset: int) -> str:
     ways += ["--limit 0 显示全部", "-o 文件.xlsx 或 -o 文件.csv 导出全部"]
     more = f"，其后还有 {rest} 人未显示" if rest > 0 else ""
     return f"（共 {total} 人，显示第 {offset + 1}–{end} 人{more}；{'，'.join(ways)}）"
+
+
+def decision_line(d: StoredDecision, person: bool = False) -> str:
+    """One recorded decision: its row, rule, word, who and when, and what became of it."""
+    who = " ".join(x for x in (d.name, d.id_masked or d.position) if x) + " " if person else ""
+    head = (f"复核结论（{d.file or '?'} 第{d.file_row if d.file_row is not None else '?'}行）：{who}[{d.rule or '?'}] "
+            f"{d.decision or '?'}，{d.decided_by or '?'}，{d.decided_on or '?'}" + (f"，{d.document}" if d.document else ""))
+    status = DECISION_STATUS_LABELS.get(d.status or "", d.status or "?")
+    if d.status == "applied":
+        return head + f"——{status}（{verdict_label(d.verdict_before)} → {verdict_label(d.verdict_after)}）"
+    return head + f"——{status}：{d.why or ''}"
 
 
 def comparison_text(cmp: Comparison, show_digest: bool = False) -> str:
@@ -264,8 +284,21 @@ def change_lines(change: CandidateChange, old_id: int, new_id: int, show_digest:
             lines += _prefixed("原为", f)
         for f in rule_change.new:
             lines += _prefixed("现为", f)
-    if not (change.appeared or change.disappeared or change.changed):
+    decided = _decision_changes(a, b, new_id)
+    lines += [f"{_INDENT * 2}{text}" for text in decided]
+    if not (change.appeared or change.disappeared or change.changed or decided):
         lines.append(f"{_INDENT * 2}（两次记录的问题相同，未记录其他原因）")
+    return lines
+
+
+def _decision_changes(a: StoredCandidate, b: StoredCandidate, new_id: int) -> list[str]:
+    """The recorded decisions behind a changed verdict: those of the new run about this person
+    that changed it or could not be applied, and those of the old run that changed it but no
+    longer apply."""
+    lines = [decision_line(d) for d in b.decisions if d.changed_verdict or d.status != "applied"]
+    now = {(d.rule, d.code) for d in b.decisions if d.status == "applied"}
+    lines += [f"原{decision_line(d)}；#{new_id} 中不再适用" for d in a.decisions
+              if d.changed_verdict and (d.rule, d.code) not in now]
     return lines
 
 

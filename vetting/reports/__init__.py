@@ -15,13 +15,11 @@ from vetting.atomic import Payload, write_all
 from vetting.errors import VettingError, did_you_mean
 from vetting.reports.common import clean_result, redact
 from vetting.reports.csv_report import SIDECARS, format_csv, meta_path, sidecar_files
-from vetting.reports.html_report import format_html
 from vetting.reports.json_report import format_json
-from vetting.reports.xlsx_report import write_xlsx, xlsx_payload
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
+from vetting.vocab import REPORT_FORMATS as FORMATS
 
-FORMATS = ("json", "csv", "xlsx", "html")
 #: What each format cannot hold (see vetting.textsafe): replaced and flagged in the audit block.
 #: HTML takes CSV's set: the controls an HTML parser reports as errors.
 _FORBIDDEN = {"csv": (CSV_FORBIDDEN, "CSV"), "xlsx": (XLSX_FORBIDDEN, "Excel"), "html": (CSV_FORBIDDEN, "HTML")}
@@ -45,6 +43,8 @@ def report_bytes(result: VettingResult, fmt: str, show_id: bool = False) -> byte
     if fmt == "csv":
         return format_csv(shown, show_id=True)
     if fmt == "html":
+        from vetting.reports.html_report import format_html  # templates and charts: HTML only
+
         return format_html(shown, show_id=True)
     raise VettingError(f"{fmt} 格式的报告不能输出到标准输出，请用 -o 指定输出文件")
 
@@ -81,11 +81,22 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
         sidecars, stale = sidecar_files(shown, path)
         files += sidecars
     elif fmt == "html":
+        from vetting.reports.html_report import format_html
+
         files.append((Path(path), format_html(shown, show_id=True)))
     else:
+        from vetting.reports.xlsx_report import xlsx_payload  # openpyxl: XLSX only, not `vet check`
+
         files.append((Path(path), xlsx_payload(shown, show_id=True)))
     write_all(files, stale)
     return [p for p, _ in files]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - `write_xlsx` loads openpyxl when first asked for
+    if name == "write_xlsx":
+        from vetting.reports.xlsx_report import write_xlsx
+        return write_xlsx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["FORMATS", "report_bytes", "report_files", "shown_result", "write_report", "write_xlsx"]

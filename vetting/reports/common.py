@@ -14,7 +14,9 @@ import pyarrow.compute as pc
 
 from vetting.datachecks import AGENCY_SILENT
 from vetting.privacy import mask_id_series, mask_text_series, mask_tree
+from vetting.reports.decided import decision_lines, mask_decisions, review_suffix
 from vetting.result import VettingResult
+from vetting.reviewcode import finding_codes
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
@@ -22,7 +24,9 @@ from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LA
 CANDIDATE_HEADINGS = ["文件", "行号", "姓名", "拟任职务", "村(社区)", "乡镇(街道)", "公民身份号码",
                       "审查结论", "结论代码", "未覆盖规则", "问题数", "理由", "依据", "证据"]
 #: Findings table headings, in output order.
-FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据"]
+FINDING_HEADINGS = ["文件", "行号", "姓名", "规则", "规则名称", "严重程度", "理由", "证据", "依据", "复核依据码"]
+#: Added after FINDING_HEADINGS when the run applied recorded decisions (--decisions).
+REVIEW_HEADING = "复核"
 #: Summary table headings, in output order.
 SUMMARY_HEADINGS = ["分类", "代码", "名称", "严重程度", "数量"]
 
@@ -52,7 +56,7 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 #: Text columns that may quote a person's data (cells, agency texts, file names): masked in reports.
 _CANDIDATE_TEXT = ("source_file", "name", "role", "village", "township")
-_FINDING_TEXT = ("reason", "evidence")
+_FINDING_TEXT = ("reason", "evidence", "review", "review_by", "review_document", "review_note")
 _VILLAGE_TEXT = ("township", "village", "reason", "evidence")
 
 
@@ -67,7 +71,8 @@ def redact(result: VettingResult, show_id: bool) -> VettingResult:
     if "id_number" in candidates:
         candidates["id_number"] = mask_id_series(result.candidates["id_number"])
     return replace(result, candidates=candidates, findings=_mask_columns(result.findings, _FINDING_TEXT),
-                   villages=_mask_columns(result.villages, _VILLAGE_TEXT), meta=redact_meta(result.meta, show_id))
+                   villages=_mask_columns(result.villages, _VILLAGE_TEXT), meta=redact_meta(result.meta, show_id),
+                   decisions=mask_decisions(result.decisions))
 
 
 #: Text columns a report shows, per frame: cleaned of what the output format cannot hold.
@@ -198,7 +203,8 @@ def _reason_lines(f: pd.DataFrame, rule: pd.Series, notice: np.ndarray) -> pd.Se
     """Each candidate's reasons joined by line, indexed by row_id: findings worst first, then
     everything still awaited in one line, then notices."""
     pending = f["severity"].eq("pending").to_numpy()
-    lines = (rule + as_text(f["reason"]).fillna("")).mask(notice, NOTICE_PREFIX + rule + as_text(f["reason"]))
+    reason = as_text(f["reason"]).fillna("") + review_suffix(f)
+    lines = (rule + reason).mask(notice, NOTICE_PREFIX + rule + reason)
     rank = f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
     shown = pd.DataFrame({"row_id": f["row_id"], "rank": rank, "text": lines})[~pending]
     awaited = AWAITED_PREFIX + awaited_summary(f)
@@ -244,6 +250,8 @@ def findings_table(result: VettingResult) -> pd.DataFrame:
         "理由": as_text(f["reason"]),
         "证据": as_text(f["evidence"]),
         "依据": as_text(f["basis"]),
+        "复核依据码": finding_codes(f, c).astype("str"),
+        **({REVIEW_HEADING: as_text(f["review"]).fillna("")} if "review" in f else {}),
     })
 
 
@@ -347,6 +355,7 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
                + ("已记为待反馈" if e["pending"] else "未能审查") + f"；{e['remedy']}")
               for e in coverage.get("not_covered") or []]
     lines += [("后备力量跟踪", line) for line in (meta.get("pool") or {}).get("lines") or []]
+    lines += decision_lines(meta)
     lines += [("警告", w) for w in meta.get("warnings") or []]
     return [(label, str(value)) for label, value in lines if value is not None and value != ""]
 

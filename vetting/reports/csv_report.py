@@ -44,6 +44,7 @@ from vetting.reports.common import (
     unmatched_table,
     village_table,
 )
+from vetting.reports.decided import DECISION_HEADINGS, decisions_table
 from vetting.result import VettingResult
 
 BOM = b"\xef\xbb\xbf"
@@ -80,6 +81,18 @@ def format_csv_unmatched(result: VettingResult, show_id: bool = False) -> bytes 
     return _to_csv(table) if len(table) else None
 
 
+def format_csv_decisions(result: VettingResult, show_id: bool = False) -> bytes | None:
+    """Every recorded decision the run was given and what became of it (applied, stale,
+    unmatched), ID numbers masked unless `show_id`; None when the run had no decisions file."""
+    table = decisions_table(redact(result, show_id).decisions)
+    return _to_csv(table) if len(table) else None
+
+
+def decisions_path(path: str | os.PathLike) -> Path:
+    """``report.csv`` -> ``report.decisions.csv``."""
+    return Path(path).with_suffix(".decisions.csv")
+
+
 def villages_path(path: str | os.PathLike) -> Path:
     """``report.csv`` -> ``report.villages.csv``."""
     return Path(path).with_suffix(".villages.csv")
@@ -100,7 +113,8 @@ def unmatched_path(path: str | os.PathLike) -> Path:
 #: sidecar an earlier run left there - only if it starts with that heading row (`is_our_sidecar`).
 SIDECARS = ((villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
             (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
-            (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS))
+            (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS),
+            (decisions_path, format_csv_decisions, "复核结论", DECISION_HEADINGS))
 
 
 def sidecar_files(shown: VettingResult, path: str | os.PathLike) -> tuple[list[tuple[Path, bytes]], list[Path]]:

@@ -33,6 +33,7 @@ from vetting.reports.common import (
     sorted_findings,
     village_table,
 )
+from vetting.reports.decided import review_suffix
 from vetting.reports.overview import (
     DIMENSIONS,
     PROFILE_GROUPS,
@@ -189,6 +190,7 @@ def _findings_by_row(result: VettingResult) -> dict[Any, list[dict[str, str]]]:
     shown = _text_frame(f[["row_id", "rule", "rule_name", "severity", "reason", "evidence", "basis"]].astype(
         {c: "str" for c in ("rule", "rule_name", "severity", "reason", "evidence", "basis")}))
     shown["severity"] = shown["severity"].map(lambda s: SEVERITY_LABELS.get(s, s))
+    shown["reason"] = shown["reason"] + review_suffix(f).to_numpy()
     records = shown.to_dict("records")
     return {key: list(group) for key, group in groupby(records, key=lambda r: r["row_id"])}
 

@@ -109,9 +109,26 @@ def _finding_lists(findings: pd.DataFrame) -> pd.Series:
     pieces: list[Any] = []
     for key in FINDING_KEYS:
         pieces += [f',\n          "{key}": ', _literals(f[key])]
+    if "review" in f:
+        pieces += [',\n          "review": ', _review_objects(f)]
     pieces[0] = pieces[0].replace(",", "        {", 1)
     objects = pd.Series(_concat(pieces + ["\n        }"]), dtype="str")
     return "[\n" + join_by(f["row_id"], objects, ",\n") + "\n      ]"
+
+
+#: A decided finding's `review` object (run with --decisions): key -> findings column.
+REVIEW_KEYS = {"decision": "review_decision", "severity_before": "severity_before", "decided_by": "review_by",
+               "decided_on": "review_on", "document": "review_document", "note": "review_note", "text": "review"}
+
+
+def _review_objects(f: pd.DataFrame) -> pa.Array:
+    """Each finding's `review` object as indented JSON (null where no decision applies); a run
+    has few decided findings, so those few are rendered one by one."""
+    out = np.full(len(f), "null", dtype=object)
+    for i in np.flatnonzero(f["review"].notna().to_numpy()):
+        obj = {key: (None if pd.isna(v := f[column].iat[i]) else str(v)) for key, column in REVIEW_KEYS.items()}
+        out[i] = json.dumps(obj, ensure_ascii=False, indent=2).replace("\n", "\n          ")
+    return pa.array(out.tolist(), pa.large_string())
 
 
 def _concat(pieces: list[Any]) -> pa.Array:

@@ -37,6 +37,7 @@ from vetting.reports.common import (
     unmatched_table,
     village_table,
 )
+from vetting.reports.decided import decisions_table
 from vetting.reports.overview import (
     PROFILE_GROUPS,
     PROFILE_SHORT,
@@ -68,6 +69,7 @@ OPTIONAL_SHEETS: tuple[tuple[str, Callable[[VettingResult], pd.DataFrame]], ...]
     ("村级问题", village_table),
     ("待反馈清单", lambda r: awaiting_table(r.meta)),
     ("未匹配回复", lambda r: unmatched_table(r.meta)),
+    ("复核结论", lambda r: decisions_table(r.decisions)),
 )
 #: Profile tables on 汇总 with a chart each: (dimension, chart title).
 PROFILE_CHARTS = (("age", "通过审查的人选年龄分布"), ("education", "通过审查的人选文化程度"))

@@ -274,7 +274,7 @@ def _compile_rule(spec: dict, env: cond.Env, sites: dict[str, list[ranges.Site]]
                 note=spec.get("note", ""), must_cover=spec.get("coverage") == "required",
                 fields=tuple(cond.referenced_fields(node)),
                 params=tuple(cond.referenced_params(node)), source=path, line=key_line("when"),
-                local=local, places=places)
+                local=local, places=places, reviewable=bool(spec.get("reviewable", False)))
 
 
 #: `{DATE}` in an opinion regex: a date as offices write it (2025年10月8日, 2025.10, 2025-10-08).

@@ -86,6 +86,7 @@ class Rule:
     must_cover: bool = False  # the review is incomplete without it: uncovered → pending for everyone
     local: bool = False  # the item, its severity or a figure it reads comes from local lists only
     places: tuple[str, ...] = ()  # the places (local documents) that use it
+    reviewable: bool = False  # a recorded human decision (复核结论) may clear its disqualify finding
 
     def scope_text(self) -> str:
         return scope_text(self.local, self.places)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from vetting.errors import RulesetError, did_you_mean
 from vetting.fields import FIELD_TYPES
 from vetting.ruleset.model import GROUP_KINDS
 from vetting.ruleset.yamlsafe import BadNumber, line_of
 from vetting.vocab import COVERAGE_MODES, RULE_COVERAGE, RULE_SEVERITIES
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _TEXT = {"type": "string", "minLength": 1}
 _BASIS_ITEM = {"oneOf": [_TEXT, {"type": "object", "additionalProperties": False,
@@ -53,7 +54,9 @@ RULE = {
     "additionalProperties": False,
     "required": ["code"],
     "properties": {**_RULE_COMMON, "category": _TEXT, "when": _TEXT,
-                   "coverage": {"enum": list(RULE_COVERAGE)}},
+                   "coverage": {"enum": list(RULE_COVERAGE)},
+                   # a recorded human decision (复核结论) may clear this rule's disqualify finding
+                   "reviewable": {"type": "boolean"}},
 }
 
 FIELD = {
@@ -221,6 +224,8 @@ def structure_problems(tree: Any, path: str, schema: dict = RULESET) -> list[tup
         return [([], RulesetError("规则集顶层应为键值映射（id、title、version、rules …）", path, line_of(tree)))]
     found = _bad_numbers(tree, path)
     bad = {tuple(where) for where, _ in found}
+    import jsonschema  # ~0.2 s to import: only when a pack is validated, not with every module that reads one
+
     validator = jsonschema.Draft202012Validator(schema)
     for error in validator.iter_errors(tree):
         where = list(error.absolute_path)
