@@ -172,12 +172,11 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         notes(input_lines(candidates.inputs))
         current = read_officers(officers, encoding) if officers else None
         generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        from vetting.chunked import should_chunk, vet_chunked
+        from vetting.chunked import should_chunk, vet_chunked  # a large run: written chunk by chunk
         if not recorded and should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
-            # A large run: rules decided once, findings rendered and written chunk by chunk.
             with writing(f"报告 {output}"):
-                result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at,
-                                     coverage, keep_codes=not no_history)
+                result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
+                                     not no_history)
             result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
         else:
             result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
