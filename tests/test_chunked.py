@@ -46,7 +46,7 @@ def _both(tmp_path, ruleset, roster, as_of, fmt, chunk_rows, options=None, show_
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-@pytest.mark.parametrize("chunk_rows", [7, 1])
+@pytest.mark.parametrize("chunk_rows", [7, pytest.param(1, marks=pytest.mark.slow)])
 def test_chunked_report_is_the_whole_run_report(tmp_path, national, fmt, chunk_rows):
     whole, chunked, _ = _both(tmp_path, national, ROSTER, AS_OF, fmt, chunk_rows)
     assert list(chunked) == list(whole)
