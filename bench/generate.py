@@ -1,6 +1,7 @@
 """Synthetic candidate rosters for benchmarking `vet run`.
 
     python bench/generate.py 100000 1000000      # writes bench/out/roster_<n>.csv (UTF-8 with BOM)
+    python bench/generate.py 100000 --shapes abc # also roster_b_<n>.csv and roster_c_<n>.xlsx
 
 `generate_roster(n, seed)` returns a DataFrame with the same headers as fixtures/demo_roster.csv
 (string columns in pandas' `str` dtype, as `pd.read_csv(..., dtype=str)` gives them);
@@ -409,35 +410,110 @@ def generate_roster(n: int, seed: int) -> pd.DataFrame:
     return generate(n, seed)[0]
 
 
+#: Shape (b), before replies: the personal columns, both assessments, and one opinion column per
+#: agency of the national ruleset; no fact columns (the agencies have not answered yet).
+PENDING_PERSONAL = ["序号", "乡镇(街道)", "村(社区)", "姓名", "性别", "民族", "出生年月", "公民身份号码",
+                    "政治面貌", "入党时间", "文化程度", "拟任职务", "最近一次考核", "前一次考核"]
+OPINION_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意见", "人民检察院意见", "信访局意见",
+                   "政法委意见", "统战部意见", "民政局意见", "自然资源局意见", "农业农村局意见"]
+#: Opinion texts before replies: mostly blank or 未反馈, some answered clear, a few findings.
+OPINION_TEXTS = ["", "未反馈", "经核查，无违法违纪记录", "无", "待核查", "2019年受到党内警告处分"]
+OPINION_P = [0.62, 0.25, 0.08, 0.04, 0.009, 0.001]
+#: Office-format header groups of shape (c): (group heading, columns under it).
+TITLE = "XX县2026年村(社区)“两委”换届候选人初步人选资格联审表"
+HEADER_GROUPS = [("基本情况", PENDING_PERSONAL), ("联审部门意见", OPINION_COLUMNS)]
+
+
+def generate_pending(n: int, seed: int) -> pd.DataFrame:
+    """Shape (b): the same people as `generate_roster(n, seed)` before the agencies have replied:
+    24 columns, no fact cells, opinion columns mostly blank or 未反馈 (the normal state of a
+    review); deterministic in (n, seed)."""
+    base = generate_roster(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    data = {c: base[c] for c in PENDING_PERSONAL}
+    for column in OPINION_COLUMNS:
+        data[column] = _Column(n, OPINION_TEXTS, _choice(rng, len(OPINION_TEXTS), n, OPINION_P)).to_pandas()
+    return pd.DataFrame(data)
+
+
+def write_office_xlsx(df: pd.DataFrame, path: Path) -> None:
+    """Shape (c): `df` as offices send it round: a title row, a group row (基本情况 / 联审部门意见)
+    above the column headings, every cell text. xlsxwriter in constant-memory mode writes rows
+    as they come, so 100,000 rows take seconds, not minutes."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.xlsx")
+    book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False})
+    bold = book.add_format({"bold": True, "align": "center"})
+    sheet = book.add_worksheet("联审表")
+    width = len(df.columns)
+    sheet.merge_range(0, 0, 0, width - 1, TITLE, bold)
+    start = 0
+    for heading, columns in HEADER_GROUPS:
+        sheet.merge_range(1, start, 1, start + len(columns) - 1, heading, bold)
+        start += len(columns)
+    for j, column in enumerate(df.columns):
+        sheet.write_string(2, j, column, bold)
+    columns = [df[c].astype("str").fillna("").tolist() for c in df.columns]
+    for i, row in enumerate(zip(*columns)):
+        for j, value in enumerate(row):
+            if value:
+                sheet.write_string(3 + i, j, value)
+    book.close()
+    tmp.replace(path)
+
+
+#: Roster shapes: (a) fully answered, (b) before replies, (c) (b) as an office-format XLSX.
+SHAPES = ("a", "b", "c")
+
+
 def write_roster(df: pd.DataFrame, path: Path) -> None:
     """CSV as offices export it: UTF-8 with BOM, header on line 1."""
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def roster_path(n: int) -> Path:
-    return OUT_DIR / f"roster_{n}.csv"
+def roster_path(n: int, shape: str = "a") -> Path:
+    """Where the roster of `shape` and size `n` is kept (shape (a) keeps its old name)."""
+    if shape == "a":
+        return OUT_DIR / f"roster_{n}.csv"
+    return OUT_DIR / (f"roster_b_{n}.csv" if shape == "b" else f"roster_c_{n}.xlsx")
+
+
+def write_shape(n: int, seed: int, shape: str) -> Path:
+    """Generate and write the roster of `shape` and size `n`; returns its path."""
+    path = roster_path(n, shape)
+    if shape == "a":
+        write_roster(generate_roster(n, seed), path)
+    elif shape == "b":
+        write_roster(generate_pending(n, seed), path)
+    else:
+        write_office_xlsx(generate_pending(n, seed), path)
+    return path
 
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python bench/generate.py N [N ...] [--seed S]", file=sys.stderr)
+        print("usage: python bench/generate.py N [N ...] [--seed S] [--shapes abc]", file=sys.stderr)
         return 2
     seed = 20261215
     if "--seed" in argv:
         i = argv.index("--seed")
         seed = int(argv[i + 1])
         argv = argv[:i] + argv[i + 2:]
+    shapes = ["a"]
+    if "--shapes" in argv:
+        i = argv.index("--shapes")
+        shapes = list(argv[i + 1].replace(",", ""))
+        argv = argv[:i] + argv[i + 2:]
     for arg in argv:
         n = int(arg.replace("_", ""))
-        t0 = time.perf_counter()
-        df = generate_roster(n, seed)
-        t1 = time.perf_counter()
-        path = roster_path(n)
-        write_roster(df, path)
-        t2 = time.perf_counter()
-        print(f"n={n:,}: generate {t1 - t0:.2f}s, write {t2 - t1:.2f}s -> {path} "
-              f"({path.stat().st_size / 1e6:.1f} MB)")
+        for shape in shapes:
+            t0 = time.perf_counter()
+            path = write_shape(n, seed, shape)
+            print(f"n={n:,} shape {shape}: {time.perf_counter() - t0:.2f}s -> {path} "
+                  f"({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

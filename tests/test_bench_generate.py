@@ -91,3 +91,35 @@ def test_small_sizes(n):
     df = gen.generate_roster(n, seed=0)
     assert len(df) == n
     assert df["公民身份号码"].notna().all()
+
+
+def test_pending_shape_has_opinion_columns_and_no_facts():
+    """Shape (b): the same people before replies, 24 columns, every agency's opinion column of
+    the national ruleset, mostly blank or 未反馈."""
+    df = gen.generate_pending(2000, seed=7)
+    base = gen.generate_roster(2000, seed=7)
+    assert len(df.columns) == 24
+    assert df["公民身份号码"].equals(base["公民身份号码"])
+    assert not set(gen.FACT_CLEAN) & set(df.columns)
+    from vetting.joint.merge import agency_of_header
+    from vetting.ruleset.loader import load_ruleset
+    agencies = load_ruleset("national").agencies
+    assert all(agency_of_header(c, agencies) for c in gen.OPINION_COLUMNS)
+    opinions = df[gen.OPINION_COLUMNS].fillna("")
+    unanswered = opinions.isin(["", "未反馈", "待核查"]).to_numpy().mean()
+    assert 0.8 < unanswered < 0.95
+    pd.testing.assert_frame_equal(df, gen.generate_pending(2000, seed=7))
+
+
+def test_office_xlsx_has_title_and_two_level_header(tmp_path):
+    pytest.importorskip("xlsxwriter")
+    from openpyxl import load_workbook
+    df = gen.generate_pending(5, seed=3)
+    path = tmp_path / "office.xlsx"
+    gen.write_office_xlsx(df, path)
+    rows = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][0] == gen.TITLE
+    assert rows[1][0] == "基本情况" and rows[1][len(gen.PENDING_PERSONAL)] == "联审部门意见"
+    assert list(rows[2]) == list(df.columns)
+    assert len(rows) == 3 + 5
+    assert rows[3][7] == df["公民身份号码"][0]

@@ -4,6 +4,7 @@ hashes, as-of date, inputs, what the run could not read, the joint-review state,
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from vetting import __version__
@@ -18,7 +19,33 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
                generated_at: str | None = None, coverage: Coverage | None = None) -> dict[str, Any]:
     """The meta block of a finished evaluation (`generated_at` is given by the caller: nothing
     below the CLI reads the clock); `coverage` states once what the run did not cover."""
-    counts = result.candidates["verdict"].value_counts()
+    findings = result.findings
+    tally = RunCounts(
+        verdicts=result.candidates["verdict"].value_counts().to_dict(),
+        candidates=int(len(result.candidates)), findings=int(len(findings)),
+        unchecked=result.unchecked["rule"].value_counts().to_dict() if coverage is not None else {},
+        pending=findings.loc[findings["severity"] == Severity.PENDING.value, "rule"].value_counts().to_dict()
+        if coverage is not None else {})
+    return meta_from_counts(tally, result.group_summary, ruleset, candidates, as_of, engine, generated_at, coverage)
+
+
+@dataclass
+class RunCounts:
+    """What the meta block counts, gathered whole or chunk by chunk (vetting.chunked): candidates
+    per verdict, candidates, findings, and per rule the candidates not checked and left pending."""
+
+    verdicts: dict[str, int] = field(default_factory=dict)
+    candidates: int = 0
+    findings: int = 0
+    unchecked: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+
+
+def meta_from_counts(tally: RunCounts, group_summary: list, ruleset: Ruleset, candidates: Candidates,
+                     as_of: dt.date, engine: str, generated_at: str | None = None,
+                     coverage: Coverage | None = None) -> dict[str, Any]:
+    """`build_meta` from the run's counts rather than its whole findings table."""
+    counts = tally.verdicts
     meta: dict[str, Any] = {
         "tool_version": __version__,
         "engine": engine,
@@ -31,18 +58,15 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
         "warnings": [],
         **candidates.joint,
     }
-    if result.group_summary:
-        meta["group_summary"] = result.group_summary
+    if group_summary:
+        meta["group_summary"] = group_summary
     meta.update({
-        "candidate_count": int(len(result.candidates)),
-        "finding_count": int(len(result.findings)),
+        "candidate_count": tally.candidates,
+        "finding_count": tally.findings,
         "verdict_counts": {v: int(counts.get(v, 0)) for v in VERDICTS},
     })
     if coverage is not None:
-        unchecked = result.unchecked["rule"].value_counts().to_dict()
-        findings = result.findings
-        pending = findings.loc[findings["severity"] == Severity.PENDING.value, "rule"].value_counts().to_dict()
-        entries = not_covered(ruleset, coverage, unchecked, pending)
+        entries = not_covered(ruleset, coverage, tally.unchecked, tally.pending)
         meta["coverage"] = {"mode": coverage.mode, "not_covered": entries, "note": coverage_sentence(entries)}
     if generated_at is not None:
         meta["generated_at"] = generated_at

@@ -132,9 +132,11 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True,
               help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
 @decisions_option
+@click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
+              help="分块审查：每块人选数（默认超过5万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, officers, engine, coverage, decisions, quiet):
+                replies, db, no_history, officers, engine, coverage, decisions, quiet, chunk_rows):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -170,20 +172,27 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         notes(input_lines(candidates.inputs))
         current = read_officers(officers, encoding) if officers else None
         generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
-        result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
-        if recorded:
-            result = apply_decisions(result, recorded[0], rules, recorded[1])
-        rows = len(result.candidates)
-        with writing(f"报告 {output}" if output else "报告到标准输出"):
-            if output:
-                progress(WRITE, 0, rows)
-                write_report(result, output, fmt, show_id=show_id)
-                progress(WRITE, rows, rows)
-            else:
-                progress.close()            # the report itself may go to the same terminal
-                sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-                sys.stdout.buffer.flush()
+        from vetting.chunked import should_chunk, vet_chunked  # a large run: written chunk by chunk
+        if not recorded and should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
+            with writing(f"报告 {output}"):
+                result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
+                                     not no_history)
+            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
+        else:
+            result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
+            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
+            if recorded:
+                result = apply_decisions(result, recorded[0], rules, recorded[1])
+            rows = len(result.candidates)
+            with writing(f"报告 {output}" if output else "报告到标准输出"):
+                if output:
+                    progress(WRITE, 0, rows)
+                    write_report(result, output, fmt, show_id=show_id)
+                    progress(WRITE, rows, rows)
+                else:
+                    progress.close()            # the report itself may go to the same terminal
+                    sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
+                    sys.stdout.buffer.flush()
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)

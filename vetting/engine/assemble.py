@@ -6,6 +6,7 @@ where it is undecided (vetting.engine.vector.vector_decide or vetting.engine.dur
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.findings import data_findings, not_checked, rule_findings
+from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
@@ -53,16 +54,89 @@ def _unchecked(layout: Layout, parts: list[pd.DataFrame], findings: pd.DataFrame
     return pairs.reset_index(drop=True)
 
 
-def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
-             coverage: Coverage | None = None) -> VettingResult:
-    """Every rule over every candidate: the candidate table with verdicts, the findings table,
-    village findings and the per-rule village summaries (the meta block is built by the caller).
+@dataclass
+class Plan:
+    """A ruleset decided over a candidate set, nothing rendered yet: per rule the rows where it
+    fires and those it leaves undecided (boolean masks, one byte per row and rule), the data
+    problems, the rules across candidates (decided over the whole set, so a duplicate or a
+    village split across chunks is seen whole) and who could not be checked. `findings(lo, hi)`
+    renders the findings of candidates lo..hi-1 (reasons, evidence); a chunked run renders and
+    writes one slice at a time, so the text of all findings never sits in memory at once."""
+
+    candidates: Candidates
+    layout: Layout
+    evaluator: Evaluator
+    weak: np.ndarray
+    issues: pd.DataFrame
+    decisions: list[tuple[Rule, np.ndarray, np.ndarray, np.ndarray]]
+    unchecked: list[pd.DataFrame]
+    groups: Any
+    _orders: dict = field(default_factory=dict)
+
+    def _owner(self) -> np.ndarray:
+        return self.layout.expanded.owner if self.layout.several else np.arange(self.layout.n)
+
+    def _in(self, lo: int, hi: int) -> np.ndarray | None:
+        """Layout rows owned by candidates lo..hi-1 (None: every row)."""
+        if lo <= 0 and hi >= self.layout.n:
+            return None
+        owner = self._owner()
+        return (owner >= lo) & (owner < hi)
+
+    def _slice(self, frame: pd.DataFrame, lo: int, hi: int, own_rows: bool = True) -> pd.DataFrame:
+        """The rows of `frame` whose owner (candidate) is in lo..hi-1, in the frame's own order;
+        the frame is sorted by owner once, so each chunk costs its own rows, not the frame's.
+        `own_rows`: the frame's row_id are layout rows (else candidates already)."""
+        key = id(frame)
+        if key not in self._orders:
+            owners = frame["row_id"].to_numpy(dtype=np.int64)
+            owners = self._owner()[owners] if own_rows else owners
+            order = np.argsort(owners, kind="stable")
+            self._orders[key] = (frame, order, owners[order])
+        _, order, ranked = self._orders[key]
+        at = np.sort(order[np.searchsorted(ranked, lo):np.searchsorted(ranked, hi)])
+        return frame.iloc[at]
+
+    def findings(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Findings (FINDING_COLUMNS) and unchecked (row_id, rule) pairs of candidates lo..hi-1,
+        exactly the rows a whole-run evaluation gives them, in the same order per candidate."""
+        hi = self.layout.n if hi is None else hi
+        inside = self._in(lo, hi)
+        rows = self.layout.rows
+        issues = self.issues
+        if inside is not None and len(issues):
+            issues = self._slice(issues, lo, hi)
+        parts = [data_findings(issues, rows)]
+        for rule, fires, unsettled, role_unknown in self.decisions:
+            if inside is not None:
+                fires, unsettled = fires & inside, unsettled & inside
+            parts.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
+        groups = self.groups.findings
+        if inside is not None:
+            groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
+        parts = [p for p in self.layout.findings([p for p in parts if not p.empty]) + groups if not p.empty]
+        findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
+        findings = self.layout.once(findings[FINDING_COLUMNS])
+        unchecked = self.unchecked
+        if inside is not None:
+            unchecked = [self._slice(u, lo, hi) for u in unchecked]
+        return findings, _unchecked(self.layout, unchecked, findings)
+
+    def villages(self) -> pd.DataFrame:
+        """Village-level findings (slate structure, quotas) of the whole run."""
+        return pd.concat(self.groups.villages, ignore_index=True) if self.groups.villages else \
+            pd.DataFrame(columns=GROUP_COLUMNS)
+
+
+def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
+         coverage: Coverage | None = None) -> Plan:
+    """Every rule decided over every candidate (see `evaluate`), the findings not yet rendered.
 
     Every record an agency gave is weighed: the rules run over the candidates' own rows and one
     row per further record at once, and each candidate gets the findings of all their rows (the
     same finding once), so the worst record decides. Rules across candidates see each once.
     A rule left undecided only by a fact the run does not carry (`coverage`) gives no finding:
-    the candidate is listed in `result.unchecked` instead (without `coverage`: `pending`)."""
+    the candidate is listed in `unchecked` instead (without `coverage`: `pending`)."""
     params = params_in_force(ruleset, as_of)
     layout = Layout(candidates, ruleset.fields)
     rows = layout.rows
@@ -72,9 +146,8 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     _, birth_lo, birth_hi = derived["birth_used"]
     dated = implausible_dates(rows, ruleset.fields, as_of, birth_lo, birth_hi)
     issues = layout.data_issues(pd.concat([rows.issues, derived_issues, dated], ignore_index=True))
-    parts = [data_findings(issues, rows)]
     decision = decide(ruleset, evaluator, rows)
-    unchecked = []
+    decisions, unchecked = [], []
     for rule in ruleset.rules:
         fires, unsettled = decision(rule)
         keep = layout.rule_rows(rule)
@@ -85,14 +158,18 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
             dropped = not_checked(rule, evaluator, rows, unsettled, skip)
             unsettled = unsettled & ~dropped
             unchecked.append(pd.DataFrame({"row_id": np.flatnonzero(dropped), "rule": rule.code}))
-        parts.extend(rule_findings(rule, evaluator, rows, weak, fires, unsettled))
+        decisions.append((rule, fires, unsettled, applicability(rule, rows)[1]))
     own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
     groups = evaluate_groups(ruleset.group_rules, candidates, own)
-    parts = [p for p in layout.findings([p for p in parts if not p.empty]) + groups.findings if not p.empty]
-    findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
-    findings = layout.once(findings[FINDING_COLUMNS])
-    villages = pd.concat(groups.villages, ignore_index=True) if groups.villages else \
-        pd.DataFrame(columns=GROUP_COLUMNS)
-    unchecked = _unchecked(layout, unchecked, findings)
+    return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups)
+
+
+def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
+             coverage: Coverage | None = None) -> VettingResult:
+    """Every rule over every candidate: the candidate table with verdicts, the findings table,
+    village findings and the per-rule village summaries (the meta block is built by the caller).
+    See `plan` for how records and coverage are weighed."""
+    decided = plan(ruleset, candidates, as_of, decide, coverage)
+    findings, unchecked = decided.findings()
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
-                         villages=villages, group_summary=groups.summary, unchecked=unchecked)
+                         villages=decided.villages(), group_summary=decided.groups.summary, unchecked=unchecked)

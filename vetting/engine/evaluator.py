@@ -22,6 +22,7 @@ class Columns:
         self.candidates, self.ruleset, self.derived = candidates, ruleset, derived
         self.n = len(candidates)
         self._cache: dict[str, V.Vec] = {}
+        self._blank: dict[str, np.ndarray] = {}
 
     def get(self, name: str) -> V.Vec:
         if name not in self._cache:
@@ -59,6 +60,7 @@ class Columns:
         """These columns with each named fact that has a "nothing found" value (否, 无) set to it."""
         other = Columns(self.candidates, self.ruleset, self.derived)
         other._cache = dict(self._cache)
+        other._blank = self._blank
         for name in names:
             spec = self.ruleset.fields[name]
             if spec.type == "flag":
@@ -68,11 +70,18 @@ class Columns:
         return other
 
     def blank(self, name: str) -> np.ndarray:
-        """Rows where the roster cell behind a field is empty (an unreadable cell is not blank)."""
-        raw = self.candidates.raw
-        if name not in raw:
-            return np.ones(self.n, dtype=bool)
-        return (raw[name].astype("string").fillna("").str.strip() == "").to_numpy(dtype=bool)
+        """Rows where the roster cell behind a field is empty (an unreadable cell is not blank).
+        Kept once computed: a chunked run asks for it once per rule and chunk."""
+        found = self._blank.get(name)
+        if found is None:
+            raw = self.candidates.raw
+            if name not in raw:
+                found = np.ones(self.n, dtype=bool)
+            else:
+                found = (raw[name].astype("string").fillna("").str.strip() == "").to_numpy(dtype=bool)
+            found.flags.writeable = False
+            self._blank[name] = found
+        return found
 
 
 class Evaluator:

@@ -185,9 +185,12 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
 
 
 def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
-                  fires: np.ndarray, unsettled: np.ndarray) -> list[pd.DataFrame]:
-    """Findings for one rule from an engine's decision (shared by every engine)."""
-    _, role_unknown = applicability(rule, candidates)
+                  fires: np.ndarray, unsettled: np.ndarray,
+                  role_unknown: np.ndarray | None = None) -> list[pd.DataFrame]:
+    """Findings for one rule from an engine's decision (shared by every engine); `role_unknown`
+    (rows whose post is unknown, from `applicability`) may be given when it is already known."""
+    if role_unknown is None:
+        _, role_unknown = applicability(rule, candidates)
     out = []
     fired = np.flatnonzero(fires)
     if len(fired):
@@ -201,10 +204,18 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     return out
 
 
+def shared(value: str, n: int) -> pd.Series:
+    """`value` in each of n rows as one shared Python string (8 bytes a row): a rule's code,
+    name and legal basis are the same for all its findings, and a text column would hold a copy
+    of a long basis per finding (millions of them on a roster before the agencies reply)."""
+    return pd.Series(np.full(n, value, dtype=object), dtype=object)
+
+
 def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> pd.DataFrame:
-    return pd.DataFrame({"row_id": rows, "rule": rule.code, "rule_name": rule.name,
+    n = len(rows)
+    return pd.DataFrame({"row_id": rows, "rule": shared(rule.code, n), "rule_name": shared(rule.name, n),
                          "severity": severity, "reason": reason, "evidence": evidence,
-                         "basis": rule.basis_text()})
+                         "basis": shared(rule.basis_text(), n)})
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
@@ -223,8 +234,12 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
     names[silent] = issues["field"].to_numpy(dtype=object)[silent] + AGENCY_SILENT
     reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
               + issues["problem"].astype(str).to_numpy(dtype=object))
-    return pd.DataFrame({"row_id": rows, "rule": codes, "rule_name": names,
-                         "severity": [c.severity for c in checks], "reason": reason, "evidence": evidence,
-                         "basis": [c.basis for c in checks]})
+
+    def objects(values: ArrayLike) -> pd.Series:  # shared strings, not a text copy per row (see `shared`)
+        return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+    return pd.DataFrame({"row_id": rows, "rule": objects(codes), "rule_name": objects(names),
+                         "severity": objects([c.severity for c in checks]), "reason": reason, "evidence": evidence,
+                         "basis": objects([c.basis for c in checks])})
 
 

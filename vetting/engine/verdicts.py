@@ -13,36 +13,42 @@ _RANK = {s.value: VERDICT_RANK[s.verdict.value] for s in Severity if s.verdict i
 PASS_RANK = Verdict.PASS.rank
 
 
-def verdicts(n: int, findings: pd.DataFrame) -> np.ndarray:
-    """Verdict code per row_id 0..n-1."""
+def verdicts(n: int, findings: pd.DataFrame, first: int = 0) -> np.ndarray:
+    """Verdict code per row_id first..first+n-1 (`findings` hold no other row_id)."""
     rank = np.full(n, PASS_RANK, dtype=np.int64)
     if len(findings):
         severity_rank = findings["severity"].map(_RANK).fillna(PASS_RANK).to_numpy(dtype=np.int64)
-        np.minimum.at(rank, findings["row_id"].to_numpy(dtype=np.int64), severity_rank)
+        np.minimum.at(rank, findings["row_id"].to_numpy(dtype=np.int64) - first, severity_rank)
     return np.array(VERDICTS, dtype=object)[rank]
 
 
-def candidate_table(candidates: Candidates, findings: pd.DataFrame) -> pd.DataFrame:
-    """One row per input candidate (input order) with identity columns and the verdict."""
+def candidate_table(candidates: Candidates, findings: pd.DataFrame, lo: int = 0, hi: int | None = None) -> pd.DataFrame:
+    """One row per input candidate (input order) with identity columns and the verdict; only
+    candidates lo..hi-1 (with their findings) for one chunk of a chunked run."""
     frame = candidates.frame
+    raw = candidates.raw
+    sliced = bool(lo or (hi is not None and hi < len(frame)))
+    if sliced:
+        frame, raw = frame.iloc[lo:hi], raw.iloc[lo:hi]
     n = len(frame)
 
     def col(name: str) -> pd.Series:
         """The normalised value, or the raw cell text where it could not be normalised."""
         typed = frame[name].astype("string") if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
-        if name in candidates.raw:
-            typed = typed.fillna(candidates.raw[name].astype("string").replace("", pd.NA))
+        if name in raw:
+            typed = typed.fillna(raw[name].astype("string").replace("", pd.NA))
         return typed
 
     table = pd.DataFrame({
-        "row_id": np.arange(n),
+        "row_id": np.arange(lo, lo + n),
         "source_file": col("source_file"),
-        "source_row": frame["source_row"].to_numpy() if "source_row" in frame else np.arange(1, n + 1),
+        "source_row": frame["source_row"].to_numpy() if "source_row" in frame else np.arange(lo + 1, lo + n + 1),
         "name": col("name"),
         "role": col("role"),
         "village": col("village"),
         "township": col("township"),
         "id_number": col("id_number"),
-        "verdict": verdicts(n, findings),
+        "verdict": verdicts(n, findings, lo),
     })
-    return table[CANDIDATE_COLUMNS]
+    table = table[CANDIDATE_COLUMNS]
+    return table.reset_index(drop=True) if sliced else table

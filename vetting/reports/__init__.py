@@ -14,7 +14,7 @@ from pathlib import Path
 from vetting.atomic import Payload, write_all
 from vetting.errors import VettingError, did_you_mean
 from vetting.reports.common import clean_result, redact
-from vetting.reports.csv_report import SIDECARS, format_csv, format_csv_meta, is_our_sidecar, meta_path
+from vetting.reports.csv_report import SIDECARS, format_csv, meta_path, sidecar_files
 from vetting.reports.json_report import format_json
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN, XLSX_FORBIDDEN
@@ -78,14 +78,9 @@ def write_report(result: VettingResult, path: str | os.PathLike, fmt: str,
     if fmt == "json":
         files.append((Path(path), format_json(shown, show_id=True)))
     elif fmt == "csv":
-        files += [(Path(path), format_csv(shown, show_id=True)),
-                  (meta_path(path), format_csv_meta(shown, show_id=True))]
-        for where, render, _, headings in SIDECARS:
-            data = render(shown, show_id=True)
-            if data is not None:
-                files.append((where(path), data))
-            elif is_our_sidecar(where(path), headings):
-                stale.append(where(path))
+        files.append((Path(path), format_csv(shown, show_id=True)))
+        sidecars, stale = sidecar_files(shown, path)
+        files += sidecars
     elif fmt == "html":
         from vetting.reports.html_report import format_html
 

@@ -89,6 +89,20 @@ def clean_result(result: VettingResult, forbidden: str, output: str) -> VettingR
     by U+FFFD in each text a report shows - cells, names, reasons, evidence, village findings and
     the meta block - and, when any was, a warning in ``meta.warnings`` saying how many texts were
     changed for `output` (e.g. "Excel"), so that the change is visible in the report itself."""
+    cleaned, count = clean_counted(result, forbidden)
+    if count:
+        cleaned.meta["warnings"] = [*(cleaned.meta.get("warnings") or []), control_warning(count, output)]
+    return cleaned
+
+
+def control_warning(count: int, output: str) -> str:
+    """The meta warning of `clean_result`: how many texts lost characters `output` cannot hold."""
+    return f"有 {count} 处文字含有 {output} 文件不能容纳的控制字符，已替换为“{REPLACEMENT}”"
+
+
+def clean_counted(result: VettingResult, forbidden: str) -> tuple[VettingResult, int]:
+    """`clean_result` without the warning: the cleaned result and how many texts were changed
+    (a chunked run adds the counts of its chunks before it words the warning once)."""
     count = 0
 
     def clean(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> pd.DataFrame | None:
@@ -107,10 +121,7 @@ def clean_result(result: VettingResult, forbidden: str, output: str) -> VettingR
     villages = clean(result.villages, tuple(result.villages.columns) if result.villages is not None else ())
     meta, changed = replace_tree(result.meta, forbidden)
     count += changed
-    if count:
-        meta["warnings"] = [*(meta.get("warnings") or []),
-                            f"有 {count} 处文字含有 {output} 文件不能容纳的控制字符，已替换为“{REPLACEMENT}”"]
-    return replace(result, candidates=candidates, findings=findings, villages=villages, meta=meta)
+    return replace(result, candidates=candidates, findings=findings, villages=villages, meta=meta), count
 
 
 def redact_meta(meta: dict[str, Any], show_id: bool) -> dict[str, Any]:

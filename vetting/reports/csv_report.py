@@ -153,6 +153,21 @@ SIDECARS = ((findings_path, findings_payload, "问题明细", FINDING_HEADINGS),
             (decisions_path, format_csv_decisions, "复核结论", DECISION_HEADINGS))
 
 
+def sidecar_files(shown: VettingResult, path: str | os.PathLike) -> tuple[list[tuple[Path, bytes]], list[Path]]:
+    """The CSV report's meta sidecar and the optional sidecars the run has content for, as
+    (path, bytes), and the optional sidecars an earlier run left that this one has nothing for
+    (to remove). `shown` is the result as the report shows it (masked, cleaned)."""
+    files = [(meta_path(path), format_csv_meta(shown, show_id=True))]
+    stale: list[Path] = []
+    for where, render, _, headings in SIDECARS:
+        data = render(shown, show_id=True)
+        if data is not None:
+            files.append((where(path), data))
+        elif is_our_sidecar(where(path), headings):
+            stale.append(where(path))
+    return files, stale
+
+
 def heading_line(headings: list[str]) -> bytes:
     """The first bytes of every CSV this tool writes with `headings`: BOM and heading row."""
     return _to_csv(pd.DataFrame({h: pd.Series(dtype="str") for h in headings}))

@@ -35,16 +35,32 @@ def format_json(result: VettingResult, show_id: bool = False) -> bytes:
     its findings, worst severity first then by rule code; NA becomes null; IDs are masked
     unless `show_id`."""
     result = redact(result, show_id)
+    head, tail = json_frame(result)
+    body = candidates_json(result)
+    if not body:
+        return (head + "[]" + tail).encode("utf-8")
+    return (head + "[\n").encode("utf-8") + body + ("\n  ]" + tail).encode("utf-8")
+
+
+def json_frame(result: VettingResult) -> tuple[str, str]:
+    """The report around its candidates array: everything up to ``"candidates": `` (the meta
+    block) and everything after the array (village findings, closing brace). `result` is shown
+    as it is (already redacted)."""
     meta = json.dumps(result.meta, ensure_ascii=False, indent=2, default=_json_default)
     head = '{\n  "meta": ' + meta.replace("\n", "\n  ") + ',\n  "candidates": '
-    tail = _villages(result) + "\n}\n"
+    return head, _villages(result) + "\n}\n"
+
+
+def candidates_json(result: VettingResult) -> bytes:
+    """The candidates of `result` as the inside of the report's candidates array (objects joined
+    by ",\n", no brackets; empty bytes when there are none). A chunked run joins the bytes of its
+    chunks with ",\n"; `result` is shown as it is (already redacted)."""
     blocks = _candidate_blocks(result.candidates, result.findings, result.unchecked)
     if len(blocks) == 0:
-        return (head + "[]" + tail).encode("utf-8")
+        return b""
     offsets = pa.array([0, len(blocks)], pa.int64())
-    body = pc.binary_join(pa.LargeListArray.from_arrays(offsets, blocks),
-                          pa.scalar(",\n", pa.large_string()))[0].as_buffer()
-    return (head + "[\n").encode("utf-8") + body.to_pybytes() + ("\n  ]" + tail).encode("utf-8")
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, blocks),
+                          pa.scalar(",\n", pa.large_string()))[0].as_buffer().to_pybytes()
 
 
 def _villages(result: VettingResult) -> str:

@@ -1,0 +1,170 @@
+"""Chunked runs: every rule decided over the whole roster at once (compact boolean masks; rules
+across candidates - duplicates, relatives, per-village counts, slates - over every candidate),
+then findings rendered and the report written one slice of candidates at a time, so that the
+reasons and evidence of a large roster never sit in memory together.
+
+Each slice gets exactly the findings a whole-run evaluation gives its candidates (a duplicate ID
+or a village split between slices included: those rules never see a slice), and the report
+writers of vetting.reports.stream write the same bytes as a whole-run report. The meta block is
+built from counts gathered slice by slice. `vet run` chunks above CHUNK_THRESHOLD candidates
+(or with ``--chunk-rows N``) when it writes CSV or JSON to a file with the vectorised engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from vetting.engine.assemble import Plan, plan
+from vetting.engine.coverage import Coverage, assess, resolve_mode
+from vetting.engine.profile import candidate_profile, declared_targets
+from vetting.engine.vector import vector_decide
+from vetting.engine.verdicts import candidate_table
+from vetting.meta import RunCounts, meta_from_counts
+from vetting.normalize.roster import Candidates
+from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
+from vetting.ruleset.model import POOL_KINDS, Ruleset
+from vetting.vocab import Severity
+
+#: Candidates above which `vet run` renders and writes in chunks.
+CHUNK_THRESHOLD = 50_000
+#: Most candidates per chunk when none is given.
+DEFAULT_CHUNK_ROWS = 50_000
+#: Findings a chunk aims at when its size is not given: rendered findings and the report rows
+#: built from them take a few kilobytes each while a chunk is written (about 400 MB at this size).
+FINDINGS_PER_CHUNK = 150_000
+#: Columns of the findings a chunked run keeps for the history (codes, no rendered text).
+KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
+
+
+def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str | None, engine: str,
+                 ruleset: Ruleset | None = None) -> bool:
+    """Whether a run is written in chunks: CSV or JSON to a file, vectorised engine, a pack without
+    reserve-pool rules (they change findings after the evaluation: vetting.pools), and more
+    candidates than one chunk holds (`chunk_rows`, else CHUNK_THRESHOLD)."""
+    from vetting.reports.stream import STREAM_FORMATS
+
+    if fmt not in STREAM_FORMATS or not output or engine != "vector":
+        return False
+    if ruleset is not None and any(g.kind in POOL_KINDS for g in ruleset.group_rules):
+        return False
+    return candidates > (chunk_rows if chunk_rows else CHUNK_THRESHOLD)
+
+
+@dataclass
+class ChunkedRun:
+    """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_size`):
+    iterate `chunks()` (each slice's candidates, findings and unchecked rules), then `result()`
+    gives the meta block, village findings and candidate verdicts (with the findings' codes only
+    when `keep_codes`)."""
+
+    ruleset: Ruleset
+    candidates: Candidates
+    as_of: dt.date
+    chunk_rows: int | None = None
+    generated_at: str | None = None
+    coverage: str | None = None
+    keep_codes: bool = False
+    engine: str = "vector"
+    _plan: Plan | None = None
+    _covered: Coverage | None = None
+    _counts: RunCounts = field(default_factory=RunCounts)
+    _tables: list[pd.DataFrame] = field(default_factory=list)
+    _kept: list[pd.DataFrame] = field(default_factory=list)
+    _result: VettingResult | None = None
+
+    def __post_init__(self) -> None:
+        self._covered = assess(self.ruleset, self.candidates, resolve_mode(self.coverage, self.ruleset))
+        self._plan = plan(self.ruleset, self.candidates, self.as_of, vector_decide, self._covered)
+
+    def chunks(self) -> Iterator[VettingResult]:
+        """Each slice of candidates with its findings and unchecked rules (meta empty)."""
+        n = len(self.candidates)
+        verdicts: Counter = Counter()
+        unchecked: Counter = Counter()
+        pending: Counter = Counter()
+        findings_count = 0
+        step = max(1, int(self.chunk_rows or chunk_size(self._plan)))
+        for lo in range(0, max(n, 1), step):
+            hi = min(n, lo + step)
+            findings, not_checked = self._plan.findings(lo, hi)
+            table = candidate_table(self.candidates, findings, lo, hi)
+            verdicts.update(table["verdict"].value_counts().to_dict())
+            findings_count += len(findings)
+            unchecked.update(not_checked["rule"].value_counts().to_dict())
+            is_pending = findings["severity"] == Severity.PENDING.value
+            pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
+            if self.keep_codes:
+                self._tables.append(table[["row_id", "verdict"]])
+                self._kept.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
+            yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+        self._counts = RunCounts(dict(verdicts), n, findings_count, dict(unchecked), dict(pending))
+
+    def result(self) -> VettingResult:
+        """The whole run without its findings text: meta, village findings, group summaries; with
+        `keep_codes` (for the history) also every candidate with its verdict, the profile and the
+        findings as codes, else no candidates and no findings."""
+        if self._result is not None:
+            return self._result
+        decided = self._plan
+        meta = meta_from_counts(self._counts, decided.groups.summary, self.ruleset, self.candidates, self.as_of,
+                                self.engine, self.generated_at, self._covered)
+        if self.keep_codes:  # the history records every candidate; nothing else needs the table again
+            verdicts = pd.concat(self._tables, ignore_index=True) if self._tables else \
+                pd.DataFrame({"row_id": np.array([], dtype=np.int64), "verdict": np.array([], dtype=object)})
+            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS))
+            candidates["verdict"] = verdicts["verdict"].to_numpy()
+        else:
+            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
+        findings = pd.concat([k.astype({c: "object" for c in KEPT_COLUMNS[1:]}) for k in self._kept],
+                             ignore_index=True) if self._kept else pd.DataFrame(columns=FINDING_COLUMNS)
+        for column in FINDING_COLUMNS:
+            if column not in findings:
+                findings[column] = pd.NA
+        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
+                               villages=decided.villages(), group_summary=decided.groups.summary)
+        result.meta = meta
+        if self.keep_codes:
+            result.profile = candidate_profile(self.candidates, self.as_of)
+        result.targets = declared_targets(self.ruleset, self.as_of)
+        self._result = result
+        return result
+
+    def shell(self) -> VettingResult:
+        """What a chunked report's `finish` needs: meta and village findings, no candidates."""
+        whole = self.result()
+        return VettingResult(candidates=whole.candidates.iloc[:0], findings=whole.findings.iloc[:0],
+                             meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
+
+
+def chunk_size(decided: Plan) -> int:
+    """Candidates per chunk so that a chunk holds about FINDINGS_PER_CHUNK findings (at most
+    DEFAULT_CHUNK_ROWS): a roster before the agencies reply carries twenty-odd pending findings
+    per candidate, a fully answered one a few per hundred."""
+    n = max(1, len(decided.candidates))
+    expected = len(decided.issues) + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
+    per_row = expected / n
+    return int(max(1000, min(DEFAULT_CHUNK_ROWS, FINDINGS_PER_CHUNK / max(per_row, 1e-9))))
+
+
+def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False) -> list[Path]:
+    """Write the report of `run` at `output` (CSV or JSON) chunk by chunk."""
+    from vetting.reports.stream import write_chunks
+
+    return write_chunks(run.chunks(), run.shell, output, fmt, show_id)
+
+
+def vet_chunked(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, output: str, fmt: str,
+                show_id: bool = False, chunk_rows: int | None = None, generated_at: str | None = None,
+                coverage: str | None = None, keep_codes: bool = False) -> VettingResult:
+    """Evaluate and write the report of a large run chunk by chunk; returns the run without its
+    findings text (meta, verdicts, the findings' codes when `keep_codes`, for the history)."""
+    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, keep_codes)
+    write_chunked(run, output, fmt, show_id)
+    return run.result()

@@ -1,0 +1,174 @@
+"""Reports written chunk by chunk (CSV and JSON), byte for byte what `write_report` writes for
+the same run, with only one chunk's findings text in memory at a time.
+
+The seam is `ChunkWriter`: `begin(path)`, `write_chunk(result)` for each slice of candidates
+(their findings and unchecked rules only, meta empty), `finish(result)` with the whole run's
+small parts (meta, village findings; no candidates) once every chunk is written. The candidate
+rows go to a hidden temporary file beside the report while chunks arrive; `finish` puts the
+report and its sidecars in place in one transaction (`vetting.atomic`), so an interrupted run
+leaves no half-written report. An XLSX writer needs the same three steps (rows appended to a
+constant-memory worksheet, the summary and findings sheets at `finish`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from vetting.atomic import TEMP_SUFFIX, Payload, check_target, write_all
+from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
+from vetting.reports.csv_report import format_csv, heading_line, sidecar_files
+from vetting.reports.json_report import candidates_json, json_frame
+from vetting.result import VettingResult
+from vetting.textsafe import CSV_FORBIDDEN
+
+#: Formats a chunked run can write.
+STREAM_FORMATS = ("csv", "json")
+
+
+class ChunkWriter:
+    """A report of one format written from chunks (see the module docstring)."""
+
+    fmt = ""
+    #: (characters the format cannot hold, its name in the warning), or None (JSON holds any).
+    forbidden: tuple[str, str] | None = None
+
+    def __init__(self, show_id: bool = False) -> None:
+        self.show_id = show_id
+        self.changed = 0          # texts cleaned of characters the format cannot hold, so far
+        self.path: Path | None = None
+        self._body: str | None = None
+        self._handle = None
+        self._chunks = 0
+
+    def begin(self, path: str | os.PathLike) -> None:
+        """Start the report at `path`: the candidate rows go to a temporary file beside it."""
+        self.path = Path(path)
+        check_target(os.fspath(self.path))
+        fd, self._body = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".body" + TEMP_SUFFIX,
+                                          dir=os.path.dirname(os.path.abspath(self.path)))
+        self._handle = os.fdopen(fd, "wb")
+
+    def write_chunk(self, result: VettingResult) -> None:
+        """Append the candidates of one chunk (masked unless show_id, cleaned for the format)."""
+        shown, changed = self._shown(result)
+        self.changed += changed
+        data = self._rows(shown, first=self._chunks == 0)
+        if data:
+            self._handle.write(data)
+        self._chunks += 1
+
+    def finish(self, result: VettingResult) -> list[Path]:
+        """Write the report and its sidecars in place from the whole run's meta and village
+        findings (`result` holds no candidates); returns the paths written."""
+        shown, changed = self._shown(result)
+        count = self.changed + changed
+        if count:
+            shown.meta["warnings"] = [*(shown.meta.get("warnings") or []), control_warning(count, self.forbidden[1])]
+        self._handle.close()
+        try:
+            files, stale = self._files(shown)
+            write_all(files, stale)
+        finally:
+            self.abort()
+        return [Path(p) for p, _ in files]
+
+    def abort(self) -> None:
+        """Remove the temporary rows (after `finish`, or when the run fails)."""
+        if self._handle is not None and not self._handle.closed:
+            self._handle.close()
+        if self._body and os.path.exists(self._body):
+            os.unlink(self._body)
+
+    def _shown(self, result: VettingResult) -> tuple[VettingResult, int]:
+        """As `vetting.reports.shown_result`: masked, then cleaned (with the count of texts changed)."""
+        shown = redact(result, self.show_id)
+        return clean_counted(shown, self.forbidden[0]) if self.forbidden else (shown, 0)
+
+    def _rows(self, shown: VettingResult, first: bool) -> bytes:
+        raise NotImplementedError
+
+    def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
+        raise NotImplementedError
+
+    def _body_into(self, head: bytes = b"", tail: bytes = b"") -> Callable[[str], None]:
+        """A payload writing `head`, the rows written so far, then `tail` at the staging path."""
+        body = self._body
+
+        def write(tmp: str) -> None:
+            if not head and not tail:  # the rows are the file: renamed, not copied
+                os.replace(body, tmp)
+                return
+            with open(tmp, "wb") as out, open(body, "rb") as rows:
+                out.write(head)
+                shutil.copyfileobj(rows, out, 1 << 20)
+                out.write(tail)
+        return write
+
+
+class CsvChunkWriter(ChunkWriter):
+    """The candidate table as CSV, plus the meta and optional sidecars at `finish`."""
+
+    fmt = "csv"
+    forbidden = (CSV_FORBIDDEN, "CSV")
+
+    def _rows(self, shown: VettingResult, first: bool) -> bytes:
+        data = format_csv(shown, show_id=True)
+        if first:
+            return data
+        heading = heading_line(CANDIDATE_HEADINGS)
+        assert data.startswith(heading)
+        return data[len(heading):]
+
+    def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
+        path = self.path
+        head = b"" if self._chunks else heading_line(CANDIDATE_HEADINGS)
+        sidecars, stale = sidecar_files(shown, path)
+        return [(path, self._body_into(head)), *sidecars], stale
+
+
+class JsonChunkWriter(ChunkWriter):
+    """The JSON report: the meta block first, so the candidates wait in the temporary file."""
+
+    fmt = "json"
+
+    def __init__(self, show_id: bool = False) -> None:
+        super().__init__(show_id)
+        self._empty = True
+
+    def _rows(self, shown: VettingResult, first: bool) -> bytes:
+        data = candidates_json(shown)
+        if not data:
+            return b""
+        sep = b"" if self._empty else b",\n"
+        self._empty = False
+        return sep + data
+
+    def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
+        head, tail = json_frame(shown)
+        if self._empty:
+            return [(self.path, (head + "[]" + tail).encode("utf-8"))], []
+        return [(self.path, self._body_into((head + "[\n").encode("utf-8"), ("\n  ]" + tail).encode("utf-8")))], []
+
+
+def chunk_writer(fmt: str, show_id: bool = False) -> ChunkWriter:
+    """The chunk writer of `fmt` (one of STREAM_FORMATS)."""
+    return {"csv": CsvChunkWriter, "json": JsonChunkWriter}[fmt](show_id)
+
+
+def write_chunks(chunks: Iterable[VettingResult], final: Callable[[], VettingResult], path: str | os.PathLike,
+                 fmt: str, show_id: bool = False) -> list[Path]:
+    """Write a report from `chunks`; `final()` (called once every chunk is written) gives the
+    run's meta and village findings. The same bytes as `write_report` of the whole result."""
+    writer = chunk_writer(fmt, show_id)
+    writer.begin(path)
+    try:
+        for chunk in chunks:
+            writer.write_chunk(chunk)
+        return writer.finish(replace(final()))
+    finally:
+        writer.abort()
