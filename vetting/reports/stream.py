@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from vetting.atomic import TEMP_SUFFIX, Payload, check_target, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
-from vetting.reports.csv_report import format_csv, heading_line, sidecar_files
+from vetting.reports.csv_report import findings_path, format_csv, format_csv_findings, heading_line, sidecar_files
 from vetting.reports.json_report import candidates_json, json_frame
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN
@@ -124,10 +124,44 @@ class CsvChunkWriter(ChunkWriter):
         assert data.startswith(heading)
         return data[len(heading):]
 
+    def begin(self, path: str | os.PathLike) -> None:
+        """As `ChunkWriter.begin`; the findings sidecar's rows wait in a second temporary file."""
+        super().begin(path)
+        fd, self._findings = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".findings" + TEMP_SUFFIX,
+                                              dir=os.path.dirname(os.path.abspath(self.path)))
+        self._findings_handle = os.fdopen(fd, "wb")
+        self._findings_heading: bytes | None = None
+
+    def write_chunk(self, result: VettingResult) -> None:
+        """As `ChunkWriter.write_chunk`, and the chunk's findings in full to the findings sidecar."""
+        super().write_chunk(result)
+        shown, _ = self._shown(result)
+        data = format_csv_findings(shown, show_id=True)
+        if data:
+            heading = data[:data.index(b"\n") + 1]
+            if self._findings_heading is None:
+                self._findings_heading = heading
+                self._findings_handle.write(heading)
+            self._findings_handle.write(data[len(heading):])
+
+    def abort(self) -> None:
+        super().abort()
+        handle, body = getattr(self, "_findings_handle", None), getattr(self, "_findings", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+        if body and os.path.exists(body):
+            os.unlink(body)
+
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
         path = self.path
         head = b"" if self._chunks else heading_line(CANDIDATE_HEADINGS)
         sidecars, stale = sidecar_files(shown, path)
+        self._findings_handle.close()
+        if self._findings_heading is not None:   # the findings of every chunk, in input order
+            where = findings_path(path)
+            stale = [p for p in stale if p != where]
+            body = self._findings
+            sidecars.append((where, lambda tmp: os.replace(body, tmp)))
         return [(path, self._body_into(head)), *sidecars], stale
 
 
