@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.ratings import create_ratings
@@ -229,16 +229,33 @@ def migrate_v2(conn: sqlite3.Connection, path: Path) -> None:
     """Upgrade a version 2 database to version 3 by adding the compact finding tables, the
     ``candidates.unchecked`` column and the ``all_findings`` view (see `_V3`). Additive: no row
     is changed or moved, so it is instant on any size of file; earlier runs stay in ``findings``
-    and read back exactly as before (their ``unchecked`` is NULL: not recorded). Done on any
-    open, reading included, in one transaction."""
+    and read back exactly as before (their ``unchecked`` is NULL: not recorded)."""
+    _additive_step(conn, path, 2, lambda: _execute_script(conn, _V3), "增加精简存储的问题表")
+
+
+def migrate_v3(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 3 database to version 4 by adding the `ratings` table (reserve ratings
+    per candidate, vetting.history.ratings); runs recorded before it simply have no ratings."""
+    _additive_step(conn, path, 3, lambda: create_ratings(conn), "增加后备力量考核记录表")
+
+
+def migrate_v4(conn: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a version 4 database to version 5: add the (empty) ``decisions`` table. Earlier
+    runs had no recorded decisions; nothing else changes."""
+    _additive_step(conn, path, 4, lambda: _execute_script(conn, _DECISIONS), "增加复核结论表")
+
+
+def _additive_step(conn: sqlite3.Connection, path: Path, version: int, apply: Callable[[], None], what: str) -> None:
+    """One additive migration from `version` to the next, on any open (reading included), in one
+    transaction; skipped when another process migrated the file meanwhile."""
     try:
         with transaction(conn):
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 2:   # not migrated meanwhile
-                _execute_script(conn, _V3)
-                conn.execute("PRAGMA user_version = 3")
+            if conn.execute("PRAGMA user_version").fetchone()[0] == version:
+                apply()
+                conn.execute(f"PRAGMA user_version = {version + 1}")
     except sqlite3.Error as exc:
-        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 2），需要升级（增加精简存储的问题表）"
-                           f"但升级失败：{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
+        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 {version}），需要升级（{what}）但升级失败："
+                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -247,30 +264,3 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";\n"):
         if statement.strip():
             conn.execute(statement)
-
-
-def migrate_v3(conn: sqlite3.Connection, path: Path) -> None:
-    """Upgrade a version 3 database to version 4 by adding the `ratings` table (reserve ratings
-    per candidate, vetting.history.ratings). Additive: nothing existing changes, and runs recorded
-    before it simply have no ratings. Done on any open, like `migrate_v1`."""
-    try:
-        with transaction(conn):
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 3:   # not migrated meanwhile
-                create_ratings(conn)
-                conn.execute("PRAGMA user_version = 4")
-    except sqlite3.Error as exc:
-        raise HistoryError(f"审查记录数据库 {path} 需要升级（增加后备力量考核记录表）但升级失败："
-                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
-
-
-def migrate_v4(conn: sqlite3.Connection, path: Path) -> None:
-    """Upgrade a version 4 database to version 5: add the (empty) ``decisions`` table. Earlier
-    runs had no recorded decisions; nothing else changes."""
-    try:
-        with transaction(conn):
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 4:   # not migrated meanwhile
-                _execute_script(conn, _DECISIONS)
-                conn.execute("PRAGMA user_version = 5")
-    except sqlite3.Error as exc:
-        raise HistoryError(f"审查记录数据库 {path} 为旧版本（结构版本 4），需要升级（增加复核结论表）但升级失败："
-                           f"{sqlite_reason(exc)}；请确认文件可写后重试，或用 --db 另选数据库") from exc
