@@ -166,20 +166,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 def ensure_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Check the schema version and create the tables in a fresh database (in a transaction,
     so two runs starting at once cannot both create them); a version 1 database is migrated
-    first (see `migrate_v1`), then versions 2, 3 and 4 (see `migrate_v2`, `migrate_v3`, `migrate_v4`)."""
+    step by step to the current version (see `_MIGRATIONS`)."""
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 1:
-            migrate_v1(conn, path)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 2:
-            migrate_v2(conn, path)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 3:
-            migrate_v3(conn, path)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 4:
-            migrate_v4(conn, path)
+        while version in _MIGRATIONS:   # each step moves the file on by one version (or raises)
+            _MIGRATIONS[version](conn, path)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -264,3 +255,7 @@ def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";\n"):
         if statement.strip():
             conn.execute(statement)
+
+
+#: The migration that takes a database of each older version to the next one.
+_MIGRATIONS = {1: migrate_v1, 2: migrate_v2, 3: migrate_v3, 4: migrate_v4}
