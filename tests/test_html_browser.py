@@ -30,6 +30,8 @@ DRIVERS = ("chromedriver",)
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-default-apps", "--disable-extensions", "--window-size=1200,900", "--lang=zh-CN")
+#: The browser's own pages (its new-tab page loading late on a busy machine), never the report's.
+BROWSER_OWN = ("chrome://", "chrome-untrusted://", "devtools://")
 
 
 def _find(names: tuple[str, ...]) -> str | None:
@@ -82,7 +84,8 @@ def load(browser, path: Path) -> dict:
     browser.get_log("browser"), browser.get_log("performance")
     browser.get(path.as_uri())
     requests = [m["message"] for m in (_json(e["message"]) for e in browser.get_log("performance"))
-                if m["message"]["method"] == "Network.requestWillBeSent"]
+                if m["message"]["method"] == "Network.requestWillBeSent"
+                and not m["message"]["params"]["request"]["url"].startswith(BROWSER_OWN)]
     return {"console": browser.get_log("browser"), "urls": [r["params"]["request"]["url"] for r in requests],
             "resources": browser.execute_script("return performance.getEntriesByType('resource').length")}
 
