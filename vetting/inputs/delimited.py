@@ -100,9 +100,34 @@ def choose_delimiter(text: str, complete: bool, index: Mapping[str, str], header
     return best
 
 
-def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: Mapping[str, str],
-                   path: str, header_row: int | None = None) -> Delimited:
-    """Read a CSV whose bytes are ``raw`` (``text`` is its decoded beginning)."""
+@dataclass
+class BodyPlan:
+    """How a CSV's body is read, decided on its first records: the delimiter, the header and
+    where it ends, the line the first record of the body starts on, and whether every line ends
+    with one delimiter more than the header (an empty last field)."""
+
+    delimiter: str
+    header: Header
+    header_lines: tuple[int, int]
+    body_start: int
+    first_line: int
+    trailing: bool
+
+    @property
+    def width(self) -> int:
+        return len(self.header.names)
+
+    def read_options(self, encoding: str) -> dict:
+        """pandas.read_csv options for the body: every cell as text, blank lines kept."""
+        return dict(sep=self.delimiter, encoding=encoding, dtype=str, header=None,
+                    names=list(range(self.width + self.trailing)), index_col=False, skiprows=self.body_start,
+                    na_filter=False, keep_default_na=False, skip_blank_lines=False)
+
+
+def plan_body(text: str, complete: bool, index: Mapping[str, str], path: str,
+              header_row: int | None = None) -> BodyPlan:
+    """The delimiter and header of a CSV whose decoded beginning is ``text``; a record of the
+    first ones longer than the header is refused, naming its line."""
     delimiter = choose_delimiter(text, complete, index, header_row)
     limit = max(HEADER_SCAN_ROWS, header_row or 0) + 1
     records, starts = scan_records(text, delimiter, complete, limit, path)
@@ -116,30 +141,46 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
     for record, line in zip(records[body_start:], starts[body_start:]):
         if len(record) > width + trailing:
             raise _too_many_fields(len(record), width, line, delimiter, path)
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, encoding=encoding, dtype=str, header=None,
-                            names=list(range(width + trailing)), index_col=False, skiprows=body_start,
-                            na_filter=False, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        raise _parser_error(exc, raw, encoding, delimiter, path) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
-    spans = b'"' in raw and not _one_line_each(raw, encoding, starts[body_start], len(frame))
+    return BodyPlan(delimiter, header, (starts[header.first], starts[header.last]), body_start,
+                    starts[body_start], trailing)
+
+
+def finish_body(frame: pd.DataFrame, plan: BodyPlan, first_line: int, path: str, spans: bool = True,
+                long_cells: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records read by pandas -> (text columns named by the header, the line each record starts
+    on, the first on ``first_line``). ``spans``: cells may hold line breaks (counted per cell);
+    ``long_cells``: cells may exceed the length limit. A record that swallowed the lines after
+    it, a cell too long, or a value in the extra trailing field is refused, naming its line."""
     breaks = body.breaks_in_cells(frame) if spans else {}
-    lines = body.record_starts(starts[body_start], len(frame), breaks)
+    lines = body.record_starts(first_line, len(frame), breaks)
     if breaks:
-        body.refuse_swallowed_lines(frame, breaks, lines, header.names, delimiter, path)
-    if len(raw) > MAX_CELL_CHARS:
-        body.refuse_long_cells(frame, lines, header.names, path)
-    if trailing:  # every line ends with one more delimiter than the header: an empty last field
+        body.refuse_swallowed_lines(frame, breaks, lines, plan.header.names, plan.delimiter, path)
+    if long_cells:
+        body.refuse_long_cells(frame, lines, plan.header.names, path)
+    width = plan.width
+    if plan.trailing:  # every line ends with one more delimiter than the header: an empty last field
         overflow = frame.iloc[:, width].fillna("").astype(str).str.strip().ne("").to_numpy(dtype=bool)
         if overflow.any():
-            raise _too_many_fields(width + 1, width, int(lines[np.flatnonzero(overflow)[0]]), delimiter, path)
+            raise _too_many_fields(width + 1, width, int(lines[np.flatnonzero(overflow)[0]]), plan.delimiter, path)
         frame = frame.iloc[:, :width]
     frame = frame.fillna("")
-    frame.columns = header.names
-    header_lines = (starts[header.first], starts[header.last])
-    return Delimited(frame, lines, header, header_lines, delimiter)
+    frame.columns = plan.header.names
+    return frame, lines
+
+
+def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: Mapping[str, str],
+                   path: str, header_row: int | None = None) -> Delimited:
+    """Read a CSV whose bytes are ``raw`` (``text`` is its decoded beginning)."""
+    plan = plan_body(text, complete, index, path, header_row)
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), **plan.read_options(encoding))
+    except pd.errors.ParserError as exc:
+        raise parser_error(exc, raw, encoding, plan.delimiter, path) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
+    spans = b'"' in raw and not _one_line_each(raw, encoding, plan.first_line, len(frame))
+    frame, lines = finish_body(frame, plan, plan.first_line, path, spans, len(raw) > MAX_CELL_CHARS)
+    return Delimited(frame, lines, plan.header, plan.header_lines, plan.delimiter)
 
 
 def _one_line_each(raw: bytes, encoding: str, first_line: int, count: int) -> bool:
@@ -162,7 +203,7 @@ def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str
                       f"{DELIMITER_NAMES[delimiter]}，其后各列已错位）；请改正后再审查", path, row=line)
 
 
-def _parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, path: str) -> InputError:
+def parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, path: str) -> InputError:
     """pandas' English parser error -> a Chinese message naming the line."""
     if found := _PANDAS_OPEN_QUOTE.search(str(exc)):
         line = body.record_line(raw, encoding, delimiter, int(found[1]))

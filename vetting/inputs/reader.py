@@ -50,7 +50,7 @@ def read_tables(path: str | Path, fields: Mapping[str, Field], sheet: str | None
     a note, unless no sheet has anyone (then the file is refused). The first table's notes
     say which sheets were read and which were not, and why. Every failure is an InputError
     naming the file."""
-    path, kind, notes = _open_checked(path, sheet)
+    path, kind, notes = open_checked(path, sheet)
     index = alias_index(fields)
     if kind not in (kinds.ZIP, kinds.OLE2):
         return [_read_text(path, header_row, encoding, index, notes)]
@@ -76,11 +76,11 @@ def read_tables(path: str | Path, fields: Mapping[str, Field], sheet: str | None
     return tables
 
 
-def _open_checked(path: str | Path, sheet: str | None) -> tuple[Path, str, list[str]]:
+def open_checked(path: str | Path, sheet: str | None, limit: int = MAX_FILE_BYTES) -> tuple[Path, str, list[str]]:
     """The path, the file kind by content and the first notes (a misleading extension, an
-    ignored --sheet); files that are no table at all are refused here."""
+    ignored --sheet); files that are no table at all, or larger than ``limit``, are refused here."""
     path = Path(path)
-    _check_path(path)
+    _check_path(path, limit)
     suffix = path.suffix.lower()
     if suffix not in EXCEL_SUFFIXES + TEXT_SUFFIXES:
         raise InputError(f"不支持的文件类型「{suffix or '无扩展名'}」（支持 .xlsx .xls .csv）", str(path))
@@ -115,8 +115,8 @@ _SPECIAL_FILES = ((stat.S_ISFIFO, "命名管道（FIFO）"), (stat.S_ISCHR, "字
                   (stat.S_ISSOCK, "套接字"))
 
 
-def _check_path(path: Path) -> None:
-    """A regular file of at most MAX_FILE_BYTES; anything else is refused before it is opened (a
+def _check_path(path: Path, limit: int = MAX_FILE_BYTES) -> None:
+    """A regular file of at most ``limit`` bytes; anything else is refused before it is opened (a
     FIFO would block the run, /dev/zero never ends)."""
     try:
         info = path.stat()
@@ -132,8 +132,8 @@ def _check_path(path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         kind = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "特殊文件")
         raise InputError(f"不是普通文件（是{kind}），无法作为表格读取", str(path))
-    if info.st_size > MAX_FILE_BYTES:
-        raise InputError(f"文件有{size_text(info.st_size)}，超过上限{size_text(MAX_FILE_BYTES)}；"
+    if info.st_size > limit:
+        raise InputError(f"文件有{size_text(info.st_size)}，超过上限{size_text(limit)}；"
                          "请拆分为多个文件后再审查", str(path))
 
 
@@ -168,26 +168,27 @@ def _read_text(path: Path, header_row: int | None, encoding: str | None, index: 
     table = read_delimited(raw, text, complete, used, index, str(path), header_row)
     digest = hashlib.sha256(raw).hexdigest()
     del raw, text
-    label = {"utf-8-sig": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}.get(used, used)
-    notes.append(f"编码 {label}" + ("（--encoding 指定）" if encoding else "（自动识别）"))
-    if table.delimiter != ",":
-        notes.append(f"分隔符为{DELIMITER_NAMES[table.delimiter]}")
+    notes += text_notes(used, encoding, table.delimiter)
     return _finish(path, table.frame, table.lines, table.header, table.header_lines, header_row, None, notes,
                    digest)
+
+
+def text_notes(used: str, given: str | None, delimiter: str) -> list[str]:
+    """The encoding a text file was read in (and whether it was given), and an unusual delimiter."""
+    label = {"utf-8-sig": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}.get(used, used)
+    notes = [f"编码 {label}" + ("（--encoding 指定）" if given else "（自动识别）")]
+    if delimiter != ",":
+        notes.append(f"分隔符为{DELIMITER_NAMES[delimiter]}")
+    return notes
 
 
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
             header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None,
             label: str | None = None, numbers: dict[str, np.ndarray] | None = None) -> RawTable:
     """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
-    first, last = header_lines
-    where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
-    notes.append(f"表头：{where}" + ("，--header-row 指定" if header_row else "，自动识别"))
-    for old, new in header.renamed:
-        notes.append(f"表头「{old}」重复，后一列改称「{new}」")
     template = template_rows(frame)
     footer = footer_rows(frame, template)
-    footer_lines = [f"第{r}行「{_quote(frame.iloc[i])}」" for i, r in zip(np.flatnonzero(footer), rows[footer])]
+    footer_lines = quoted_lines(frame, rows, footer)
     numbers = numbers or {}
     if footer.any():
         keep = ~footer
@@ -195,18 +196,39 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
         rows, template = rows[keep], template[keep]
         numbers = {name: mask[keep] for name, mask in numbers.items()}
     people = rows[~template]
-    if len(people) == 0:
-        raise NoPeopleError(_no_people(last, rows[template], footer_lines), str(path))
-    span = f"第{people[0]}行" if len(people) == 1 else f"第{people[0]}–{people[-1]}行"
-    notes.append(f"人选数据：{span}，共{len(people)}人")
-    if template.any():
-        notes.append(f"跳过空白行或只有序号的模板行{int(template.sum())}行：{row_list(rows[template])}")
-    if footer_lines:
-        notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
-                     + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
+    span = (int(people[0]), int(people[-1]), len(people)) if len(people) else (0, 0, 0)
+    notes += read_notes(path, header, header_lines, header_row, span, rows[template], footer_lines)
+    last = header_lines[1]
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
                     footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers,
                     groups=dict(header.groups))
+
+
+def quoted_lines(frame: pd.DataFrame, rows: np.ndarray, marked: np.ndarray) -> list[str]:
+    """第N行「…」 for the marked rows of ``frame`` (footer lines, quoted as the user sees them)."""
+    return [f"第{r}行「{_quote(frame.iloc[i])}」" for i, r in zip(np.flatnonzero(marked), rows[marked])]
+
+
+def read_notes(path: Path, header: Header, header_lines: tuple[int, int], header_row: int | None,
+               people: tuple[int, int, int], blank: np.ndarray, footer_lines: list[str]) -> list[str]:
+    """What reading a table detected (header rows, the people's rows as (first line, last line,
+    count), rows skipped), in Chinese; a table without people is refused (NoPeopleError)."""
+    first, last = header_lines
+    where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
+    notes = [f"表头：{where}" + ("，--header-row 指定" if header_row else "，自动识别")]
+    for old, new in header.renamed:
+        notes.append(f"表头「{old}」重复，后一列改称「{new}」")
+    first_person, last_person, count = people
+    if count == 0:
+        raise NoPeopleError(_no_people(last, blank, footer_lines), str(path))
+    span = f"第{first_person}行" if count == 1 else f"第{first_person}–{last_person}行"
+    notes.append(f"人选数据：{span}，共{count}人")
+    if len(blank):
+        notes.append(f"跳过空白行或只有序号的模板行{len(blank)}行：{row_list(blank)}")
+    if footer_lines:
+        notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
+                     + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))
+    return notes
 
 
 def _no_people(header_line: int, blank_rows: np.ndarray, footer_lines: list[str]) -> str:

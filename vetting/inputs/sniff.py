@@ -112,12 +112,13 @@ def _lines_text(indexes: list[int]) -> str:
     return f"{shown}行" + ("等" if len(indexes) > 3 else "")
 
 
-def refuse_binary(raw: bytes, path: str) -> None:
+def refuse_binary(raw: bytes, path: str, first_line: int = 1) -> None:
     """Refuse a text file with binary content anywhere: a NUL character, or a block in which more
     than 1% of the characters are control characters (other than tab, line breaks, form feed).
 
     The whole file is examined, block by block: valid rows followed by gigabytes of NUL bytes
-    must not be read as a CSV. UTF-16 files are examined as 16-bit characters.
+    must not be read as a CSV. UTF-16 files are examined as 16-bit characters. ``first_line``:
+    the line ``raw`` starts on (a file examined slice by slice).
     """
     if raw.startswith(_UTF16_BOMS):
         order = "<u2" if raw.startswith(codecs.BOM_UTF16_LE) else ">u2"
@@ -131,7 +132,8 @@ def refuse_binary(raw: bytes, path: str) -> None:
         zero = np.flatnonzero(units == 0)
         nul = int(zero[0]) * 2 + 2 if len(zero) else -1
     if nul >= 0:
-        raise InputError(f"第{_line_at(raw, nul, newline)}行起有空字符（NUL，二进制数据）：文件不是纯文本的CSV，"
+        line = _line_at(raw, nul, newline) + first_line - 1
+        raise InputError(f"第{line}行起有空字符（NUL，二进制数据）：文件不是纯文本的CSV，"
                          "可能已损坏或混入了其他数据", path)
     for start in range(0, len(units), _BLOCK * 256):  # 16 MB at a time: no file-sized temporaries
         part = units[start:start + _BLOCK * 256]
@@ -144,7 +146,7 @@ def refuse_binary(raw: bytes, path: str) -> None:
         bad = np.flatnonzero(per_block > _MAX_CONTROL_SHARE * size)
         if len(bad):
             first = start + int(control[np.searchsorted(control, bad[0] * _BLOCK)])
-            line = _line_at(raw, first * width + (2 if width == 2 else 0), newline)
+            line = _line_at(raw, first * width + (2 if width == 2 else 0), newline) + first_line - 1
             raise InputError(f"第{line}行起的内容是二进制数据（控制字符过多），不是CSV文本", path)
 
 

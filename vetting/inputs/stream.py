@@ -1,0 +1,234 @@
+"""A large CSV roster read slice by slice, so that memory does not grow with the file.
+
+``RosterStream`` checks the whole file first without holding it (its fingerprint, binary
+content, the text encoding, block by block), finds the header on the first records as
+``read_tables`` does, then yields the body as RawTables of a given number of records. The
+slices together are exactly the table ``read_tables`` gives: the same cells, the same line
+numbers, the same blank template rows; footer lines are recognised after the last person only
+(the rows after each slice's last person wait for the next slice). Once every slice has been
+read, ``summary`` gives what ``normalise_tables`` records for a whole file (rows, rows skipped,
+the notes).
+
+Only text rosters in a byte-oriented encoding (UTF-8, GB18030) are streamed: a workbook is
+bounded by its sheet (1,048,576 rows) and read whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from vetting.errors import InputError
+from vetting.fields import Field, alias_index
+from vetting.inputs import sniff as kinds
+from vetting.inputs.delimited import BodyPlan, finish_body, parser_error, plan_body
+from vetting.inputs.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
+from vetting.inputs.reader import open_checked, quoted_lines, read_notes, text_notes
+from vetting.inputs.records import breaks_in_cells
+from vetting.inputs.region import footer_lines, footer_rows, template_rows
+from vetting.inputs.table import RawTable
+
+#: A streamed text roster may be this large (memory no longer grows with the file).
+MAX_STREAM_BYTES = 64 << 30
+#: The file is checked in slices of this many bytes (cut after a line end).
+_SCAN_BYTES = 16 << 20
+_HEAD_BYTES = 4 << 20
+
+
+def streamable(path: str | Path) -> bool:
+    """Whether a roster file can be read slice by slice: a regular text file (by content) that
+    is not UTF-16. Anything else, or a file that cannot be opened, is read whole (which says why)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+    except OSError:
+        return False
+    return Path(path).is_file() and kinds.sniff(head) == kinds.TEXT and not head.startswith(kinds._UTF16_BOMS)
+
+
+def _slices(path: Path) -> Iterator[tuple[bytes, int]]:
+    """The file's bytes in slices cut after a line feed, each with the line it starts on."""
+    line, rest = 1, b""
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BYTES):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1 or len(block)
+            piece, rest = block[:cut], block[cut:]
+            yield piece, line
+            line += piece.count(b"\n")
+    if rest:
+        yield rest, line
+
+
+def _check_decodes(path: Path, encoding: str, label: str) -> bool:
+    """Whether the whole file decodes in ``encoding``; raises, naming the line, when it is the
+    one the user gave (``label`` set), else answers False."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for piece, line in _slices(path):
+        try:
+            decoder.decode(piece)
+        except UnicodeDecodeError as exc:
+            if not label:
+                return False
+            bad = line + piece[:max(0, exc.start)].count(b"\n")
+            raise InputError(f"不能按编码「{label}」读取：第{bad}行有无法解码的字节；"
+                             "去掉 --encoding 可自动识别 UTF-8 / GB18030", str(path)) from None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        if label:
+            raise InputError(f"不能按编码「{label}」读取：文件末尾的字节不完整", str(path)) from None
+        return False
+    return True
+
+
+def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
+    """(the encoding the file is read in, its SHA-256), the whole file examined slice by slice:
+    binary content is refused naming its line, as for a file read whole; lines in two
+    encodings are refused within a slice."""
+    digest = hashlib.sha256()
+    for piece, line in _slices(path):
+        digest.update(piece)
+        kinds.refuse_binary(piece, str(path), line)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"未知的编码「{encoding}」（常用：utf-8、gb18030、gbk）", str(path)) from None
+        _check_decodes(path, encoding, encoding)
+        return encoding, digest.hexdigest()
+    if _check_decodes(path, "utf-8-sig", ""):
+        return "utf-8-sig", digest.hexdigest()
+    for piece, _ in _slices(path):
+        kinds._refuse_mixed(piece, str(path))
+    if _check_decodes(path, "gb18030", ""):
+        return "gb18030", digest.hexdigest()
+    raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", str(path))
+
+
+@dataclass
+class _Tally:
+    """What the slices read so far hold: the people's first and last line and count, blank rows."""
+
+    first: int | None = None
+    last: int | None = None
+    people: int = 0
+    blank: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, rows: np.ndarray, template: np.ndarray) -> None:
+        people = rows[~template]
+        if len(people):
+            self.first = int(people[0]) if self.first is None else self.first
+            self.last = int(people[-1])
+            self.people += len(people)
+        if template.any():
+            self.blank.append(rows[template])
+
+    def span(self) -> tuple[int, int, int]:
+        """(first line, last line, count) of the people read."""
+        return (self.first or 0, self.last or 0, self.people)
+
+
+@dataclass
+class RosterStream:
+    """One CSV roster read ``rows`` records at a time (see the module). ``tables()`` may be
+    iterated more than once (each pass reads the file again); ``summary`` is set by a full pass."""
+
+    path: Path
+    fields: Mapping[str, Field]
+    rows: int
+    header_row: int | None = None
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    summary: dict | None = None
+    _plan: BodyPlan | None = None
+    _used: str = ""
+    _digest: str = ""
+    _size: int = 0
+
+    @classmethod
+    def open(cls, path: str | Path, fields: Mapping[str, Field], rows: int, sheet: str | None = None,
+             header_row: int | None = None, encoding: str | None = None) -> "RosterStream":
+        """Check the file and find its header; refuses what ``read_tables`` refuses."""
+        checked, kind, notes = open_checked(path, sheet, MAX_STREAM_BYTES)
+        if kind != kinds.TEXT:
+            raise InputError("只有CSV文本花名册可以分块读取", str(checked))
+        used, digest = scan_file(checked, encoding)
+        with checked.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+        size = checked.stat().st_size
+        text, complete = kinds.head_text(head, used, str(checked), _HEAD_BYTES)
+        complete = complete and size <= _HEAD_BYTES
+        if not text.strip():
+            raise InputError("文件是空的（只有空白）", str(checked))
+        plan = plan_body(text, complete, alias_index(fields), str(checked), header_row)
+        notes += text_notes(used, encoding, plan.delimiter)
+        return cls(checked, fields, max(1, rows), header_row, encoding, notes, None, plan, used, digest, size)
+
+    def tables(self) -> Iterator[RawTable]:
+        """The body as RawTables of about ``rows`` records each (blank template rows marked,
+        footer lines after the last person left out), in file order."""
+        plan, path = self._plan, str(self.path)
+        tally, carry, line = _Tally(), None, plan.first_line
+        try:
+            reader = pd.read_csv(self.path, chunksize=self.rows, **plan.read_options(self._used))
+            for chunk in reader:
+                if not len(chunk):
+                    continue
+                tail = breaks_in_cells(chunk.iloc[-1:])
+                frame, lines = finish_body(chunk.reset_index(drop=True), plan, line, path, True,
+                                           self._size > MAX_CELL_CHARS)
+                line = int(lines[-1]) + 1 + int(sum(b[0] for b in tail.values()))
+                if carry is not None:
+                    frame = pd.concat([carry[0], frame], ignore_index=True)
+                    lines = np.concatenate([carry[1], lines])
+                template = template_rows(frame)
+                person = np.flatnonzero(~(template | footer_lines(frame)))
+                cut = int(person[-1]) + 1 if len(person) else 0
+                carry = (frame.iloc[cut:].reset_index(drop=True), lines[cut:]) if cut < len(frame) else None
+                if cut:
+                    tally.add(lines[:cut], template[:cut])
+                    yield self._table(frame.iloc[:cut], lines[:cut], template[:cut])
+        except pd.errors.ParserError as exc:
+            raise self._parser_error(exc) from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
+        footer_texts: list[str] = []
+        if carry is not None:
+            frame, lines = carry
+            template = template_rows(frame)
+            footer = footer_rows(frame, template)
+            footer_texts = quoted_lines(frame, lines, footer)
+            tally.add(lines[~footer], template[~footer])
+            if (~footer).any():   # blank rows after the last person (no people: a run passes them by)
+                yield self._table(frame.loc[~footer], lines[~footer], template[~footer])
+        self._summarise(tally, footer_texts)
+
+    def _parser_error(self, exc: Exception) -> InputError:
+        """pandas' parser error as read_tables words it (naming the line) when the file is small
+        enough to be read whole for that, else in general terms."""
+        if self._size <= MAX_FILE_BYTES:
+            return parser_error(exc, self.path.read_bytes(), self._used, self._plan.delimiter, str(self.path))
+        return InputError("CSV格式错误，无法读取（引号、分隔符或换行不成对）；请用Excel打开后另存为CSV再审查",
+                          str(self.path))
+
+    def _table(self, frame: pd.DataFrame, lines: np.ndarray, template: np.ndarray) -> RawTable:
+        return RawTable(str(self.path), self._digest, frame.reset_index(drop=True), np.asarray(lines),
+                        self._plan.header_lines[1], None, [], skipped=np.asarray(template),
+                        groups=dict(self._plan.header.groups))
+
+    def _summarise(self, tally: _Tally, footer_texts: list[str]) -> None:
+        blank = np.concatenate(tally.blank) if tally.blank else np.array([], dtype=np.int64)
+        notes = self.notes + read_notes(self.path, self._plan.header, self._plan.header_lines, self.header_row,
+                                        tally.span(), blank, footer_texts)
+        self.summary = {"file": self.path.name, "path": str(self.path), "sha256": self._digest, "sheet": None,
+                        "header_row": self._plan.header_lines[1], "rows": tally.people,
+                        "blank_rows_skipped": len(blank), "footer_rows_skipped": len(footer_texts),
+                        "notes": notes}
+
