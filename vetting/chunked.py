@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 
 from vetting.engine.assemble import Plan, plan
@@ -58,6 +57,61 @@ def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str 
 
 
 @dataclass
+class ChunkTally:
+    """What a run written chunk by chunk gathers as chunks pass: the meta block's counts and,
+    for the history (`keep`), each candidate with its verdict, profile and findings' codes."""
+
+    verdicts: Counter = field(default_factory=Counter)
+    unchecked: Counter = field(default_factory=Counter)
+    pending: Counter = field(default_factory=Counter)
+    findings: int = 0
+    tables: list[pd.DataFrame] = field(default_factory=list)
+    codes: list[pd.DataFrame] = field(default_factory=list)
+    profiles: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, table: pd.DataFrame, findings: pd.DataFrame, not_checked: pd.DataFrame, keep: bool = False,
+            candidates: Candidates | None = None, as_of: dt.date | None = None) -> None:
+        """Count one chunk; with `keep`, keep its verdicts and codes (and, given the chunk's own
+        `candidates`, their identity columns and profile)."""
+        self.verdicts.update(table["verdict"].value_counts().to_dict())
+        self.findings += len(findings)
+        self.unchecked.update(not_checked["rule"].value_counts().to_dict())
+        is_pending = findings["severity"] == Severity.PENDING.value
+        self.pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
+        if not keep:
+            return
+        if candidates is None:
+            self.tables.append(table[["row_id", "verdict"]])
+        else:
+            bare = candidate_table(candidates, pd.DataFrame(columns=FINDING_COLUMNS))
+            bare["verdict"] = table["verdict"].to_numpy()
+            bare["row_id"] = table["row_id"].to_numpy()
+            self.tables.append(bare)
+            profile = candidate_profile(candidates, as_of)
+            self.profiles.append(profile.assign(row_id=table["row_id"].to_numpy()))
+        self.codes.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
+
+    def counts(self, candidates: int) -> RunCounts:
+        """The meta block's counts of the chunks seen."""
+        return RunCounts(dict(self.verdicts), candidates, self.findings, dict(self.unchecked), dict(self.pending))
+
+    def kept_tables(self) -> pd.DataFrame | None:
+        return pd.concat(self.tables, ignore_index=True) if self.tables else None
+
+    def kept_findings(self) -> pd.DataFrame:
+        """The kept findings' codes (FINDING_COLUMNS, texts empty)."""
+        findings = pd.concat([k.astype({c: "object" for c in KEPT_COLUMNS[1:]}) for k in self.codes],
+                             ignore_index=True) if self.codes else pd.DataFrame(columns=FINDING_COLUMNS)
+        for column in FINDING_COLUMNS:
+            if column not in findings:
+                findings[column] = pd.NA
+        return findings[FINDING_COLUMNS]
+
+    def kept_profile(self) -> pd.DataFrame | None:
+        return pd.concat(self.profiles, ignore_index=True) if self.profiles else None
+
+
+@dataclass
 class ChunkedRun:
     """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_size`):
     iterate `chunks()` (each slice's candidates, findings and unchecked rules), then `result()`
@@ -74,9 +128,7 @@ class ChunkedRun:
     engine: str = "vector"
     _plan: Plan | None = None
     _covered: Coverage | None = None
-    _counts: RunCounts = field(default_factory=RunCounts)
-    _tables: list[pd.DataFrame] = field(default_factory=list)
-    _kept: list[pd.DataFrame] = field(default_factory=list)
+    _tally: ChunkTally = field(default_factory=ChunkTally)
     _result: VettingResult | None = None
 
     def __post_init__(self) -> None:
@@ -86,25 +138,13 @@ class ChunkedRun:
     def chunks(self) -> Iterator[VettingResult]:
         """Each slice of candidates with its findings and unchecked rules (meta empty)."""
         n = len(self.candidates)
-        verdicts: Counter = Counter()
-        unchecked: Counter = Counter()
-        pending: Counter = Counter()
-        findings_count = 0
         step = max(1, int(self.chunk_rows or chunk_size(self._plan)))
         for lo in range(0, max(n, 1), step):
             hi = min(n, lo + step)
             findings, not_checked = self._plan.findings(lo, hi)
             table = candidate_table(self.candidates, findings, lo, hi)
-            verdicts.update(table["verdict"].value_counts().to_dict())
-            findings_count += len(findings)
-            unchecked.update(not_checked["rule"].value_counts().to_dict())
-            is_pending = findings["severity"] == Severity.PENDING.value
-            pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
-            if self.keep_codes:
-                self._tables.append(table[["row_id", "verdict"]])
-                self._kept.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
+            self._tally.add(table, findings, not_checked, self.keep_codes)
             yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
-        self._counts = RunCounts(dict(verdicts), n, findings_count, dict(unchecked), dict(pending))
 
     def result(self) -> VettingResult:
         """The whole run without its findings text: meta, village findings, group summaries; with
@@ -113,21 +153,17 @@ class ChunkedRun:
         if self._result is not None:
             return self._result
         decided = self._plan
-        meta = meta_from_counts(self._counts, decided.groups.summary, self.ruleset, self.candidates, self.as_of,
+        meta = meta_from_counts(self._tally.counts(len(self.candidates)), decided.groups.summary, self.ruleset,
+                                self.candidates, self.as_of,
                                 self.engine, self.generated_at, self._covered)
         if self.keep_codes:  # the history records every candidate; nothing else needs the table again
-            verdicts = pd.concat(self._tables, ignore_index=True) if self._tables else \
-                pd.DataFrame({"row_id": np.array([], dtype=np.int64), "verdict": np.array([], dtype=object)})
+            verdicts = self._tally.kept_tables()
             candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS))
-            candidates["verdict"] = verdicts["verdict"].to_numpy()
+            candidates["verdict"] = verdicts["verdict"].to_numpy() if verdicts is not None else []
         else:
             candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
-        findings = pd.concat([k.astype({c: "object" for c in KEPT_COLUMNS[1:]}) for k in self._kept],
-                             ignore_index=True) if self._kept else pd.DataFrame(columns=FINDING_COLUMNS)
-        for column in FINDING_COLUMNS:
-            if column not in findings:
-                findings[column] = pd.NA
-        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
+        findings = self._tally.kept_findings()
+        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings,
                                villages=decided.villages(), group_summary=decided.groups.summary)
         result.meta = meta
         if self.keep_codes:

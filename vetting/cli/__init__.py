@@ -16,7 +16,7 @@ import click
 
 from vetting import __version__
 from vetting.cli import catalog as cli_catalog
-from vetting.cli.boundary import finish, handle_errors, writing
+from vetting.cli.boundary import finish, handle_errors
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
@@ -146,14 +146,13 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
       vet run 花名册.xlsx --decisions 复核结论.xlsx -o 审查结果.xlsx
     """
-    from vetting.cli.progress import WRITE, ProgressLine
-    from vetting.decisions import apply_decisions, read_decisions
+    from vetting.cli.run_flow import RunRequest, evaluate_and_write
+    from vetting.decisions import read_decisions
     from vetting.history import resolve_db_path
     from vetting.outplan import check_run
-    from vetting.pipeline import ReadOptions, load_candidates, run_engine
-    from vetting.pools import follow_pool, read_officers, read_pool, require_posts_rule
-    from vetting.reports import report_bytes, write_report
-    from vetting.runsummary import fail_on_hit, input_lines, summary_lines
+    from vetting.pipeline import ReadOptions
+    from vetting.pools import require_posts_rule
+    from vetting.runsummary import fail_on_hit, summary_lines
 
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
@@ -164,35 +163,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         require_posts_rule(rules)
     check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
               stdout_file(), decisions)
-    recorded = read_decisions(decisions, encoding) if decisions else None
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
-    with ProgressLine.for_stderr(quiet) as progress:
-        candidates = load_candidates(rosters, rules, read, progress)
-        progress.close()                    # the reading line is said when reading ends
-        notes(input_lines(candidates.inputs))
-        current = read_officers(officers, encoding) if officers else None
-        generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        from vetting.chunked import should_chunk, vet_chunked  # a large run: written chunk by chunk
-        if not recorded and should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
-            with writing(f"报告 {output}"):
-                result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
-                                     not no_history)
-            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
-        else:
-            result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
-            result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
-            if recorded:
-                result = apply_decisions(result, recorded[0], rules, recorded[1])
-            rows = len(result.candidates)
-            with writing(f"报告 {output}" if output else "报告到标准输出"):
-                if output:
-                    progress(WRITE, 0, rows)
-                    write_report(result, output, fmt, show_id=show_id)
-                    progress(WRITE, rows, rows)
-                else:
-                    progress.close()            # the report itself may go to the same terminal
-                    sys.stdout.buffer.write(report_bytes(result, fmt, show_id))
-                    sys.stdout.buffer.flush()
+    request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
+                         db_path, not no_history, officers, read_decisions(decisions, encoding) if decisions else None)
+    result = evaluate_and_write(request)
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)

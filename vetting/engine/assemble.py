@@ -129,14 +129,15 @@ class Plan:
 
 
 def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
-         coverage: Coverage | None = None) -> Plan:
+         coverage: Coverage | None = None, groups: Any = None) -> Plan:
     """Every rule decided over every candidate (see `evaluate`), the findings not yet rendered.
 
     Every record an agency gave is weighed: the rules run over the candidates' own rows and one
     row per further record at once, and each candidate gets the findings of all their rows (the
     same finding once), so the worst record decides. Rules across candidates see each once.
     A rule left undecided only by a fact the run does not carry (`coverage`) gives no finding:
-    the candidate is listed in `unchecked` instead (without `coverage`: `pending`)."""
+    the candidate is listed in `unchecked` instead (without `coverage`: `pending`). `groups`: the
+    rules across candidates already decided over a larger set (vetting.streamed), else decided here."""
     params = params_in_force(ruleset, as_of)
     layout = Layout(candidates, ruleset.fields)
     rows = layout.rows
@@ -159,8 +160,9 @@ def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engin
             unsettled = unsettled & ~dropped
             unchecked.append(pd.DataFrame({"row_id": np.flatnonzero(dropped), "rule": rule.code}))
         decisions.append((rule, fires, unsettled, applicability(rule, rows)[1]))
-    own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
-    groups = evaluate_groups(ruleset.group_rules, candidates, own)
+    if groups is None:
+        own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
+        groups = evaluate_groups(ruleset.group_rules, candidates, own)
     return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups)
 
 

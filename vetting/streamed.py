@@ -1,0 +1,284 @@
+"""Runs over CSV rosters read slice by slice: memory bounded by a slice plus a compact index.
+
+A run of a roster too large to hold (10,000,000 rows) reads the file twice (vetting.inputs.stream):
+
+1. **Index.** Each slice is normalised and its opinions read; what the rules across candidates
+   need is kept: a few columns per candidate (ID number and its status, name, township, village,
+   role, household, declared relatives, ethnicity, the village-level columns, file and row) and
+   the outcome of each count rule's condition. The rules across candidates (duplicates,
+   relatives, per-village counts, seats) are then decided over everyone at once, so a duplicate
+   or a village split across slices is seen whole.
+2. **Slices.** Each slice is normalised again and every rule about one person decided on it;
+   its findings get the cross-candidate findings of its people, and it is written.
+
+The reports are byte for byte those of a run that reads the files whole (tests/test_streamed.py).
+Only runs whose rosters are all CSV text and that read no agency reply files, apply no
+decisions, follow no reserve pool and write CSV or JSON to a file are streamed (`can_stream`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vetting.chunked import ChunkTally
+from vetting.engine.assemble import params_in_force, plan
+from vetting.engine.coverage import Coverage, assess, resolve_mode
+from vetting.engine.derive import derive
+from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.groups import GroupOutcome, evaluate_groups
+from vetting.engine.profile import declared_targets
+from vetting.engine.values import Vec
+from vetting.engine.vector import vector_decide
+from vetting.engine.verdicts import candidate_table
+from vetting.errors import VettingError
+from vetting.inputs.stream import RosterStream, streamable
+from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
+from vetting.meta import meta_from_counts
+from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
+from vetting.pipeline import ReadOptions, joint_spec
+from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
+from vetting.ruleset.model import POOL_KINDS, Ruleset
+
+#: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
+STREAM_THRESHOLD_BYTES = 64 << 20
+#: Candidates per slice.
+STREAM_ROWS = 50_000
+#: Columns of a candidate the rules across candidates read (with each rule's village column).
+INDEX_COLUMNS = ("source_file", "source_row", "id_number", "id_status", "name", "township", "village", "role",
+                 "household_id", "relatives", "ethnicity")
+
+
+def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str | None, engine: str,
+               ruleset: Ruleset, chunk_rows: int | None, decisions: bool = False, officers: bool = False) -> bool:
+    """Whether a run reads its rosters slice by slice: a run that may be (see the module) whose
+    rosters together exceed STREAM_THRESHOLD_BYTES, or any such run given ``--chunk-rows``."""
+    from vetting.reports.stream import STREAM_FORMATS
+
+    if fmt not in STREAM_FORMATS or not output or engine != "vector" or decisions or officers or options.replies:
+        return False
+    if any(g.kind in POOL_KINDS for g in ruleset.group_rules) or not paths:
+        return False
+    if not all(streamable(p) for p in paths):
+        return False
+    return bool(chunk_rows) or sum(Path(p).stat().st_size for p in paths) > STREAM_THRESHOLD_BYTES
+
+
+def _index_columns(ruleset: Ruleset) -> list[str]:
+    village = [g.village_field for g in ruleset.group_rules if g.village_field]
+    return list(dict.fromkeys([*INDEX_COLUMNS, *village]))
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Repeated texts as categories (townships, villages, roles, statuses, files)."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or str(column.dtype) in ("str", "string"):
+            if name in ("id_number", "name", "relatives", "household_id"):
+                out[name] = column.astype("string[pyarrow]")
+            else:
+                out[name] = column.astype("category")
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Index parts one under another, categories merged (pandas would fall back to objects)."""
+    if not parts:
+        return pd.DataFrame()
+    columns = {}
+    for name in parts[0].columns:
+        pieces = [p[name] for p in parts]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            columns[name] = pd.Series(pd.api.types.union_categoricals(pieces, ignore_order=True))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+@dataclass
+class _IndexEvaluator:
+    """What `evaluate_groups` asks of an evaluator, from the index: each count rule's condition
+    was evaluated slice by slice in the first pass."""
+
+    where: dict[int, Vec]
+    params: dict
+    columns: object
+
+    def eval(self, node: object) -> Vec:
+        return self.where[id(node)]
+
+
+@dataclass
+class _RulesetView:
+    ruleset: Ruleset
+
+
+def _merge_awaiting(parts: list[list[dict]], agencies: Sequence[str]) -> list[dict]:
+    """The agencies still awaited over all slices, as one whole read lists them."""
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for entry in part:
+            into = merged.setdefault(entry["agency"], {"agency": entry["agency"], "count": 0, "candidates": []})
+            into["count"] += entry["count"]
+            into["candidates"] = (into["candidates"] + entry["candidates"])[:AWAITING_LIST_LIMIT]
+    out = []
+    for name in agencies:
+        if name in merged:
+            entry = merged[name]
+            entry["truncated"] = entry["count"] > len(entry["candidates"])
+            out.append(entry)
+    return out
+
+
+@dataclass
+class StreamedRun:
+    """One run over rosters read slice by slice (see the module): `index()` (the first pass),
+    then `chunks()` yields each slice's candidates, findings and unchecked rules (row ids over
+    the whole run), then `result()` / `shell()` as vetting.chunked.ChunkedRun gives them."""
+
+    ruleset: Ruleset
+    paths: Sequence[str]
+    as_of: dt.date
+    options: ReadOptions = field(default_factory=ReadOptions)
+    chunk_rows: int | None = None
+    generated_at: str | None = None
+    coverage: str | None = None
+    keep_codes: bool = False
+    streams: list[RosterStream] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    _groups: GroupOutcome | None = None
+    _covered: Coverage | None = None
+    _shell: Candidates | None = None
+    _tally: ChunkTally = field(default_factory=ChunkTally)
+    _result: VettingResult | None = None
+    _n: int = 0
+
+    def __post_init__(self) -> None:
+        rows = self.chunk_rows or STREAM_ROWS
+        self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet, self.options.header_row,
+                                          self.options.encoding) for p in self.paths]
+
+    def _slices(self) -> Iterator[Candidates]:
+        """Each slice of every roster, normalised and with its opinions read (people only)."""
+        fields, required = self.ruleset.fields, self.ruleset.required_fields
+        spec = joint_spec(self.ruleset)
+        for stream in self.streams:
+            for table in stream.tables():
+                if table.skipped is not None and table.skipped.all():
+                    continue
+                candidates = normalise_tables([table], fields, required, self.options.mapping)
+                yield joint_review(candidates, fields, required, spec)
+
+    def index(self) -> list[dict]:
+        """The first pass: the compact index, the rules across candidates decided over it; returns
+        what was read per file (as `Candidates.inputs`)."""
+        ruleset, parts, awaiting = self.ruleset, [], []
+        counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
+        where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
+        wanted = _index_columns(ruleset)
+        first: Candidates | None = None
+        for candidates in self._slices():
+            first = first or candidates
+            frame = candidates.frame
+            parts.append(_compact(frame[[c for c in wanted if c in frame]]))
+            awaiting.append(candidates.joint.get("awaiting", []))
+            if counted:
+                derived, _ = derive(candidates, self.as_of)
+                evaluator = Evaluator(Columns(candidates, ruleset, derived), params_in_force(ruleset, self.as_of),
+                                      self.as_of)
+                for rule in counted:
+                    where[id(rule.where)].append(evaluator.eval(rule.where))
+        self.inputs = [s.summary for s in self.streams]
+        if first is None:
+            raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
+        index = _stack(parts)
+        self._n = len(index)
+        joint = dict(first.joint)
+        joint["awaiting"] = _merge_awaiting(awaiting, list(ruleset.agencies))
+        self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
+                              issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=joint,
+                              extra=pd.DataFrame(index=index.index))
+        self._covered = assess(ruleset, self._shell, resolve_mode(self.coverage, ruleset))
+        stacked = {key: Vec(v[0].kind, *(np.concatenate([getattr(x, a) for x in v]) for a in ("lo", "hi", "known")))
+                   for key, v in where.items() if v}
+        evaluator = _IndexEvaluator(stacked, ruleset.params_at(self.as_of), _RulesetView(ruleset))
+        self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
+        return self.inputs
+
+    def _own_groups(self, lo: int, hi: int) -> GroupOutcome:
+        """The cross-candidate findings of candidates lo..hi-1, their row ids made slice-local."""
+        mine = []
+        for found in self._groups.findings:
+            rows = found["row_id"].to_numpy(dtype=np.int64)
+            inside = (rows >= lo) & (rows < hi)
+            if inside.any():
+                mine.append(found[inside].assign(row_id=rows[inside] - lo).reset_index(drop=True))
+        return GroupOutcome(findings=mine, villages=[], summary=self._groups.summary)
+
+    def chunks(self) -> Iterator[VettingResult]:
+        """The second pass: each slice with its findings (row ids over the whole run)."""
+        if self._groups is None:
+            self.index()
+        offset = 0
+        for candidates in self._slices():
+            n = len(candidates)
+            decided = plan(self.ruleset, candidates, self.as_of, vector_decide, self._covered,
+                           groups=self._own_groups(offset, offset + n))
+            findings, not_checked = decided.findings()
+            table = candidate_table(candidates, findings)
+            table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
+                                            for t in (table, findings, not_checked))
+            self._tally.add(table, findings, not_checked, self.keep_codes, candidates, self.as_of)
+            offset += n
+            yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+
+    def result(self) -> VettingResult:
+        """The whole run without its findings text (see ChunkedRun.result)."""
+        if self._result is not None:
+            return self._result
+        meta = meta_from_counts(self._tally.counts(self._n), self._groups.summary, self.ruleset, self._shell,
+                                self.as_of, "vector", self.generated_at, self._covered)
+        candidates = self._tally.kept_tables()
+        if candidates is None:
+            candidates = pd.DataFrame(columns=CANDIDATE_COLUMNS)
+        findings = self._tally.kept_findings()
+        villages = pd.concat(self._groups.villages, ignore_index=True) if self._groups.villages else \
+            pd.DataFrame(columns=GROUP_COLUMNS)
+        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
+                               villages=villages, group_summary=self._groups.summary)
+        result.meta = meta
+        if self.keep_codes:
+            result.profile = self._tally.kept_profile()
+        result.targets = declared_targets(self.ruleset, self.as_of)
+        self._result = result
+        return result
+
+    def shell(self) -> VettingResult:
+        """What a chunked report's `finish` needs: meta and village findings, no candidates."""
+        whole = self.result()
+        return VettingResult(candidates=whole.candidates.iloc[:0], findings=whole.findings.iloc[:0],
+                             meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
+
+
+def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
+                 options: ReadOptions | None = None, show_id: bool = False, chunk_rows: int | None = None,
+                 generated_at: str | None = None, coverage: str | None = None, keep_codes: bool = False,
+                 on_read: Callable[[list[dict]], None] | None = None) -> VettingResult:
+    """Read, evaluate and write a large run slice by slice; `on_read(inputs)` hears what was read
+    once the first pass ends. Returns the run without its findings text (see ChunkedRun)."""
+    from vetting.reports.stream import write_chunks
+
+    run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, keep_codes)
+    inputs = run.index()
+    if on_read is not None:
+        on_read(inputs)
+    write_chunks(run.chunks(), run.shell, output, fmt, show_id)
+    return run.result()
