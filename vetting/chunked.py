@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from vetting.engine.assemble import Plan, plan
@@ -69,27 +70,27 @@ class ChunkTally:
     codes: list[pd.DataFrame] = field(default_factory=list)
     profiles: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, table: pd.DataFrame, findings: pd.DataFrame, not_checked: pd.DataFrame, keep: bool = False,
-            candidates: Candidates | None = None, as_of: dt.date | None = None) -> None:
-        """Count one chunk; with `keep`, keep its verdicts and codes (and, given the chunk's own
-        `candidates`, their identity columns and profile)."""
+    def add(self, table: pd.DataFrame, findings: pd.DataFrame, not_checked: pd.DataFrame, keep: bool = False) -> None:
+        """Count one chunk; with `keep`, keep its verdicts and its findings' codes."""
         self.verdicts.update(table["verdict"].value_counts().to_dict())
         self.findings += len(findings)
         self.unchecked.update(not_checked["rule"].value_counts().to_dict())
         is_pending = findings["severity"] == Severity.PENDING.value
         self.pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
-        if not keep:
-            return
-        if candidates is None:
+        if keep:
             self.tables.append(table[["row_id", "verdict"]])
-        else:
-            bare = candidate_table(candidates, pd.DataFrame(columns=FINDING_COLUMNS))
-            bare["verdict"] = table["verdict"].to_numpy()
-            bare["row_id"] = table["row_id"].to_numpy()
-            self.tables.append(bare)
-            profile = candidate_profile(candidates, as_of)
-            self.profiles.append(profile.assign(row_id=table["row_id"].to_numpy()))
-        self.codes.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
+            self.codes.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
+
+    def add_people(self, candidates: Candidates, as_of: dt.date, offset: int, chunks: int) -> None:
+        """Turn the verdicts of the last `chunks` chunks, all of `candidates` (row ids from
+        `offset`), into their identity columns with verdicts and their profile (a run read slice
+        by slice keeps no candidates of its own)."""
+        verdicts = pd.concat(self.tables[-chunks:], ignore_index=True)
+        bare = candidate_table(candidates, pd.DataFrame(columns=FINDING_COLUMNS))
+        bare["verdict"] = verdicts["verdict"].to_numpy()
+        bare["row_id"] = verdicts["row_id"].to_numpy()
+        self.tables[-chunks:] = [bare]
+        self.profiles.append(candidate_profile(candidates, as_of).assign(row_id=np.arange(len(bare)) + offset))
 
     def counts(self, candidates: int) -> RunCounts:
         """The meta block's counts of the chunks seen."""

@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally
+from vetting.chunked import ChunkTally, chunk_size
 from vetting.engine.assemble import params_in_force, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import derive
@@ -232,13 +232,18 @@ class StreamedRun:
             n = len(candidates)
             decided = plan(self.ruleset, candidates, self.as_of, vector_decide, self._covered,
                            groups=self._own_groups(offset, offset + n))
-            findings, not_checked = decided.findings()
-            table = candidate_table(candidates, findings)
-            table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
-                                            for t in (table, findings, not_checked))
-            self._tally.add(table, findings, not_checked, self.keep_codes, candidates, self.as_of)
+            step = max(1, int(self.chunk_rows or chunk_size(decided)))
+            for lo in range(0, n, step):
+                hi = min(n, lo + step)
+                findings, not_checked = decided.findings(lo, hi)
+                table = candidate_table(candidates, findings, lo, hi)
+                table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
+                                                for t in (table, findings, not_checked))
+                self._tally.add(table, findings, not_checked, self.keep_codes)
+                yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+            if self.keep_codes:
+                self._tally.add_people(candidates, self.as_of, offset, -(-n // step))
             offset += n
-            yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
 
     def result(self) -> VettingResult:
         """The whole run without its findings text (see ChunkedRun.result)."""
