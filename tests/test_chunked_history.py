@@ -150,3 +150,30 @@ def test_a_failure_while_recording_a_chunk_records_nothing_and_keeps_the_report(
     with open_history(db) as store:
         assert store.count() == 0
         assert store.connection.execute("SELECT COUNT(*) FROM finding_refs").fetchone()[0] == 0
+
+
+def test_a_run_recorded_in_slices_holds_no_lock_and_equals_the_whole_record(tmp_path):
+    """Slices wait outside the database: another run records meanwhile (no write lock is held),
+    and the sliced run then commits the very rows `record` gives the whole run."""
+    from vetting.pipeline import run_engine
+    from vetting.result import VettingResult
+
+    rules = load_ruleset("national")
+    whole = run_engine(rules, load_candidates([str(ROSTER)], rules, ReadOptions()), dt.date(2026, 12, 15))
+    db = tmp_path / "h.sqlite3"
+    with open_history(db, create=True) as store:
+        recorder = store.recorder()
+        for low, high in ((0, 12), (12, 29)):
+            part = [f[(f["row_id"] >= low) & (f["row_id"] < high)] for f in (whole.candidates, whole.findings,
+                                                                              whole.unchecked)]
+            recorder.add_chunk(VettingResult(part[0], part[1], unchecked=part[2]))
+            with open_history(db) as other:     # another process records while this run is under way
+                other.connection.execute("PRAGMA busy_timeout = 100")
+                other.record(whole, "2026-11-01T09:00:00", "2026-11-01T09:00:01")
+        assert recorder.finish(whole, "2026-11-01T09:00:00", "2026-11-01T09:00:01") == 3
+    with sqlite3.connect(db) as conn:
+        findings = ("SELECT run_id, row_id, seq, rule, reason, evidence, basis FROM all_findings WHERE run_id = ? "
+                    "ORDER BY row_id, seq")
+        candidates = "SELECT * FROM candidates WHERE run_id = ? ORDER BY row_id"
+        for sql in (findings, candidates):
+            assert _table(conn, sql, 1) and [r[1:] for r in _table(conn, sql, 3)] == [r[1:] for r in _table(conn, sql, 1)]
