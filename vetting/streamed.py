@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally, chunk_size
+from vetting.chunked import ChunkTally, OnChunk, chunk_size
 from vetting.engine.assemble import params_in_force, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import derive
@@ -151,7 +151,7 @@ class StreamedRun:
     chunk_rows: int | None = None
     generated_at: str | None = None
     coverage: str | None = None
-    keep_codes: bool = False
+    on_chunk: OnChunk | None = None
     streams: list[RosterStream] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
     _groups: GroupOutcome | None = None
@@ -213,6 +213,11 @@ class StreamedRun:
         self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
         return self.inputs
 
+    @property
+    def candidates(self) -> int:
+        """Candidates in the run (known once the first pass is done)."""
+        return self._n
+
     def _own_groups(self, lo: int, hi: int) -> GroupOutcome:
         """The cross-candidate findings of candidates lo..hi-1, their row ids made slice-local."""
         mine = []
@@ -239,10 +244,11 @@ class StreamedRun:
                 table = candidate_table(candidates, findings, lo, hi)
                 table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
                                                 for t in (table, findings, not_checked))
-                self._tally.add(table, findings, not_checked, self.keep_codes)
-                yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
-            if self.keep_codes:
-                self._tally.add_people(candidates, self.as_of, offset, -(-n // step))
+                chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+                self._tally.add(chunk)
+                yield chunk
+                if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
+                    self.on_chunk(chunk, offset + hi, self._n)
             offset += n
 
     def result(self) -> VettingResult:
@@ -251,17 +257,13 @@ class StreamedRun:
             return self._result
         meta = meta_from_counts(self._tally.counts(self._n), self._groups.summary, self.ruleset, self._shell,
                                 self.as_of, "vector", self.generated_at, self._covered)
-        candidates = self._tally.kept_tables()
-        if candidates is None:
-            candidates = pd.DataFrame(columns=CANDIDATE_COLUMNS)
-        findings = self._tally.kept_findings()
+        candidates = pd.DataFrame(columns=CANDIDATE_COLUMNS)
+        findings = pd.DataFrame(columns=FINDING_COLUMNS)
         villages = pd.concat(self._groups.villages, ignore_index=True) if self._groups.villages else \
             pd.DataFrame(columns=GROUP_COLUMNS)
         result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
                                villages=villages, group_summary=self._groups.summary)
         result.meta = meta
-        if self.keep_codes:
-            result.profile = self._tally.kept_profile()
         result.targets = declared_targets(self.ruleset, self.as_of)
         self._result = result
         return result
@@ -275,15 +277,16 @@ class StreamedRun:
 
 def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
                  options: ReadOptions | None = None, show_id: bool = False, chunk_rows: int | None = None,
-                 generated_at: str | None = None, coverage: str | None = None, keep_codes: bool = False,
-                 on_read: Callable[[list[dict]], None] | None = None) -> VettingResult:
-    """Read, evaluate and write a large run slice by slice; `on_read(inputs)` hears what was read
-    once the first pass ends. Returns the run without its findings text (see ChunkedRun)."""
+                 generated_at: str | None = None, coverage: str | None = None, on_chunk: OnChunk | None = None,
+                 on_read: Callable[[list[dict], int], None] | None = None) -> VettingResult:
+    """Read, evaluate and write a large run slice by slice; `on_read(inputs, candidates)` hears
+    what was read once the first pass ends, `on_chunk` each slice once written. Returns the run
+    without its candidates and findings (see ChunkedRun)."""
     from vetting.reports.stream import write_chunks
 
-    run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, keep_codes)
+    run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk)
     inputs = run.index()
     if on_read is not None:
-        on_read(inputs)
+        on_read(inputs, run.candidates)
     write_chunks(run.chunks(), run.shell, output, fmt, show_id)
     return run.result()

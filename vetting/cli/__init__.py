@@ -20,7 +20,7 @@ from vetting.cli.boundary import finish, handle_errors
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
-from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
+from vetting.errors import RulesetError, RulesetErrors, VettingError
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.runoptions import history_options, report_format, resolve_as_of
 from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
@@ -147,6 +147,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.xlsx --decisions 复核结论.xlsx -o 审查结果.xlsx
     """
     from vetting.cli.run_flow import RunRequest, evaluate_and_write
+    from vetting.cli.run_history import record_history
     from vetting.decisions import read_decisions
     from vetting.history import resolve_db_path
     from vetting.outplan import check_run
@@ -165,13 +166,13 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
               stdout_file(), decisions)
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
-                         db_path, not no_history, officers, read_decisions(decisions, encoding) if decisions else None)
-    result = evaluate_and_write(request)
+                         db_path, officers, read_decisions(decisions, encoding) if decisions else None)
+    result, recording = evaluate_and_write(request)
     notes(summary_lines(result, output, inputs=False))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)
         options["officers"] = officers
-        _record_history(db_path, result, started_at, output, options)
+        record_history(db_path, result, started_at, output, options, recording)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
 
@@ -353,29 +354,6 @@ def rules_export_command(ruleset, as_of, fmt, output):
         say(text)
     else:
         note(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}")
-
-
-def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
-    """Record the finished run in the history database. The report is already written and is
-    never touched here: a failure says so, and exits 2 like any other error."""
-    from vetting.history import record_run
-
-    written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
-    try:
-        recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
-    except KeyboardInterrupt as exc:
-        exc.done = f"{written}，但审查记录未保存"
-        raise
-    except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
-        if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
-            raise
-        reason = (exc.message if isinstance(exc, VettingError) else os_reason(exc) if isinstance(exc, OSError)
-                  else f"{type(exc).__name__}: {exc}")
-        raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
-                           ) from None
-    note(f"审查记录：#{recorded.run_id}（{recorded.path}）")
-    if recorded.key_note:
-        note(f"提示：{recorded.key_note}")
 
 
 history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_okay=False),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from vetting.cli.boundary import writing
+from vetting.cli.run_history import ChunkRecording
 from vetting.cli.terminal import notes
 from vetting.pipeline import ReadOptions
 from vetting.result import VettingResult
@@ -30,15 +31,15 @@ class RunRequest:
     coverage: str | None
     chunk_rows: int | None
     quiet: bool
-    db_path: str | None
-    history: bool
+    db_path: str | None          # None: --no-history
     officers: str | None
     decisions: tuple | None
 
 
-def evaluate_and_write(request: RunRequest) -> VettingResult:
-    """Read the rosters, evaluate, write the report; returns the run (for the summary and history)."""
-    from vetting.cli.progress import ProgressLine
+def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecording | None]:
+    """Read the rosters, evaluate, write the report; returns the run (for the summary and the
+    history) and, for a run written chunk by chunk, its slices staged in the history."""
+    from vetting.cli.progress import REVIEW, ProgressLine
     from vetting.runsummary import input_lines
     from vetting.streamed import can_stream
 
@@ -48,13 +49,16 @@ def evaluate_and_write(request: RunRequest) -> VettingResult:
                                           officers=bool(r.officers)):
             from vetting.streamed import vet_streamed
 
-            def read_done(inputs: list[dict]) -> None:
+            recording = ChunkRecording(r.db_path, progress)   # each slice recorded and counted once written
+
+            def read_done(inputs: list[dict], candidates: int) -> None:
                 progress.close()
                 notes(input_lines(inputs))
+                progress(REVIEW, 0, candidates)
 
             with writing(f"报告 {r.output}"):
                 return vet_streamed(r.rules, r.rosters, r.as_of, r.output, r.fmt, r.read, r.show_id, r.chunk_rows,
-                                    _now(), r.coverage, r.history, on_read=read_done)
+                                    _now(), r.coverage, recording, read_done), recording
         return _whole(r, progress)
 
 
@@ -62,10 +66,10 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _whole(r: RunRequest, progress) -> VettingResult:  # noqa: ANN001 - a ProgressLine
+def _whole(r: RunRequest, progress) -> tuple[VettingResult, ChunkRecording | None]:  # noqa: ANN001 - a ProgressLine
     """The rosters read whole; the report written chunk by chunk when the run is large."""
     from vetting.chunked import should_chunk, vet_chunked
-    from vetting.cli.progress import WRITE
+    from vetting.cli.progress import REVIEW, WRITE
     from vetting.decisions import apply_decisions
     from vetting.pipeline import load_candidates, run_engine
     from vetting.pools import follow_pool, read_officers, read_pool
@@ -79,10 +83,12 @@ def _whole(r: RunRequest, progress) -> VettingResult:  # noqa: ANN001 - a Progre
     generated_at = _now()
     pool = read_pool(r.db_path, r.rules.id, r.as_of)
     if not r.decisions and should_chunk(len(candidates), r.chunk_rows, r.fmt, r.output, r.engine, r.rules):
+        progress(REVIEW, 0, len(candidates))
+        recording = ChunkRecording(r.db_path, progress)     # each slice recorded and counted once written
         with writing(f"报告 {r.output}"):
             result = vet_chunked(r.rules, candidates, r.as_of, r.output, r.fmt, r.show_id, r.chunk_rows, generated_at,
-                                 r.coverage, r.history)
-        return follow_pool(result, r.rules, candidates, r.as_of, pool, current)
+                                 r.coverage, recording)
+        return follow_pool(result, r.rules, candidates, r.as_of, pool, current), recording
     result = run_engine(r.rules, candidates, r.as_of, r.engine, generated_at, r.coverage, progress)
     result = follow_pool(result, r.rules, candidates, r.as_of, pool, current)
     if r.decisions:
@@ -97,4 +103,4 @@ def _whole(r: RunRequest, progress) -> VettingResult:  # noqa: ANN001 - a Progre
             progress.close()            # the report itself may go to the same terminal
             sys.stdout.buffer.write(report_bytes(result, r.fmt, r.show_id))
             sys.stdout.buffer.flush()
-    return result
+    return result, None
