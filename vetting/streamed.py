@@ -42,6 +42,7 @@ from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
 from vetting.pipeline import ReadOptions, joint_spec
+from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import POOL_KINDS, Ruleset
 
@@ -177,9 +178,9 @@ class StreamedRun:
                 candidates = normalise_tables([table], fields, required, self.options.mapping)
                 yield joint_review(candidates, fields, required, spec)
 
-    def index(self) -> list[dict]:
+    def index(self, progress: Progress = silent) -> list[dict]:
         """The first pass: the compact index, the rules across candidates decided over it; returns
-        what was read per file (as `Candidates.inputs`)."""
+        what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice."""
         ruleset, parts, awaiting = self.ruleset, [], []
         counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
@@ -189,6 +190,7 @@ class StreamedRun:
             first = first or candidates
             frame = candidates.frame
             parts.append(_compact(frame[[c for c in wanted if c in frame]]))
+            progress(READ, sum(len(p) for p in parts), None)
             awaiting.append(candidates.joint.get("awaiting", []))
             if counted:
                 derived, _ = derive(candidates, self.as_of)
@@ -278,14 +280,15 @@ class StreamedRun:
 def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
                  options: ReadOptions | None = None, show_id: bool = False, chunk_rows: int | None = None,
                  generated_at: str | None = None, coverage: str | None = None, on_chunk: OnChunk | None = None,
-                 on_read: Callable[[list[dict], int], None] | None = None) -> VettingResult:
+                 on_read: Callable[[list[dict], int], None] | None = None,
+                 progress: Progress = silent) -> VettingResult:
     """Read, evaluate and write a large run slice by slice; `on_read(inputs, candidates)` hears
-    what was read once the first pass ends, `on_chunk` each slice once written. Returns the run
+    what was read once the first pass ends (`progress` the rows read), `on_chunk` each slice once written. Returns the run
     without its candidates and findings (see ChunkedRun)."""
     from vetting.reports.stream import write_chunks
 
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk)
-    inputs = run.index()
+    inputs = run.index(progress)
     if on_read is not None:
         on_read(inputs, run.candidates)
     write_chunks(run.chunks(), run.shell, output, fmt, show_id)

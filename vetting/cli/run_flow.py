@@ -58,7 +58,7 @@ def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecordi
 
             with writing(f"报告 {r.output}"):
                 return vet_streamed(r.rules, r.rosters, r.as_of, r.output, r.fmt, r.read, r.show_id, r.chunk_rows,
-                                    _now(), r.coverage, recording, read_done), recording
+                                    _now(), r.coverage, recording, read_done, progress), recording
         return _whole(r, progress)
 
 
