@@ -137,9 +137,13 @@ class ChunkedRun:
 
     def shell(self) -> VettingResult:
         """What a chunked report's `finish` needs: meta and village findings, no candidates."""
-        whole = self.result()
-        return VettingResult(candidates=whole.candidates.iloc[:0], findings=whole.findings.iloc[:0],
-                             meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
+        return shell_of(self.result())
+
+
+def shell_of(whole: VettingResult) -> VettingResult:
+    """A run's meta and village findings without candidates or findings (a chunked report's end)."""
+    return VettingResult(candidates=whole.candidates.iloc[:0], findings=whole.findings.iloc[:0],
+                         meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
 def chunk_size(decided: Plan) -> int:

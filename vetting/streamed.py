@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally, OnChunk, chunk_size
+from vetting.chunked import ChunkTally, OnChunk, chunk_size, shell_of
 from vetting.engine.assemble import params_in_force, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import derive
@@ -272,9 +272,7 @@ class StreamedRun:
 
     def shell(self) -> VettingResult:
         """What a chunked report's `finish` needs: meta and village findings, no candidates."""
-        whole = self.result()
-        return VettingResult(candidates=whole.candidates.iloc[:0], findings=whole.findings.iloc[:0],
-                             meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
+        return shell_of(self.result())
 
 
 def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
@@ -283,8 +281,8 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
                  on_read: Callable[[list[dict], int], None] | None = None,
                  progress: Progress = silent) -> VettingResult:
     """Read, evaluate and write a large run slice by slice; `on_read(inputs, candidates)` hears
-    what was read once the first pass ends (`progress` the rows read), `on_chunk` each slice once written. Returns the run
-    without its candidates and findings (see ChunkedRun)."""
+    what was read once the first pass ends (`progress`: the rows read), `on_chunk` each slice
+    once written. Returns the run without its candidates and findings (see ChunkedRun)."""
     from vetting.reports.stream import write_chunks
 
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk)
