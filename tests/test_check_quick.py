@@ -113,3 +113,22 @@ def test_vet_check_loads_no_arrow_query_engine(tmp_path, args):
     done = subprocess.run([sys.executable, "-c", code, "check", "--as-of", "2026-12-15", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert "LOADED []" in done.stdout, (args, done.stdout[-300:], done.stderr[-500:])
+
+
+# ---------------------------------------------------------------- ending without the interpreter's tear-down
+
+def _vet(args: list[str], tmp_path) -> subprocess.CompletedProcess:  # noqa: ANN001
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache"), "TMPDIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "vetting", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+
+
+def test_vet_check_ends_quickly_with_its_output_whole_and_its_files_gone(runner, tmp_path):
+    """Two interpreters (~2 s): the process ends by os._exit after flushing and the exit handlers."""
+    args = ["check", "--as-of", "2026-12-15", "--set", "姓名=张三", "--set", "出生日期=2008-12-16"]
+    done = _vet(args, tmp_path)
+    assert done.returncode == 0 and done.stdout == runner.invoke(cli, args).stdout and "A01" in done.stdout
+    failed = _vet(["check", "--as-of", "2026-12-15"], tmp_path)     # usage error: exit 2, the message said
+    assert failed.returncode == 2 and "请给出花名册和 --row" in failed.stderr
+    # the durable_rules process started ahead of that failed check was ended, its status file removed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]

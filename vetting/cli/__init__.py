@@ -19,7 +19,7 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.rulesets import load_ruleset
-from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.cli.terminal import end_quickly, install_signal_handlers, leave, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.runoptions import history_options, report_format, resolve_as_of
@@ -231,6 +231,7 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
       vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
       vet check --as-of 2026-12-15 --json @人选.json --format json
     """
+    end_quickly()  # prints, writes nothing: the process need not tear pandas down at exit
     if engine == "durable":  # its process starts now, while what follows is imported and read
         from vetting.engine.durable.spawn import prestart
         prestart()
@@ -486,7 +487,7 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(finish(0))
     except SystemExit as exc:
-        sys.exit(finish(exc.code))
+        leave(finish(exc.code))
 
 
 from vetting.cli.diff_command import diff_command  # noqa: E402 - registers `vet diff` on the group above
