@@ -3,9 +3,10 @@
     python bench/startup.py                     # 10 runs of each command
     python bench/startup.py --runs 20
     python bench/startup.py --no-bytecode       # as with PYTHONDONTWRITEBYTECODE=1 and no __pycache__
+    python bench/startup.py --checkout ../main  # another checkout of the tool (before/after)
 
-Each command runs as a child process `python -m vetting …` (what the `vet` script runs), with
-this checkout first on PYTHONPATH, its stdout and stderr discarded. Before the timed runs, one
+Each command runs as a child process `python -m vetting …` (what the `vet` script runs), in and
+with this checkout (or --checkout) first on the path, its stdout and stderr discarded. Before the timed runs, one
 untimed run per command fills the caches a user's second command finds: the ruleset cache (in a
 private XDG_CACHE_HOME, so the user's own cache is neither read nor changed) and, unless
 --no-bytecode, the modules' bytecode (in a private PYTHONPYCACHEPREFIX: an installed tool has its
@@ -44,10 +45,10 @@ COMMANDS = [
 ]
 
 
-def child_env(cache: Path, bytecode: bool) -> dict[str, str]:
-    """This checkout first on the path; a private cache directory; bytecode kept or not."""
+def child_env(root: Path, cache: Path, bytecode: bool) -> dict[str, str]:
+    """The checkout first on the path; a private cache directory; bytecode kept or not."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["XDG_CACHE_HOME"] = str(cache / "user-cache")
     env.setdefault("PYTHONIOENCODING", "utf-8")
     if bytecode:
@@ -64,11 +65,11 @@ def _cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(args: list[str], env: dict[str, str], root: Path) -> tuple[float, float]:
     """Wall seconds of one `python -m vetting ARGS`, and the CPU seconds it and its own child
     processes used (less sensitive to the machine's load); a failing command stops the benchmark."""
     cpu, start = _cpu(), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "vetting", *args], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "vetting", *args], env=env, cwd=root,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     took = time.perf_counter() - start
     if done.returncode not in (0, 1):
@@ -89,16 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10, help="timed runs per command (default 10)")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="no bytecode cache: every run compiles the tool's modules")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     options = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runs {options.runs}, "
+    root = options.checkout.resolve()
+    print(f"{root}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, runs {options.runs}, "
           f"bytecode {'none' if options.no_bytecode else 'cached'}, load average {load()} before")
     print(f"{'command':<26} {'median_s':>9} {'min_s':>7} {'cpu_s':>7} {'first_s':>8}  target")
     missed = []
     with tempfile.TemporaryDirectory(prefix="vet-startup-") as tmp:
-        env = child_env(Path(tmp), not options.no_bytecode)
+        env = child_env(root, Path(tmp), not options.no_bytecode)
         for label, args, target in COMMANDS:
-            first = timed(args, env)[0]
-            walls, cpus = zip(*(timed(args, env) for _ in range(options.runs)))
+            first = timed(args, env, root)[0]
+            walls, cpus = zip(*(timed(args, env, root) for _ in range(options.runs)))
             median = statistics.median(walls)
             verdict = "" if target is None else f"< {target} s: {'met' if median < target else 'MISSED'}"
             if target is not None and median >= target:
