@@ -16,14 +16,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-import numpy as np
 import pandas as pd
 
 from vetting.engine.assemble import Plan, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
-from vetting.engine.profile import candidate_profile, declared_targets
+from vetting.engine.profile import declared_targets
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
 from vetting.meta import RunCounts, meta_from_counts
@@ -39,8 +38,9 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: Findings a chunk aims at when its size is not given: rendered findings and the report rows
 #: built from them take a few kilobytes each while a chunk is written (about 400 MB at this size).
 FINDINGS_PER_CHUNK = 150_000
-#: Columns of the findings a chunked run keeps for the history (codes, no rendered text).
-KEPT_COLUMNS = ("row_id", "rule", "rule_name", "severity")
+#: Called after each slice is written: on_chunk(slice, candidates done, candidates in all); the
+#: CLI records the slice in the history (vetting.history.recorder) and shows the progress.
+OnChunk = Callable[[VettingResult, int, int], None]
 
 
 def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str | None, engine: str,
@@ -60,9 +60,8 @@ def should_chunk(candidates: int, chunk_rows: int | None, fmt: str, output: str 
 @dataclass
 class ChunkedRun:
     """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_size`):
-    iterate `chunks()` (each slice's candidates, findings and unchecked rules), then `result()`
-    gives the meta block, village findings and candidate verdicts (with the findings' codes only
-    when `keep_codes`)."""
+    iterate `chunks()` (each slice's candidates, findings and unchecked rules; `on_chunk` hears
+    each once the slice is written), then `result()` gives the meta block and village findings."""
 
     ruleset: Ruleset
     candidates: Candidates
@@ -70,13 +69,11 @@ class ChunkedRun:
     chunk_rows: int | None = None
     generated_at: str | None = None
     coverage: str | None = None
-    keep_codes: bool = False
+    on_chunk: OnChunk | None = None
     engine: str = "vector"
     _plan: Plan | None = None
     _covered: Coverage | None = None
     _counts: RunCounts = field(default_factory=RunCounts)
-    _tables: list[pd.DataFrame] = field(default_factory=list)
-    _kept: list[pd.DataFrame] = field(default_factory=list)
     _result: VettingResult | None = None
 
     def __post_init__(self) -> None:
@@ -100,38 +97,25 @@ class ChunkedRun:
             unchecked.update(not_checked["rule"].value_counts().to_dict())
             is_pending = findings["severity"] == Severity.PENDING.value
             pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
-            if self.keep_codes:
-                self._tables.append(table[["row_id", "verdict"]])
-                self._kept.append(findings[list(KEPT_COLUMNS)].astype({c: "category" for c in KEPT_COLUMNS[1:]}))
-            yield VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+            chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+            yield chunk
+            if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
+                self.on_chunk(chunk, hi, n)
         self._counts = RunCounts(dict(verdicts), n, findings_count, dict(unchecked), dict(pending))
 
     def result(self) -> VettingResult:
-        """The whole run without its findings text: meta, village findings, group summaries; with
-        `keep_codes` (for the history) also every candidate with its verdict, the profile and the
-        findings as codes, else no candidates and no findings."""
+        """The whole run without its candidates and findings (`on_chunk` saw them slice by slice):
+        meta, village findings, group summaries, the pack's targets."""
         if self._result is not None:
             return self._result
         decided = self._plan
         meta = meta_from_counts(self._counts, decided.groups.summary, self.ruleset, self.candidates, self.as_of,
                                 self.engine, self.generated_at, self._covered)
-        if self.keep_codes:  # the history records every candidate; nothing else needs the table again
-            verdicts = pd.concat(self._tables, ignore_index=True) if self._tables else \
-                pd.DataFrame({"row_id": np.array([], dtype=np.int64), "verdict": np.array([], dtype=object)})
-            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS))
-            candidates["verdict"] = verdicts["verdict"].to_numpy()
-        else:
-            candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
-        findings = pd.concat([k.astype({c: "object" for c in KEPT_COLUMNS[1:]}) for k in self._kept],
-                             ignore_index=True) if self._kept else pd.DataFrame(columns=FINDING_COLUMNS)
-        for column in FINDING_COLUMNS:
-            if column not in findings:
-                findings[column] = pd.NA
+        candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
+        findings = pd.DataFrame(columns=FINDING_COLUMNS)
         result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
                                villages=decided.villages(), group_summary=decided.groups.summary)
         result.meta = meta
-        if self.keep_codes:
-            result.profile = candidate_profile(self.candidates, self.as_of)
         result.targets = declared_targets(self.ruleset, self.as_of)
         self._result = result
         return result
@@ -162,9 +146,9 @@ def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False)
 
 def vet_chunked(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, output: str, fmt: str,
                 show_id: bool = False, chunk_rows: int | None = None, generated_at: str | None = None,
-                coverage: str | None = None, keep_codes: bool = False) -> VettingResult:
-    """Evaluate and write the report of a large run chunk by chunk; returns the run without its
-    findings text (meta, verdicts, the findings' codes when `keep_codes`, for the history)."""
-    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, keep_codes)
+                coverage: str | None = None, on_chunk: OnChunk | None = None) -> VettingResult:
+    """Evaluate and write the report of a large run chunk by chunk (`on_chunk` hears each slice
+    once written); returns the run without its candidates and findings (meta, village findings)."""
+    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, on_chunk)
     write_chunked(run, output, fmt, show_id)
     return run.result()

@@ -20,7 +20,7 @@ from vetting.cli.boundary import finish, handle_errors, writing
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.rulesets import load_ruleset
 from vetting.cli.terminal import end_quickly, install_signal_handlers, leave, note, notes, say, stdout_file
-from vetting.errors import RulesetError, RulesetErrors, VettingError, os_reason
+from vetting.errors import RulesetError, RulesetErrors, VettingError
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.runoptions import history_options, report_format, resolve_as_of
 from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
@@ -148,7 +148,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
       vet run 花名册.csv --as-of 2026-12-15 --fail-on review > 审查结果.json
       vet run 花名册.xlsx --decisions 复核结论.xlsx -o 审查结果.xlsx
     """
-    from vetting.cli.progress import WRITE, ProgressLine
+    from vetting.cli.progress import REVIEW, WRITE, ProgressLine
+    from vetting.cli.run_history import ChunkRecording, record_history
     from vetting.decisions import apply_decisions, read_decisions
     from vetting.history import resolve_db_path
     from vetting.outplan import check_run
@@ -175,10 +176,13 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         current = read_officers(officers, encoding) if officers else None
         generated_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         from vetting.chunked import should_chunk, vet_chunked  # a large run: written chunk by chunk
+        chunked = None
         if not recorded and should_chunk(len(candidates), chunk_rows, fmt, output, engine, rules):
+            progress(REVIEW, 0, len(candidates))
+            chunked = ChunkRecording(db_path, progress)     # each slice recorded and counted once written
             with writing(f"报告 {output}"):
                 result = vet_chunked(rules, candidates, as_of, output, fmt, show_id, chunk_rows, generated_at, coverage,
-                                     not no_history)
+                                     chunked)
             result = follow_pool(result, rules, candidates, as_of, read_pool(db_path, rules.id, as_of), current)
         else:
             result = run_engine(rules, candidates, as_of, engine, generated_at, coverage, progress)
@@ -199,7 +203,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)
         options["officers"] = officers
-        _record_history(db_path, result, started_at, output, options)
+        record_history(db_path, result, started_at, output, options, chunked)
     if fail_on_hit(result.meta["verdict_counts"], fail_on):
         sys.exit(EXIT_FAIL_ON)
 
@@ -386,29 +390,6 @@ def rules_export_command(ruleset, as_of, fmt, output):
         say(text)
     else:
         note(f"已导出 {rules.id}（{len(rules.rules)} 条规则）：{output}")
-
-
-def _record_history(db, result, started_at, output, options) -> None:  # noqa: ANN001
-    """Record the finished run in the history database. The report is already written and is
-    never touched here: a failure says so, and exits 2 like any other error."""
-    from vetting.history import record_run
-
-    written = f"报告已写入 {output}" if output else "报告已输出到标准输出"
-    try:
-        recorded = record_run(db, os.environ, result, started_at, dt.datetime.now().astimezone(), options)
-    except KeyboardInterrupt as exc:
-        exc.done = f"{written}，但审查记录未保存"
-        raise
-    except Exception as exc:  # noqa: BLE001 - the report exists; say so whatever went wrong
-        if os.environ.get("VETTING_DEBUG") and not isinstance(exc, VettingError):
-            raise
-        reason = (exc.message if isinstance(exc, VettingError) else os_reason(exc) if isinstance(exc, OSError)
-                  else f"{type(exc).__name__}: {exc}")
-        raise VettingError(f"{written}，但审查记录未能保存：{reason}（可用 --db 另选位置，或用 --no-history 不记录）"
-                           ) from None
-    note(f"审查记录：#{recorded.run_id}（{recorded.path}）")
-    if recorded.key_note:
-        note(f"提示：{recorded.key_note}")
 
 
 history_db_option = click.option("--db", metavar="文件", type=click.Path(dir_okay=False),

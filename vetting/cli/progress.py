@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from vetting.progress import WRITE
+from vetting.progress import REVIEW, WRITE
 
-__all__ = ["WRITE", "ProgressLine", "stderr_is_terminal"]
+__all__ = ["REVIEW", "WRITE", "ProgressLine", "stderr_is_terminal"]
 
 
 def stderr_is_terminal() -> bool:

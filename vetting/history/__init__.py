@@ -2,7 +2,8 @@
 
 Modules, one job each: `keys` (the HMAC key file and keyed ID digests), `schema` (tables,
 version, migration), `rows` (a run to table rows with IDs masked and finding texts interned,
-and back), `store` (where the database is, opening it, recording and reading runs), `selection`
+and back), `store` (where the database is, opening it, recording and reading runs), `recorder`
+(a run recorded slice by slice, as a chunked run writes it, in one transaction), `selection`
 (filters and pages of `vet history show`), `export` (a selection written as a report), `compare`
 (pure comparison of two runs), `text` (the Chinese text of `vet history`), `model` and `errors`
 (shared types).
@@ -30,7 +31,7 @@ _EXPORTS = {
     "RunDetail": "model", "RunSummary": "model", "StoredCandidate": "model", "StoredDecision": "model",
     "StoredFinding": "model",
     "History": "store", "RecordedRun": "store", "default_db_path": "store", "history_files": "store",
-    "open_history": "store", "record_run": "store", "resolve_db_path": "store",
+    "open_history": "store", "record_run": "store", "resolve_db_path": "store", "RunRecorder": "recorder",
     "comparison_text": "text", "run_text": "text", "runs_text": "text",
 }
 

@@ -30,10 +30,11 @@ _MASKED = frozenset({"source_file", "name", "role", "village", "township", "reas
 
 
 def run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: dt.datetime | str,
-            options: Mapping[str, Any], key_id: str | None) -> tuple:
-    """The `runs` row (without id) for `result`: meta fields, counts, and inputs, options and
-    meta as JSON with ID-like numbers masked (digests under ``sha256`` kept), and the
-    fingerprint of the key its ID digests use."""
+            options: Mapping[str, Any], key_id: str | None, recorded: tuple[int, int] | None = None) -> tuple:
+    """The `runs` row (without id) for `result`: meta fields, counts (`recorded`: candidates and
+    findings recorded, when `result` does not hold them all), and inputs, options and meta as
+    JSON with ID-like numbers masked (digests under ``sha256`` kept), and the fingerprint of the
+    key its ID digests use."""
     meta = result.meta or {}
     ruleset = meta.get("ruleset") or {}
     counts = meta.get("verdict_counts")
@@ -47,7 +48,7 @@ def run_row(result: VettingResult, started_at: dt.datetime | str, finished_at: d
         _text(ruleset.get("version")), _digest(ruleset.get("sha256")),
         _text(meta.get("as_of")),
         _masked_json(meta.get("inputs") or []),
-        int(len(result.candidates)), int(len(result.findings)),
+        *(recorded or (int(len(result.candidates)), int(len(result.findings)))),
         _json(counts),
         _masked_json(dict(options)),
         _masked_json(meta),

@@ -150,10 +150,11 @@ DECISION_COLUMNS = ("row_id", "file", "file_row", "rule", "code", "decision", "s
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction (``BEGIN IMMEDIATE`` takes the write lock at once); rolled back on
-    any exception, interrupts included, so nothing half-written is ever committed."""
-    conn.execute("BEGIN IMMEDIATE")
+def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[None]:
+    """One write transaction (``BEGIN IMMEDIATE`` takes the write lock at once; ``DEFERRED`` only
+    when a statement needs it, for writes to temporary tables); rolled back on any exception,
+    interrupts included, so nothing half-written is ever committed."""
+    conn.execute(f"BEGIN {mode}")
     try:
         yield
         conn.execute("COMMIT")

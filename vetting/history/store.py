@@ -23,16 +23,9 @@ from vetting.history import ENV_VAR, rows
 from vetting.history.errors import HistoryError, sqlite_reason
 from vetting.history.keys import create_key, key_fingerprint, key_path, read_key
 from vetting.history.model import RunDetail, RunSummary, StoredCandidate, StoredDecision, StoredFinding
-from vetting.history.ratings import PoolRow, pool_rows, rating_rows
-from vetting.history.schema import (
-    CANDIDATE_COLUMNS,
-    DECISION_COLUMNS,
-    FINDING_COLUMNS,
-    RUN_COLUMNS,
-    TEXT_COLUMNS,
-    ensure_schema,
-    transaction,
-)
+from vetting.history.ratings import PoolRow, pool_rows
+from vetting.history.recorder import RunRecorder
+from vetting.history.schema import CANDIDATE_COLUMNS, DECISION_COLUMNS, FINDING_COLUMNS, RUN_COLUMNS, ensure_schema
 from vetting.history.selection import Selection, where_clause
 from vetting.result import VettingResult
 
@@ -96,51 +89,22 @@ class History:
     def record(self, result: VettingResult, started_at: dt.datetime | str,
                finished_at: dt.datetime | str, options: Mapping[str, Any] | None = None) -> int:
         """Record one finished run - meta, every candidate's verdict and every finding - in a
-        single transaction, and return its run id. Nothing of the run remains if anything
-        fails (or the process dies) before the commit. `result` is not modified.
+        single transaction, and return its run id: a `RunRecorder` given the whole run as one
+        slice. Nothing of the run remains if anything fails (or the process dies) before the
+        commit. `result` is not modified.
 
         The HMAC key is read - or, on the first recorded run, created - while the database's
         write lock is held, so two runs starting at once cannot create two different keys."""
-        conn = self.connection
-        try:
-            with transaction(conn):
-                key = self._key()
-                run_row = rows.run_row(result, started_at, finished_at, options or {}, key_fingerprint(key))
-                cursor = conn.execute(
-                    f"INSERT INTO runs ({', '.join(RUN_COLUMNS[1:])}) "
-                    f"VALUES ({', '.join('?' * (len(RUN_COLUMNS) - 1))})", run_row)
-                run_id = int(cursor.lastrowid)
-                conn.executemany(
-                    f"INSERT INTO candidates (run_id, {', '.join(CANDIDATE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * (len(CANDIDATE_COLUMNS) + 1))})",
-                    rows.candidate_rows(run_id, result.candidates, key, result.unchecked))
-                self._record_findings(run_id, result)
-                conn.executemany("INSERT INTO ratings (run_id, row_id, period, rating, source) VALUES (?, ?, ?, ?, ?)",
-                                 rating_rows(run_id, result.ratings))
-                conn.executemany(
-                    f"INSERT INTO decisions (run_id, {', '.join(DECISION_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 1))})",
-                    rows.decision_rows(run_id, result.decisions, key))
-        except sqlite3.Error as exc:
-            raise HistoryError(f"无法写入审查记录数据库 {self.path}：{sqlite_reason(exc)}") from exc
-        return run_id
+        with RunRecorder(self) as recorder:
+            recorder.begin()
+            recorder.add_chunk(result)
+            return recorder.finish(result, started_at, finished_at, options)
 
-    def _record_findings(self, run_id: int, result: VettingResult) -> None:
-        """The run's findings as references to interned texts (see `rows.finding_parts`): each
-        distinct text is looked up by its digest, and added when no earlier run stored it."""
-        conn = self.connection
-        known: dict[bytes, int] = {}
-        for part in rows.finding_parts(result.findings, result.candidates):
-            ids = []
-            for text, digest in zip(part.texts, part.digests):
-                if digest not in known:
-                    found = conn.execute("SELECT id FROM finding_texts WHERE digest = ?", (digest,)).fetchone()
-                    known[digest] = int(found[0]) if found else int(conn.execute(
-                        f"INSERT INTO finding_texts (digest, {', '.join(TEXT_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' * (len(TEXT_COLUMNS) + 1))})", (digest, *text)).lastrowid)
-                ids.append(known[digest])
-            conn.executemany("INSERT INTO finding_refs (run_id, row_id, seq, text_id) VALUES (?, ?, ?, ?)",
-                             ((run_id, row_id, seq, ids[code]) for row_id, seq, code in part.refs))
+    def recorder(self) -> RunRecorder:
+        """A `RunRecorder` for a run recorded slice by slice (a chunked run), begun."""
+        recorder = RunRecorder(self)
+        recorder.begin()
+        return recorder
 
     def _key(self) -> bytes:
         """The installation's HMAC key from the key file beside the database, created when
