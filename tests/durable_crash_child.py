@@ -1,5 +1,5 @@
 """A durable_rules worker that kills itself when a batch holding candidate index CRASH_AT arrives
-(CRASH=segv|abort): tests point vetting.engine.durable.worker.CHILD_ENTRY here to see how the
+(CRASH=segv|abort): tests point vetting.engine.durable.spawn.CHILD_ENTRY here to see how the
 parent reports a crash of the C core. Test code only; production has no such hook."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from vetting.cli import cli
 from vetting.engine import durable
-from vetting.engine.durable import worker
+from vetting.engine.durable import spawn, worker
 from vetting.errors import EngineError
 from vetting.pipeline import ReadOptions, load_candidates
 from vetting.ruleset.loader import load_ruleset
@@ -29,7 +29,7 @@ ISSUE_381 = {
 
 def crash(monkeypatch, kind: str, at: int = 0) -> None:
     """Make the next durable worker processes die with `kind` when candidate index `at` arrives."""
-    monkeypatch.setattr(worker, "CHILD_ENTRY", "durable_crash_child")
+    monkeypatch.setattr(spawn, "CHILD_ENTRY", "durable_crash_child")
     monkeypatch.setenv("PYTHONPATH", str(ROOT / "tests"))
     monkeypatch.setenv("CRASH", kind)
     monkeypatch.setenv("CRASH_AT", str(at))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -16,6 +16,18 @@ from vetting.pipeline import ReadOptions, load_candidates, run_engine, vet_recor
 from vetting.privacy import mask_text
 from vetting.result import VettingResult
 from vetting.ruleset.model import Ruleset
+
+#: The group rules that can give a candidate a finding of their own: pairs of rows (one ID
+#: number twice, relatives on one slate). The village rules (counts, seats, ethnic groups) give
+#: village findings, which a single check neither shows nor uses: it leaves them out.
+PERSON_GROUP_KINDS = ("duplicate", "relatives")
+
+
+def person_rules(ruleset: Ruleset) -> Ruleset:
+    """The ruleset as a single check applies it: every rule that can find something about the
+    candidate (see PERSON_GROUP_KINDS), so that their answer is the same, sooner."""
+    kept = tuple(g for g in ruleset.group_rules if g.kind in PERSON_GROUP_KINDS)
+    return ruleset if kept == ruleset.group_rules else replace(ruleset, group_rules=kept)
 
 
 @dataclass(frozen=True)
@@ -44,14 +56,14 @@ def check_roster_row(roster: str, row: int, ruleset: Ruleset, as_of: dt.date,
     matches = (rows == row).to_numpy().nonzero()[0]
     if len(matches) == 0:
         raise VettingError(f"{roster} 中没有第{row}行的人选（数据行为第{rows.min()}至{rows.max()}行）")
-    return SingleCheck(run_engine(ruleset, candidates, as_of, engine), int(matches[0]))
+    return SingleCheck(run_engine(person_rules(ruleset), candidates, as_of, engine), int(matches[0]))
 
 
 def check_record(record: Mapping[str, object], ruleset: Ruleset, as_of: dt.date,
                  engine: str = "durable") -> SingleCheck:
     """Vet one candidate given as field (or Chinese header) -> value; fields the ruleset does not
     know are ignored and named in the hints, so that a misspelt header is noticed."""
-    result = vet_records([dict(record)], ruleset, as_of, engine=engine)
+    result = vet_records([dict(record)], person_rules(ruleset), as_of, engine=engine)
     if result.candidates.empty:
         raise VettingError("给出的人选信息全部为空，无法审查")
     hints = tuple(mask_text(f"提示：未识别的字段「{column.split(': ', 1)[-1]}」，已忽略"

@@ -19,7 +19,7 @@ from vetting.cli import catalog as cli_catalog
 from vetting.cli.boundary import finish, handle_errors
 from vetting.cli.help_format import ChineseGroup
 from vetting.cli.rulesets import load_ruleset
-from vetting.cli.terminal import install_signal_handlers, note, notes, say, stdout_file
+from vetting.cli.terminal import end_quickly, install_signal_handlers, leave, note, notes, say, stdout_file
 from vetting.errors import RulesetError, RulesetErrors, VettingError
 from vetting.history import ENV_VAR as HISTORY_ENV_VAR
 from vetting.runoptions import history_options, report_format, resolve_as_of
@@ -27,6 +27,8 @@ from vetting.vocab import COVERAGE_MODES, ENGINES, VERDICTS
 from vetting.vocab import REPORT_FORMATS as FORMATS
 
 cli_catalog.install()  # before any option is declared: Click reads some texts at declaration
+# The tool does no linear algebra: numpy's OpenBLAS need not start a thread per CPU when it loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_FAIL_ON = 1
 
@@ -204,10 +206,12 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
       vet check --as-of 2026-12-15 --set 姓名=张三 --set 出生日期=2008-12-16
       vet check --as-of 2026-12-15 --json @人选.json --format json
     """
-    from vetting.decisions import apply_decisions, read_decisions
+    end_quickly()  # prints, writes nothing: the process need not tear pandas down at exit
+    if engine == "durable":  # its process starts now, while what follows is imported and read
+        from vetting.engine.durable.spawn import prestart
+        prestart()
     from vetting.explain import candidate_text
     from vetting.pipeline import ReadOptions
-    from vetting.runsummary import person_decision_lines
     from vetting.single import check_record, check_roster_row, record_from
 
     rules = load_ruleset(ruleset)
@@ -223,6 +227,9 @@ def check_command(roster, row, values, json_text, ruleset, as_of, fmt, show_id, 
             raise click.UsageError("请给出花名册和 --row，或用 --set / --json 给出人选信息")
         checked = check_record(record, rules, as_of, engine=engine)
     if decisions:
+        from vetting.decisions import apply_decisions, read_decisions
+        from vetting.runsummary import person_decision_lines
+
         recorded = read_decisions(decisions, encoding)
         checked = replace(checked, result=apply_decisions(checked.result, recorded[0], rules, recorded[1]))
         notes(person_decision_lines(checked.result, checked.row_id))
@@ -432,7 +439,7 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(finish(0))
     except SystemExit as exc:
-        sys.exit(finish(exc.code))
+        leave(finish(exc.code))
 
 
 from vetting.cli.diff_command import diff_command  # noqa: E402 - registers `vet diff` on the group above

@@ -12,8 +12,6 @@ from vetting.cli.terminal import note, say
 from vetting.history.selection import DEFAULT_LIMIT as HISTORY_PAGE
 from vetting.history.selection import EXPORT_FORMATS as HISTORY_EXPORT_FORMATS
 from vetting.history.selection import make_selection
-from vetting.history.text import page_text
-from vetting.outplan import check_history_export
 from vetting.runoptions import report_format
 
 
@@ -49,6 +47,8 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
       vet history show latest --verdict 需复核 -o 需复核人选.xlsx
     """
     from vetting.history import open_history
+    from vetting.history.text import page_text
+    from vetting.outplan import check_history_export
 
     path = _history_path(ctx, db)
     selection = make_selection(verdicts, villages, townships, rules)

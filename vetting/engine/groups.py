@@ -71,8 +71,8 @@ def _person_frame(rule: GroupRule, rows: ArrayLike, reasons: ArrayLike, evidence
 def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     """Every occurrence of a valid ID number that appears more than once in the run, naming the others."""
     frame = candidates.frame
-    if "id_number" not in frame or "id_status" not in frame:
-        return None
+    if "id_number" not in frame or "id_status" not in frame or len(frame) < 2:
+        return None             # one row repeats no ID number (`vet check`: one candidate)
     ids = frame["id_number"].where(frame["id_status"] == "valid")
     counts = ids.map(ids.value_counts())
     rows = np.flatnonzero((counts > 1).fillna(False).to_numpy(dtype=bool))
@@ -148,6 +148,8 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     with `against`, members of the rule's slate related to (or the same person as) a member of the
     other slate, each finding on the rule's own slate (村务监督委员会 against 村委会)."""
     frame = candidates.frame
+    if len(frame) < 2:
+        return None             # every pair is of two rows (`vet check`: one candidate)
     sure, maybe = slate(rule, frame)
     if rule.against:
         other, _ = slate_rows(rule.against, frame)

@@ -146,16 +146,31 @@ def sorted_findings(findings: pd.DataFrame) -> pd.DataFrame:
     return findings.loc[order].reset_index(drop=True)
 
 
+#: Up to this many values join_by groups in Python: Arrow's group-by loads its query engine
+#: (pyarrow.acero, ~0.1 s) for what is a handful of rows in `vet check`.
+SMALL_JOIN = 256
+
+
 def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
-    """Non-null text `values` joined with `sep` per key, in order of appearance, indexed by
-    key: ``groupby(keys).agg(sep.join)`` done in one Arrow kernel instead of a Python call
-    per group."""
+    """Text `values` joined with `sep` per key, in order of appearance, indexed by key (NA
+    where one of a key's values is): ``groupby(keys).agg(sep.join)`` done in one Arrow kernel
+    instead of a Python call per group (the same, in Python, for at most SMALL_JOIN values)."""
     text = pa.array(as_text(values), from_pandas=True)
-    table = pa.table({"key": pa.array(keys.to_numpy()), "value": text})
-    grouped = table.group_by("key", use_threads=False).aggregate([("value", "list")])
-    joined = pc.binary_join(grouped["value_list"], pa.scalar(sep, text.type)).to_pandas()
-    joined.index = pd.Index(grouped["key"].to_numpy())
-    return joined
+    key_array = pa.array(keys.to_numpy())
+    if len(text) <= SMALL_JOIN:
+        groups: dict = {}
+        for key, value in zip(key_array.to_pylist(), text.to_pylist()):
+            groups.setdefault(key, []).append(value)
+        joined = pa.chunked_array([pa.array([None if None in parts else sep.join(parts) for parts in groups.values()],
+                                            type=text.type)])
+        unique = pa.chunked_array([pa.array(list(groups), type=key_array.type)])
+    else:
+        grouped = pa.table({"key": key_array, "value": text}).group_by("key", use_threads=False).aggregate(
+            [("value", "list")])
+        joined, unique = pc.binary_join(grouped["value_list"], pa.scalar(sep, text.type)), grouped["key"]
+    out = joined.to_pandas()
+    out.index = pd.Index(unique.to_numpy())
+    return out
 
 
 def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFrame:

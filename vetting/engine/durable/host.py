@@ -116,12 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     def status(ruleset: int, candidate: int) -> None:
         STATUS.pack_into(status_map, 0, ruleset, candidate)
 
+    try:  # loaded while the parent is still busy (a process may be started ahead, see spawn.py)
+        import durable  # noqa: F401
+        import durable_rules_engine  # noqa: F401
+    except ImportError:
+        pass  # said to the parent in reply to its first request (DurableHost imports it again)
     host = None
     try:
         while True:
             request = receive(requests)
-            if request is None:
-                return 0
+            if request is None:  # the parent is done and waits for this process to end:
+                replies.close()  # end it at once (what is left to free dies with the process)
+                sys.stderr.flush()
+                os._exit(0)
             if request[0] == "init":
                 host = DurableHost(request[1], status)
                 send(replies, ("ok",))

@@ -9,8 +9,6 @@ import os
 import signal
 import struct
 import subprocess
-import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -19,6 +17,7 @@ import numpy as np
 
 from vetting.engine.durable.compiler import DurableProgram
 from vetting.engine.durable.protocol import STATUS, receive, send
+from vetting.engine.durable.spawn import take_host
 from vetting.errors import EngineError
 from vetting.privacy import cut_text
 
@@ -26,10 +25,6 @@ from vetting.privacy import cut_text
 BATCH_SIZE = 1000
 #: Worker processes at most (never more than CPUs or batches).
 MAX_WORKERS = 4
-#: The module whose main() a worker process runs.
-CHILD_ENTRY = "vetting.engine.durable.host"
-_BOOT = ("import sys, importlib; p = sys.argv[1]; (p in sys.path) or sys.path.insert(0, p); "
-         "sys.exit(importlib.import_module(sys.argv[2]).main(sys.argv[3:]))")
 
 
 def _signal_text(code: int) -> str:
@@ -44,23 +39,14 @@ def _signal_text(code: int) -> str:
 
 
 class Worker:
-    """One child process running CHILD_ENTRY (the durable_rules host) for one compiled program."""
+    """One child process running the durable_rules host (`spawn.CHILD_ENTRY`) for one compiled
+    program: a process started ahead by `spawn.prestart` when there is one, else a new one."""
 
     def __init__(self, program: DurableProgram, label: Callable[[int, int], str]) -> None:
         self.program, self.label = program, label
-        root = str(Path(__file__).resolve().parents[3])
-        self._status_file = tempfile.NamedTemporaryFile(delete=False)
-        self._status_file.write(STATUS.pack(-1, -1))
-        self._status_file.close()
-        self._stderr = tempfile.TemporaryFile()
+        host = take_host()
+        self.proc, self._stderr, self._status_path = host.proc, host.stderr, host.status_path
         self.batch: tuple[int, int] | None = None
-        try:
-            self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, root, CHILD_ENTRY, self._status_file.name],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
-        except OSError as exc:
-            self._stderr.close()
-            os.unlink(self._status_file.name)
-            raise EngineError(f"无法启动 durable_rules 引擎进程：{exc}") from None
         self._call(("init", program.rulesets), during="创建规则集时")
 
     def run(self, start: int, facts: Sequence[Sequence[str]]) -> np.ndarray:
@@ -97,7 +83,7 @@ class Worker:
             self.proc.kill()
             code = self.proc.wait()
         try:
-            k, i = STATUS.unpack(Path(self._status_file.name).read_bytes()[:STATUS.size])
+            k, i = STATUS.unpack(Path(self._status_path).read_bytes()[:STATUS.size])
         except (OSError, struct.error):
             k, i = -1, -1
         where = self._where()
@@ -134,7 +120,7 @@ class Worker:
                 pass
         self._stderr.close()
         try:
-            os.unlink(self._status_file.name)
+            os.unlink(self._status_path)
         except OSError:
             pass
 
