@@ -49,7 +49,7 @@ from vetting.ruleset.model import POOL_KINDS, Ruleset
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
 STREAM_THRESHOLD_BYTES = 64 << 20
 #: Candidates per slice.
-STREAM_ROWS = 50_000
+STREAM_ROWS = 25_000
 #: Columns of a candidate the rules across candidates read (with each rule's village column).
 INDEX_COLUMNS = ("source_file", "source_row", "id_number", "id_status", "name", "township", "village", "role",
                  "household_id", "relatives", "ethnicity")
