@@ -25,6 +25,7 @@ from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED,
 from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.records import combine
 from vetting.normalize.roster import Candidates, with_columns
+from vetting.normalize.silence import Silence, SilentBlock, said_per_row
 from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
 from vetting.vocab import roles_selected
@@ -100,7 +101,7 @@ class JointOutcome:
     """What the review learned: fact text per field on the candidates' own rows (what answering
     agencies cleared) and its evidence, every record the agencies gave (frames for
     vetting.normalize.records.combine), data issues, who is awaited, reply rows matching nobody,
-    and the opinion columns it read."""
+    the opinion columns it read, and the agencies still owing answers (J01, compact blocks)."""
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     provenance: dict[str, np.ndarray] = field(default_factory=dict)
@@ -111,6 +112,7 @@ class JointOutcome:
     replies: list[dict] = field(default_factory=list)
     opinion_columns: list[str] = field(default_factory=list)
     consulted: list[str] = field(default_factory=list)
+    silence: list[SilentBlock] = field(default_factory=list)
 
 
 class _Merger:
@@ -124,7 +126,7 @@ class _Merger:
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
-        self.silent_column: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        self.silent_column: dict[str, tuple[np.ndarray, pd.Categorical, str]] = {}
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
         answered = np.zeros(self.n, dtype=bool)
@@ -179,13 +181,18 @@ class _Merger:
         self.out.records.append(table.assign(owner=owners, evidence=evidence, weak=weak))
 
     def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
-               evidence: ArrayLike | None = None, agency: str = "") -> None:
-        """A data issue; an agency's silence (J01) names the agency in the issue's `field`."""
+               evidence: ArrayLike | None = None) -> None:
+        """A data issue (an agency's silence is not one: see `_silent`)."""
         if len(rows) == 0:
             return
         self.out.issues.append(pd.DataFrame({
-            "row_id": rows, "code": code, "field": agency, "column": column, "value": "",
+            "row_id": rows, "code": code, "field": "", "column": column, "value": "",
             "problem": problems, "evidence": evidence if evidence is not None else None}))
+
+    def _silent(self, agency: str, column: str, owed: np.ndarray, problem: pd.Categorical | str) -> None:
+        """An agency's silence (J01) for the `owed` candidates, kept as a mask (vetting.normalize.silence)."""
+        if owed.any():
+            self.out.silence.append(SilentBlock(agency, column, owed, problem))
 
     def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
@@ -206,12 +213,12 @@ class _Merger:
         partly = np.flatnonzero(unread != "")
         self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + "：" + evidence)[partly])
         silent = np.isin(status, [BLANK, PENDING])
-        said = np.where(status == PENDING, "「" + quoted + "」", "意见为空") + f"：{agency}尚未反馈联审意见"
+        said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
             before, before_said, before_header = self.silent_column[agency]
             silent &= before
             said, header = before_said, before_header
-        self.silent_column[agency] = (silent, said.astype(object), header)
+        self.silent_column[agency] = (silent, said, header)
 
     def _consulted(self, agency: str) -> None:
         if agency not in self.out.consulted:
@@ -327,16 +334,16 @@ class _Merger:
         for name, agency in self.agencies.items():
             silent, said, header = self.silent_column.get(name, (np.zeros(self.n, dtype=bool), None, name))
             missing = silent & ~self.answered[name]
-            self._issue(np.flatnonzero(missing), "J01", header, said[missing] if said is not None else [],
-                        agency=name)
+            if said is not None:
+                self._silent(name, header, missing, said)
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
                     needed = (parsed.isin(roles_selected(agency.roles)).fillna(False) | parsed.isna()).to_numpy(dtype=bool)
                 unanswered = needed & ~self.answered[name] & ~missing
-                self._issue(np.flatnonzero(unanswered), "J01", name,
-                            f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）", agency=name)
-                missing |= unanswered
+                self._silent(name, name, unanswered,
+                             f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
+                missing = missing | unanswered  # a new array: the block above keeps its own mask
             self.awaited[name] = missing
         self._awaiting_list()
         return self.out
@@ -414,7 +421,8 @@ def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Fi
                    joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
                           "replies": outcome.replies, "consulted_agencies": outcome.consulted},
                    unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
-                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True))
+                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True),
+                   silence=Silence(tuple(outcome.silence)))
 
 
 def joint_review(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str],

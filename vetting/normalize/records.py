@@ -18,6 +18,7 @@ import pandas as pd
 
 from vetting.fields import Field
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, with_columns
+from vetting.normalize.silence import Silence
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _take(candidates: Candidates, rows: np.ndarray) -> Candidates:
     """The given rows of a candidate set (typed and raw cells, evidence, weak marks), numbered 0..k-1."""
     return replace(candidates, frame=candidates.frame.take(rows).reset_index(drop=True),
                    raw=candidates.raw.take(rows).reset_index(drop=True),
-                   issues=pd.DataFrame(columns=ISSUE_COLUMNS), extra=pd.DataFrame(), records=None,
+                   issues=pd.DataFrame(columns=ISSUE_COLUMNS), extra=pd.DataFrame(), records=None, silence=Silence(),
                    provenance={k: np.asarray(v, dtype=object)[rows] for k, v in candidates.provenance.items()},
                    weak={k: np.asarray(v, dtype=bool)[rows] for k, v in candidates.weak.items()})
 

@@ -16,6 +16,7 @@ from vetting.normalize.education import parse_education
 from vetting.normalize.headers import check_user_mapping, map_headers
 from vetting.normalize.idcard import HMT_NOTE, parse_id_numbers
 from vetting.normalize.roles import parse_roles
+from vetting.normalize.silence import Silence
 from vetting.normalize.text import clean_name, clean_text
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ class Candidates:
     `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
     an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
     columns among them, read by the joint review), `unmapped` those columns as (table, header),
-    `records` what agencies report beyond the candidate's own row (each weighed on its own).
+    `records` what agencies report beyond the candidate's own row (each weighed on its own),
+    `silence` the agencies that still owe each candidate an answer (J01, kept compact: these
+    issues are not rows of `issues`, see vetting.normalize.silence).
     Later stages never change a Candidates: they make a new one (dataclasses.replace)."""
 
     frame: pd.DataFrame
@@ -47,6 +50,7 @@ class Candidates:
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
     groups: dict = field(default_factory=dict)       # `extra` header -> the group title above it (联审部门意见)
     records: Records | None = None                   # agencies' records beyond each candidate's own row
+    silence: Silence = field(default_factory=Silence)  # J01 per agency as masks, rendered when reported
 
     def __len__(self) -> int:
         return len(self.frame)
