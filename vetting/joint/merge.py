@@ -196,12 +196,12 @@ class _Merger:
 
     def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
-        table, records = classify_opinions(self.candidates.extra[header], self.rules)
+        table, records = classify_opinions(self._column(header), self.rules)
         self.out.opinion_columns.append(header)
         self._consulted(agency)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
-        evidence = f"「{header}」（{agency}）：" + quoted
+        evidence = _prefixed(f"「{header}」（{agency}）：", quoted)
         where = self._where()
         cells = records["cell"].to_numpy(dtype=np.int64)
         self._records(records, cells, evidence[cells], np.zeros(len(cells), dtype=bool))
@@ -220,6 +220,10 @@ class _Merger:
             said, header = before_said, before_header
         self.silent_column[agency] = (silent, said, header)
 
+    def _column(self, header: str) -> pd.Series:
+        """An unmapped column's cells as text objects (the candidate set keeps them as categoricals)."""
+        return self.candidates.extra[header].astype(object)
+
     def _consulted(self, agency: str) -> None:
         if agency not in self.out.consulted:
             self.out.consulted.append(agency)
@@ -227,7 +231,7 @@ class _Merger:
     def unknown_opinions(self, header: str) -> None:
         """An opinion column of a body the pack does not name: nobody owes it an answer, but any
         text that is not a clear "无" goes to a person (J02), quoted with its column."""
-        table, _ = classify_opinions(self.candidates.extra[header], self.rules)
+        table, _ = classify_opinions(self._column(header), self.rules)
         self.out.opinion_columns.append(header)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
@@ -280,8 +284,9 @@ class _Merger:
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
         within = f"（答复范围：{reply.scope}）" if reply.scope else ""
-        self.clears.append((reply.agency, scope,
-                            np.where(listed, "", f"{reply.file}（{reply.agency}回复{within}）未列此人").astype(object)))
+        unlisted = np.full(self.n, f"{reply.file}（{reply.agency}回复{within}）未列此人", dtype=object)
+        unlisted[listed] = ""   # one shared string for everyone the reply does not list
+        self.clears.append((reply.agency, scope, unlisted))
         unmatched = np.setdiff1d(np.arange(len(status)), idx)
         self.out.unmatched += [{"agency": reply.agency, "file": reply.file, "row": int(reply.rows[i]),
                                 "name": reply.name[i], "id_number": reply.id_number[i],
@@ -375,6 +380,13 @@ def _unread_reason(clauses: np.ndarray) -> np.ndarray:
     """J02's reason for the parts of a finding text that no pattern reads."""
     return ("联审意见中「" + cut_text_series(pd.Series(clauses, dtype=object), QUOTE_LIMIT).to_numpy(dtype=object)
             + "」未能自动审查（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
+
+
+def _prefixed(prefix: str, texts: np.ndarray) -> np.ndarray:
+    """`prefix` + text per row, one Python string per distinct text: an opinion column repeats a
+    few texts a hundred thousand times, and its evidence is kept for every fact it clears."""
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    return (prefix + np.asarray(uniques, dtype=object))[codes]
 
 
 def _quote(texts: pd.Series) -> np.ndarray:

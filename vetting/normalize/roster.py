@@ -31,7 +31,7 @@ class Candidates:
 
     `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
     an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
-    columns among them, read by the joint review), `unmapped` those columns as (table, header),
+    columns among them, read by the joint review; categoricals where all text), `unmapped` those columns as (table, header),
     `records` what agencies report beyond the candidate's own row (each weighed on its own),
     `silence` the agencies that still owe each candidate an answer (J01, kept compact: these
     issues are not rows of `issues`, see vetting.normalize.silence).
@@ -164,7 +164,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     for column in raw.columns:
         if raw[column].dtype == object:
             raw[column] = raw[column].astype(object).fillna("")
-    extra = pd.concat(extras, ignore_index=True).astype(object).fillna("") if extras else pd.DataFrame()
+    extra = _as_categories(pd.concat(extras, ignore_index=True)) if extras else pd.DataFrame()
     present = frozenset(c for c in raw.columns if c in fields)
     typed: dict[str, pd.Series] = {"source_file": raw["source_file"].astype("string"),
                                    "source_row": raw["source_row"].astype("int64")}
@@ -178,6 +178,19 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
                                                       required))
+
+
+def _as_categories(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns no field maps to, blank cells as "": a column whose cells are all text as a
+    categorical (one Python string per distinct text and a small code per cell: opinion columns
+    repeat 无 or 未反馈 a hundred thousand times), any other column as objects, as read."""
+    if table.shape[1] == 0:
+        return table.astype(object)
+    columns = []
+    for i in range(table.shape[1]):
+        text = table.iloc[:, i].astype(object).fillna("")
+        columns.append(text.astype("category") if pd.api.types.is_string_dtype(text) else text)
+    return pd.concat(columns, axis=1)
 
 
 def _stacked(numbers: list[dict[str, np.ndarray]], parts: list[pd.DataFrame], name: str) -> np.ndarray | None:
