@@ -23,7 +23,7 @@ from vetting.fields import Field, header_key
 from vetting.inputs.scope import same_file
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
-from vetting.normalize.records import combine
+from vetting.normalize.records import combine, evidence_column
 from vetting.normalize.roster import Candidates, with_columns
 from vetting.normalize.silence import Silence, SilentBlock, said_per_row
 from vetting.privacy import cut_text_series
@@ -429,7 +429,8 @@ def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Fi
     are no longer listed as unmapped."""
     updated = with_columns(candidates, fields, required, outcome.columns)
     read = set(outcome.opinion_columns)
-    return replace(updated, provenance=outcome.provenance, records=combine(outcome.records),
+    return replace(updated, provenance={k: evidence_column(v) for k, v in outcome.provenance.items()},
+                   records=combine(outcome.records),
                    joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
                           "replies": outcome.replies, "consulted_agencies": outcome.consulted},
                    unmapped=[(table, header) for table, header in updated.unmapped if header not in read],

@@ -45,7 +45,7 @@ class Candidates:
     inputs: list[dict] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
-    provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
+    provenance: dict = field(default_factory=dict)   # field -> per-row evidence where an agency set it (categorical)
     weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
     groups: dict = field(default_factory=dict)       # `extra` header -> the group title above it (联审部门意见)
@@ -181,15 +181,18 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
 
 
 def _as_categories(table: pd.DataFrame) -> pd.DataFrame:
-    """Columns no field maps to, blank cells as "": a column whose cells are all text as a
-    categorical (one Python string per distinct text and a small code per cell: opinion columns
-    repeat 无 or 未反馈 a hundred thousand times), any other column as objects, as read."""
+    """Columns no field maps to, blank cells as "": a column whose cells are all text and mostly
+    repeat as a categorical (one Python string per distinct text and a small code per cell:
+    opinion columns repeat 无 or 未反馈 a hundred thousand times), one of mostly distinct texts
+    (a serial number) as Arrow strings, any other column as objects, as read."""
     if table.shape[1] == 0:
         return table.astype(object)
     columns = []
     for i in range(table.shape[1]):
         text = table.iloc[:, i].astype(object).fillna("")
-        columns.append(text.astype("category") if pd.api.types.is_string_dtype(text) else text)
+        if pd.api.types.is_string_dtype(text):
+            text = text.astype("category") if text.nunique() <= len(text) // 2 else text.astype("str")
+        columns.append(text)
     return pd.concat(columns, axis=1)
 
 
