@@ -31,10 +31,11 @@ class Candidates:
 
     `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
     an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
-    columns among them, read by the joint review; categoricals where all text), `unmapped` those columns as (table, header),
-    `records` what agencies report beyond the candidate's own row (each weighed on its own),
-    `silence` the agencies that still owe each candidate an answer (J01, kept compact: these
-    issues are not rows of `issues`, see vetting.normalize.silence).
+    columns among them, read by the joint review; categoricals where the texts repeat),
+    `unmapped` those columns as (table, header), `records` what agencies report beyond the
+    candidate's own row (each weighed on its own), `silence` the agencies that still owe each
+    candidate an answer (J01, kept compact: these are not rows of `issues`, see
+    vetting.normalize.silence).
     Later stages never change a Candidates: they make a new one (dataclasses.replace)."""
 
     frame: pd.DataFrame
