@@ -14,7 +14,7 @@ import pytest
 
 from conftest import FIXTURES
 from vetting.engine.records import Layout
-from vetting.normalize.records import Records, expand
+from vetting.normalize.records import Records, evidence_objects, expand
 from vetting.normalize.roster import candidates_from_records
 from vetting.pipeline import ReadOptions, load_candidates, run_engine, vet_records
 from vetting.result import FINDING_COLUMNS
@@ -69,7 +69,7 @@ def test_each_record_is_its_candidates_row_with_the_records_fields_set():
     lo = rows.frame["party_sanction_date__lo"]
     assert lo.iloc[2] == pd.Timestamp("2025-03-01") and lo.iloc[3] == pd.Timestamp("2025-06-01")
     assert rows.frame["name"].tolist() == ["甲", "乙", "乙", "乙"]            # everything else is the owner's
-    assert rows.provenance["party_sanction"].tolist() == [None, None, "记录0", "记录1"]
+    assert evidence_objects(rows.provenance["party_sanction"]).tolist() == [None, None, "记录0", "记录1"]
     assert rows.weak["party_sanction"].tolist() == [False, False, False, True]   # the weak record only
     assert "age" not in rows.weak and "name" not in rows.provenance
     assert len(candidates) == 2 and candidates.records is not None           # the input is left alone

@@ -151,7 +151,7 @@ def chunk_size(decided: Plan) -> int:
     DEFAULT_CHUNK_ROWS): a roster before the agencies reply carries twenty-odd pending findings
     per candidate, a fully answered one a few per hundred."""
     n = max(1, len(decided.candidates))
-    expected = len(decided.issues) + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
+    expected = decided.issue_count() + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
     per_row = expected / n
     return int(max(1000, min(DEFAULT_CHUNK_ROWS, FINDINGS_PER_CHUNK / max(per_row, 1e-9))))
 

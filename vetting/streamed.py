@@ -41,6 +41,7 @@ from vetting.inputs.stream import RosterStream, streamable
 from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
+from vetting.normalize.silence import Silence
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
@@ -207,7 +208,7 @@ class StreamedRun:
         joint["awaiting"] = _merge_awaiting(awaiting, list(ruleset.agencies))
         self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
                               issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=joint,
-                              extra=pd.DataFrame(index=index.index))
+                              extra=pd.DataFrame(index=index.index), provenance={}, silence=Silence())
         self._covered = assess(ruleset, self._shell, resolve_mode(self.coverage, ruleset))
         stacked = {key: Vec(v[0].kind, *(np.concatenate([getattr(x, a) for x in v]) for a in ("lo", "hi", "known")))
                    for key, v in where.items() if v}

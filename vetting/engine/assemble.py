@@ -22,6 +22,7 @@ from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
 from vetting.normalize.roster import Candidates
+from vetting.normalize.silence import Silence
 from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import Rule, Ruleset
 
@@ -59,7 +60,10 @@ class Plan:
     """A ruleset decided over a candidate set, nothing rendered yet: per rule the rows where it
     fires and those it leaves undecided (boolean masks, one byte per row and rule), the data
     problems, the rules across candidates (decided over the whole set, so a duplicate or a
-    village split across chunks is seen whole) and who could not be checked. `findings(lo, hi)`
+    village split across chunks is seen whole) and who could not be checked (per rule a mask).
+    The agencies still owing answers (`silence`, J01) are masks too: their issues come in the
+    data problems' order after the first `silent_at` (those from reading and the joint review;
+    `issues` keeps each row's position in that order as its index label). `findings(lo, hi)`
     renders the findings of candidates lo..hi-1 (reasons, evidence); a chunked run renders and
     writes one slice at a time, so the text of all findings never sits in memory at once."""
 
@@ -69,8 +73,10 @@ class Plan:
     weak: np.ndarray
     issues: pd.DataFrame
     decisions: list[tuple[Rule, np.ndarray, np.ndarray, np.ndarray]]
-    unchecked: list[pd.DataFrame]
+    unchecked: list[tuple[str, np.ndarray]]
     groups: Any
+    silence: Silence = field(default_factory=Silence)
+    silent_at: int = 0
     _orders: dict = field(default_factory=dict)
 
     def _owner(self) -> np.ndarray:
@@ -106,6 +112,10 @@ class Plan:
         issues = self.issues
         if inside is not None and len(issues):
             issues = self._slice(issues, lo, hi)
+        silent = self.silence.issues(lo, hi)
+        if len(silent):
+            head = issues.index < self.silent_at
+            issues = pd.concat([p for p in (issues[head], silent, issues[~head]) if len(p)], ignore_index=True)
         parts = [data_findings(issues, rows)]
         for rule, fires, unsettled, role_unknown in self.decisions:
             if inside is not None:
@@ -117,10 +127,13 @@ class Plan:
         parts = [p for p in self.layout.findings([p for p in parts if not p.empty]) + groups if not p.empty]
         findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
         findings = self.layout.once(findings[FINDING_COLUMNS])
-        unchecked = self.unchecked
-        if inside is not None:
-            unchecked = [self._slice(u, lo, hi) for u in unchecked]
+        unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
+                     for code, mask in self.unchecked]
         return findings, _unchecked(self.layout, unchecked, findings)
+
+    def issue_count(self) -> int:
+        """Data issues of the run (J01 included), i.e. the findings they give before de-duplication."""
+        return len(self.issues) + len(self.silence)
 
     def villages(self) -> pd.DataFrame:
         """Village-level findings (slate structure, quotas) of the whole run."""
@@ -158,12 +171,13 @@ def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engin
         if skip and unsettled.any():
             dropped = not_checked(rule, evaluator, rows, unsettled, skip)
             unsettled = unsettled & ~dropped
-            unchecked.append(pd.DataFrame({"row_id": np.flatnonzero(dropped), "rule": rule.code}))
+            unchecked.append((rule.code, dropped))
         decisions.append((rule, fires, unsettled, applicability(rule, rows)[1]))
     if groups is None:
         own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
         groups = evaluate_groups(ruleset.group_rules, candidates, own)
-    return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups)
+    return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups,
+                silence=candidates.silence, silent_at=len(candidates.issues))
 
 
 def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from vetting.engine.values import text_objects
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
 #: Derived values computed from the birth date (evidence says where the birth date came from).
@@ -61,9 +62,9 @@ def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd
         rows = np.flatnonzero(future)
         issues.append(_issue_frame(rows, "V05", "birth_date", "出生日期", np.full(len(rows), ""),
                                    [f"出生日期晚于审查基准日{as_of.isoformat()}"] * len(rows)))
-    id_sex = frame["id_sex"].to_numpy(dtype=object, na_value=None) if "id_sex" in frame else np.full(n, None)
+    id_sex = text_objects(frame["id_sex"]) if "id_sex" in frame else np.full(n, None)
     if "sex" in frame:
-        sex = frame["sex"].to_numpy(dtype=object, na_value=None)
+        sex = text_objects(frame["sex"])
         wrong = id_ok & (sex != None) & (id_sex != None) & (sex != id_sex)  # noqa: E711
         if wrong.any():
             rows = np.flatnonzero(wrong)

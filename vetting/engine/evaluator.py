@@ -53,7 +53,7 @@ class Columns:
             known = col.notna().to_numpy(dtype=bool)
             arr = col.fillna(False).to_numpy(dtype=bool)
             return V.Vec(kind, arr, arr, known)
-        arr = frame[name].to_numpy(dtype=object, na_value=None)
+        arr = V.text_objects(frame[name])
         return V.Vec("string", arr, arr, frame[name].notna().to_numpy(dtype=bool))
 
     def cleared(self, names: Iterable[str]) -> "Columns":

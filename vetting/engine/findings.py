@@ -16,6 +16,7 @@ from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.text import format_vec
 from vetting.normalize.dates import two_readings
+from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
@@ -58,7 +59,8 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         text_part = f"「{label}」=" + values
         source = candidates.provenance.get(name)
         if source is not None:
-            text_part = np.where(pd.isna(source[rows]), text_part, source[rows]).astype(object)
+            said = evidence_objects(source, rows)
+            text_part = np.where(pd.isna(said), text_part, said).astype(object)
         parts.append(text_part)
     shown: list[np.ndarray] = []
     for part in parts:

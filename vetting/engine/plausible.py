@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vetting.fields import Field
+from vetting.normalize.records import evidence_objects
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
 
@@ -52,7 +53,7 @@ def _issues(candidates: Candidates, spec: Field, rows: np.ndarray, problem: str)
     values = candidates.raw[spec.name].to_numpy(dtype=object)[rows] if spec.name in candidates.raw \
         else np.full(len(rows), "", dtype=object)
     source = candidates.provenance.get(spec.name)
-    evidence = np.asarray(source, dtype=object)[rows] if source is not None else np.full(len(rows), None)
+    evidence = evidence_objects(source, rows) if source is not None else np.full(len(rows), None)
     return pd.DataFrame({"row_id": rows, "code": "V06", "field": spec.name,
                          "column": candidates.headers.get(spec.name, spec.label),
                          "value": values, "problem": [f"「{v}」{problem}" for v in values], "evidence": evidence})

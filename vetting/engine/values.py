@@ -32,6 +32,14 @@ class Vec:
         return Vec(self.kind, self.lo[rows], self.hi[rows], self.known[rows])
 
 
+def text_objects(column: pd.Series) -> np.ndarray:
+    """A text column as an object array (None for NA) holding one Python string per distinct
+    text: converting cell by cell makes a string object per row (60-odd bytes each), where a
+    roster repeats a few values (否, 无, 中共党员) a hundred thousand times."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return np.append(np.asarray(uniques, dtype=object), None)[codes]
+
+
 def boolean(value: np.ndarray, known: np.ndarray) -> Vec:
     value = value & known
     return Vec("bool", value, value, known)
@@ -51,16 +59,18 @@ def constant(kind: str, value: Any, n: int) -> Vec:
 
 
 def unknown(kind: str, n: int) -> Vec:
-    """A column with no known value (a field the roster does not have)."""
+    """A column with no known value (a field the roster does not have): one value seen n times
+    (a read-only view, no memory per row: a roster before the replies lacks most fact fields)."""
     if kind == "date":
-        arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        value = np.array(np.datetime64("NaT"), dtype="datetime64[D]")
     elif kind == "string":
-        arr = np.full(n, None, dtype=object)
+        value = np.array(None, dtype=object)
     elif kind == "bool":
-        arr = np.zeros(n, dtype=bool)
+        value = np.array(False)
     else:
-        arr = np.full(n, np.nan)
-    return Vec(kind, arr, arr, np.zeros(n, dtype=bool))
+        value = np.array(np.nan)
+    arr = np.broadcast_to(value, (n,))
+    return Vec(kind, arr, arr, np.broadcast_to(np.array(False), (n,)))
 
 
 # ---------------------------------------------------------------- the operator table over numpy columns

@@ -23,8 +23,9 @@ from vetting.fields import Field, header_key
 from vetting.inputs.scope import same_file
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
-from vetting.normalize.records import combine
+from vetting.normalize.records import combine, evidence_column
 from vetting.normalize.roster import Candidates, with_columns
+from vetting.normalize.silence import Silence, SilentBlock, said_per_row
 from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
 from vetting.vocab import roles_selected
@@ -100,7 +101,7 @@ class JointOutcome:
     """What the review learned: fact text per field on the candidates' own rows (what answering
     agencies cleared) and its evidence, every record the agencies gave (frames for
     vetting.normalize.records.combine), data issues, who is awaited, reply rows matching nobody,
-    and the opinion columns it read."""
+    the opinion columns it read, and the agencies still owing answers (J01, compact blocks)."""
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     provenance: dict[str, np.ndarray] = field(default_factory=dict)
@@ -111,6 +112,7 @@ class JointOutcome:
     replies: list[dict] = field(default_factory=list)
     opinion_columns: list[str] = field(default_factory=list)
     consulted: list[str] = field(default_factory=list)
+    silence: list[SilentBlock] = field(default_factory=list)
 
 
 class _Merger:
@@ -124,7 +126,7 @@ class _Merger:
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
-        self.silent_column: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        self.silent_column: dict[str, tuple[np.ndarray, pd.Categorical, str]] = {}
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
         answered = np.zeros(self.n, dtype=bool)
@@ -179,22 +181,27 @@ class _Merger:
         self.out.records.append(table.assign(owner=owners, evidence=evidence, weak=weak))
 
     def _issue(self, rows: np.ndarray, code: str, column: str, problems: ArrayLike,
-               evidence: ArrayLike | None = None, agency: str = "") -> None:
-        """A data issue; an agency's silence (J01) names the agency in the issue's `field`."""
+               evidence: ArrayLike | None = None) -> None:
+        """A data issue (an agency's silence is not one: see `_silent`)."""
         if len(rows) == 0:
             return
         self.out.issues.append(pd.DataFrame({
-            "row_id": rows, "code": code, "field": agency, "column": column, "value": "",
+            "row_id": rows, "code": code, "field": "", "column": column, "value": "",
             "problem": problems, "evidence": evidence if evidence is not None else None}))
+
+    def _silent(self, agency: str, column: str, owed: np.ndarray, problem: pd.Categorical | str) -> None:
+        """An agency's silence (J01) for the `owed` candidates, kept as a mask (vetting.normalize.silence)."""
+        if owed.any():
+            self.out.silence.append(SilentBlock(agency, column, owed, problem))
 
     def opinions(self, header: str, agency: str) -> None:
         """Classify one opinion column and apply what it says."""
-        table, records = classify_opinions(self.candidates.extra[header], self.rules)
+        table, records = classify_opinions(self._column(header), self.rules)
         self.out.opinion_columns.append(header)
         self._consulted(agency)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
-        evidence = f"「{header}」（{agency}）：" + quoted
+        evidence = _prefixed(f"「{header}」（{agency}）：", quoted)
         where = self._where()
         cells = records["cell"].to_numpy(dtype=np.int64)
         self._records(records, cells, evidence[cells], np.zeros(len(cells), dtype=bool))
@@ -206,12 +213,16 @@ class _Merger:
         partly = np.flatnonzero(unread != "")
         self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + "：" + evidence)[partly])
         silent = np.isin(status, [BLANK, PENDING])
-        said = np.where(status == PENDING, "「" + quoted + "」", "意见为空") + f"：{agency}尚未反馈联审意见"
+        said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
             before, before_said, before_header = self.silent_column[agency]
             silent &= before
             said, header = before_said, before_header
-        self.silent_column[agency] = (silent, said.astype(object), header)
+        self.silent_column[agency] = (silent, said, header)
+
+    def _column(self, header: str) -> pd.Series:
+        """An unmapped column's cells as text objects (the candidate set keeps them as categoricals)."""
+        return self.candidates.extra[header].astype(object)
 
     def _consulted(self, agency: str) -> None:
         if agency not in self.out.consulted:
@@ -220,7 +231,7 @@ class _Merger:
     def unknown_opinions(self, header: str) -> None:
         """An opinion column of a body the pack does not name: nobody owes it an answer, but any
         text that is not a clear "无" goes to a person (J02), quoted with its column."""
-        table, _ = classify_opinions(self.candidates.extra[header], self.rules)
+        table, _ = classify_opinions(self._column(header), self.rules)
         self.out.opinion_columns.append(header)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
@@ -273,8 +284,9 @@ class _Merger:
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
         within = f"（答复范围：{reply.scope}）" if reply.scope else ""
-        self.clears.append((reply.agency, scope,
-                            np.where(listed, "", f"{reply.file}（{reply.agency}回复{within}）未列此人").astype(object)))
+        unlisted = np.full(self.n, f"{reply.file}（{reply.agency}回复{within}）未列此人", dtype=object)
+        unlisted[listed] = ""   # one shared string for everyone the reply does not list
+        self.clears.append((reply.agency, scope, unlisted))
         unmatched = np.setdiff1d(np.arange(len(status)), idx)
         self.out.unmatched += [{"agency": reply.agency, "file": reply.file, "row": int(reply.rows[i]),
                                 "name": reply.name[i], "id_number": reply.id_number[i],
@@ -327,16 +339,16 @@ class _Merger:
         for name, agency in self.agencies.items():
             silent, said, header = self.silent_column.get(name, (np.zeros(self.n, dtype=bool), None, name))
             missing = silent & ~self.answered[name]
-            self._issue(np.flatnonzero(missing), "J01", header, said[missing] if said is not None else [],
-                        agency=name)
+            if said is not None:
+                self._silent(name, header, missing, said)
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
                     needed = (parsed.isin(roles_selected(agency.roles)).fillna(False) | parsed.isna()).to_numpy(dtype=bool)
                 unanswered = needed & ~self.answered[name] & ~missing
-                self._issue(np.flatnonzero(unanswered), "J01", name,
-                            f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）", agency=name)
-                missing |= unanswered
+                self._silent(name, name, unanswered,
+                             f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
+                missing = missing | unanswered  # a new array: the block above keeps its own mask
             self.awaited[name] = missing
         self._awaiting_list()
         return self.out
@@ -368,6 +380,13 @@ def _unread_reason(clauses: np.ndarray) -> np.ndarray:
     """J02's reason for the parts of a finding text that no pattern reads."""
     return ("联审意见中「" + cut_text_series(pd.Series(clauses, dtype=object), QUOTE_LIMIT).to_numpy(dtype=object)
             + "」未能自动审查（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
+
+
+def _prefixed(prefix: str, texts: np.ndarray) -> np.ndarray:
+    """`prefix` + text per row, one Python string per distinct text: an opinion column repeats a
+    few texts a hundred thousand times, and its evidence is kept for every fact it clears."""
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    return (prefix + np.asarray(uniques, dtype=object))[codes]
 
 
 def _quote(texts: pd.Series) -> np.ndarray:
@@ -410,11 +429,13 @@ def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Fi
     are no longer listed as unmapped."""
     updated = with_columns(candidates, fields, required, outcome.columns)
     read = set(outcome.opinion_columns)
-    return replace(updated, provenance=outcome.provenance, records=combine(outcome.records),
+    return replace(updated, provenance={k: evidence_column(v) for k, v in outcome.provenance.items()},
+                   records=combine(outcome.records),
                    joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
                           "replies": outcome.replies, "consulted_agencies": outcome.consulted},
                    unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
-                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True))
+                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True),
+                   silence=Silence(tuple(outcome.silence)))
 
 
 def joint_review(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str],

@@ -15,9 +15,11 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from vetting.fields import Field
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, with_columns
+from vetting.normalize.silence import Silence
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,29 @@ def combine(parts: list[pd.DataFrame]) -> Records | None:
                    weak=table["weak"].to_numpy(dtype=bool))
 
 
+def evidence_column(values: ArrayLike) -> pd.Categorical:
+    """Per-row evidence texts (None: none) as a categorical, the form `Candidates.provenance`
+    keeps them in: an answering agency's evidence is one text per opinion ("「纪委监委意见」
+    （纪委监委）：无") repeated for every candidate and every fact it clears."""
+    return pd.Categorical(np.asarray(values, dtype=object))
+
+
+def evidence_objects(column: pd.Categorical | ArrayLike, rows: np.ndarray | None = None) -> np.ndarray:
+    """Evidence texts per row (of `rows` when given) as objects, None where there is none, from
+    a categorical (`evidence_column`) or a plain array."""
+    if isinstance(column, pd.Categorical):
+        codes = column.codes if rows is None else column.codes[rows]
+        return np.append(np.asarray(column.categories, dtype=object), None)[codes]
+    values = np.asarray(column, dtype=object)
+    return values if rows is None else values[rows]
+
+
 def _take(candidates: Candidates, rows: np.ndarray) -> Candidates:
     """The given rows of a candidate set (typed and raw cells, evidence, weak marks), numbered 0..k-1."""
     return replace(candidates, frame=candidates.frame.take(rows).reset_index(drop=True),
                    raw=candidates.raw.take(rows).reset_index(drop=True),
-                   issues=pd.DataFrame(columns=ISSUE_COLUMNS), extra=pd.DataFrame(), records=None,
-                   provenance={k: np.asarray(v, dtype=object)[rows] for k, v in candidates.provenance.items()},
+                   issues=pd.DataFrame(columns=ISSUE_COLUMNS), extra=pd.DataFrame(), records=None, silence=Silence(),
+                   provenance={k: evidence_objects(v, rows) for k, v in candidates.provenance.items()},
                    weak={k: np.asarray(v, dtype=bool)[rows] for k, v in candidates.weak.items()})
 
 
@@ -119,6 +138,8 @@ def expand(candidates: Candidates, fields: Mapping[str, Field]) -> Expanded:
         candidates, frame=_stack(candidates.frame, part.frame), raw=_stack(candidates.raw, part.raw, ""),
         present=part.present, records=None,
         issues=pd.concat([candidates.issues, issues], ignore_index=True) if len(issues) else candidates.issues,
-        provenance=_per_row(candidates.provenance, {**part.provenance, **evidence}, n, len(records), None, object),
+        provenance={k: evidence_column(v) for k, v in _per_row(
+            {k: evidence_objects(v) for k, v in candidates.provenance.items()},
+            {**part.provenance, **evidence}, n, len(records), None, object).items()},
         weak=_per_row(candidates.weak, {**part.weak, **weak}, n, len(records), False, bool))
     return Expanded(rows, np.concatenate([np.arange(n), records.owner]), named)

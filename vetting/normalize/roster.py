@@ -16,6 +16,7 @@ from vetting.normalize.education import parse_education
 from vetting.normalize.headers import check_user_mapping, map_headers
 from vetting.normalize.idcard import HMT_NOTE, parse_id_numbers
 from vetting.normalize.roles import parse_roles
+from vetting.normalize.silence import Silence
 from vetting.normalize.text import clean_name, clean_text
 
 if TYPE_CHECKING:
@@ -30,8 +31,11 @@ class Candidates:
 
     `frame` holds the typed columns, `raw` the cell text of every mapped field (as read, or as
     an agency's answer set it), `extra` the text of columns no field maps to (agency opinion
-    columns among them, read by the joint review), `unmapped` those columns as (table, header),
-    `records` what agencies report beyond the candidate's own row (each weighed on its own).
+    columns among them, read by the joint review; categoricals where the texts repeat),
+    `unmapped` those columns as (table, header), `records` what agencies report beyond the
+    candidate's own row (each weighed on its own), `silence` the agencies that still owe each
+    candidate an answer (J01, kept compact: these are not rows of `issues`, see
+    vetting.normalize.silence).
     Later stages never change a Candidates: they make a new one (dataclasses.replace)."""
 
     frame: pd.DataFrame
@@ -42,11 +46,12 @@ class Candidates:
     inputs: list[dict] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
-    provenance: dict = field(default_factory=dict)   # field -> per-row evidence text where an agency set it
+    provenance: dict = field(default_factory=dict)   # field -> per-row evidence where an agency set it (categorical)
     weak: dict = field(default_factory=dict)         # field -> rows whose value came from a weak match
     joint: dict = field(default_factory=dict)        # awaiting agencies, unmatched reply rows, reply files
     groups: dict = field(default_factory=dict)       # `extra` header -> the group title above it (联审部门意见)
     records: Records | None = None                   # agencies' records beyond each candidate's own row
+    silence: Silence = field(default_factory=Silence)  # J01 per agency as masks, rendered when reported
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -160,7 +165,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     for column in raw.columns:
         if raw[column].dtype == object:
             raw[column] = raw[column].astype(object).fillna("")
-    extra = pd.concat(extras, ignore_index=True).astype(object).fillna("") if extras else pd.DataFrame()
+    extra = _as_categories(pd.concat(extras, ignore_index=True)) if extras else pd.DataFrame()
     present = frozenset(c for c in raw.columns if c in fields)
     typed: dict[str, pd.Series] = {"source_file": raw["source_file"].astype("string"),
                                    "source_row": raw["source_row"].astype("int64")}
@@ -174,6 +179,22 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
                                                       required))
+
+
+def _as_categories(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns no field maps to, blank cells as "": a column whose cells are all text and mostly
+    repeat as a categorical (one Python string per distinct text and a small code per cell:
+    opinion columns repeat 无 or 未反馈 a hundred thousand times), one of mostly distinct texts
+    (a serial number) as Arrow strings, any other column as objects, as read."""
+    if table.shape[1] == 0:
+        return table.astype(object)
+    columns = []
+    for i in range(table.shape[1]):
+        text = table.iloc[:, i].astype(object).fillna("")
+        if pd.api.types.is_string_dtype(text):
+            text = text.astype("category") if text.nunique() <= len(text) // 2 else text.astype("str")
+        columns.append(text)
+    return pd.concat(columns, axis=1)
 
 
 def _stacked(numbers: list[dict[str, np.ndarray]], parts: list[pd.DataFrame], name: str) -> np.ndarray | None:

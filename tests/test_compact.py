@@ -1,0 +1,133 @@
+"""Findings and data whose cost does not grow with their text (#14, item 1).
+
+fixtures/compact/pending_roster.csv is a roster before the agencies reply (bench/generate.py,
+shape (b), 240 candidates, seed 14): ten opinion columns, mostly blank or 未反馈, no fact columns.
+Nearly every candidate is awaited by nearly every agency. The tests check the structures that
+keep this compact: an agency's silence (J01) is a mask, not an issue row per candidate; unmapped
+columns and the agencies' evidence are categoricals; text columns share one string per distinct
+text. Whether reports stay byte for byte what they were is checked by the golden reports
+(tests/test_reports.py) and by tests/test_chunked.py; here, that the J01 rows a slice renders
+are the whole run's, with the text they always had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from vetting.engine.assemble import evaluate, plan
+from vetting.engine.coverage import assess, resolve_mode
+from vetting.engine.vector import vector_decide
+from vetting.inputs import RawTable
+from vetting.normalize.roster import normalise_tables
+from vetting.normalize.silence import SILENT_CODE
+from vetting.pipeline import ReadOptions, load_candidates
+from vetting.ruleset.loader import load_ruleset
+
+ROSTER = ROOT / "fixtures" / "compact" / "pending_roster.csv"
+AS_OF = dt.date(2026, 12, 15)
+AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意见", "人民检察院意见", "信访局意见",
+                  "政法委意见", "统战部意见", "民政局意见", "自然资源局意见", "农业农村局意见"]
+
+
+@pytest.fixture(scope="module")
+def national():
+    return load_ruleset("national")
+
+
+@pytest.fixture(scope="module")
+def candidates(national):
+    return load_candidates([str(ROSTER)], national, ReadOptions())
+
+
+@pytest.fixture(scope="module")
+def decided(national, candidates):
+    return plan(national, candidates, AS_OF, vector_decide, assess(national, candidates, resolve_mode(None, national)))
+
+
+def test_an_agencys_silence_is_a_mask_not_an_issue_row_per_candidate(candidates):
+    n = len(candidates)
+    assert not candidates.issues["code"].eq(SILENT_CODE).any()
+    blocks = candidates.silence.blocks
+    assert {b.column for b in blocks} == set(AGENCY_COLUMNS)
+    for block in blocks:
+        assert block.owed.dtype == bool and block.owed.shape == (n,)
+        assert isinstance(block.problem, pd.Categorical) and len(block.problem) == n
+        # the problem's texts: "意见为空" and each distinct quoted cell, not one string per candidate
+        assert len(block.problem.categories) <= 3
+        assert block.owed.nbytes + block.problem.codes.nbytes <= 2 * n
+    # the fixture does what it claims: most candidates are awaited by most agencies
+    assert len(candidates.silence) > 5 * n
+
+
+def test_the_plan_holds_no_rendered_j01(decided, candidates):
+    assert not decided.issues["code"].eq(SILENT_CODE).any()
+    assert decided.issue_count() == len(decided.issues) + len(candidates.silence)
+    for code, mask in decided.unchecked:
+        assert isinstance(code, str) and mask.dtype == bool
+
+
+def test_j01_rows_rendered_per_slice_are_the_whole_runs_with_their_text(decided, candidates):
+    whole, _ = decided.findings()
+    silent = whole[whole["rule"] == SILENT_CODE].reset_index(drop=True)
+    assert len(silent) == len(candidates.silence)
+    n = len(candidates)
+    sliced = pd.concat([decided.findings(lo, min(n, lo + 37))[0] for lo in range(0, n, 37)], ignore_index=True)
+    pd.testing.assert_frame_equal(sliced[sliced["rule"] == SILENT_CODE].reset_index(drop=True), silent)
+    # the text each J01 always had: the column, what it says, who owes the answer, where it is
+    extra = candidates.extra
+    row = int(np.flatnonzero(extra["纪委监委意见"].astype(object).to_numpy() == "")[0])
+    blank = silent[(silent["row_id"] == row) & (silent["rule_name"] == "纪委监委尚未反馈")]
+    assert blank["reason"].tolist() == ["「纪委监委意见」：意见为空：纪委监委尚未反馈联审意见"]
+    assert blank["severity"].tolist() == ["pending"]
+    assert blank["evidence"].tolist() == [f"pending_roster.csv 第{row + 2}行「纪委监委意见」列"]
+    row = int(np.flatnonzero(extra["公安机关意见"].astype(object).to_numpy() == "未反馈")[0])
+    said = silent[(silent["row_id"] == row) & (silent["rule_name"] == "公安尚未反馈")]
+    assert said["reason"].tolist() == ["「公安机关意见」：「未反馈」：公安尚未反馈联审意见"]
+
+
+def test_a_candidates_j01_keep_the_agencies_order(national, candidates):
+    result = evaluate(national, candidates, AS_OF, vector_decide)
+    silent = result.findings[result.findings["rule"] == SILENT_CODE]
+    first = int(silent["row_id"].iloc[0])
+    names = silent.loc[silent["row_id"] == first, "rule_name"].str.removesuffix("尚未反馈").tolist()
+    order = list(national.agencies)
+    assert names == sorted(names, key=order.index)
+
+
+def test_unmapped_columns_are_categoricals_or_arrow_strings(candidates):
+    extra = candidates.extra
+    for header in AGENCY_COLUMNS:
+        assert isinstance(extra[header].dtype, pd.CategoricalDtype), header
+        assert "" in extra[header].cat.categories           # blank cells stay "", never NA
+    assert extra["序号"].dtype == "str"                     # distinct texts: no categorical of them all
+
+
+def test_unmapped_cells_that_are_not_text_stay_as_read(national):
+    frame = pd.DataFrame({"姓名": ["甲", "乙", "丙", "丁"], "备注": [1, "x", None, "x"], "说明": ["a", "a", None, "a"]})
+    table = RawTable(path="t.xlsx", sha256="", frame=frame, source_rows=np.arange(2, 6), header_row=1,
+                     skipped=np.zeros(4, dtype=bool))   # a reader gives text; a caller may not
+    extra = normalise_tables([table], national.fields).extra
+    assert extra["备注"].dtype == object and extra["备注"].tolist() == [1, "x", "", "x"]
+    assert isinstance(extra["说明"].dtype, pd.CategoricalDtype) and extra["说明"].tolist() == ["a", "a", "", "a"]
+
+
+def test_agency_evidence_is_kept_as_categoricals():
+    ruleset = load_ruleset("national")
+    joint = ROOT / "fixtures" / "joint"
+    candidates = load_candidates([str(joint / "opinions_roster.csv")], ruleset,
+                                 ReadOptions(replies=(("公安", str(joint / "replies" / "police.csv")),)))
+    assert candidates.provenance
+    for name, evidence in candidates.provenance.items():
+        assert isinstance(evidence, pd.Categorical), name
+        assert len(evidence.categories) < len(evidence)
+
+
+def test_text_columns_share_one_string_per_distinct_text(decided):
+    vec = decided.evaluator.columns.get("political_status")
+    values = [v for v in vec.lo if v is not None]
+    assert len(values) > 100 and len({id(v) for v in values}) == len(set(values))
