@@ -21,8 +21,15 @@ _NONE = frozenset({"无", "否", "没有", "-", "—", "／", "/", "不适用", 
 
 
 def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A column as nullable text, or all-NA when the run has no such column."""
-    return frame[name].astype("string") if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    """A column as nullable text, or all-NA when the run has no such column (a categorical column,
+    as a streamed run's index keeps villages and roles, is expanded from its categories once)."""
+    if name not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = pd.array(column.cat.categories.astype(str), dtype="string")
+        return pd.Series(labels.take(column.cat.codes.to_numpy(), allow_fill=True), index=frame.index)
+    return column.astype("string")
 
 
 def where_text(frame: pd.DataFrame) -> pd.Series:
