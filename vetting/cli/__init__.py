@@ -135,7 +135,8 @@ def cli() -> None:
               help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
 @decisions_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
-              help="分块审查：每块人选数（默认超过5万人时自动分块，按问题数定块大小；仅 csv/json 报告）。")
+              help="分块审查：每块人选数（默认超过5万人时自动分块写出，按问题数定块大小；CSV花名册超过64 MB时分块读取；"
+                   "仅 csv/json 报告写入文件时）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
                 replies, db, no_history, officers, engine, coverage, decisions, quiet, chunk_rows):
