@@ -251,7 +251,10 @@ def test_harness_sees_leaked_id_digits_and_changed_inputs(tmp_path):
 
 
 def test_harness_caps_the_child_address_space(tmp_path):
-    done = run_isolated(["--version"], {}, memory_mb=2048, seconds=60)
+    """A run that needs pandas cannot start in 40 MB (`vet --version` alone now fits in 20 MB)."""
+    args = ["run", str(FIXTURES / "demo_roster.csv"), "--as-of", "2026-12-15", "--no-history", "-q",
+            "-o", str(tmp_path / "r.json")]
+    done = run_isolated(args, {}, memory_mb=2048, seconds=120)
     assert done.returncode == 0, done.stderr
-    starved = run_isolated(["--version"], {}, memory_mb=20, seconds=60)
+    starved = run_isolated(args, {}, memory_mb=40, seconds=120)
     assert starved.returncode != 0

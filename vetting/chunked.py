@@ -127,17 +127,24 @@ class ChunkedRun:
                                 self.candidates, self.as_of,
                                 self.engine, self.generated_at, self._covered)
         candidates = candidate_table(self.candidates, pd.DataFrame(columns=FINDING_COLUMNS), 0, 0)
-        findings = pd.DataFrame(columns=FINDING_COLUMNS)
-        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
-                               villages=decided.villages(), group_summary=decided.groups.summary)
-        result.meta = meta
-        result.targets = declared_targets(self.ruleset, self.as_of)
-        self._result = result
-        return result
+        self._result = run_without_rows(meta, candidates, decided.villages(), decided.groups.summary, self.ruleset,
+                                        self.as_of)
+        return self._result
 
     def shell(self) -> VettingResult:
         """What a chunked report's `finish` needs: meta and village findings, no candidates."""
         return shell_of(self.result())
+
+
+def run_without_rows(meta: dict, candidates: pd.DataFrame, villages: pd.DataFrame, summary: list,
+                     ruleset: Ruleset, as_of: dt.date) -> VettingResult:
+    """A run written chunk by chunk, once written: its meta, village findings and the pack's
+    targets, no candidates (`candidates` an empty table) and no findings."""
+    result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=pd.DataFrame(columns=FINDING_COLUMNS),
+                           villages=villages, group_summary=summary)
+    result.meta = meta
+    result.targets = declared_targets(ruleset, as_of)
+    return result
 
 
 def shell_of(whole: VettingResult) -> VettingResult:

@@ -26,13 +26,12 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally, OnChunk, chunk_size, shell_of
+from vetting.chunked import ChunkTally, OnChunk, chunk_size, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.groups import GroupOutcome, evaluate_groups
-from vetting.engine.profile import declared_targets
 from vetting.engine.values import Vec
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
@@ -44,7 +43,7 @@ from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
 from vetting.normalize.silence import Silence
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.progress import READ, Progress, silent
-from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
+from vetting.result import CANDIDATE_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import POOL_KINDS, Ruleset
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
@@ -260,16 +259,11 @@ class StreamedRun:
             return self._result
         meta = meta_from_counts(self._tally.counts(self._n), self._groups.summary, self.ruleset, self._shell,
                                 self.as_of, "vector", self.generated_at, self._covered)
-        candidates = pd.DataFrame(columns=CANDIDATE_COLUMNS)
-        findings = pd.DataFrame(columns=FINDING_COLUMNS)
         villages = pd.concat(self._groups.villages, ignore_index=True) if self._groups.villages else \
             pd.DataFrame(columns=GROUP_COLUMNS)
-        result = VettingResult(candidates=candidates[CANDIDATE_COLUMNS], findings=findings[FINDING_COLUMNS],
-                               villages=villages, group_summary=self._groups.summary)
-        result.meta = meta
-        result.targets = declared_targets(self.ruleset, self.as_of)
-        self._result = result
-        return result
+        self._result = run_without_rows(meta, pd.DataFrame(columns=CANDIDATE_COLUMNS), villages,
+                                        self._groups.summary, self.ruleset, self.as_of)
+        return self._result
 
     def shell(self) -> VettingResult:
         """What a chunked report's `finish` needs: meta and village findings, no candidates."""

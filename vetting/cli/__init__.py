@@ -169,7 +169,8 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
               stdout_file(), decisions)
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
-                         db_path, officers, read_decisions(decisions, encoding) if decisions else None)
+                         db_path, officers, read_decisions(decisions, encoding) if decisions else None,
+                         lambda: dt.datetime.now())
     result, recording = evaluate_and_write(request)
     notes(summary_lines(result, output, inputs=False))
     if not no_history:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from vetting.cli.boundary import writing
 from vetting.cli.run_history import ChunkRecording
@@ -34,6 +34,7 @@ class RunRequest:
     db_path: str | None          # None: --no-history
     officers: str | None
     decisions: tuple | None
+    clock: Callable[[], dt.datetime] = dt.datetime.now   # the CLI's clock (a report's 生成时间)
 
 
 def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecording | None]:
@@ -58,12 +59,12 @@ def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecordi
 
             with writing(f"报告 {r.output}"):
                 return vet_streamed(r.rules, r.rosters, r.as_of, r.output, r.fmt, r.read, r.show_id, r.chunk_rows,
-                                    _now(), r.coverage, recording, read_done, progress), recording
+                                    _now(r), r.coverage, recording, read_done, progress), recording
         return _whole(r, progress)
 
 
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+def _now(r: RunRequest) -> str:
+    return r.clock().astimezone().isoformat(timespec="seconds")
 
 
 def _whole(r: RunRequest, progress) -> tuple[VettingResult, ChunkRecording | None]:  # noqa: ANN001 - a ProgressLine
@@ -80,7 +81,7 @@ def _whole(r: RunRequest, progress) -> tuple[VettingResult, ChunkRecording | Non
     progress.close()                    # the reading line is said when reading ends
     notes(input_lines(candidates.inputs))
     current = read_officers(r.officers, r.read.encoding) if r.officers else None
-    generated_at = _now()
+    generated_at = _now(r)
     pool = read_pool(r.db_path, r.rules.id, r.as_of)
     if not r.decisions and should_chunk(len(candidates), r.chunk_rows, r.fmt, r.output, r.engine, r.rules):
         progress(REVIEW, 0, len(candidates))

@@ -43,13 +43,16 @@ _HEAD_BYTES = 4 << 20
 
 def streamable(path: str | Path) -> bool:
     """Whether a roster file can be read slice by slice: a regular text file (by content) that
-    is not UTF-16. Anything else, or a file that cannot be opened, is read whole (which says why)."""
+    is not UTF-16. Anything else, or a file that cannot be opened, is read whole (which says why);
+    a FIFO or device is never opened here."""
+    if not Path(path).is_file():
+        return False
     try:
         with open(path, "rb") as handle:
             head = handle.read(8192)
     except OSError:
         return False
-    return Path(path).is_file() and kinds.sniff(head) == kinds.TEXT and not head.startswith(kinds._UTF16_BOMS)
+    return kinds.sniff(head) == kinds.TEXT and not head.startswith(kinds._UTF16_BOMS)
 
 
 def _slices(path: Path) -> Iterator[tuple[bytes, int]]:
