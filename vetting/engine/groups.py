@@ -74,11 +74,11 @@ def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     if "id_number" not in frame or "id_status" not in frame or len(frame) < 2:
         return None             # one row repeats no ID number (`vet check`: one candidate)
     ids = frame["id_number"].where(frame["id_status"] == "valid")
-    counts = ids.map(ids.value_counts())
-    rows = np.flatnonzero((counts > 1).fillna(False).to_numpy(dtype=bool))
+    rows = np.flatnonzero((ids.notna() & ids.duplicated(keep=False)).to_numpy(dtype=bool))
     if not len(rows):
         return None
-    label = where_text(frame).iloc[rows] + "（" + text_column(frame, "name").iloc[rows].fillna("（无姓名）") + "）"
+    found = frame.iloc[rows]
+    label = where_text(found) + "（" + text_column(found, "name").fillna("（无姓名）") + "）"
     table = pd.DataFrame({"row": rows, "id": ids.iloc[rows].to_numpy(), "label": label.to_numpy()})
     everyone = table.groupby("id")["label"].agg(lambda labels: list(labels.iloc[:OTHERS_SHOWN + 1]))
     sizes = table["id"].map(table["id"].value_counts())
@@ -209,7 +209,7 @@ def counts(rule: GroupRule, candidates: Candidates, where_result: Vec | None,
     flagged = villages[broken | unsure].copy()
     if flagged.empty:
         return None, summary
-    flagged["members"] = members(table, flagged.index)
+    flagged["members"] = members(table, flagged.index, frame)
     wanted = _wanted(low, high)
     count = count_text(flagged)
     reason = place(flagged) + "：" + rule.name + "（" + count + "人，" + wanted + "）"

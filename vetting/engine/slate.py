@@ -86,25 +86,28 @@ def joined(keys: pd.Series, texts: pd.Series, separator: str = "、") -> pd.Seri
     return pd.Series(values, index=pd.Index(uniques)[grouped[starts]], dtype=object)
 
 
-def members(table: pd.DataFrame, keys: pd.Index) -> pd.Series:
-    """'张三（文件 第N行）、…' for the slate of each flagged village (first MEMBERS_SHOWN, then 等)."""
+def members(table: pd.DataFrame, keys: pd.Index, frame: pd.DataFrame) -> pd.Series:
+    """'张三（文件 第N行）、…' for the slate of each flagged village (first MEMBERS_SHOWN, then 等);
+    only the members named are labelled (a province's roster is not)."""
     on_slate = table[table["total"] & table["key"].isin(keys)]
     position = on_slate.groupby("key", sort=False).cumcount().to_numpy()
     shown = on_slate[position < MEMBERS_SHOWN]
+    named = frame.loc[shown.index]
+    shown = shown.assign(label=(text_column(named, "name").fillna("（无姓名）") + "（" + where_text(named) + "）"
+                                ).to_numpy())
     more = pd.Series(position >= MEMBERS_SHOWN, index=on_slate.index).groupby(on_slate["key"]).any()
     return joined(shown["key"], shown["label"]).reindex(keys) + np.where(more.reindex(keys, fill_value=False), "等", "")
 
 
 def tally(rule: GroupRule, frame: pd.DataFrame, true: np.ndarray, known: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per row (slate membership, label) and per village: how many slate members surely (`definite`)
-    and possibly (`possible`) meet a condition whose value is `true` where `known`, and the slate size."""
+    """Per row (slate membership, indexed as `frame`) and per village: how many slate members surely
+    (`definite`) and possibly (`possible`) meet a condition whose value is `true` where `known`, and the slate size."""
     sure, maybe = slate(rule, frame)
     placed = text_column(frame, "village").notna().to_numpy(dtype=bool) & ~repeated_people(frame)
     table = pd.DataFrame({
         "key": village_key(frame), "township": text_column(frame, "township"),
         "village": text_column(frame, "village"),
         "definite": sure & true & known, "possible": (sure | maybe) & (true | ~known), "total": sure,
-        "label": text_column(frame, "name").fillna("（无姓名）") + "（" + where_text(frame) + "）",
     })[placed]
     villages = table.groupby("key", sort=False).agg(
         township=("township", "first"), village=("village", "first"),

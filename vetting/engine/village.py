@@ -117,7 +117,7 @@ def seats(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> 
     if not flagged_mask.any():
         return None, result
     flagged = villages[flagged_mask].copy()
-    flagged["members"] = members(table, flagged.index)
+    flagged["members"] = members(table, flagged.index, frame)
     review = "notice" if rule.severity == "notice" else "review"
     severity = np.where(broken, rule.severity, np.where(few_unsure | short_unsure, review, "notice"))[flagged_mask]
     reason = place(flagged) + "：" + texts[flagged_mask]
@@ -157,7 +157,7 @@ def minority(rule: GroupRule, candidates: Candidates, params: dict, label: str) 
     flagged = villages[broken | unsure].copy()
     if flagged.empty:
         return None, result
-    flagged["members"] = members(table, flagged.index)
+    flagged["members"] = members(table, flagged.index, frame)
     names = listed.reindex(flagged.index).apply(listing)
     reason = (place(flagged) + "：" + label + "为" + names + "，村委会人选中属于这些民族的有" + count_text(flagged)
               + f"人（至少应有{number(low)}人）")
