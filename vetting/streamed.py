@@ -186,11 +186,13 @@ class StreamedRun:
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         wanted = _index_columns(ruleset)
         first: Candidates | None = None
+        read = 0
         for candidates in self._slices():
             first = first or candidates
             frame = candidates.frame
             parts.append(_compact(frame[[c for c in wanted if c in frame]]))
-            progress(READ, sum(len(p) for p in parts), None)
+            read += len(frame)
+            progress(READ, read, None)
             awaiting.append(candidates.joint.get("awaiting", []))
             if counted:
                 derived, _ = derive(candidates, self.as_of)

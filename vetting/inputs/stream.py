@@ -69,48 +69,58 @@ def _slices(path: Path) -> Iterator[tuple[bytes, int]]:
         yield rest, line
 
 
-def _check_decodes(path: Path, encoding: str, label: str) -> bool:
-    """Whether the whole file decodes in ``encoding``; raises, naming the line, when it is the
-    one the user gave (``label`` set), else answers False."""
+def _decode_error(path: Path, label: str, line: int | None) -> InputError:
+    where = f"第{line}行有无法解码的字节" if line else "文件末尾的字节不完整"
+    return InputError(f"不能按编码「{label}」读取：{where}；去掉 --encoding 可自动识别 UTF-8 / GB18030", str(path))
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in ``encoding`` (a second pass, only when UTF-8 failed)."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    for piece, line in _slices(path):
-        try:
-            decoder.decode(piece)
-        except UnicodeDecodeError as exc:
-            if not label:
-                return False
-            bad = line + piece[:max(0, exc.start)].count(b"\n")
-            raise InputError(f"不能按编码「{label}」读取：第{bad}行有无法解码的字节；"
-                             "去掉 --encoding 可自动识别 UTF-8 / GB18030", str(path)) from None
     try:
+        for piece, _ in _slices(path):
+            decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        if label:
-            raise InputError(f"不能按编码「{label}」读取：文件末尾的字节不完整", str(path)) from None
         return False
     return True
 
 
 def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
-    """(the encoding the file is read in, its SHA-256), the whole file examined slice by slice:
-    binary content is refused naming its line, as for a file read whole; lines in two
-    encodings are refused within a slice."""
-    digest = hashlib.sha256()
-    for piece, line in _slices(path):
-        digest.update(piece)
-        kinds.refuse_binary(piece, str(path), line)
+    """(the encoding the file is read in, its SHA-256), the whole file examined slice by slice in
+    one pass: binary content is refused naming its line, as for a file read whole, and so is a
+    byte the given encoding cannot decode; a file that is not UTF-8 is read again as GB18030
+    (lines in two encodings are refused within a slice)."""
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise InputError(f"未知的编码「{encoding}」（常用：utf-8、gb18030、gbk）", str(path)) from None
-        _check_decodes(path, encoding, encoding)
-        return encoding, digest.hexdigest()
-    if _check_decodes(path, "utf-8-sig", ""):
-        return "utf-8-sig", digest.hexdigest()
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(encoding or "utf-8-sig")()
+    decoded = True
+    for piece, line in _slices(path):
+        digest.update(piece)
+        kinds.refuse_binary(piece, str(path), line)
+        if decoded:
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError as exc:
+                if encoding:
+                    raise _decode_error(path, encoding, line + piece[:max(0, exc.start)].count(b"\n")) from None
+                decoded = False
+    if decoded:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            if encoding:
+                raise _decode_error(path, encoding, None) from None
+            decoded = False
+    if decoded:
+        return encoding or "utf-8-sig", digest.hexdigest()
     for piece, _ in _slices(path):
         kinds._refuse_mixed(piece, str(path))
-    if _check_decodes(path, "gb18030", ""):
+    if _decodes(path, "gb18030"):
         return "gb18030", digest.hexdigest()
     raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", str(path))
 

@@ -17,8 +17,6 @@ import pandas as pd
 
 #: The data check an agency's silence raises.
 SILENT_CODE = "J01"
-#: Columns of a data-issue table (vetting.normalize.roster.ISSUE_COLUMNS).
-_COLUMNS = ["row_id", "code", "field", "column", "value", "problem", "evidence"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,8 @@ class Silence:
                     "row_id": rows, "code": SILENT_CODE, "field": block.agency, "column": block.column,
                     "value": "", "problem": block.texts(rows), "evidence": None}))
         if not frames:
-            return pd.DataFrame(columns=_COLUMNS)
+            from vetting.normalize.roster import ISSUE_COLUMNS  # roster imports this module
+            return pd.DataFrame(columns=ISSUE_COLUMNS)
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
