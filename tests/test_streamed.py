@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from vetting.cli import cli
+from vetting.engine.slate import ID_KEY, VILLAGE_CODE
 from vetting.errors import InputError
 from vetting.inputs import read_tables
 from vetting.inputs.stream import RosterStream, streamable
@@ -131,7 +132,9 @@ def test_a_run_read_in_slices_writes_the_whole_run_report(tmp_path, national, fm
         assert sliced[name] == whole[name], name
     report = whole["r.findings.csv" if fmt == "csv" else "r.json"].decode("utf-8-sig")
     assert report.count("同一公民身份号码还出现在") == 4   # the duplicates span slices
-    assert set(run._shell.frame.columns) <= set(INDEX_COLUMNS)  # the index keeps only what group rules read
+    index = run._shell.frame                # the index keeps only what group rules read, compactly
+    assert set(index.columns) <= (set(INDEX_COLUMNS) - {"id_number", "id_status"}) | {ID_KEY, VILLAGE_CODE}
+    assert index[ID_KEY].dtype == "Int64" and index[VILLAGE_CODE].dtype == np.int32
 
 
 def test_two_rosters_in_slices_with_a_duplicate_across_files(tmp_path, national):

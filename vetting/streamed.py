@@ -29,9 +29,10 @@ import pandas as pd
 from vetting.chunked import ChunkTally, OnChunk, chunk_size, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force, plan
 from vetting.engine.coverage import Coverage, assess, resolve_mode
-from vetting.engine.derive import derive
+from vetting.engine.derive import DERIVED_FROM, derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.groups import GroupOutcome, evaluate_groups
+from vetting.engine.slate import ID_KEY, VILLAGE_CODE, id_keys, village_codes
 from vetting.engine.values import Vec
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
@@ -44,6 +45,7 @@ from vetting.normalize.silence import Silence
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, GROUP_COLUMNS, VettingResult
+from vetting.ruleset.condition import referenced_fields
 from vetting.ruleset.model import POOL_KINDS, Ruleset
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
@@ -53,6 +55,8 @@ STREAM_ROWS = 25_000
 #: Columns of a candidate the rules across candidates read (with each rule's village column).
 INDEX_COLUMNS = ("source_file", "source_row", "id_number", "id_status", "name", "township", "village", "role",
                  "household_id", "relatives", "ethnicity")
+#: Texts kept as Arrow strings in the index (the rest repeat, and are kept as categories).
+_FREE_TEXT = ("name", "relatives", "household_id")
 
 
 def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str | None, engine: str,
@@ -70,38 +74,60 @@ def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str
     return bool(chunk_rows) or sum(Path(p).stat().st_size for p in paths) > STREAM_THRESHOLD_BYTES
 
 
+def index_fields(ruleset: Ruleset) -> frozenset[str] | None:
+    """The fields a first pass reads after its first slice: the index columns and what the count
+    rules' conditions read (with the roster fields a derived value comes from); None (every field,
+    every opinion) when a count rule reads a fact an agency may answer for."""
+    counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
+    read = {f for g in counted for f in referenced_fields(g.where)}
+    read |= {source for f in read for source in DERIVED_FROM.get(f, ())}
+    answered = {f for a in ruleset.agencies.values() for f in a.supplies}
+    answered |= {f for p in ruleset.opinions.patterns for f in (*p.sets, *p.maps)}
+    if read & answered:
+        return None
+    return frozenset(_index_columns(ruleset)) | read
+
+
 def _index_columns(ruleset: Ruleset) -> list[str]:
     village = [g.village_field for g in ruleset.group_rules if g.village_field]
     return list(dict.fromkeys([*INDEX_COLUMNS, *village]))
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """Repeated texts as categories (townships, villages, roles, statuses, files)."""
-    out = {}
+    """A slice's index part: each valid ID number as an integer (ID_KEY), the row number as int32,
+    repeated texts as categories (townships, villages, roles, files), names as Arrow strings."""
+    out = {ID_KEY: id_keys(frame)}
     for name in frame.columns:
         column = frame[name]
-        if column.dtype == object or str(column.dtype) in ("str", "string"):
-            if name in ("id_number", "name", "relatives", "household_id"):
-                out[name] = column.astype("string[pyarrow]")
-            else:
-                out[name] = column.astype("category")
+        if name in ("id_number", "id_status"):
+            continue
+        if name == "source_row":
+            out[name] = column.astype(np.int32)
+        elif column.dtype == object or str(column.dtype) in ("str", "string"):
+            out[name] = column.astype("string[pyarrow]" if name in _FREE_TEXT else "category")
         else:
             out[name] = column
     return pd.DataFrame(out, index=frame.index)
 
 
 def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Index parts one under another, categories merged (pandas would fall back to objects)."""
+    """Index parts one under another, categories merged (pandas would fall back to objects), and
+    each village numbered (VILLAGE_CODE). `parts` is emptied column by column as it is stacked,
+    so the index is not held twice."""
     if not parts:
         return pd.DataFrame()
     columns = {}
-    for name in parts[0].columns:
-        pieces = [p[name] for p in parts]
+    for name in list(parts[0].columns):
+        pieces = [p.pop(name) for p in parts]
         if isinstance(pieces[0].dtype, pd.CategoricalDtype):
             columns[name] = pd.Series(pd.api.types.union_categoricals(pieces, ignore_order=True))
         else:
             columns[name] = pd.concat(pieces, ignore_index=True)
-    return pd.DataFrame(columns)
+        del pieces
+    parts.clear()
+    index = pd.DataFrame(columns)
+    index[VILLAGE_CODE] = village_codes(index)
+    return index
 
 
 @dataclass
@@ -167,33 +193,38 @@ class StreamedRun:
         self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet, self.options.header_row,
                                           self.options.encoding) for p in self.paths]
 
-    def _slices(self) -> Iterator[Candidates]:
-        """Each slice of every roster, normalised and with its opinions read (people only)."""
+    def _slices(self, keep: frozenset[str] | None = None) -> Iterator[Candidates]:
+        """Each slice of every roster (people only), normalised and with its opinions read; with
+        `keep`, every slice after the first is read for those fields only (see index_fields)."""
         fields, required = self.ruleset.fields, self.ruleset.required_fields
         spec = joint_spec(self.ruleset)
+        whole = True
         for stream in self.streams:
             for table in stream.tables():
                 if table.skipped is not None and table.skipped.all():
                     continue
-                candidates = normalise_tables([table], fields, required, self.options.mapping)
-                yield joint_review(candidates, fields, required, spec)
+                if whole or keep is None:
+                    candidates = normalise_tables([table], fields, required, self.options.mapping)
+                    yield joint_review(candidates, fields, required, spec)
+                    whole = False
+                else:
+                    yield normalise_tables([table], fields, required, self.options.mapping, keep)
 
     def index(self, progress: Progress = silent) -> list[dict]:
         """The first pass: the compact index, the rules across candidates decided over it; returns
         what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice."""
-        ruleset, parts, awaiting = self.ruleset, [], []
+        ruleset, parts = self.ruleset, []
         counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         wanted = _index_columns(ruleset)
         first: Candidates | None = None
         read = 0
-        for candidates in self._slices():
+        for candidates in self._slices(index_fields(ruleset)):
             first = first or candidates
             frame = candidates.frame
             parts.append(_compact(frame[[c for c in wanted if c in frame]]))
             read += len(frame)
             progress(READ, read, None)
-            awaiting.append(candidates.joint.get("awaiting", []))
             if counted:
                 derived, _ = derive(candidates, self.as_of)
                 evaluator = Evaluator(Columns(candidates, ruleset, derived), params_in_force(ruleset, self.as_of),
@@ -205,14 +236,13 @@ class StreamedRun:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
         index = _stack(parts)
         self._n = len(index)
-        joint = dict(first.joint)
-        joint["awaiting"] = _merge_awaiting(awaiting, list(ruleset.agencies))
         self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
-                              issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=joint,
+                              issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=dict(first.joint),
                               extra=pd.DataFrame(index=index.index), provenance={}, silence=Silence())
         self._covered = assess(ruleset, self._shell, resolve_mode(self.coverage, ruleset))
         stacked = {key: Vec(v[0].kind, *(np.concatenate([getattr(x, a) for x in v]) for a in ("lo", "hi", "known")))
                    for key, v in where.items() if v}
+        del where
         evaluator = _IndexEvaluator(stacked, ruleset.params_at(self.as_of), _RulesetView(ruleset))
         self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
         return self.inputs
@@ -236,8 +266,9 @@ class StreamedRun:
         """The second pass: each slice with its findings (row ids over the whole run)."""
         if self._groups is None:
             self.index()
-        offset = 0
+        offset, awaiting = 0, []
         for candidates in self._slices():
+            awaiting.append(candidates.joint.get("awaiting", []))
             n = len(candidates)
             decided = plan(self.ruleset, candidates, self.as_of, vector_decide, self._covered,
                            groups=self._own_groups(offset, offset + n))
@@ -254,6 +285,7 @@ class StreamedRun:
                 if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
                     self.on_chunk(chunk, offset + hi, self._n)
             offset += n
+        self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
 
     def result(self) -> VettingResult:
         """The whole run without its findings text (see ChunkedRun.result)."""

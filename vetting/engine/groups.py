@@ -24,6 +24,7 @@ from vetting.engine.slate import (
     slate_rows,
     tally,
     text_column,
+    valid_ids,
     village_key,
     where_text,
 )
@@ -71,9 +72,9 @@ def _person_frame(rule: GroupRule, rows: ArrayLike, reasons: ArrayLike, evidence
 def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     """Every occurrence of a valid ID number that appears more than once in the run, naming the others."""
     frame = candidates.frame
-    if "id_number" not in frame or "id_status" not in frame or len(frame) < 2:
+    ids = valid_ids(frame)
+    if ids is None or len(frame) < 2:
         return None             # one row repeats no ID number (`vet check`: one candidate)
-    ids = frame["id_number"].where(frame["id_status"] == "valid")
     rows = np.flatnonzero((ids.notna() & ids.duplicated(keep=False)).to_numpy(dtype=bool))
     if not len(rows):
         return None
@@ -96,36 +97,52 @@ def _declared(text: str) -> list[tuple[str, str]]:
 def _relative_pairs(rule: GroupRule, frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> list[tuple]:
     """(row, other row, relation) for rows of `own` related to rows of `other` in the same village:
     one household (when the rule counts it) or a relation in scope declared by either of them."""
-    both = frame.loc[own | other]
+    counted = rule.same_household and "household_id" in frame
+    if not (counted or "relatives" in frame):
+        return []
+    both = frame.loc[own | other, [c for c in frame.columns if c in _PAIR_COLUMNS]]
     if both.empty:
         return []
     key = village_key(both)
     pairs = []
-    if rule.same_household and "household_id" in both:
-        homes = pd.DataFrame({"row": both.index.to_numpy(),
-                              "key": (key + "\x1f" + text_column(both, "household_id")).to_numpy()}).dropna()
+    if counted:
+        homes = pd.DataFrame({"row": both.index.to_numpy(), "key": key.to_numpy(),
+                              "home": text_column(both, "household_id").to_numpy()}).dropna()
         rows = homes["row"].to_numpy(dtype=np.int64)
-        joined = homes[own[rows]].merge(homes[other[rows]], on="key", suffixes=("", "_other"))
+        joined = homes[own[rows]].merge(homes[other[rows]], on=["key", "home"], suffixes=("", "_other"))
         joined = joined[joined["row"] != joined["row_other"]]
         pairs += [(a, b, "同户") for a, b in zip(joined["row"], joined["row_other"])]
     if "relatives" in both:
-        names = pd.DataFrame({"row": both.index, "key": key, "name": text_column(both, "name")})
-        lookup = names.dropna().groupby(["key", "name"])["row"].agg(list)
-        for row, text, village in zip(both.index, text_column(both, "relatives"), key):
-            if pd.isna(text):
-                continue
-            for other_name, word in _declared(str(text)):
-                if _RELATION_OF.get(word) not in rule.scope:
-                    continue
-                for person in lookup.get((village, other_name), []):
-                    if person == row:
-                        continue
-                    if own[row] and other[person]:
-                        pairs.append((row, person, f"申报为其{word}"))
-                    if own[person] and other[row]:
-                        pairs.append((person, row, f"对方申报其为{word}"))
+        pairs += _declared_pairs(rule, both, key, own, other)
     return pairs
 
+
+_PAIR_COLUMNS = frozenset({"township", "village", "village_code", "household_id", "relatives", "name"})
+
+
+def _declared_pairs(rule: GroupRule, both: pd.DataFrame, key: pd.Series, own: np.ndarray,
+                    other: np.ndarray) -> list[tuple]:
+    """(row, other row, relation) for relations in scope that one person of a village declares of
+    another by name; only the rows that declare something are read one by one."""
+    declaring = text_column(both, "relatives").dropna()
+    claims = pd.DataFrame([(row, name, word) for row, text in declaring.items() for name, word in _declared(str(text))
+                           if _RELATION_OF.get(word) in rule.scope], columns=["row", "name", "word"])
+    if claims.empty:
+        return []
+    claims["key"] = key.loc[claims["row"].to_numpy()].to_numpy()
+    claims["claim"] = np.arange(len(claims))
+    people = pd.DataFrame({"person": both.index.to_numpy(), "key": key.to_numpy(),
+                           "name": text_column(both, "name").to_numpy()}).dropna()
+    matched = claims.merge(people, on=["key", "name"]).sort_values(["claim", "person"], kind="stable")
+    pairs = []
+    for row, person, word in zip(matched["row"], matched["person"], matched["word"]):
+        if person == row:
+            continue
+        if own[row] and other[person]:
+            pairs.append((row, person, f"申报为其{word}"))
+        if own[person] and other[row]:
+            pairs.append((person, row, f"对方申报其为{word}"))
+    return pairs
 
 #: The relation of a person to their own row on the other slate (one ID number on both).
 _SELF = "同一公民身份号码"
@@ -133,12 +150,12 @@ _SELF = "同一公民身份号码"
 
 def _same_people(frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> list[tuple]:
     """(row, other row, relation) where one valid ID number is on both slates of one village."""
-    if "id_number" not in frame or "id_status" not in frame:
+    ids = valid_ids(frame)
+    if ids is None:
         return []
-    ids = frame["id_number"].where(frame["id_status"] == "valid")
-    table = pd.DataFrame({"row": frame.index, "key": village_key(frame) + "\x1f" + ids}).dropna()
+    table = pd.DataFrame({"row": frame.index, "key": village_key(frame).to_numpy(), "id": ids.to_numpy()}).dropna()
     mine, theirs = table[own[table["row"]]], table[other[table["row"]]]
-    joined = mine.merge(theirs, on="key", suffixes=("", "_other"))
+    joined = mine.merge(theirs, on=["key", "id"], suffixes=("", "_other"))
     joined = joined[joined["row"] != joined["row_other"]]
     return [(a, b, _SELF) for a, b in zip(joined["row"], joined["row_other"])]
 
@@ -159,8 +176,9 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     if not pairs:
         return None
     found = pd.DataFrame(pairs, columns=["row", "other", "relation"]).drop_duplicates(["row", "other"])
-    where = where_text(frame)
-    other_label = (text_column(frame, "name").reindex(found["other"]).fillna("").to_numpy(dtype=object) + "（"
+    named = np.unique(np.r_[found["row"].to_numpy(), found["other"].to_numpy()])
+    where = where_text(frame.loc[named])      # only the rows a finding names (a province's roster is not)
+    other_label = (text_column(frame.loc[named], "name").reindex(found["other"]).fillna("").to_numpy(dtype=object) + "（"
                    + where.reindex(found["other"]).to_numpy(dtype=object) + "，"
                    + found["relation"].to_numpy(dtype=object) + "）")
     if "{other}" in rule.reason:

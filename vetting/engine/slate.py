@@ -53,16 +53,57 @@ def slate(rule: GroupRule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
     return slate_rows(rule.roles, frame)
 
 
+#: A streamed run's index keeps each village as an integer code and each valid ID number as an integer.
+VILLAGE_CODE, ID_KEY = "village_code", "id_key"
+
+
+def _codes(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as integer codes (first-seen order), blank and missing as one value."""
+    column = frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        blank = column.cat.categories.get_indexer([""])[0]
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        return np.where(codes < 0, blank, codes)
+    return pd.factorize(column.astype("string").fillna(""))[0].astype(np.int64)
+
+
+def village_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per village, township and village together (two 新村 in two townships differ),
+    numbered in order of first appearance."""
+    township, village = _codes(frame, "township"), _codes(frame, "village")
+    pair = (township + 1) * (int(village.max(initial=-1)) + 2) + village + 1
+    return pd.factorize(pair)[0].astype(np.int32)
+
+
 def village_key(frame: pd.DataFrame) -> pd.Series:
-    """One key per village: township and village together (two 新村 in two townships differ)."""
-    return text_column(frame, "township").fillna("") + "\x1f" + text_column(frame, "village").fillna("")
+    """One key per village (an integer; see village_codes), indexed as `frame`."""
+    if VILLAGE_CODE in frame:
+        return frame[VILLAGE_CODE]
+    return pd.Series(village_codes(frame), index=frame.index)
+
+
+def valid_ids(frame: pd.DataFrame) -> pd.Series | None:
+    """Each row's valid ID number (missing for a blank or invalid one), or None when the run has none."""
+    if ID_KEY in frame:
+        return frame[ID_KEY]
+    if "id_number" not in frame or "id_status" not in frame:
+        return None
+    return frame["id_number"].where(frame["id_status"] == "valid")
+
+
+def id_keys(frame: pd.DataFrame) -> pd.Series:
+    """A valid ID number as an integer (its first 17 digits, which fix the check character), else missing."""
+    ids = valid_ids(frame)
+    if ids is None:
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    return ids.astype("string").str.slice(0, 17).astype("Int64")
 
 
 def repeated_people(frame: pd.DataFrame) -> np.ndarray:
     """Second and later occurrences of a valid ID number: one person counts once on a slate."""
-    if "id_number" not in frame or "id_status" not in frame:
+    ids = valid_ids(frame)
+    if ids is None:
         return np.zeros(len(frame), dtype=bool)
-    ids = frame["id_number"].where(frame["id_status"] == "valid")
     return (ids.notna() & ids.duplicated()).to_numpy(dtype=bool)
 
 
@@ -105,14 +146,15 @@ def tally(rule: GroupRule, frame: pd.DataFrame, true: np.ndarray, known: np.ndar
     sure, maybe = slate(rule, frame)
     placed = text_column(frame, "village").notna().to_numpy(dtype=bool) & ~repeated_people(frame)
     table = pd.DataFrame({
-        "key": village_key(frame), "township": text_column(frame, "township"),
-        "village": text_column(frame, "village"),
+        "key": village_key(frame).to_numpy(), "row": np.arange(len(frame)),
         "definite": sure & true & known, "possible": (sure | maybe) & (true | ~known), "total": sure,
-    })[placed]
+    }, index=frame.index)[placed]
     villages = table.groupby("key", sort=False).agg(
-        township=("township", "first"), village=("village", "first"),
-        definite=("definite", "sum"), possible=("possible", "sum"), total=("total", "sum"))
-    return table, villages
+        first=("row", "first"), definite=("definite", "sum"), possible=("possible", "sum"), total=("total", "sum"))
+    named = frame.iloc[villages.pop("first").to_numpy()]
+    villages.insert(0, "township", text_column(named, "township").array)
+    villages.insert(1, "village", text_column(named, "village").array)
+    return table.drop(columns="row"), villages
 
 
 def place(villages: pd.DataFrame) -> pd.Series:

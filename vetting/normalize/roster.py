@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -138,9 +138,11 @@ def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
 
 
 def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
-                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None) -> Candidates:
+                     required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None,
+                     keep: Collection[str] | None = None) -> Candidates:
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows
-    counted, columns no field maps to kept as text in `extra`)."""
+    counted, columns no field maps to kept as text in `extra`). With `keep`, only those fields are
+    parsed, for a pass that reads a few columns: no data issues and no `extra` are made."""
     check_user_mapping(user_mapping, tables)
     parts, extras, inputs, unmapped, headers, numbers, groups = [], [], [], [], {}, [], {}
     for table in tables:
@@ -153,7 +155,8 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         raw["source_row"] = table.source_rows[~blank]
         parts.append(raw)
         others = [c for c in table.frame.columns if c not in mapping]
-        extras.append(body[others].set_axis([str(c) for c in others], axis=1))
+        if keep is None:
+            extras.append(body[others].set_axis([str(c) for c in others], axis=1))
         inputs.append({"file": table.name, "path": table.path, "sha256": table.sha256,
                        "sheet": table.sheet, "header_row": table.header_row,
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()),
@@ -165,18 +168,21 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     for column in raw.columns:
         if raw[column].dtype == object:
             raw[column] = raw[column].astype(object).fillna("")
-    extra = _as_categories(pd.concat(extras, ignore_index=True)) if extras else pd.DataFrame()
+    extra = _as_categories(pd.concat(extras, ignore_index=True)) if extras else pd.DataFrame(index=raw.index)
     present = frozenset(c for c in raw.columns if c in fields)
     typed: dict[str, pd.Series] = {"source_file": raw["source_file"].astype("string"),
                                    "source_row": raw["source_row"].astype("int64")}
     issues = []
-    for name in sorted(present):
+    for name in sorted(present if keep is None else present & frozenset(keep)):
         columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
-        issues.append(_field_issues(fields[name], raw[name], problems, headers, columns))
+        if keep is None:
+            issues.append(_field_issues(fields[name], raw[name], problems, headers, columns))
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
+    if keep is not None:
+        return candidates
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
                                                       required))
 
