@@ -188,3 +188,21 @@ def test_slate_rule_keys_are_checked_when_the_pack_loads(tmp_path, extra, messag
                     "    min: 3\n    basis: [依据]\n" + extra, encoding="utf-8")
     with pytest.raises(RulesetError, match=re.escape(message)):
         load_ruleset(str(pack))
+
+
+def test_village_codes_number_villages_in_order_and_tell_townships_apart():
+    import numpy as np
+    import pandas as pd
+
+    from vetting.engine.slate import id_keys, village_codes, village_key
+
+    frame = pd.DataFrame({"township": ["甲镇", "乙镇", "甲镇", None, "", "乙镇"],
+                          "village": ["新村", "新村", "新村", "东村", "东村", None]})
+    expected = [0, 1, 0, 2, 2, 3]               # a blank township is one with no township
+    assert village_codes(frame).tolist() == expected
+    as_categories = frame.astype("category")     # as a streamed run's index keeps them
+    assert village_codes(as_categories).tolist() == expected
+    assert village_key(frame.assign(village_code=np.int32(7))).tolist() == [7] * 6
+    ids = pd.DataFrame({"id_number": ["510525197205140135", "510525198309210243", "123", None],
+                        "id_status": ["valid", "valid", "invalid", "blank"]})
+    assert id_keys(ids).tolist() == [51052519720514013, 51052519830921024, pd.NA, pd.NA]

@@ -32,7 +32,7 @@ from vetting.pipeline import ReadOptions, load_candidates, run_engine
 from vetting.reports import write_report
 from vetting.reports.stream import write_chunks
 from vetting.ruleset.loader import load_ruleset
-from vetting.streamed import INDEX_COLUMNS, StreamedRun, can_stream
+from vetting.streamed import INDEX_COLUMNS, StreamedRun, can_stream, index_fields
 
 FIXTURES = ROOT / "fixtures"
 ROSTER = FIXTURES / "chunked" / "roster.csv"
@@ -182,3 +182,35 @@ def test_vet_run_in_slices_says_what_it_read_and_records_the_run(tmp_path):
     assert "读取" in sliced.output
     compare = CliRunner().invoke(cli, ["history", "compare", "1", "2", "--db", str(db)]).stdout
     assert "结论有变化：0 人" in compare and "结论未变 29 人" in compare
+
+
+def test_the_first_pass_reads_only_the_index_fields_and_what_count_rules_read(national):
+    keep = index_fields(national)
+    assert {"id_number", "village", "role", "sex", "age", "birth_date", "committee_seats"} <= keep
+    assert not keep & {"criminal_record", "party_sanction", "under_investigation"}   # person rules' facts
+
+
+def test_a_count_rule_on_a_fact_an_agency_answers_reads_every_opinion_in_the_first_pass(tmp_path):
+    pack = tmp_path / "我县.yaml"
+    pack.write_text("schema_version: 1\nid: wo-xian\ntitle: 我县\nversion: '1'\nextends: national\n"
+                    "group_rules:\n  - code: G90\n    name: 村委会人选中有正在接受审查调查的\n    kind: count\n"
+                    "    roles: [村委会主任, 村委会委员]\n    where: under_investigation == true\n    max: 0\n"
+                    "    severity: review\n    basis: [依据]\n", encoding="utf-8")
+    ruleset = load_ruleset(str(pack))
+    assert index_fields(ruleset) is None
+    rows = list(csv.reader(io.StringIO(ROSTER.read_text(encoding="utf-8-sig"))))
+    column = rows[0].index("正在接受审查调查")
+    rows[0].append("纪委监委意见")
+    for row in rows[1:]:                    # the fact left blank; the agency's clear answer settles it
+        row[column] = ""
+        row.append("无")
+    answered, silent = tmp_path / "answered.csv", tmp_path / "silent.csv"
+    for path, table in ((answered, rows), (silent, [r[:-1] for r in rows])):
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            csv.writer(out).writerows(table)
+    whole, sliced, _ = _both(tmp_path, ruleset, [answered], "csv", 10)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    assert "G90" not in whole["r.villages.csv"].decode("utf-8-sig")
+    without = run_engine(ruleset, load_candidates([str(silent)], ruleset, ReadOptions()), AS_OF, "vector", STAMP)
+    assert "G90" in set(without.villages["rule"])     # unread, the opinions would leave G90 undetermined
