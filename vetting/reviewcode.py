@@ -15,7 +15,10 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from vetting.privacy import mask_text
 
@@ -37,26 +40,54 @@ def finding_code(rule: object, reason: object, evidence: object, where: str = ""
 
 
 def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series:
-    """The 复核依据码 of every finding (index of `findings`); `candidates` gives each row_id's
-    file and row, to cut from the evidence."""
+    """The 复核依据码 of every finding (index of `findings`), as `finding_code` gives it; `candidates`
+    gives each row_id's file and row, to cut from the evidence. The same rule, reason and evidence
+    recur for many people (what every agency has not answered yet): each distinct finding is hashed once."""
     if findings.empty:
         return pd.Series([], index=findings.index, dtype=object)
     by_row = candidates.set_index("row_id")
-    files = findings["row_id"].map(by_row["source_file"])
-    rows = findings["row_id"].map(by_row["source_row"])
-    evidence = [_after(_text(text), f"{file} 第{row}行") for text, file, row in zip(findings["evidence"], files, rows)]
-    # the same rule, reason and evidence recur for many people (what every agency has not answered yet):
-    # each distinct finding is hashed once
-    keys = pd.DataFrame({"rule": findings["rule"].map(_text).to_numpy(), "reason": findings["reason"].map(_text).to_numpy(),
-                         "evidence": evidence})
-    which, distinct = pd.MultiIndex.from_frame(keys).factorize()
-    codes = [finding_code(rule, reason, text) for rule, reason, text in distinct]
-    return pd.Series(pd.Index(codes, dtype=object).take(which), index=findings.index, dtype=object)
+    files = _strings(findings["row_id"].map(by_row["source_file"]))
+    rows = _strings(findings["row_id"].map(by_row["source_row"]))
+    where = pc.binary_join_element_wise(files, rows, pa.scalar(" 第", pa.large_string()))
+    where = pc.binary_join_element_wise(where, pa.scalar("行", pa.large_string()), pa.scalar("", pa.large_string()))
+    evidence = _strings(findings["evidence"])
+    lead = pc.struct_field(pc.extract_regex(evidence, _LEAD), [0])
+    cut = pc.if_else(pc.fill_null(pc.equal(lead, where), False),
+                     pc.replace_substring_regex(evidence, _LEAD, "", max_replacements=1), evidence)
+    keys = [_strings(findings["rule"]), _strings(findings["reason"]), cut]
+    which = np.zeros(len(findings), dtype=np.int64)
+    for key in keys:
+        encoded = pc.dictionary_encode(key)
+        which = pd.factorize(which * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy())[0].astype(np.int64)
+    order, first = np.unique(which, return_index=True)
+    texts = [k.take(pa.array(first)).to_pylist() for k in keys]
+    # a file whose name itself reads "… 第N行" is cut as finding_code cuts it, one finding at a time
+    odd = np.flatnonzero(pc.match_substring_regex(files, _ROW).to_numpy(zero_copy_only=False))
+    codes = np.empty(len(order), dtype=object)
+    codes[order] = [finding_code(rule, reason, text) for rule, reason, text in zip(*texts)]
+    out = codes[which]
+    for i in odd:
+        out[i] = finding_code(keys[0][i].as_py(), keys[1][i].as_py(), evidence[i].as_py(),
+                              f"{files[i].as_py()} 第{rows[i].as_py()}行")
+    return pd.Series(out, index=findings.index, dtype=object)
 
 
-def _after(text: str, where: str) -> str:
-    """`text` without `where` in front (`finding_code`'s cut, done before finding codes are shared)."""
-    return text[len(where):] if where and text.startswith(where) else text
+#: The "文件 第N行" an evidence text starts with, and a file name that could be mistaken for one.
+_LEAD = r"^(?P<lead>.*? 第\d+行)"
+_ROW = r" 第\d+行"
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    """A column (text, categories or integers) as Arrow text, a missing value as ""."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = _strings(pd.Series(values.cat.categories))
+        codes = values.cat.codes.to_numpy()
+        array = labels.take(pa.array(codes, mask=codes < 0))
+    elif pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        array = pa.array(values.to_numpy(dtype=np.int64)).cast(pa.large_string())
+    else:
+        array = pa.chunked_array([pa.array(values.astype("string[pyarrow]").array)]).combine_chunks()
+    return pc.fill_null(array.cast(pa.large_string()), "")
 
 
 def normalise_code(text: object) -> str:
