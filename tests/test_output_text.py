@@ -78,3 +78,17 @@ def test_nothing_reaches_the_terminal_as_an_escape_sequence(runner, tmp_path, mo
         assert shown.exit_code == 0, shown.output
         assert not RAW_CONTROL.search(shown.output), args
     assert "␛[31m张三␛[0m" in runner.invoke(cli, ["history", "show", "latest", "--db", str(db)]).output
+
+
+def test_controls_are_replaced_in_every_kind_of_text_column():
+    import pandas as pd
+
+    from vetting.textsafe import REPLACEMENT, replace_series
+
+    values = ["无\x07", "无", None, "无\x07", "有\x0b"]
+    for dtype in (object, "string[pyarrow]", "category"):
+        out, count = replace_series(pd.Series(values, dtype=dtype), CSV_FORBIDDEN)
+        assert count == 3, dtype
+        assert out.tolist()[:2] == [f"无{REPLACEMENT}", "无"] and pd.isna(out.iloc[2]), dtype
+    same, count = replace_series(pd.Series(["无", 3, None], dtype=object), CSV_FORBIDDEN)
+    assert count == 0 and same.tolist()[:2] == ["无", 3]

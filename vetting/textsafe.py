@@ -55,20 +55,38 @@ def replace_text(text: Any, forbidden: str) -> Any:
 
 def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     """`replace_text` over a text column in one Arrow pass, and how many values it changed (the
-    column itself is returned when none holds such a character)."""
+    column itself is returned when none holds such a character; a categorical column is searched
+    through its categories)."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        labels = pd.Series(s.cat.categories.to_numpy(dtype=object), dtype=object)
+        cleaned, changed = replace_series(labels, forbidden)
+        if not changed:
+            return s, 0
+        codes = s.cat.codes.to_numpy()
+        values = np.asarray(cleaned, dtype=object)[np.where(codes < 0, 0, codes)]
+        values[codes < 0] = None
+        moved = (cleaned != labels).to_numpy(dtype=bool)
+        return pd.Series(values, index=s.index, dtype=object), int(moved[codes[codes >= 0]].sum())
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s, 0
-    text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())
+    try:
+        text = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):      # an object column holding numbers or dates
+        text = pa.array(s.astype("str"), from_pandas=True)
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = pa.array(s.astype("str"), from_pandas=True)
     hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
     count = pc.sum(hits).as_py() or 0
     if not count:
         return s, 0
     out = s.copy()
-    at = hits.to_numpy(zero_copy_only=False)
+    at = np.asarray(hits.to_numpy(zero_copy_only=False) if isinstance(hits, pa.Array) else
+                    hits.to_numpy(), dtype=bool)
     out[at] = [replace_text(v, forbidden) for v in s[at]]
     return out, int(count)
 
