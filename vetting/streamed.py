@@ -2,12 +2,13 @@
 
 A run of a roster too large to hold (10,000,000 rows) reads the file twice (vetting.inputs.stream):
 
-1. **Index.** Each slice is normalised and its opinions read; what the rules across candidates
-   need is kept: a few columns per candidate (ID number and its status, name, township, village,
-   role, household, declared relatives, ethnicity, the village-level columns, file and row) and
-   the outcome of each count rule's condition. The rules across candidates (duplicates,
-   relatives, per-village counts, seats) are then decided over everyone at once, so a duplicate
-   or a village split across slices is seen whole.
+1. **Index.** Each slice is read for what the rules across candidates need (the first slice whole,
+   for what the run consults; every slice whole when a count rule reads a fact an agency answers
+   for): a few compact columns per candidate (a valid ID number as an integer, name, township,
+   village and an integer per village, role, household, declared relatives, ethnicity, the
+   village-level columns, file and row) and the outcome of each count rule's condition. The rules
+   across candidates (duplicates, relatives, per-village counts, seats) are then decided over
+   everyone at once, so a duplicate or a village split across slices is seen whole.
 2. **Slices.** Each slice is normalised again and every rule about one person decided on it;
    its findings get the cross-candidate findings of its people, and it is written.
 
@@ -101,7 +102,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
         column = frame[name]
         if name in ("id_number", "id_status"):
             continue
-        if name == "source_row":
+        if name == "source_row" and column.to_numpy().max(initial=0) < np.iinfo(np.int32).max:
             out[name] = column.astype(np.int32)
         elif column.dtype == object or str(column.dtype) in ("str", "string"):
             out[name] = column.astype("string[pyarrow]" if name in _FREE_TEXT else "category")
