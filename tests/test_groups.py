@@ -206,3 +206,16 @@ def test_village_codes_number_villages_in_order_and_tell_townships_apart():
     ids = pd.DataFrame({"id_number": ["510525197205140135", "510525198309210243", "123", None],
                         "id_status": ["valid", "valid", "invalid", "blank"]})
     assert id_keys(ids).tolist() == [51052519720514013, 51052519830921024, pd.NA, pd.NA]
+
+
+@pytest.mark.parametrize("block", [2, 1 << 22])
+def test_village_codes_in_blocks_and_for_many_villages(monkeypatch, block):
+    import pandas as pd
+
+    from vetting.engine import slate
+
+    monkeypatch.setattr(slate, "_BLOCK", block)
+    few = pd.DataFrame({"township": list("甲乙甲丙乙甲丙"), "village": list("一一一二一三二")})
+    assert slate.village_codes(few).tolist() == [0, 1, 0, 2, 1, 3, 2]
+    many = pd.DataFrame({"township": list("甲乙丙丁戊己甲"), "village": list("一二三四五六一")})   # numbered by hashing
+    assert slate.village_codes(many).tolist() == [0, 1, 2, 3, 4, 5, 0]

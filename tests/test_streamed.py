@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from vetting.cli import cli
-from vetting.engine.slate import ID_KEY, VILLAGE_CODE
+from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
 from vetting.inputs import read_tables
 from vetting.inputs.stream import RosterStream, streamable
@@ -133,7 +133,7 @@ def test_a_run_read_in_slices_writes_the_whole_run_report(tmp_path, national, fm
     report = whole["r.findings.csv" if fmt == "csv" else "r.json"].decode("utf-8-sig")
     assert report.count("同一公民身份号码还出现在") == 4   # the duplicates span slices
     index = run._shell.frame                # the index keeps only what group rules read, compactly
-    assert set(index.columns) <= (set(INDEX_COLUMNS) - {"id_number", "id_status"}) | {ID_KEY, VILLAGE_CODE}
+    assert set(index.columns) <= (set(INDEX_COLUMNS) - {"id_number", "id_status"}) | {ID_KEY, VILLAGE_CODE, REPEATED}
     assert index[ID_KEY].dtype == "Int64" and index[VILLAGE_CODE].dtype == np.int32
 
 

@@ -33,7 +33,7 @@ from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import DERIVED_FROM, derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.groups import GroupOutcome, evaluate_groups
-from vetting.engine.slate import ID_KEY, VILLAGE_CODE, id_keys, village_codes
+from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE, id_keys, repeated_people, village_codes
 from vetting.engine.values import Vec
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
@@ -112,9 +112,9 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Index parts one under another, categories merged (pandas would fall back to objects), and
-    each village numbered (VILLAGE_CODE). `parts` is emptied column by column as it is stacked,
-    so the index is not held twice."""
+    """Index parts one under another, categories merged (pandas would fall back to objects), each
+    village numbered (VILLAGE_CODE) and repeated people marked (REPEATED). `parts` is emptied
+    column by column as it is stacked, so the index is not held twice."""
     if not parts:
         return pd.DataFrame()
     columns = {}
@@ -128,6 +128,7 @@ def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts.clear()
     index = pd.DataFrame(columns)
     index[VILLAGE_CODE] = village_codes(index)
+    index[REPEATED] = repeated_people(index)
     return index
 
 

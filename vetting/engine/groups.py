@@ -153,9 +153,16 @@ def _same_people(frame: pd.DataFrame, own: np.ndarray, other: np.ndarray) -> lis
     ids = valid_ids(frame)
     if ids is None:
         return []
-    table = pd.DataFrame({"row": frame.index, "key": village_key(frame).to_numpy(), "id": ids.to_numpy()}).dropna()
-    mine, theirs = table[own[table["row"]]], table[other[table["row"]]]
-    joined = mine.merge(theirs, on=["key", "id"], suffixes=("", "_other"))
+    known = ids.notna().to_numpy(dtype=bool)
+    mine = own & known
+    theirs = other & known & ids.isin(ids[mine].unique()).to_numpy(dtype=bool)   # the few IDs on the own slate
+    keys = village_key(frame).to_numpy()
+
+    def table(rows: np.ndarray) -> pd.DataFrame:
+        at = np.flatnonzero(rows)
+        return pd.DataFrame({"row": frame.index[at], "key": keys[at], "id": ids.iloc[at].to_numpy()})
+
+    joined = table(mine).merge(table(theirs), on=["key", "id"], suffixes=("", "_other"))
     joined = joined[joined["row"] != joined["row_other"]]
     return [(a, b, _SELF) for a, b in zip(joined["row"], joined["row_other"])]
 

@@ -37,14 +37,23 @@ def where_text(frame: pd.DataFrame) -> pd.Series:
     return frame["source_file"].astype(str) + " 第" + frame["source_row"].astype(str) + "行"
 
 
+def given(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Rows where a column holds a value (none when the run has no such column)."""
+    if name not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[name].notna().to_numpy(dtype=bool)
+
+
 def slate_rows(roles: Iterable[str], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Rows surely on the slate of `roles` (every placed row when no role is named), and rows that
     may be (placed, role blank or unreadable)."""
     roles = tuple(roles)
-    placed = text_column(frame, "village").notna().to_numpy(dtype=bool)
+    placed = given(frame, "village")
     if not roles:
         return placed, np.zeros(len(frame), dtype=bool)
-    role = text_column(frame, "role")
+    if "role" not in frame:
+        return np.zeros(len(frame), dtype=bool), placed
+    role = frame["role"]        # a category of the index is matched as such, not spelt out per row
     return placed & roles_match(role, roles).to_numpy(dtype=bool), placed & role.isna().to_numpy(dtype=bool)
 
 
@@ -53,26 +62,45 @@ def slate(rule: GroupRule, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
     return slate_rows(rule.roles, frame)
 
 
-#: A streamed run's index keeps each village as an integer code and each valid ID number as an integer.
-VILLAGE_CODE, ID_KEY = "village_code", "id_key"
+#: A streamed run's index keeps each village as an integer code, each valid ID number as an integer,
+#: and whether a row repeats an earlier row's ID number (see StreamedRun).
+VILLAGE_CODE, ID_KEY, REPEATED = "village_code", "id_key", "repeated"
+#: Rows numbered at a time while villages are numbered (bounds the temporary arrays).
+_BLOCK = 1 << 22
 
 
 def _codes(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A text column as integer codes (first-seen order), blank and missing as one value."""
+    """A text column as int32 codes (first-seen order for text, category order for a category),
+    blank and missing as one value."""
     column = frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
     if isinstance(column.dtype, pd.CategoricalDtype):
-        blank = column.cat.categories.get_indexer([""])[0]
-        codes = column.cat.codes.to_numpy().astype(np.int64)
+        blank = np.int32(column.cat.categories.get_indexer([""])[0])
+        codes = column.cat.codes.to_numpy().astype(np.int32)
         return np.where(codes < 0, blank, codes)
-    return pd.factorize(column.astype("string").fillna(""))[0].astype(np.int64)
+    return pd.factorize(column.astype("string").fillna(""))[0].astype(np.int32)
 
 
 def village_codes(frame: pd.DataFrame) -> np.ndarray:
     """One integer per village, township and village together (two 新村 in two townships differ),
-    numbered in order of first appearance."""
+    numbered in order of first appearance (int32)."""
     township, village = _codes(frame, "township"), _codes(frame, "village")
-    pair = (township + 1) * (int(village.max(initial=-1)) + 2) + village + 1
-    return pd.factorize(pair)[0].astype(np.int32)
+    n = len(frame)
+    width = int(village.max(initial=-1)) + 2
+    space = (int(township.max(initial=-1)) + 2) * width
+
+    def pairs(lo: int, hi: int) -> np.ndarray:
+        return (township[lo:hi].astype(np.int64) + 1) * width + village[lo:hi] + 1
+
+    if space > 4 * max(n, _BLOCK):
+        return pd.factorize(pairs(0, n))[0].astype(np.int32)
+    first = np.full(space, n, dtype=np.int64)       # each pair's first row, a block of rows at a time
+    for lo in range(0, n, _BLOCK):
+        np.minimum.at(first, pairs(lo, lo + _BLOCK), np.arange(lo, min(n, lo + _BLOCK)))
+    used = np.flatnonzero(first < n)
+    number = np.full(space, -1, dtype=np.int32)
+    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used), dtype=np.int32)
+    return np.concatenate([number[pairs(lo, lo + _BLOCK)] for lo in range(0, n, _BLOCK)]) if n else \
+        np.zeros(0, dtype=np.int32)
 
 
 def village_key(frame: pd.DataFrame) -> pd.Series:
@@ -101,6 +129,8 @@ def id_keys(frame: pd.DataFrame) -> pd.Series:
 
 def repeated_people(frame: pd.DataFrame) -> np.ndarray:
     """Second and later occurrences of a valid ID number: one person counts once on a slate."""
+    if REPEATED in frame:
+        return frame[REPEATED].to_numpy(dtype=bool)
     ids = valid_ids(frame)
     if ids is None:
         return np.zeros(len(frame), dtype=bool)
@@ -141,20 +171,26 @@ def members(table: pd.DataFrame, keys: pd.Index, frame: pd.DataFrame) -> pd.Seri
 
 
 def tally(rule: GroupRule, frame: pd.DataFrame, true: np.ndarray, known: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per row (slate membership, indexed as `frame`) and per village: how many slate members surely
-    (`definite`) and possibly (`possible`) meet a condition whose value is `true` where `known`, and the slate size."""
+    """Per slate row (`key`, `total`: surely on the slate; indexed as `frame`) and per village (in
+    order of first appearance): how many slate members surely (`definite`) and possibly
+    (`possible`) meet a condition whose value is `true` where `known`, and the slate size."""
     sure, maybe = slate(rule, frame)
-    placed = text_column(frame, "village").notna().to_numpy(dtype=bool) & ~repeated_people(frame)
-    table = pd.DataFrame({
-        "key": village_key(frame).to_numpy(), "row": np.arange(len(frame)),
-        "definite": sure & true & known, "possible": (sure | maybe) & (true | ~known), "total": sure,
-    }, index=frame.index)[placed]
-    villages = table.groupby("key", sort=False).agg(
-        first=("row", "first"), definite=("definite", "sum"), possible=("possible", "sum"), total=("total", "sum"))
-    named = frame.iloc[villages.pop("first").to_numpy()]
-    villages.insert(0, "township", text_column(named, "township").array)
-    villages.insert(1, "village", text_column(named, "village").array)
-    return table.drop(columns="row"), villages
+    rows = np.flatnonzero(given(frame, "village") & ~repeated_people(frame))
+    keys = village_key(frame).to_numpy()[rows]
+    codes, uniques = pd.factorize(keys)
+    n = len(uniques)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=mask[rows], minlength=n).astype(np.int64)
+
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) if len(codes) else codes
+    named = frame.iloc[rows[first]]
+    villages = pd.DataFrame({"township": text_column(named, "township").array,
+                             "village": text_column(named, "village").array,
+                             "definite": count(sure & true & known), "possible": count((sure | maybe) & (true | ~known)),
+                             "total": count(sure)}, index=pd.Index(uniques, name="key"))
+    table = pd.DataFrame({"key": keys, "total": sure[rows]}, index=frame.index[rows])
+    return table, villages
 
 
 def place(villages: pd.DataFrame) -> pd.Series:
@@ -172,12 +208,26 @@ def count_text(villages: pd.DataFrame) -> pd.Series:
 def declared(frame: pd.DataFrame, name: str, keys: pd.Series) -> pd.Series:
     """Per village key: the distinct values its rows declare in a village-level column (a tuple in
     first-seen order; a cell may list several, "回族、苗族"; "无" declares none)."""
-    cells = pd.DataFrame({"key": keys, "value": text_column(frame, name)}).dropna().drop_duplicates()
+    cells = distinct_cells(frame, name, keys)
     out: dict[str, dict[str, None]] = {}
     for key, value in zip(cells["key"], cells["value"]):   # one per village and distinct text
         items = out.setdefault(key, {})
         items.update((i, None) for i in _LIST_BREAK.split(str(value).strip()) if i and i not in _NONE)
     return pd.Series({k: tuple(v) for k, v in out.items()}, dtype=object)
+
+
+def distinct_cells(frame: pd.DataFrame, name: str, keys: pd.Series) -> pd.DataFrame:
+    """(key, value) once per village key and distinct text of a column, in first-seen order (a
+    categorical column is de-duplicated on its codes, before any text is made)."""
+    if name not in frame:
+        return pd.DataFrame({"key": keys.iloc[:0], "value": pd.Series([], dtype="string")})
+    column = frame[name]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.DataFrame({"key": keys, "value": text_column(frame, name)}).dropna().drop_duplicates()
+    codes = column.cat.codes.to_numpy()
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "code": codes})[codes >= 0].drop_duplicates()
+    labels = pd.array(column.cat.categories.astype(str), dtype="string")
+    return pd.DataFrame({"key": pairs["key"], "value": labels.take(pairs["code"].to_numpy())}, index=pairs.index)
 
 
 LISTED_SHOWN = 10
@@ -189,11 +239,16 @@ def listing(values: tuple) -> str:
     return shown + (f"等{len(values)}个" if len(values) > LISTED_SHOWN else "")
 
 
-def ethnic_key(values: pd.Series) -> pd.Series:
-    """An ethnic group's name compared without spaces and a final 族 ("回族" and "回" are one group);
-    worked out once per distinct text."""
-    codes, uniques = pd.factorize(values.astype("string"))
+def ethnic_groups(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each value's ethnic group as a code into the returned names (-1: none), a name compared
+    without spaces and a final 族 ("回族" and "回" are one group); worked out once per distinct text
+    (a categorical column: per category)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values.astype("string"))
     cleaned = [re.sub(r"\s+", "", str(u)) for u in uniques]
     cleaned = [c[:-1] if c.endswith("族") and len(c) > 1 else c for c in cleaned]
-    table = pd.array([*cleaned, pd.NA], dtype="string")
-    return pd.Series(table.take(np.where(codes < 0, len(cleaned), codes)), index=values.index)
+    names, position = pd.factorize(pd.Index(cleaned, dtype=object))
+    table = np.append(names, -1)
+    return table[np.where(codes < 0, len(cleaned), codes)], list(position)

@@ -12,14 +12,13 @@ import pandas as pd
 from vetting.engine.slate import (
     count_text,
     declared,
-    ethnic_key,
+    ethnic_groups,
     joined,
     listing,
     members,
     number,
     place,
     tally,
-    text_column,
     village_key,
 )
 from vetting.normalize.roster import Candidates
@@ -129,14 +128,16 @@ def _listed_members(keys: pd.Series, listed: pd.Series, ethnicity: pd.Series) ->
     (villages and groups compared as integer codes, not as strings per row)."""
     village, villages = pd.factorize(keys)
     pairs = listed.explode().dropna()
-    rows = ethnic_key(ethnicity)
-    groups, _ = pd.factorize(pd.concat([rows, ethnic_key(pd.Series(pairs.to_numpy(dtype=object), dtype="string"))],
-                                       ignore_index=True))
-    width = int(groups.max()) + 2 if len(groups) else 1
-    mine = village.astype(np.int64) * width + groups[:len(rows)]
-    wanted = pd.Index(villages).get_indexer(pairs.index).astype(np.int64) * width + groups[len(rows):]
-    known = groups[:len(rows)] >= 0
-    return np.isin(mine, wanted) & known, known
+    rows, names = ethnic_groups(ethnicity)
+    wanted_codes, wanted_names = ethnic_groups(pd.Series(pairs.to_numpy(dtype=object), dtype="string"))
+    space = pd.Index(names, dtype=object).append(pd.Index(wanted_names, dtype=object)).unique()
+    groups = np.append(space.get_indexer(names), -1)[rows]
+    wanted_groups = np.append(space.get_indexer(wanted_names), -1)[wanted_codes]
+    width = len(space) + 2
+    mine = village.astype(np.int64) * width + groups
+    wanted = pd.Index(villages).get_indexer(pairs.index).astype(np.int64) * width + wanted_groups
+    known = groups >= 0
+    return np.isin(mine, wanted[wanted_groups >= 0]) & known, known
 
 
 def minority(rule: GroupRule, candidates: Candidates, params: dict, label: str) -> tuple[pd.DataFrame | None, dict]:
@@ -145,7 +146,8 @@ def minority(rule: GroupRule, candidates: Candidates, params: dict, label: str) 
     frame = candidates.frame
     keys = village_key(frame)
     listed = declared(frame, rule.village_field, keys)
-    true, known = _listed_members(keys, listed, text_column(frame, "ethnicity"))
+    ethnicity = frame["ethnicity"] if "ethnicity" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    true, known = _listed_members(keys, listed, ethnicity)
     table, villages = tally(rule, frame, true, known)
     low = _bound(rule.minimum, params) or 1.0
     checked = listed.reindex(villages.index).apply(lambda v: isinstance(v, tuple) and bool(v)).to_numpy(dtype=bool)
