@@ -20,6 +20,7 @@ from vetting.engine.slate import (
     members,
     number,
     place,
+    repeated_people,
     slate,
     slate_rows,
     tally,
@@ -75,7 +76,8 @@ def duplicates(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
     ids = valid_ids(frame)
     if ids is None or len(frame) < 2:
         return None             # one row repeats no ID number (`vet check`: one candidate)
-    rows = np.flatnonzero((ids.notna() & ids.duplicated(keep=False)).to_numpy(dtype=bool))
+    repeated = repeated_people(frame)          # later occurrences; with the first ones below
+    rows = np.flatnonzero(repeated | (ids.notna() & ids.isin(ids[repeated].unique())).to_numpy(dtype=bool))
     if not len(rows):
         return None
     found = frame.iloc[rows]
