@@ -84,23 +84,28 @@ def village_codes(frame: pd.DataFrame) -> np.ndarray:
     """One integer per village, township and village together (two 新村 in two townships differ),
     numbered in order of first appearance (int32)."""
     township, village = _codes(frame, "township"), _codes(frame, "village")
-    n = len(frame)
     width = int(village.max(initial=-1)) + 2
-    space = (int(township.max(initial=-1)) + 2) * width
+    return first_seen((township.astype(np.int64) + 1) * width + village + 1)[0]
 
-    def pairs(lo: int, hi: int) -> np.ndarray:
-        return (township[lo:hi].astype(np.int64) + 1) * width + village[lo:hi] + 1
 
+def first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative integer keys renumbered 0, 1, … in order of first appearance (int32), and the
+    first row of each number; a table as large as the largest key when that is not much larger
+    than `keys`, else a hash."""
+    n = len(keys)
+    space = int(keys.max(initial=-1)) + 1
     if space > 4 * max(n, _BLOCK):
-        return pd.factorize(pairs(0, n))[0].astype(np.int32)
-    first = np.full(space, n, dtype=np.int64)       # each pair's first row, a block of rows at a time
+        codes, uniques = pd.factorize(keys)
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) if n else codes
+        return codes.astype(np.int32), first
+    first = np.full(space, n, dtype=np.int64)       # each key's first row, a block of rows at a time
     for lo in range(0, n, _BLOCK):
-        np.minimum.at(first, pairs(lo, lo + _BLOCK), np.arange(lo, min(n, lo + _BLOCK)))
+        np.minimum.at(first, keys[lo:lo + _BLOCK], np.arange(lo, min(n, lo + _BLOCK)))
     used = np.flatnonzero(first < n)
+    order = used[np.argsort(first[used], kind="stable")]
     number = np.full(space, -1, dtype=np.int32)
-    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used), dtype=np.int32)
-    return np.concatenate([number[pairs(lo, lo + _BLOCK)] for lo in range(0, n, _BLOCK)]) if n else \
-        np.zeros(0, dtype=np.int32)
+    number[order] = np.arange(len(order), dtype=np.int32)
+    return number[keys], first[order]
 
 
 def village_key(frame: pd.DataFrame) -> pd.Series:
@@ -163,7 +168,7 @@ def members(table: pd.DataFrame, keys: pd.Index, frame: pd.DataFrame) -> pd.Seri
     on_slate = table[table["total"] & table["key"].isin(keys)]
     position = on_slate.groupby("key", sort=False).cumcount().to_numpy()
     shown = on_slate[position < MEMBERS_SHOWN]
-    named = frame.loc[shown.index]
+    named = frame.iloc[shown["row"].to_numpy()]
     shown = shown.assign(label=(text_column(named, "name").fillna("（无姓名）") + "（" + where_text(named) + "）"
                                 ).to_numpy())
     more = pd.Series(position >= MEMBERS_SHOWN, index=on_slate.index).groupby(on_slate["key"]).any()
@@ -171,26 +176,25 @@ def members(table: pd.DataFrame, keys: pd.Index, frame: pd.DataFrame) -> pd.Seri
 
 
 def tally(rule: GroupRule, frame: pd.DataFrame, true: np.ndarray, known: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per slate row (`key`, `total`: surely on the slate; indexed as `frame`) and per village (in
+    """Per slate row (its position `row`, `key`, `total`: surely on the slate) and per village (in
     order of first appearance): how many slate members surely (`definite`) and possibly
     (`possible`) meet a condition whose value is `true` where `known`, and the slate size."""
     sure, maybe = slate(rule, frame)
-    rows = np.flatnonzero(given(frame, "village") & ~repeated_people(frame))
-    keys = village_key(frame).to_numpy()[rows]
-    codes, uniques = pd.factorize(keys)
-    n = len(uniques)
+    placed = given(frame, "village") & ~repeated_people(frame)
+    keys = village_key(frame).to_numpy()[placed]
+    codes, first = first_seen(keys)
+    rows = np.flatnonzero(placed).astype(np.int32)
+    n = len(first)
 
     def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=mask[rows], minlength=n).astype(np.int64)
+        return np.bincount(codes[mask[placed]], minlength=n).astype(np.int64)
 
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) if len(codes) else codes
     named = frame.iloc[rows[first]]
     villages = pd.DataFrame({"township": text_column(named, "township").array,
                              "village": text_column(named, "village").array,
                              "definite": count(sure & true & known), "possible": count((sure | maybe) & (true | ~known)),
-                             "total": count(sure)}, index=pd.Index(uniques, name="key"))
-    table = pd.DataFrame({"key": keys, "total": sure[rows]}, index=frame.index[rows])
-    return table, villages
+                             "total": count(sure)}, index=pd.Index(keys[first], name="key"))
+    return pd.DataFrame({"row": rows, "key": keys, "total": sure[placed]}), villages
 
 
 def place(villages: pd.DataFrame) -> pd.Series:
