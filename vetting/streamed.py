@@ -40,6 +40,7 @@ from vetting.engine.verdicts import candidate_table
 from vetting.errors import VettingError
 from vetting.inputs.stream import RosterStream, streamable
 from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
+from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
 from vetting.normalize.silence import Silence
@@ -237,6 +238,7 @@ class StreamedRun:
         if first is None:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
         index = _stack(parts)
+        hand_back_free_pages()                  # what the slices were read into
         self._n = len(index)
         self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
                               issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=dict(first.joint),
@@ -247,6 +249,7 @@ class StreamedRun:
         del where
         evaluator = _IndexEvaluator(stacked, ruleset.params_at(self.as_of), _RulesetView(ruleset))
         self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
+        hand_back_free_pages()
         return self.inputs
 
     @property
@@ -316,6 +319,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
     once written. Returns the run without its candidates and findings (see ChunkedRun)."""
     from vetting.reports.stream import write_chunks
 
+    map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk)
     inputs = run.index(progress)
     if on_read is not None:

@@ -1,0 +1,45 @@
+"""Resident memory of a run that reads a roster in slices, on glibc's allocator.
+
+glibc keeps what a process frees for its own later use: after a first pass has built and freed
+thousands of slice-sized arrays, the resident size stays at the highest it ever was, and the
+blocks a later step frees are rarely the size the next one asks for. A streamed run therefore
+asks the allocator to map blocks of SLICE_BLOCK bytes and more on their own (returned to the
+system as soon as they are freed; by default glibc raises that threshold as large blocks are
+freed), and to hand back free pages once the index is built. Elsewhere (no glibc) both are no-ops.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+#: Blocks at least this large are mapped on their own (a slice's column of numbers is larger).
+SLICE_BLOCK = 128 << 10
+#: mallopt's parameter numbers (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+def map_large_blocks() -> bool:
+    """Have blocks of SLICE_BLOCK bytes and more mapped on their own and returned when freed;
+    whether the allocator took it."""
+    libc = _libc()
+    return bool(libc and libc.mallopt(_M_MMAP_THRESHOLD, SLICE_BLOCK) and libc.mallopt(_M_TRIM_THRESHOLD, 16 << 20))
+
+
+def hand_back_free_pages() -> bool:
+    """Return the free pages the allocator holds to the system; whether it could be asked."""
+    libc = _libc()
+    if libc is None:
+        return False
+    libc.malloc_trim(0)
+    return True
