@@ -146,6 +146,7 @@ def _declared_pairs(rule: GroupRule, both: pd.DataFrame, key: pd.Series, own: np
             pairs.append((person, row, f"对方申报其为{word}"))
     return pairs
 
+
 #: The relation of a person to their own row on the other slate (one ID number on both).
 _SELF = "同一公民身份号码"
 

@@ -95,7 +95,7 @@ def first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(keys)
     space = int(keys.max(initial=-1)) + 1
     if space > 4 * max(n, _BLOCK):
-        codes, uniques = pd.factorize(keys)
+        codes = pd.factorize(keys)[0]
         first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0) if n else codes
         return codes.astype(np.int32), first
     first = np.full(space, n, dtype=np.int64)       # each key's first row, a block of rows at a time
