@@ -161,3 +161,14 @@ def test_cli_csv_run_writes_and_then_removes_the_lists(runner, tmp_path):
     second = runner.invoke(cli, args)                       # no reply file: nothing unmatched any more
     assert second.exit_code == 0, second.output
     assert not unmatched_path(out).exists() and awaiting_path(out).is_file()
+
+
+def test_csv_on_standard_output_says_where_the_findings_in_full_are(runner, tmp_path):
+    demo = [str(FIXTURES / "demo_roster.xlsx"), "--as-of", "2026-12-15", "--no-history"]
+    shown = runner.invoke(cli, ["run", *demo, "--format", "csv"])
+    assert shown.exit_code == 0, shown.output
+    assert "CSV 输出到标准输出时只有每人一行的结论和摘要" in shown.stderr and "-o 报告.csv" in shown.stderr
+    written = runner.invoke(cli, ["run", *demo, "-o", str(tmp_path / "r.csv")])
+    assert "标准输出" not in written.stderr
+    as_json = runner.invoke(cli, ["run", *demo, "--format", "json"])
+    assert "CSV 输出到标准输出" not in as_json.stderr

@@ -49,6 +49,15 @@ def summary_lines(result: VettingResult, output: str | None = None, inputs: bool
     return [mask_text(line) for line in lines]
 
 
+def stdout_csv_hint(meta: Mapping, fmt: str, output: str | None) -> list[str]:
+    """A CSV report on standard output is the one-row-per-candidate sheet only: say where the
+    findings' reasons, evidence and bases are when there are any."""
+    if fmt != "csv" or output or not meta.get("finding_count"):
+        return []
+    return [f"提示：CSV 输出到标准输出时只有每人一行的结论和摘要；{meta['finding_count']} 条问题的理由、证据和依据"
+            "请用 -o 报告.csv 写入文件（另有附表 报告.findings.csv 等），或用 --format json"]
+
+
 #: Columns every roster may carry that no rule needs: not worth a line on stderr.
 _ORDINARY_COLUMNS = frozenset({"序号", "编号", "备注"})
 

@@ -156,7 +156,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     from vetting.outplan import check_run
     from vetting.pipeline import ReadOptions
     from vetting.pools import require_posts_rule
-    from vetting.runsummary import fail_on_hit, summary_lines
+    from vetting.runsummary import fail_on_hit, stdout_csv_hint, summary_lines
 
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
@@ -172,7 +172,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
                          db_path, officers, read_decisions(decisions, encoding) if decisions else None,
                          lambda: dt.datetime.now())
     result, recording = evaluate_and_write(request)
-    notes(summary_lines(result, output, inputs=False))
+    notes(summary_lines(result, output, inputs=False) + stdout_csv_hint(result.meta, fmt, output))
     if not no_history:
         options = history_options(rosters, ruleset, as_of, fmt, output, fail_on, show_id, read, coverage, decisions)
         options["officers"] = officers
