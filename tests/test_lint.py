@@ -25,7 +25,7 @@ EXPECTED = {
     ("no-op-override", "B01", 35), ("never-fires", "L01", 43), ("no-firing-case", "L01", 43),
     ("never-fires", "L02", 54), ("no-firing-case", "L02", 54), ("no-passing-case", "L02", 54),
     ("shadowed", "L03", 63), ("no-basis", "L06", 87), ("local-unmarked", "L07", 96),
-    ("no-firing-case", "L09", 114), ("no-passing-case", "L10", 123),
+    ("reviewable-needless", "L08", 106), ("no-firing-case", "L09", 115), ("no-passing-case", "L10", 124),
 }
 
 

@@ -20,6 +20,7 @@ from vetting.lint.checks import (
     missing_keys,
     never_firing,
     no_basis,
+    reviewable_needless,
     shadowed,
     unused_parameters,
 )
@@ -69,6 +70,7 @@ def lint_pack(name_or_path: str, cases: Sequence[str] = ()) -> tuple[Ruleset, li
     problems: list[Problem] = [
         *never_firing(ruleset), *shadowed(ruleset), *unused_parameters(ruleset, merged),
         *missing_keys(ruleset, merged), *no_basis(ruleset), *local_unmarked(ruleset, merged),
+        *reviewable_needless(ruleset),
         *no_op_overrides(chain, lambda parent: pack_sources(str(parent))[0]),
         *_case_problems(ruleset, name_or_path, cases),
     ]

@@ -25,6 +25,7 @@ CHECKS = {
     "no-cases": "规则集没有回归案例",
     "local-unmarked": "数值既无出处也未标为地方自定",
     "no-op-override": "extends 中的覆盖没有改变任何内容",
+    "reviewable-needless": "reviewable 只对取消资格规则起作用",
 }
 #: A basis entry that is only a placeholder: "（填本县换届工作方案文号）", "待补充", "TODO".
 PLACEHOLDER = re.compile(r"^[（(【\[]?\s*(填|待|请填|此处填|TODO|TBD|XXX|xxx|无$|暂无$)", re.IGNORECASE)
@@ -158,6 +159,17 @@ def no_basis(ruleset: Ruleset) -> Iterator[Problem]:
             yield Problem("no-basis", rule.source, rule.line, rule.code,
                           f"依据只有待填的占位文字（{rule.basis[0].text}）：请写明文件名称、文号和条款")
 
+
+
+def reviewable_needless(ruleset: Ruleset) -> Iterator[Problem]:
+    """`reviewable: true` on a rule that does not disqualify: a recorded decision may clear its
+    findings anyway, so the mark says nothing (and may hide that the severity was meant otherwise)."""
+    for rule in ruleset.rules:
+        if rule.reviewable and rule.severity != "disqualify":
+            label = SEVERITY_LABELS.get(rule.severity, rule.severity)
+            yield _rule_problem("reviewable-needless", rule,
+                                f"严重程度为「{label}」，复核结论本来就可以撤销其问题；reviewable: true 只对「取消资格」"
+                                "规则起作用：删去它，或确认严重程度")
 
 def _figures(rule: Rule) -> Iterator[str]:
     """Numbers written into a condition as periods or thresholds (`60 months`, `age > 50`)."""
