@@ -172,3 +172,19 @@ def test_csv_on_standard_output_says_where_the_findings_in_full_are(runner, tmp_
     assert "标准输出" not in written.stderr
     as_json = runner.invoke(cli, ["run", *demo, "--format", "json"])
     assert "CSV 输出到标准输出" not in as_json.stderr
+
+
+def test_the_findings_of_a_decided_run_go_when_a_later_run_finds_nothing(tmp_path):
+    out = tmp_path / "r.csv"
+    decided = sample_result()
+    decided.findings = decided.findings.assign(review="已复核：撤销（原为需复核）")
+    write_report(decided, out, "csv")
+    assert read_csv(findings_path(out))[0][-1] == "复核"            # the decided run's own heading
+    nothing = sample_result()
+    nothing.findings = nothing.findings.iloc[:0]
+    write_report(nothing, out, "csv")
+    assert not findings_path(out).exists()
+    other = tmp_path / "x.csv"
+    findings_path(other).write_text("文件,行号,姓名,规则,别的列\n", encoding="utf-8-sig")   # not ours: kept
+    write_report(nothing, other, "csv")
+    assert findings_path(other).exists()

@@ -36,6 +36,7 @@ import pyarrow.csv as pa_csv
 from vetting.reports.common import (
     AWAITING_HEADINGS,
     FINDING_HEADINGS,
+    REVIEW_HEADING,
     UNMATCHED_HEADINGS,
     VILLAGE_HEADINGS,
     awaiting_table,
@@ -146,7 +147,7 @@ def unmatched_path(path: str | os.PathLike) -> Path:
 #: function that writes them (`vetting.atomic`) - or None when the run has nothing for it; what
 #: it lists; its heading row). A run with nothing removes the sidecar an earlier run left there -
 #: only if it starts with that heading row (`is_our_sidecar`).
-SIDECARS = ((findings_path, findings_payload, "问题明细", FINDING_HEADINGS),
+SIDECARS = ((findings_path, findings_payload, "问题明细", (FINDING_HEADINGS, [*FINDING_HEADINGS, REVIEW_HEADING])),
             (villages_path, format_csv_villages, "村级问题", VILLAGE_HEADINGS),
             (awaiting_path, format_csv_awaiting, "待反馈清单", AWAITING_HEADINGS),
             (unmatched_path, format_csv_unmatched, "未匹配回复", UNMATCHED_HEADINGS),
@@ -173,19 +174,21 @@ def heading_line(headings: list[str]) -> bytes:
     return _to_csv(pd.DataFrame({h: pd.Series(dtype="str") for h in headings}))
 
 
-def is_our_sidecar(path: str | os.PathLike, headings: list[str]) -> bool:
-    """Whether `path` is a regular file (not a link, not a folder) that starts with the heading
-    line this tool writes for that sidecar: the proof that an earlier run wrote it, without
-    which a file is never removed."""
+def is_our_sidecar(path: str | os.PathLike, headings: list[str] | tuple[list[str], ...]) -> bool:
+    """Whether `path` is a regular file (not a link, not a folder) that starts with a heading
+    line this tool writes for that sidecar (`headings`, or one of several: the findings of a run
+    given decisions have a 复核 column): the proof that an earlier run wrote it, without which a
+    file is never removed."""
     path = Path(path)
     if path.is_symlink() or not path.is_file():
         return False
-    marker = heading_line(headings)
+    markers = [heading_line(h) for h in (headings if isinstance(headings, tuple) else (headings,))]
     try:
         with path.open("rb") as handle:
-            return handle.read(len(marker)) == marker
+            start = handle.read(max(len(m) for m in markers))
     except OSError:
         return False
+    return any(start.startswith(m) for m in markers)
 
 
 def meta_path(path: str | os.PathLike) -> Path:
