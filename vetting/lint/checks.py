@@ -160,7 +160,6 @@ def no_basis(ruleset: Ruleset) -> Iterator[Problem]:
                           f"依据只有待填的占位文字（{rule.basis[0].text}）：请写明文件名称、文号和条款")
 
 
-
 def reviewable_needless(ruleset: Ruleset) -> Iterator[Problem]:
     """`reviewable: true` on a rule that does not disqualify: a recorded decision may clear its
     findings anyway, so the mark says nothing (and may hide that the severity was meant otherwise)."""
@@ -170,6 +169,7 @@ def reviewable_needless(ruleset: Ruleset) -> Iterator[Problem]:
             yield _rule_problem("reviewable-needless", rule,
                                 f"严重程度为「{label}」，复核结论本来就可以撤销其问题；reviewable: true 只对「取消资格」"
                                 "规则起作用：删去它，或确认严重程度")
+
 
 def _figures(rule: Rule) -> Iterator[str]:
     """Numbers written into a condition as periods or thresholds (`60 months`, `age > 50`)."""
