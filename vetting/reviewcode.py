@@ -48,8 +48,7 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
     by_row = candidates.set_index("row_id")
     files = _strings(findings["row_id"].map(by_row["source_file"]))
     rows = _strings(findings["row_id"].map(by_row["source_row"]))
-    where = pc.binary_join_element_wise(files, rows, pa.scalar(" 第", pa.large_string()))
-    where = pc.binary_join_element_wise(where, pa.scalar("行", pa.large_string()), pa.scalar("", pa.large_string()))
+    where = pc.binary_join_element_wise(files, _large(" 第"), rows, _large("行"), _large(""))   # "文件 第N行"
     evidence = _strings(findings["evidence"])
     lead = pc.struct_field(pc.extract_regex(evidence, _LEAD), [0])
     cut = pc.if_else(pc.fill_null(pc.equal(lead, where), False),
@@ -75,6 +74,10 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
 #: The "文件 第N行" an evidence text starts with, and a file name that could be mistaken for one.
 _LEAD = r"^(?P<lead>.*? 第\d+行)"
 _ROW = r" 第\d+行"
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
 
 
 def _strings(values: pd.Series) -> pa.Array:

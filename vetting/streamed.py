@@ -76,12 +76,16 @@ def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str
     return bool(chunk_rows) or sum(Path(p).stat().st_size for p in paths) > STREAM_THRESHOLD_BYTES
 
 
+def _counted(ruleset: Ruleset) -> list:
+    """The count rules whose condition the first pass evaluates (pool rules read the history)."""
+    return [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
+
+
 def index_fields(ruleset: Ruleset) -> frozenset[str] | None:
     """The fields a first pass reads after its first slice: the index columns and what the count
     rules' conditions read (with the roster fields a derived value comes from); None (every field,
     every opinion) when a count rule reads a fact an agency may answer for."""
-    counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
-    read = {f for g in counted for f in referenced_fields(g.where)}
+    read = {f for g in _counted(ruleset) for f in referenced_fields(g.where)}
     read |= {source for f in read for source in DERIVED_FROM.get(f, ())}
     answered = {f for a in ruleset.agencies.values() for f in a.supplies}
     answered |= {f for p in ruleset.opinions.patterns for f in (*p.sets, *p.maps)}
@@ -217,7 +221,7 @@ class StreamedRun:
         """The first pass: the compact index, the rules across candidates decided over it; returns
         what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice."""
         ruleset, parts = self.ruleset, []
-        counted = [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
+        counted, params = _counted(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         wanted = _index_columns(ruleset)
         first: Candidates | None = None
@@ -230,8 +234,7 @@ class StreamedRun:
             progress(READ, read, None)
             if counted:
                 derived, _ = derive(candidates, self.as_of)
-                evaluator = Evaluator(Columns(candidates, ruleset, derived), params_in_force(ruleset, self.as_of),
-                                      self.as_of)
+                evaluator = Evaluator(Columns(candidates, ruleset, derived), params, self.as_of)
                 for rule in counted:
                     where[id(rule.where)].append(evaluator.eval(rule.where))
         self.inputs = [s.summary for s in self.streams]

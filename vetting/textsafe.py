@@ -76,17 +76,16 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
         return s, 0
     try:
         text = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):      # an object column holding numbers or dates
-        text = pa.array(s.astype("str"), from_pandas=True)
-    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
-        text = pa.array(s.astype("str"), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = pa.array(s.astype("str"), from_pandas=True)     # an object column holding numbers or dates
     hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
     count = pc.sum(hits).as_py() or 0
     if not count:
         return s, 0
     out = s.copy()
-    at = np.asarray(hits.to_numpy(zero_copy_only=False) if isinstance(hits, pa.Array) else
-                    hits.to_numpy(), dtype=bool)
+    at = np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
     out[at] = [replace_text(v, forbidden) for v in s[at]]
     return out, int(count)
 

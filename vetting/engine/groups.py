@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from vetting.engine import village as village_rules
 from vetting.engine.evaluator import Evaluator
 from vetting.engine.slate import (
+    VILLAGE_CODE,
     count_text,
     members,
     number,
@@ -119,7 +120,7 @@ def _relative_pairs(rule: GroupRule, frame: pd.DataFrame, own: np.ndarray, other
     return pairs
 
 
-_PAIR_COLUMNS = frozenset({"township", "village", "village_code", "household_id", "relatives", "name"})
+_PAIR_COLUMNS = frozenset({"township", "village", VILLAGE_CODE, "household_id", "relatives", "name"})
 
 
 def _declared_pairs(rule: GroupRule, both: pd.DataFrame, key: pd.Series, own: np.ndarray,
