@@ -28,11 +28,20 @@ from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
 from vetting.inputs import read_tables
 from vetting.inputs.stream import RosterStream, streamable
+from vetting.parallel import auto_jobs
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
 from vetting.reports import write_report
 from vetting.reports.stream import write_chunks
 from vetting.ruleset.loader import load_ruleset
-from vetting.streamed import INDEX_COLUMNS, StreamedRun, can_stream, index_fields
+from vetting.streamed import (
+    INDEX_COLUMNS,
+    STREAM_THRESHOLD_BYTES,
+    StreamedRun,
+    can_stream,
+    index_fields,
+    stream_jobs,
+    vet_streamed,
+)
 
 FIXTURES = ROOT / "fixtures"
 ROSTER = FIXTURES / "chunked" / "roster.csv"
@@ -153,6 +162,36 @@ def test_a_template_roster_with_footer_in_slices(tmp_path, national):
     whole, sliced, _ = _both(tmp_path, national, [FIXTURES / "bad" / "office_utf8.csv"], "csv", 3)
     for name in whole:
         assert sliced[name] == whole[name], name
+
+
+@pytest.mark.parametrize("fmt,rows,jobs", [("csv", 10, 2), ("json", 7, 3)])
+def test_worker_processes_write_the_whole_run_report(tmp_path, national, fmt, rows, jobs):
+    whole, _, _ = _both(tmp_path, national, [ROSTER], fmt, rows)
+    (tmp_path / "workers").mkdir()
+    vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "workers" / f"r.{fmt}"), fmt, chunk_rows=rows,
+                 generated_at=STAMP, jobs=jobs)
+    assert _files(tmp_path / "workers") == whole     # slices decided and rendered by the workers, in order
+
+
+def test_a_run_by_worker_processes_is_recorded_as_a_whole_run(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    args = ["run", str(ROSTER), "--as-of", "2026-12-15", "-q", "--db", str(db)]
+    whole = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "w.csv")])
+    workers = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "j.csv"), "--chunk-rows", "10", "--jobs", "2"])
+    assert whole.exit_code == workers.exit_code
+    assert workers.output.replace("j.csv", "w.csv").replace("审查记录：#2", "审查记录：#1") == whole.output
+    compare = CliRunner().invoke(cli, ["history", "compare", "1", "2", "--db", str(db)]).stdout
+    assert "结论有变化：0 人" in compare and "结论未变 29 人" in compare   # every slice came back to be recorded
+
+
+def test_a_large_roster_is_decided_by_worker_processes_unless_told(tmp_path):
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"x")
+    with open(large, "wb") as handle:
+        handle.truncate(STREAM_THRESHOLD_BYTES + 1)
+    assert stream_jobs([str(small)], None) == 1
+    assert stream_jobs([str(large)], None) == auto_jobs() >= 1
+    assert stream_jobs([str(large)], 1) == 1 and stream_jobs([str(small)], 3) == 3
 
 
 def test_which_runs_are_read_in_slices(national):

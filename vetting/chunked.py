@@ -75,6 +75,13 @@ class ChunkTally:
         is_pending = findings["severity"] == Severity.PENDING.value
         self.pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
 
+    def merge(self, other: ChunkTally) -> None:
+        """Add the counts of chunks another process tallied."""
+        self.verdicts.update(other.verdicts)
+        self.unchecked.update(other.unchecked)
+        self.pending.update(other.pending)
+        self.findings += other.findings
+
     def counts(self, candidates: int) -> RunCounts:
         """The counts of the chunks seen, for `candidates` in all."""
         return RunCounts(dict(self.verdicts), candidates, self.findings, dict(self.unchecked), dict(self.pending))

@@ -14,6 +14,18 @@ class VettingError(Exception):
         super().__init__(message)
         self.message = message
 
+    def __reduce__(self) -> tuple:
+        """Pickled as it is, attributes included: an error raised in a worker process reaches the
+        run unchanged (the subclasses' own arguments are not those of their message)."""
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type, args: tuple, state: dict) -> VettingError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class RulesetError(VettingError):
     """A ruleset file is unreadable or invalid; names the file, line and field."""

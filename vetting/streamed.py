@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,16 +39,21 @@ from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import VettingError
 from vetting.inputs.stream import RosterStream, streamable
+from vetting.inputs.table import RawTable
 from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
 from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
 from vetting.normalize.silence import Silence
+from vetting.parallel import auto_jobs, ordered_map
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.condition import referenced_fields
 from vetting.ruleset.model import POOL_KINDS, Ruleset
+
+if TYPE_CHECKING:
+    from vetting.reports.stream import Rendered
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
 STREAM_THRESHOLD_BYTES = 64 << 20
@@ -74,6 +79,16 @@ def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str
     if not all(streamable(p) for p in paths):
         return False
     return bool(chunk_rows) or sum(Path(p).stat().st_size for p in paths) > STREAM_THRESHOLD_BYTES
+
+
+def stream_jobs(paths: Sequence[str], jobs: int | None) -> int:
+    """Worker processes of a streamed run's second pass: `jobs` when given, else one per usable
+    processor (vetting.parallel.auto_jobs) for rosters above STREAM_THRESHOLD_BYTES and none
+    (this process) below: starting a worker costs about a second of imports."""
+    if jobs is not None:
+        return max(1, jobs)
+    large = sum(Path(p).stat().st_size for p in paths) > STREAM_THRESHOLD_BYTES
+    return auto_jobs() if large else 1
 
 
 def _counted(ruleset: Ruleset) -> list:
@@ -186,7 +201,9 @@ class StreamedRun:
     generated_at: str | None = None
     coverage: str | None = None
     on_chunk: OnChunk | None = None
+    jobs: int = 1
     streams: list[RosterStream] = field(default_factory=list)
+    _sizes: list[int] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
     _groups: GroupOutcome | None = None
     _covered: Coverage | None = None
@@ -200,22 +217,24 @@ class StreamedRun:
         self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet, self.options.header_row,
                                           self.options.encoding) for p in self.paths]
 
+    def _tables(self) -> Iterator[RawTable]:
+        """Each slice of every roster as read, slices without people left out."""
+        for stream in self.streams:
+            for table in stream.tables():
+                if table.skipped is None or not table.skipped.all():
+                    yield table
+
     def _slices(self, keep: frozenset[str] | None = None) -> Iterator[Candidates]:
         """Each slice of every roster (people only), normalised and with its opinions read; with
         `keep`, every slice after the first is read for those fields only (see index_fields)."""
-        fields, required = self.ruleset.fields, self.ruleset.required_fields
-        spec = joint_spec(self.ruleset)
         whole = True
-        for stream in self.streams:
-            for table in stream.tables():
-                if table.skipped is not None and table.skipped.all():
-                    continue
-                if whole or keep is None:
-                    candidates = normalise_tables([table], fields, required, self.options.mapping)
-                    yield joint_review(candidates, fields, required, spec)
-                    whole = False
-                else:
-                    yield normalise_tables([table], fields, required, self.options.mapping, keep)
+        for table in self._tables():
+            if whole or keep is None:
+                yield _read_whole(self.ruleset, self.options, table)
+                whole = False
+            else:
+                yield normalise_tables([table], self.ruleset.fields, self.ruleset.required_fields,
+                                       self.options.mapping, keep)
 
     def index(self, progress: Progress = silent) -> list[dict]:
         """The first pass: the compact index, the rules across candidates decided over it; returns
@@ -230,6 +249,7 @@ class StreamedRun:
             first = first or candidates
             frame = candidates.frame
             parts.append(_compact(frame[[c for c in wanted if c in frame]]))
+            self._sizes.append(len(frame))
             read += len(frame)
             progress(READ, read, None)
             if counted:
@@ -272,27 +292,38 @@ class StreamedRun:
 
     def chunks(self) -> Iterator[VettingResult]:
         """The second pass: each slice with its findings (row ids over the whole run)."""
+        for chunk, _ in self.rendered(None, keep_rows=True):
+            yield chunk
+
+    def rendered(self, render: Callable[[VettingResult], Rendered] | None, fmt: str = "csv", show_id: bool = False,
+                 keep_rows: bool = False) -> Iterator[tuple[VettingResult, Rendered | None]]:
+        """The second pass, each chunk with its report bytes: rendered by `render` in this process
+        (None: not rendered) when `jobs` is 1, else each slice read here and decided and rendered
+        by `chunk_writer(fmt, show_id)` in a worker process (vetting.parallel). A chunk from a
+        worker holds its rows only with `keep_rows` or when `on_chunk` keeps them (its `needs_rows`:
+        the history does)."""
         if self._groups is None:
             self.index()
-        offset, awaiting = 0, []
-        for candidates in self._slices():
-            awaiting.append(candidates.joint.get("awaiting", []))
-            n = len(candidates)
-            decided = plan(self.ruleset, candidates, self.as_of, vector_decide, self._covered,
-                           groups=self._own_groups(offset, offset + n))
-            step = max(1, int(self.chunk_rows or chunk_size(decided)))
-            for lo in range(0, n, step):
-                hi = min(n, lo + step)
-                findings, not_checked = decided.findings(lo, hi)
-                table = candidate_table(candidates, findings, lo, hi)
-                table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
-                                                for t in (table, findings, not_checked))
-                chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
-                self._tally.add(chunk)
-                yield chunk
+        rows_back = keep_rows or getattr(self.on_chunk, "needs_rows", True)
+        offsets = np.cumsum([0, *self._sizes])
+        jobs = (_SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, fmt, show_id,
+                          rows_back, int(offsets[k]), self._own_groups(int(offsets[k]), int(offsets[k + 1])), table)
+                for k, table in enumerate(self._tables()))
+        if self.jobs <= 1:
+            jobs = (replace(job, fmt=None) if render is None else job for job in jobs)
+            work = (_decide_slice(job, render) for job in jobs)
+        else:
+            work = ordered_map(_decide_slice, jobs, self.jobs)
+        awaiting = []
+        for job in work:
+            if job.size != self._sizes[len(awaiting)]:
+                raise VettingError(f"花名册在审查过程中发生变化（第{len(awaiting) + 1}段人数前后不一致），请重新审查")
+            awaiting.append(job.awaiting)
+            self._tally.merge(job.tally)
+            for chunk, rendered, done in job.chunks:
+                yield chunk, rendered
                 if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
-                    self.on_chunk(chunk, offset + hi, self._n)
-            offset += n
+                    self.on_chunk(chunk, done, self._n)
         self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
 
     def result(self) -> VettingResult:
@@ -312,20 +343,85 @@ class StreamedRun:
         return shell_of(self.result())
 
 
+def _read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:
+    """One slice normalised with every field and its opinions read (the joint review)."""
+    fields, required = ruleset.fields, ruleset.required_fields
+    return joint_review(normalise_tables([table], fields, required, options.mapping), fields, required,
+                        joint_spec(ruleset))
+
+
+@dataclass(frozen=True)
+class _SliceJob:
+    """One slice of the second pass as a worker gets it: what it needs to decide and render the
+    slice alone (`groups`: its cross-candidate findings, row ids local to the slice; `offset`:
+    its first candidate's row id in the run; `fmt` None: not rendered)."""
+
+    ruleset: Ruleset
+    as_of: dt.date
+    options: ReadOptions
+    covered: Coverage
+    chunk_rows: int | None
+    fmt: str | None
+    show_id: bool
+    rows_back: bool
+    offset: int
+    groups: GroupOutcome
+    table: RawTable
+
+
+@dataclass
+class _SliceDone:
+    """A slice decided: its chunks (with their bytes and the candidates done once each is
+    written), its tally, the agencies it awaits and its size (to check against the first pass)."""
+
+    chunks: list[tuple[VettingResult, Rendered | None, int]]
+    tally: ChunkTally
+    awaiting: list[dict]
+    size: int
+
+
+def _decide_slice(job: _SliceJob, render: Callable[[VettingResult], Rendered] | None = None) -> _SliceDone:
+    """Decide one slice and render its chunks (by `render`, else by the writer of `job.fmt`)."""
+    from vetting.reports.stream import chunk_writer
+
+    if render is None and job.fmt is not None:
+        render = chunk_writer(job.fmt, job.show_id).render
+    candidates = _read_whole(job.ruleset, job.options, job.table)
+    n, offset = len(candidates), job.offset
+    decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
+    step = max(1, int(job.chunk_rows or chunk_size(decided)))
+    tally, chunks = ChunkTally(), []
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        findings, not_checked = decided.findings(lo, hi)
+        table = candidate_table(candidates, findings, lo, hi)
+        table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
+                                        for t in (table, findings, not_checked))
+        chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
+        tally.add(chunk)
+        rendered = render(chunk) if render is not None else None
+        if not job.rows_back:
+            chunk = VettingResult(candidates=table.iloc[:0], findings=findings.iloc[:0], unchecked=not_checked.iloc[:0])
+        chunks.append((chunk, rendered, offset + hi))
+    return _SliceDone(chunks, tally, candidates.joint.get("awaiting", []), n)
+
+
 def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
                  options: ReadOptions | None = None, show_id: bool = False, chunk_rows: int | None = None,
                  generated_at: str | None = None, coverage: str | None = None, on_chunk: OnChunk | None = None,
                  on_read: Callable[[list[dict], int], None] | None = None,
-                 progress: Progress = silent) -> VettingResult:
+                 progress: Progress = silent, jobs: int | None = None) -> VettingResult:
     """Read, evaluate and write a large run slice by slice; `on_read(inputs, candidates)` hears
     what was read once the first pass ends (`progress`: the rows read), `on_chunk` each slice
-    once written. Returns the run without its candidates and findings (see ChunkedRun)."""
-    from vetting.reports.stream import write_chunks
+    once written; `jobs` worker processes decide and render the slices (see `stream_jobs`).
+    Returns the run without its candidates and findings (see ChunkedRun)."""
+    from vetting.reports.stream import write_rendered
 
     map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
-    run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk)
+    run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk,
+                      jobs=stream_jobs(paths, jobs))
     inputs = run.index(progress)
     if on_read is not None:
         on_read(inputs, run.candidates)
-    write_chunks(run.chunks(), run.shell, output, fmt, show_id)
+    write_rendered(lambda render: run.rendered(render, fmt, show_id), run.shell, output, fmt, show_id)
     return run.result()

@@ -137,9 +137,12 @@ def cli() -> None:
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
               help="分块审查：每块人选数（默认超过5万人时自动分块写出，按问题数定块大小；CSV花名册超过64 MB时分块读取；"
                    "仅 csv/json 报告写入文件时）。")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="进程数",
+              help="分块读取的大花名册（CSV超过64 MB，或给出 --chunk-rows）由几个进程并行审查"
+                   "（默认按CPU核数，最多4个；小花名册默认1个）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,
-                replies, db, no_history, officers, engine, coverage, decisions, quiet, chunk_rows):
+                replies, db, no_history, officers, engine, coverage, decisions, quiet, chunk_rows, jobs):
     """批量审查一个或多个花名册，输出带理由的结论报告。
 
     \b
@@ -170,7 +173,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
                          db_path, officers, read_decisions(decisions, encoding) if decisions else None,
-                         lambda: dt.datetime.now())
+                         lambda: dt.datetime.now(), jobs)
     result, recording = evaluate_and_write(request)
     notes(summary_lines(result, output, inputs=False) + stdout_csv_hint(result.meta, fmt, output))
     if not no_history:

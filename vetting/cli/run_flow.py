@@ -35,6 +35,7 @@ class RunRequest:
     officers: str | None
     decisions: tuple | None
     clock: Callable[[], dt.datetime] = dt.datetime.now   # the CLI's clock (a report's 生成时间)
+    jobs: int | None = None      # worker processes of a run read slice by slice (None: by its size)
 
 
 def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecording | None]:
@@ -59,7 +60,7 @@ def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecordi
 
             with writing(f"报告 {r.output}"):
                 return vet_streamed(r.rules, r.rosters, r.as_of, r.output, r.fmt, r.read, r.show_id, r.chunk_rows,
-                                    _now(r), r.coverage, recording, read_done, progress), recording
+                                    _now(r), r.coverage, recording, read_done, progress, r.jobs), recording
         return _whole(r, progress)
 
 

@@ -42,6 +42,11 @@ class ChunkRecording:
         self._store = open_history(db, create=True)
         self._recorder = self._store.recorder()
 
+    @property
+    def needs_rows(self) -> bool:
+        """Whether the slices must reach it with their rows (to be recorded), or only as progress."""
+        return self._recorder is not None
+
     def __call__(self, chunk: VettingResult, done: int, total: int) -> None:
         if self._recorder is not None:
             self._guard(lambda: self._recorder.add_chunk(chunk))

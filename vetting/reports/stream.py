@@ -3,7 +3,9 @@ the same run, with only one chunk's findings text in memory at a time.
 
 The seam is `ChunkWriter`: `begin(path)`, `write_chunk(result)` for each slice of candidates
 (their findings and unchecked rules only, meta empty), `finish(result)` with the whole run's
-small parts (meta, village findings; no candidates) once every chunk is written. The candidate
+small parts (meta, village findings; no candidates) once every chunk is written. `write_chunk`
+is `render` (a pure function of the slice, so a worker process may run it: vetting.streamed)
+then `append` (in order, in the writing process). The candidate
 rows go to a hidden temporary file beside the report while chunks arrive; `finish` puts the
 report and its sidecars in place in one transaction (`vetting.atomic`), so an interrupted run
 leaves no half-written report. An XLSX writer needs the same three steps (rows appended to a
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -28,6 +30,17 @@ from vetting.textsafe import CSV_FORBIDDEN
 
 #: Formats a chunked run can write.
 STREAM_FORMATS = ("csv", "json")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One slice of a report as bytes: its candidate rows (with the heading, which `append`
+    drops after the first slice), its findings sidecar rows (CSV; None without findings) and how
+    many texts were cleaned of characters the format cannot hold."""
+
+    rows: bytes
+    findings: bytes | None = None
+    changed: int = 0
 
 
 class ChunkWriter:
@@ -55,9 +68,18 @@ class ChunkWriter:
 
     def write_chunk(self, result: VettingResult) -> None:
         """Append the candidates of one chunk (masked unless show_id, cleaned for the format)."""
+        self.append(self.render(result))
+
+    def render(self, result: VettingResult) -> Rendered:
+        """One chunk as the bytes `append` writes; depends on nothing but the chunk and the
+        writer's format and masking (no file, no state)."""
         shown, changed = self._shown(result)
-        self.changed += changed
-        data = self._rows(shown, first=self._chunks == 0)
+        return Rendered(self._format(shown), None, changed)
+
+    def append(self, rendered: Rendered) -> None:
+        """Write one rendered chunk after those before it."""
+        self.changed += rendered.changed
+        data = self._rows(rendered.rows, first=self._chunks == 0)
         if data:
             self._handle.write(data)
         self._chunks += 1
@@ -89,7 +111,10 @@ class ChunkWriter:
         shown = redact(result, self.show_id)
         return clean_counted(shown, self.forbidden[0]) if self.forbidden else (shown, 0)
 
-    def _rows(self, shown: VettingResult, first: bool) -> bytes:
+    def _format(self, shown: VettingResult) -> bytes:
+        raise NotImplementedError
+
+    def _rows(self, data: bytes, first: bool) -> bytes:
         raise NotImplementedError
 
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
@@ -116,8 +141,10 @@ class CsvChunkWriter(ChunkWriter):
     fmt = "csv"
     forbidden = (CSV_FORBIDDEN, "CSV")
 
-    def _rows(self, shown: VettingResult, first: bool) -> bytes:
-        data = format_csv(shown, show_id=True)
+    def _format(self, shown: VettingResult) -> bytes:
+        return format_csv(shown, show_id=True)
+
+    def _rows(self, data: bytes, first: bool) -> bytes:
         if first:
             return data
         heading = heading_line(CANDIDATE_HEADINGS)
@@ -132,11 +159,15 @@ class CsvChunkWriter(ChunkWriter):
         self._findings_handle = os.fdopen(fd, "wb")
         self._findings_heading: bytes | None = None
 
-    def write_chunk(self, result: VettingResult) -> None:
-        """As `ChunkWriter.write_chunk`, and the chunk's findings in full to the findings sidecar."""
-        super().write_chunk(result)
-        shown, _ = self._shown(result)
-        data = format_csv_findings(shown, show_id=True)
+    def render(self, result: VettingResult) -> Rendered:
+        """As `ChunkWriter.render`, with the chunk's findings in full for the findings sidecar."""
+        shown, changed = self._shown(result)
+        return Rendered(self._format(shown), format_csv_findings(shown, show_id=True), changed)
+
+    def append(self, rendered: Rendered) -> None:
+        """As `ChunkWriter.append`, and the chunk's findings to the findings sidecar."""
+        super().append(rendered)
+        data = rendered.findings
         if data:
             heading = data[:data.index(b"\n") + 1]
             if self._findings_heading is None:
@@ -174,8 +205,10 @@ class JsonChunkWriter(ChunkWriter):
         super().__init__(show_id)
         self._empty = True
 
-    def _rows(self, shown: VettingResult, first: bool) -> bytes:
-        data = candidates_json(shown)
+    def _format(self, shown: VettingResult) -> bytes:
+        return candidates_json(shown)
+
+    def _rows(self, data: bytes, first: bool) -> bytes:
         if not data:
             return b""
         sep = b"" if self._empty else b",\n"
@@ -198,11 +231,19 @@ def write_chunks(chunks: Iterable[VettingResult], final: Callable[[], VettingRes
                  fmt: str, show_id: bool = False) -> list[Path]:
     """Write a report from `chunks`; `final()` (called once every chunk is written) gives the
     run's meta and village findings. The same bytes as `write_report` of the whole result."""
+    return write_rendered(lambda render: ((chunk, render(chunk)) for chunk in chunks), final, path, fmt, show_id)
+
+
+def write_rendered(produce: Callable[[Callable[[VettingResult], Rendered]], Iterable[tuple[VettingResult, Rendered]]],
+                   final: Callable[[], VettingResult], path: str | os.PathLike, fmt: str,
+                   show_id: bool = False) -> list[Path]:
+    """As `write_chunks`, from `produce(render)`: the chunks, each with its bytes, in order
+    (rendered by `render`, or by a worker process that made the same writer: see `chunk_writer`)."""
     writer = chunk_writer(fmt, show_id)
     writer.begin(path)
     try:
-        for chunk in chunks:
-            writer.write_chunk(chunk)
+        for _, rendered in produce(writer.render):
+            writer.append(rendered)
         return writer.finish(replace(final()))
     finally:
         writer.abort()

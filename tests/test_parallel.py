@@ -1,0 +1,48 @@
+"""Work spread over worker processes (vetting.parallel): results in order, errors whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from vetting.errors import InputError
+from vetting.parallel import MAX_AUTO_JOBS, auto_jobs, ordered_map
+
+
+def _square_or_refuse(n: int) -> int:
+    if n == 5:
+        raise InputError("第5项读不懂", "名册.csv", 6, "姓名")
+    return n * n
+
+
+def test_results_come_in_the_order_of_the_items_in_this_process_or_in_workers():
+    assert list(ordered_map(_square_or_refuse, range(5), 1)) == [0, 1, 4, 9, 16]
+    assert list(ordered_map(_square_or_refuse, range(5), 2)) == [0, 1, 4, 9, 16]
+
+
+def test_an_error_in_a_worker_reaches_the_caller_at_its_turn_with_its_details():
+    got = []
+    with pytest.raises(InputError) as raised:
+        for value in ordered_map(_square_or_refuse, range(8), 2):
+            got.append(value)
+    assert got == [0, 1, 4, 9, 16]                  # the items before it were all delivered
+    error = raised.value
+    assert error.message == "名册.csv，第6行，「姓名」列：第5项读不懂"
+    assert (error.path, error.row, error.column) == ("名册.csv", 6, "姓名")
+
+
+def test_items_are_drawn_only_as_workers_free_up():
+    drawn = []
+
+    def items():
+        for n in range(20):
+            drawn.append(n)
+            yield n
+
+    results = ordered_map(_square_or_refuse, items(), 2)
+    assert next(results) == 0
+    assert len(drawn) <= 4                          # jobs + 1 in flight, not the whole input
+    results.close()
+
+
+def test_automatic_jobs_are_bounded():
+    assert 1 <= auto_jobs() <= MAX_AUTO_JOBS

@@ -1,0 +1,63 @@
+"""Work spread over worker processes, its results taken in order.
+
+A large run's slices are independent once the rules across candidates are decided (vetting.streamed):
+each is normalised, decided and rendered on its own, which is nearly all of a run's time and,
+in CPython, holds the interpreter lock (threads gave 1.2x on two cores). Workers are started
+with "spawn" (every platform has it; a fork of a process with Arrow's and the allocator's threads
+may deadlock), so the function and its items must pickle. Results come back in the order of the
+items, with at most `jobs + 1` items in flight, so that memory stays bounded by a few slices.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Most worker processes a run uses when none is asked for (each holds a slice: a few hundred MB).
+MAX_AUTO_JOBS = 4
+
+
+def auto_jobs() -> int:
+    """Worker processes for a large run when the user gave none: the processors this process may
+    use, at most MAX_AUTO_JOBS."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(MAX_AUTO_JOBS, usable))
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """A worker ignores Ctrl-C (the terminal sends it to every process of the run): the parent
+    stops the run and says so, no worker prints its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[R]:
+    """`map(fn, items)` over `jobs` worker processes (in this process when jobs <= 1), results in
+    the items' order. Items are drawn from `items` only as workers free up; an exception raised
+    by `fn` is raised here, at its item's turn, and the work not yet started is dropped."""
+    if jobs <= 1:
+        yield from map(fn, items)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_leave_interrupts_to_the_parent)
+    waiting: deque[Future] = deque()
+    try:
+        for item in items:
+            waiting.append(pool.submit(fn, item))
+            if len(waiting) > jobs:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:
+        for future in waiting:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
