@@ -18,8 +18,10 @@ and a two-level header (only at sizes <= --xlsx-max-rows). For each size and sha
   4. prints one row per run with the ratios to both floors, and the targets.
 
 Peak memory is the child's own ru_maxrss, read with os.wait4 on that child (so one run's peak
-never leaks into the next). Timings are wall-clock and machine-dependent: they belong here,
-never in unit tests. Child output goes to bench/out/logs/.
+never leaks into the next), or, when larger, the peak of the resident sizes of the child and its
+worker processes added up (`vet run --jobs`: sampled from /proc every 50 ms on Linux). Timings
+are wall-clock and machine-dependent: they belong here, never in unit tests. Child output goes
+to bench/out/logs/.
 """
 
 from __future__ import annotations
@@ -59,31 +61,61 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def _children() -> dict[int, list[int]]:
+    """Each process's children, from /proc (empty where there is no /proc)."""
+    out: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    return out
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident size of `pid` and all its descendants added up (MB; 0 without /proc)."""
+    children, todo, total = _children(), [pid], 0
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / (1024 * 1024)
+
+
 def run_child(cmd: list[str], log_name: str, timeout: float | None = None) -> dict:
-    """Run cmd; return wall time, exit code, peak RSS (MB) of that child, and its log paths."""
+    """Run cmd; return wall time, exit code, peak RSS (MB) of that child (or of it and its worker
+    processes together, when larger), and its log paths."""
     LOGS.mkdir(parents=True, exist_ok=True)
     out_path, err_path = LOGS / f"{log_name}.out", LOGS / f"{log_name}.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=err)
         deadline = None if timeout is None else start + timeout
-        timed_out = False
+        timed_out, tree_mb, sampled = False, 0.0, 0.0
         while True:
             # wait4 on this one child: its own peak RSS, not the max over all children so far.
-            pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if time.perf_counter() > deadline:
+            if deadline is not None and time.perf_counter() > deadline:
                 proc.kill()
                 timed_out = True
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.02)
+            if time.perf_counter() - sampled >= 0.05:
+                tree_mb, sampled = max(tree_mb, tree_rss_mb(proc.pid)), time.perf_counter()
+            time.sleep(0.01)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     # Linux reports ru_maxrss in KiB (macOS in bytes).
-    peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return {"wall_s": wall, "rc": proc.returncode, "peak_mb": peak_mb,
+    own_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return {"wall_s": wall, "rc": proc.returncode, "peak_mb": max(own_mb, tree_mb), "own_peak_mb": own_mb,
+            "tree_peak_mb": tree_mb,
             "stdout": out_path, "stderr": err_path, "timed_out": timed_out}
 
 
@@ -196,6 +228,7 @@ def run_cli(n: int, path: Path, extra: list[str], timeout: float | None, fmt: st
               f"{tail(res['stderr'])}\n  full log: {res['stderr']}")
     else:
         print(f"{label} vet run: {res['wall_s']:.2f}s, exit code {res['rc']}, peak {res['peak_mb']:.0f} MB "
+              f"(own {res['own_peak_mb']:.0f} MB, with workers {res['tree_peak_mb']:.0f} MB) "
               f"-> {report.relative_to(ROOT)} ({output_bytes(report) / 1e6:.1f} MB with sidecars)")
     return {**res, "ok": ok, "out_bytes": output_bytes(report) if ok else None}
 

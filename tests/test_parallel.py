@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vetting.errors import InputError
-from vetting.parallel import MAX_AUTO_JOBS, auto_jobs, ordered_map
+from vetting.parallel import MAX_AUTO_JOBS, Workers, auto_jobs
 
 
 def _square_or_refuse(n: int) -> int:
@@ -15,14 +15,16 @@ def _square_or_refuse(n: int) -> int:
 
 
 def test_results_come_in_the_order_of_the_items_in_this_process_or_in_workers():
-    assert list(ordered_map(_square_or_refuse, range(5), 1)) == [0, 1, 4, 9, 16]
-    assert list(ordered_map(_square_or_refuse, range(5), 2)) == [0, 1, 4, 9, 16]
+    assert list(Workers(1).map(_square_or_refuse, range(5))) == [0, 1, 4, 9, 16]
+    with Workers(2) as workers:                     # one pool serves both passes of a run
+        assert list(workers.map(_square_or_refuse, range(5))) == [0, 1, 4, 9, 16]
+        assert list(workers.map(_square_or_refuse, [4, 3])) == [16, 9]
 
 
 def test_an_error_in_a_worker_reaches_the_caller_at_its_turn_with_its_details():
     got = []
-    with pytest.raises(InputError) as raised:
-        for value in ordered_map(_square_or_refuse, range(8), 2):
+    with pytest.raises(InputError) as raised, Workers(2) as workers:
+        for value in workers.map(_square_or_refuse, range(8)):
             got.append(value)
     assert got == [0, 1, 4, 9, 16]                  # the items before it were all delivered
     error = raised.value
@@ -38,10 +40,11 @@ def test_items_are_drawn_only_as_workers_free_up():
             drawn.append(n)
             yield n
 
-    results = ordered_map(_square_or_refuse, items(), 2)
-    assert next(results) == 0
-    assert len(drawn) <= 4                          # jobs + 1 in flight, not the whole input
-    results.close()
+    with Workers(2) as workers:
+        results = workers.map(_square_or_refuse, items())
+        assert next(results) == 0
+        assert len(drawn) <= 4                      # jobs + 1 in flight, not the whole input
+        results.close()
 
 
 def test_automatic_jobs_are_bounded():

@@ -120,14 +120,14 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def _both(tmp_path, ruleset, rosters, fmt, rows):
-    """(files of a whole run, files of the run read in slices of `rows`, the streamed run)."""
+def _both(tmp_path, ruleset, rosters, fmt, rows, jobs=1):
+    """(files of a whole run, files of the run read in slices of `rows` by `jobs` processes, the run)."""
     whole, sliced = tmp_path / "whole", tmp_path / "sliced"
     whole.mkdir()
     sliced.mkdir()
     candidates = load_candidates([str(r) for r in rosters], ruleset, ReadOptions())
     write_report(run_engine(ruleset, candidates, AS_OF, "vector", STAMP), whole / f"r.{fmt}", fmt)
-    run = StreamedRun(ruleset, [str(r) for r in rosters], AS_OF, ReadOptions(), rows, STAMP)
+    run = StreamedRun(ruleset, [str(r) for r in rosters], AS_OF, ReadOptions(), rows, STAMP, jobs=jobs)
     run.index()
     write_chunks(run.chunks(), run.shell, str(sliced / f"r.{fmt}"), fmt)
     return _files(whole), _files(sliced), run
@@ -247,7 +247,7 @@ def test_a_count_rule_on_a_fact_an_agency_answers_reads_every_opinion_in_the_fir
     for path, table in ((answered, rows), (silent, [r[:-1] for r in rows])):
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             csv.writer(out).writerows(table)
-    whole, sliced, _ = _both(tmp_path, ruleset, [answered], "csv", 10)
+    whole, sliced, _ = _both(tmp_path, ruleset, [answered], "csv", 10, jobs=2)   # slices read whole by workers
     for name in whole:
         assert sliced[name] == whole[name], name
     assert "G90" not in whole["r.villages.csv"].decode("utf-8-sig")

@@ -40,24 +40,44 @@ def _leave_interrupts_to_the_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[R]:
-    """`map(fn, items)` over `jobs` worker processes (in this process when jobs <= 1), results in
-    the items' order. Items are drawn from `items` only as workers free up; an exception raised
-    by `fn` is raised here, at its item's turn, and the work not yet started is dropped."""
-    if jobs <= 1:
-        yield from map(fn, items)
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_leave_interrupts_to_the_parent)
-    waiting: deque[Future] = deque()
-    try:
-        for item in items:
-            waiting.append(pool.submit(fn, item))
-            if len(waiting) > jobs:
+class Workers:
+    """A pool of `jobs` worker processes (none when jobs <= 1: the work runs in this process),
+    started when first used and shared by every `map` until `close`."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """`map(fn, items)` over the workers, results in the items' order. Items are drawn from
+        `items` only as workers free up (at most jobs + 1 in flight); an exception raised by `fn`
+        is raised here, at its item's turn, and the work not yet started is dropped."""
+        if self.jobs <= 1:
+            yield from map(fn, items)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_leave_interrupts_to_the_parent)
+        waiting: deque[Future] = deque()
+        try:
+            for item in items:
+                waiting.append(self._pool.submit(fn, item))
+                if len(waiting) > self.jobs:
+                    yield waiting.popleft().result()
+            while waiting:
                 yield waiting.popleft().result()
-        while waiting:
-            yield waiting.popleft().result()
-    finally:
-        for future in waiting:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            for future in waiting:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the workers once their current item is done (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
@@ -45,7 +46,7 @@ from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
 from vetting.normalize.silence import Silence
-from vetting.parallel import auto_jobs, ordered_map
+from vetting.parallel import Workers, auto_jobs
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, GROUP_COLUMNS, VettingResult
@@ -203,6 +204,7 @@ class StreamedRun:
     on_chunk: OnChunk | None = None
     jobs: int = 1
     streams: list[RosterStream] = field(default_factory=list)
+    _workers: Workers = field(init=False)
     _sizes: list[int] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
     _groups: GroupOutcome | None = None
@@ -213,6 +215,7 @@ class StreamedRun:
     _n: int = 0
 
     def __post_init__(self) -> None:
+        self._workers = Workers(self.jobs)
         rows = self.chunk_rows or STREAM_ROWS
         self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet, self.options.header_row,
                                           self.options.encoding) for p in self.paths]
@@ -224,39 +227,28 @@ class StreamedRun:
                 if table.skipped is None or not table.skipped.all():
                     yield table
 
-    def _slices(self, keep: frozenset[str] | None = None) -> Iterator[Candidates]:
-        """Each slice of every roster (people only), normalised and with its opinions read; with
-        `keep`, every slice after the first is read for those fields only (see index_fields)."""
-        whole = True
-        for table in self._tables():
-            if whole or keep is None:
-                yield _read_whole(self.ruleset, self.options, table)
-                whole = False
-            else:
-                yield normalise_tables([table], self.ruleset.fields, self.ruleset.required_fields,
-                                       self.options.mapping, keep)
-
     def index(self, progress: Progress = silent) -> list[dict]:
         """The first pass: the compact index, the rules across candidates decided over it; returns
-        what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice."""
+        what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice.
+        The first slice is read whole here (what the run consults); the others, with `jobs` > 1,
+        by worker processes (vetting.parallel) while this process reads on."""
         ruleset, parts = self.ruleset, []
         counted, params = _counted(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
-        wanted = _index_columns(ruleset)
-        first: Candidates | None = None
+        tables = self._tables()
+        table = next(tables, None)
+        first = None if table is None else _read_whole(ruleset, self.options, table)
+        keep = index_fields(ruleset)
+        jobs = (_IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in tables)
+        done = [_index_part(None, first, ruleset, self.as_of, params)] if first is not None else []
         read = 0
-        for candidates in self._slices(index_fields(ruleset)):
-            first = first or candidates
-            frame = candidates.frame
-            parts.append(_compact(frame[[c for c in wanted if c in frame]]))
-            self._sizes.append(len(frame))
-            read += len(frame)
+        for part in chain(done, self._workers.map(_index_part, jobs)):
+            parts.append(part.part)
+            self._sizes.append(part.size)
+            read += part.size
             progress(READ, read, None)
-            if counted:
-                derived, _ = derive(candidates, self.as_of)
-                evaluator = Evaluator(Columns(candidates, ruleset, derived), params, self.as_of)
-                for rule in counted:
-                    where[id(rule.where)].append(evaluator.eval(rule.where))
+            for rule, vec in zip(counted, part.where):
+                where[id(rule.where)].append(vec)
         self.inputs = [s.summary for s in self.streams]
         if first is None:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
@@ -313,7 +305,7 @@ class StreamedRun:
             jobs = (replace(job, fmt=None) if render is None else job for job in jobs)
             work = (_decide_slice(job, render) for job in jobs)
         else:
-            work = ordered_map(_decide_slice, jobs, self.jobs)
+            work = self._workers.map(_decide_slice, jobs)
         awaiting = []
         for job in work:
             if job.size != self._sizes[len(awaiting)]:
@@ -325,6 +317,11 @@ class StreamedRun:
                 if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
                     self.on_chunk(chunk, done, self._n)
         self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (done once the second pass ends; idempotent)."""
+        self._workers.close()
 
     def result(self) -> VettingResult:
         """The whole run without its findings text (see ChunkedRun.result)."""
@@ -341,6 +338,46 @@ class StreamedRun:
     def shell(self) -> VettingResult:
         """What a chunked report's `finish` needs: meta and village findings, no candidates."""
         return shell_of(self.result())
+
+
+@dataclass(frozen=True)
+class _IndexJob:
+    """One slice of the first pass as a worker gets it (`keep`: see index_fields)."""
+
+    ruleset: Ruleset
+    as_of: dt.date
+    options: ReadOptions
+    keep: frozenset[str] | None
+    params: dict
+    table: RawTable
+
+
+@dataclass
+class _IndexPart:
+    """A slice's part of the index, its count rules' conditions (in `_counted` order) and size."""
+
+    part: pd.DataFrame
+    where: list[Vec]
+    size: int
+
+
+def _index_part(job: _IndexJob | None, candidates: Candidates | None = None, ruleset: Ruleset | None = None,
+                as_of: dt.date | None = None, params: dict | None = None) -> _IndexPart:
+    """One slice's part of the index, from `job` (read here) or from `candidates` already read."""
+    if job is not None:
+        ruleset, as_of, params = job.ruleset, job.as_of, job.params
+        fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
+        candidates = _read_whole(ruleset, job.options, job.table) if job.keep is None else \
+            normalise_tables([job.table], fields, required, mapping, job.keep)
+    frame = candidates.frame
+    part = _compact(frame[[c for c in _index_columns(ruleset) if c in frame]])
+    where = []
+    counted = _counted(ruleset)
+    if counted:
+        derived, _ = derive(candidates, as_of)
+        evaluator = Evaluator(Columns(candidates, ruleset, derived), params, as_of)
+        where = [evaluator.eval(rule.where) for rule in counted]
+    return _IndexPart(part, where, len(frame))
 
 
 def _read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:
@@ -420,8 +457,11 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
     map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk,
                       jobs=stream_jobs(paths, jobs))
-    inputs = run.index(progress)
-    if on_read is not None:
-        on_read(inputs, run.candidates)
-    write_rendered(lambda render: run.rendered(render, fmt, show_id), run.shell, output, fmt, show_id)
+    try:
+        inputs = run.index(progress)
+        if on_read is not None:
+            on_read(inputs, run.candidates)
+        write_rendered(lambda render: run.rendered(render, fmt, show_id), run.shell, output, fmt, show_id)
+    finally:
+        run.close()
     return run.result()
