@@ -31,10 +31,10 @@ from vetting.inputs.stream import RosterStream, streamable
 from vetting.parallel import auto_jobs
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
 from vetting.reports import write_report
-from vetting.reports.stream import write_chunks
+from vetting.reports.stream import chunk_writer, write_chunks
 from vetting.ruleset.loader import load_ruleset
+from vetting.slicework import INDEX_COLUMNS
 from vetting.streamed import (
-    INDEX_COLUMNS,
     STREAM_THRESHOLD_BYTES,
     StreamedRun,
     can_stream,
@@ -171,6 +171,15 @@ def test_worker_processes_write_the_whole_run_report(tmp_path, national, fmt, ro
     vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "workers" / f"r.{fmt}"), fmt, chunk_rows=rows,
                  generated_at=STAMP, jobs=jobs)
     assert _files(tmp_path / "workers") == whole     # slices decided and rendered by the workers, in order
+
+
+def test_spools_not_taken_into_the_report_are_removed_with_it(tmp_path):
+    writer = chunk_writer("csv")
+    writer.begin(tmp_path / "r.csv")
+    spool = writer.new_spool()
+    assert Path(spool.rows).parent == Path(spool.findings).parent == tmp_path   # beside the report
+    writer.abort()                                  # the run failed before the worker's slice was taken
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_run_by_worker_processes_is_recorded_as_a_whole_run(tmp_path):

@@ -12,6 +12,10 @@ A run of a roster too large to hold (10,000,000 rows) reads the file twice (vett
 2. **Slices.** Each slice is normalised again and every rule about one person decided on it;
    its findings get the cross-candidate findings of its people, and it is written.
 
+With `jobs` > 1 the slices after the first are indexed, and every slice of the second pass is
+decided and rendered, by worker processes (vetting.slicework, vetting.parallel) while this
+process reads the file and writes the report in order.
+
 The reports are byte for byte those of a run that reads the files whole (tests/test_streamed.py).
 Only runs whose rosters are all CSV text and that read no agency reply files, apply no
 decisions, follow no reserve pool and write CSV or JSON to a file are streamed (`can_stream`).
@@ -28,43 +32,45 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally, OnChunk, chunk_size, run_without_rows, shell_of
-from vetting.engine.assemble import params_in_force, plan
+from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
+from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
-from vetting.engine.derive import DERIVED_FROM, derive
-from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.derive import DERIVED_FROM
 from vetting.engine.groups import GroupOutcome, evaluate_groups
-from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE, id_keys, repeated_people, village_codes
+from vetting.engine.slate import REPEATED, VILLAGE_CODE, repeated_people, village_codes
 from vetting.engine.values import Vec
-from vetting.engine.vector import vector_decide
-from vetting.engine.verdicts import candidate_table
 from vetting.errors import VettingError
 from vetting.inputs.stream import RosterStream, streamable
 from vetting.inputs.table import RawTable
-from vetting.joint.merge import AWAITING_LIST_LIMIT, joint_review
+from vetting.joint.merge import AWAITING_LIST_LIMIT
 from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
-from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, normalise_tables
+from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 from vetting.normalize.silence import Silence
 from vetting.parallel import Workers, auto_jobs
-from vetting.pipeline import ReadOptions, joint_spec
+from vetting.pipeline import ReadOptions
 from vetting.progress import READ, Progress, silent
 from vetting.result import CANDIDATE_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.condition import referenced_fields
 from vetting.ruleset.model import POOL_KINDS, Ruleset
+from vetting.slicework import (
+    IndexJob,
+    SliceJob,
+    count_rules,
+    decide_slice,
+    decided_chunks,
+    index_columns,
+    index_part,
+    read_whole,
+)
 
 if TYPE_CHECKING:
-    from vetting.reports.stream import Rendered
+    from vetting.reports.stream import ChunkWriter, Rendered, Spool
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
 STREAM_THRESHOLD_BYTES = 64 << 20
 #: Candidates per slice.
 STREAM_ROWS = 25_000
-#: Columns of a candidate the rules across candidates read (with each rule's village column).
-INDEX_COLUMNS = ("source_file", "source_row", "id_number", "id_status", "name", "township", "village", "role",
-                 "household_id", "relatives", "ethnicity")
-#: Texts kept as Arrow strings in the index (the rest repeat, and are kept as categories).
-_FREE_TEXT = ("name", "relatives", "household_id")
 
 
 def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str | None, engine: str,
@@ -92,44 +98,17 @@ def stream_jobs(paths: Sequence[str], jobs: int | None) -> int:
     return auto_jobs() if large else 1
 
 
-def _counted(ruleset: Ruleset) -> list:
-    """The count rules whose condition the first pass evaluates (pool rules read the history)."""
-    return [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
-
-
 def index_fields(ruleset: Ruleset) -> frozenset[str] | None:
     """The fields a first pass reads after its first slice: the index columns and what the count
     rules' conditions read (with the roster fields a derived value comes from); None (every field,
     every opinion) when a count rule reads a fact an agency may answer for."""
-    read = {f for g in _counted(ruleset) for f in referenced_fields(g.where)}
+    read = {f for g in count_rules(ruleset) for f in referenced_fields(g.where)}
     read |= {source for f in read for source in DERIVED_FROM.get(f, ())}
     answered = {f for a in ruleset.agencies.values() for f in a.supplies}
     answered |= {f for p in ruleset.opinions.patterns for f in (*p.sets, *p.maps)}
     if read & answered:
         return None
-    return frozenset(_index_columns(ruleset)) | read
-
-
-def _index_columns(ruleset: Ruleset) -> list[str]:
-    village = [g.village_field for g in ruleset.group_rules if g.village_field]
-    return list(dict.fromkeys([*INDEX_COLUMNS, *village]))
-
-
-def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """A slice's index part: each valid ID number as an integer (ID_KEY), the row number as int32,
-    repeated texts as categories (townships, villages, roles, files), names as Arrow strings."""
-    out = {ID_KEY: id_keys(frame)}
-    for name in frame.columns:
-        column = frame[name]
-        if name in ("id_number", "id_status"):
-            continue
-        if name == "source_row" and column.to_numpy().max(initial=0) < np.iinfo(np.int32).max:
-            out[name] = column.astype(np.int32)
-        elif column.dtype == object or str(column.dtype) in ("str", "string"):
-            out[name] = column.astype("string[pyarrow]" if name in _FREE_TEXT else "category")
-        else:
-            out[name] = column
-    return pd.DataFrame(out, index=frame.index)
+    return frozenset(index_columns(ruleset)) | read
 
 
 def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -233,16 +212,16 @@ class StreamedRun:
         The first slice is read whole here (what the run consults); the others, with `jobs` > 1,
         by worker processes (vetting.parallel) while this process reads on."""
         ruleset, parts = self.ruleset, []
-        counted, params = _counted(ruleset), params_in_force(ruleset, self.as_of)
+        counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         tables = self._tables()
         table = next(tables, None)
-        first = None if table is None else _read_whole(ruleset, self.options, table)
+        first = None if table is None else read_whole(ruleset, self.options, table)
         keep = index_fields(ruleset)
-        jobs = (_IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in tables)
-        done = [_index_part(None, first, ruleset, self.as_of, params)] if first is not None else []
+        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in tables)
+        done = [index_part(None, first, ruleset, self.as_of, params)] if first is not None else []
         read = 0
-        for part in chain(done, self._workers.map(_index_part, jobs)):
+        for part in chain(done, self._workers.map(index_part, jobs)):
             parts.append(part.part)
             self._sizes.append(part.size)
             read += part.size
@@ -287,37 +266,51 @@ class StreamedRun:
         for chunk, _ in self.rendered(None, keep_rows=True):
             yield chunk
 
-    def rendered(self, render: Callable[[VettingResult], Rendered] | None, fmt: str = "csv", show_id: bool = False,
-                 keep_rows: bool = False) -> Iterator[tuple[VettingResult, Rendered | None]]:
-        """The second pass, each chunk with its report bytes: rendered by `render` in this process
-        (None: not rendered) when `jobs` is 1, else each slice read here and decided and rendered
-        by `chunk_writer(fmt, show_id)` in a worker process (vetting.parallel). A chunk from a
-        worker holds its rows only with `keep_rows` or when `on_chunk` keeps them (its `needs_rows`:
-        the history does)."""
+    def rendered(self, writer: ChunkWriter | None,
+                 keep_rows: bool = False) -> Iterator[tuple[VettingResult, Rendered | Spool | None]]:
+        """The second pass, each chunk with what `writer` writes of it (None: not written): in
+        this process when `jobs` is 1, chunk by chunk (`writer.render`); else each slice read here,
+        decided by a worker and written into a spool of `writer`'s (vetting.reports.stream), given
+        with the slice's first chunk. A chunk from a worker holds its rows only with `keep_rows`
+        or when `on_chunk` keeps them (its `needs_rows`: the history does)."""
         if self._groups is None:
             self.index()
         rows_back = keep_rows or getattr(self.on_chunk, "needs_rows", True)
+        fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
-        jobs = (_SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, fmt, show_id,
-                          rows_back, int(offsets[k]), self._own_groups(int(offsets[k]), int(offsets[k + 1])), table)
+        jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
+                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
                 for k, table in enumerate(self._tables()))
-        if self.jobs <= 1:
-            jobs = (replace(job, fmt=None) if render is None else job for job in jobs)
-            work = (_decide_slice(job, render) for job in jobs)
-        else:
-            work = self._workers.map(_decide_slice, jobs)
         awaiting = []
-        for job in work:
-            if job.size != self._sizes[len(awaiting)]:
-                raise VettingError(f"花名册在审查过程中发生变化（第{len(awaiting) + 1}段人数前后不一致），请重新审查")
-            awaiting.append(job.awaiting)
-            self._tally.merge(job.tally)
-            for chunk, rendered, done in job.chunks:
-                yield chunk, rendered
-                if self.on_chunk is not None:       # the slice is written: record it, say how far the run is
-                    self.on_chunk(chunk, done, self._n)
+        if self.jobs <= 1:
+            for job in jobs:
+                made, waits, size = decided_chunks(job)
+                self._check_size(size, len(awaiting))
+                awaiting.append(waits)
+                for chunk, done in made:
+                    self._tally.add(chunk)
+                    yield chunk, (writer.render(chunk) if writer is not None else None)
+                    self._written(chunk, done)
+        else:
+            spooled = (replace(job, spool=writer.new_spool()) if writer is not None else job for job in jobs)
+            for part in self._workers.map(decide_slice, spooled):
+                self._check_size(part.size, len(awaiting))
+                awaiting.append(part.awaiting)
+                self._tally.merge(part.tally)
+                for i, (chunk, done) in enumerate(part.chunks):
+                    yield chunk, (part.spool if i == 0 else None)
+                    self._written(chunk, done)
         self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
         self.close()
+
+    def _check_size(self, size: int, k: int) -> None:
+        if size != self._sizes[k]:
+            raise VettingError(f"花名册在审查过程中发生变化（第{k + 1}段人数前后不一致），请重新审查")
+
+    def _written(self, chunk: VettingResult, done: int) -> None:
+        """A chunk is written: `on_chunk` records it and says how far the run is."""
+        if self.on_chunk is not None:
+            self.on_chunk(chunk, done, self._n)
 
     def close(self) -> None:
         """Stop the worker processes (done once the second pass ends; idempotent)."""
@@ -340,109 +333,6 @@ class StreamedRun:
         return shell_of(self.result())
 
 
-@dataclass(frozen=True)
-class _IndexJob:
-    """One slice of the first pass as a worker gets it (`keep`: see index_fields)."""
-
-    ruleset: Ruleset
-    as_of: dt.date
-    options: ReadOptions
-    keep: frozenset[str] | None
-    params: dict
-    table: RawTable
-
-
-@dataclass
-class _IndexPart:
-    """A slice's part of the index, its count rules' conditions (in `_counted` order) and size."""
-
-    part: pd.DataFrame
-    where: list[Vec]
-    size: int
-
-
-def _index_part(job: _IndexJob | None, candidates: Candidates | None = None, ruleset: Ruleset | None = None,
-                as_of: dt.date | None = None, params: dict | None = None) -> _IndexPart:
-    """One slice's part of the index, from `job` (read here) or from `candidates` already read."""
-    if job is not None:
-        ruleset, as_of, params = job.ruleset, job.as_of, job.params
-        fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
-        candidates = _read_whole(ruleset, job.options, job.table) if job.keep is None else \
-            normalise_tables([job.table], fields, required, mapping, job.keep)
-    frame = candidates.frame
-    part = _compact(frame[[c for c in _index_columns(ruleset) if c in frame]])
-    where = []
-    counted = _counted(ruleset)
-    if counted:
-        derived, _ = derive(candidates, as_of)
-        evaluator = Evaluator(Columns(candidates, ruleset, derived), params, as_of)
-        where = [evaluator.eval(rule.where) for rule in counted]
-    return _IndexPart(part, where, len(frame))
-
-
-def _read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:
-    """One slice normalised with every field and its opinions read (the joint review)."""
-    fields, required = ruleset.fields, ruleset.required_fields
-    return joint_review(normalise_tables([table], fields, required, options.mapping), fields, required,
-                        joint_spec(ruleset))
-
-
-@dataclass(frozen=True)
-class _SliceJob:
-    """One slice of the second pass as a worker gets it: what it needs to decide and render the
-    slice alone (`groups`: its cross-candidate findings, row ids local to the slice; `offset`:
-    its first candidate's row id in the run; `fmt` None: not rendered)."""
-
-    ruleset: Ruleset
-    as_of: dt.date
-    options: ReadOptions
-    covered: Coverage
-    chunk_rows: int | None
-    fmt: str | None
-    show_id: bool
-    rows_back: bool
-    offset: int
-    groups: GroupOutcome
-    table: RawTable
-
-
-@dataclass
-class _SliceDone:
-    """A slice decided: its chunks (with their bytes and the candidates done once each is
-    written), its tally, the agencies it awaits and its size (to check against the first pass)."""
-
-    chunks: list[tuple[VettingResult, Rendered | None, int]]
-    tally: ChunkTally
-    awaiting: list[dict]
-    size: int
-
-
-def _decide_slice(job: _SliceJob, render: Callable[[VettingResult], Rendered] | None = None) -> _SliceDone:
-    """Decide one slice and render its chunks (by `render`, else by the writer of `job.fmt`)."""
-    from vetting.reports.stream import chunk_writer
-
-    if render is None and job.fmt is not None:
-        render = chunk_writer(job.fmt, job.show_id).render
-    candidates = _read_whole(job.ruleset, job.options, job.table)
-    n, offset = len(candidates), job.offset
-    decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
-    step = max(1, int(job.chunk_rows or chunk_size(decided)))
-    tally, chunks = ChunkTally(), []
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        findings, not_checked = decided.findings(lo, hi)
-        table = candidate_table(candidates, findings, lo, hi)
-        table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
-                                        for t in (table, findings, not_checked))
-        chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
-        tally.add(chunk)
-        rendered = render(chunk) if render is not None else None
-        if not job.rows_back:
-            chunk = VettingResult(candidates=table.iloc[:0], findings=findings.iloc[:0], unchecked=not_checked.iloc[:0])
-        chunks.append((chunk, rendered, offset + hi))
-    return _SliceDone(chunks, tally, candidates.joint.get("awaiting", []), n)
-
-
 def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output: str, fmt: str,
                  options: ReadOptions | None = None, show_id: bool = False, chunk_rows: int | None = None,
                  generated_at: str | None = None, coverage: str | None = None, on_chunk: OnChunk | None = None,
@@ -461,7 +351,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
         inputs = run.index(progress)
         if on_read is not None:
             on_read(inputs, run.candidates)
-        write_rendered(lambda render: run.rendered(render, fmt, show_id), run.shell, output, fmt, show_id)
+        write_rendered(run.rendered, run.shell, output, fmt, show_id)
     finally:
         run.close()
     return run.result()

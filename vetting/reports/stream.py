@@ -4,8 +4,10 @@ the same run, with only one chunk's findings text in memory at a time.
 The seam is `ChunkWriter`: `begin(path)`, `write_chunk(result)` for each slice of candidates
 (their findings and unchecked rules only, meta empty), `finish(result)` with the whole run's
 small parts (meta, village findings; no candidates) once every chunk is written. `write_chunk`
-is `render` (a pure function of the slice, so a worker process may run it: vetting.streamed)
-then `append` (in order, in the writing process). The candidate
+is `render` (a pure function of the chunk) then `append`. A worker process (vetting.slicework)
+writes its slice's chunks into a `Spool` instead, two files beside the report that the writer
+made for it (`new_spool`, `fill`), and the writer takes them in order (`merge`): only file names
+cross between the processes, never a slice's text. The candidate
 rows go to a hidden temporary file beside the report while chunks arrive; `finish` puts the
 report and its sidecars in place in one transaction (`vetting.atomic`), so an interrupted run
 leaves no half-written report. An XLSX writer needs the same three steps (rows appended to a
@@ -19,7 +21,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from vetting.atomic import TEMP_SUFFIX, Payload, check_target, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
@@ -43,6 +45,19 @@ class Rendered:
     changed: int = 0
 
 
+@dataclass(frozen=True)
+class Spool:
+    """Chunks written by a worker for the writer to take (see the module docstring): `rows` and
+    `findings` are files beside the report, each starting with its own heading (CSV); `chunks`
+    written, texts `changed` (cleaned for the format), and the findings heading once there is one."""
+
+    rows: str
+    findings: str
+    chunks: int = 0
+    changed: int = 0
+    findings_heading: bytes | None = None
+
+
 class ChunkWriter:
     """A report of one format written from chunks (see the module docstring)."""
 
@@ -57,6 +72,7 @@ class ChunkWriter:
         self._body: str | None = None
         self._handle = None
         self._chunks = 0
+        self._spools: list[str] = []     # spool files made and not yet merged
 
     def begin(self, path: str | os.PathLike) -> None:
         """Start the report at `path`: the candidate rows go to a temporary file beside it."""
@@ -84,6 +100,41 @@ class ChunkWriter:
             self._handle.write(data)
         self._chunks += 1
 
+    def new_spool(self) -> Spool:
+        """Two empty files beside the report for a worker's chunks (removed by `merge` or `abort`)."""
+        names = []
+        for part in ("rows", "findings"):
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=f".{part}" + TEMP_SUFFIX,
+                                        dir=os.path.dirname(os.path.abspath(self.path)))
+            os.close(fd)
+            names.append(name)
+            self._spools.append(name)
+        return Spool(*names)
+
+    def fill(self, spool: Spool, chunks: Iterable[VettingResult]) -> Spool:
+        """In a worker: write `chunks` into `spool` as this writer would write them into a report
+        of their own; returns the spool with what was written."""
+        with open(spool.rows, "wb") as self._handle, open(spool.findings, "wb") as self._findings_handle:
+            for chunk in chunks:
+                self.write_chunk(chunk)
+        return replace(spool, chunks=self._chunks, changed=self.changed,
+                       findings_heading=getattr(self, "_findings_heading", None))
+
+    def merge(self, spool: Spool) -> None:
+        """Write a worker's chunks after those before them, and remove its files."""
+        self.changed += spool.changed
+        if spool.chunks:
+            skip, prefix = self._joint(spool)
+            _copy_into(self._handle, spool.rows, skip, prefix)
+        self._chunks += spool.chunks
+        for name in (spool.rows, spool.findings):
+            os.unlink(name)
+            self._spools.remove(name)
+
+    def _joint(self, spool: Spool) -> tuple[int, bytes]:
+        """How a spool's rows join the rows so far: bytes of its start to skip, bytes to put first."""
+        raise NotImplementedError
+
     def finish(self, result: VettingResult) -> list[Path]:
         """Write the report and its sidecars in place from the whole run's meta and village
         findings (`result` holds no candidates); returns the paths written."""
@@ -105,6 +156,10 @@ class ChunkWriter:
             self._handle.close()
         if self._body and os.path.exists(self._body):
             os.unlink(self._body)
+        for name in self._spools:
+            if os.path.exists(name):
+                os.unlink(name)
+        self._spools = []
 
     def _shown(self, result: VettingResult) -> tuple[VettingResult, int]:
         """As `vetting.reports.shown_result`: masked, then cleaned (with the count of texts changed)."""
@@ -140,6 +195,7 @@ class CsvChunkWriter(ChunkWriter):
 
     fmt = "csv"
     forbidden = (CSV_FORBIDDEN, "CSV")
+    _findings_heading: bytes | None = None
 
     def _format(self, shown: VettingResult) -> bytes:
         return format_csv(shown, show_id=True)
@@ -150,6 +206,18 @@ class CsvChunkWriter(ChunkWriter):
         heading = heading_line(CANDIDATE_HEADINGS)
         assert data.startswith(heading)
         return data[len(heading):]
+
+    def _joint(self, spool: Spool) -> tuple[int, bytes]:
+        return (len(heading_line(CANDIDATE_HEADINGS)) if self._chunks else 0), b""
+
+    def merge(self, spool: Spool) -> None:
+        """As `ChunkWriter.merge`, and the spool's findings to the findings sidecar."""
+        heading = spool.findings_heading
+        if heading is not None:
+            skip = len(heading) if self._findings_heading is not None else 0
+            self._findings_heading = self._findings_heading or heading
+            _copy_into(self._findings_handle, spool.findings, skip)
+        super().merge(spool)
 
     def begin(self, path: str | os.PathLike) -> None:
         """As `ChunkWriter.begin`; the findings sidecar's rows wait in a second temporary file."""
@@ -215,11 +283,26 @@ class JsonChunkWriter(ChunkWriter):
         self._empty = False
         return sep + data
 
+    def _joint(self, spool: Spool) -> tuple[int, bytes]:
+        if not os.path.getsize(spool.rows):
+            return 0, b""
+        sep = b"" if self._empty else b",\n"
+        self._empty = False
+        return 0, sep
+
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
         head, tail = json_frame(shown)
         if self._empty:
             return [(self.path, (head + "[]" + tail).encode("utf-8"))], []
         return [(self.path, self._body_into((head + "[\n").encode("utf-8"), ("\n  ]" + tail).encode("utf-8")))], []
+
+
+def _copy_into(handle: BinaryIO, name: str, skip: int = 0, prefix: bytes = b"") -> None:
+    """`prefix`, then the file `name` from byte `skip` on, written to `handle`."""
+    handle.write(prefix)
+    with open(name, "rb") as source:
+        source.seek(skip)
+        shutil.copyfileobj(source, handle, 1 << 20)
 
 
 def chunk_writer(fmt: str, show_id: bool = False) -> ChunkWriter:
@@ -231,19 +314,23 @@ def write_chunks(chunks: Iterable[VettingResult], final: Callable[[], VettingRes
                  fmt: str, show_id: bool = False) -> list[Path]:
     """Write a report from `chunks`; `final()` (called once every chunk is written) gives the
     run's meta and village findings. The same bytes as `write_report` of the whole result."""
-    return write_rendered(lambda render: ((chunk, render(chunk)) for chunk in chunks), final, path, fmt, show_id)
+    return write_rendered(lambda writer: ((chunk, writer.render(chunk)) for chunk in chunks), final, path, fmt, show_id)
 
 
-def write_rendered(produce: Callable[[Callable[[VettingResult], Rendered]], Iterable[tuple[VettingResult, Rendered]]],
+def write_rendered(produce: Callable[[ChunkWriter], Iterable[tuple[VettingResult, Rendered | Spool | None]]],
                    final: Callable[[], VettingResult], path: str | os.PathLike, fmt: str,
                    show_id: bool = False) -> list[Path]:
-    """As `write_chunks`, from `produce(render)`: the chunks, each with its bytes, in order
-    (rendered by `render`, or by a worker process that made the same writer: see `chunk_writer`)."""
+    """As `write_chunks`, from `produce(writer)`: the chunks in order, each with its bytes
+    (`writer.render`), or a worker's spool of several (`writer.new_spool`, then `fill` in the
+    worker; the chunks after the first of a spool come with None)."""
     writer = chunk_writer(fmt, show_id)
     writer.begin(path)
     try:
-        for _, rendered in produce(writer.render):
-            writer.append(rendered)
+        for _, written in produce(writer):
+            if isinstance(written, Spool):
+                writer.merge(written)
+            elif written is not None:
+                writer.append(written)
         return writer.finish(replace(final()))
     finally:
         writer.abort()

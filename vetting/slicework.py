@@ -1,0 +1,192 @@
+"""The work on one slice of a streamed run (vetting.streamed), done in this process or in a worker
+process (vetting.parallel): a first-pass slice read into its part of the compact index, and a
+second-pass slice read whole, decided and rendered. Each job carries all it needs and pickles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+import numpy as np
+import pandas as pd
+
+from vetting.chunked import ChunkTally, chunk_size
+from vetting.engine.assemble import plan
+from vetting.engine.coverage import Coverage
+from vetting.engine.derive import derive
+from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.groups import GroupOutcome
+from vetting.engine.slate import ID_KEY, id_keys
+from vetting.engine.values import Vec
+from vetting.engine.vector import vector_decide
+from vetting.engine.verdicts import candidate_table
+from vetting.inputs.table import RawTable
+from vetting.joint.merge import joint_review
+from vetting.normalize.roster import Candidates, normalise_tables
+from vetting.pipeline import ReadOptions, joint_spec
+from vetting.result import VettingResult
+from vetting.ruleset.model import POOL_KINDS, Ruleset
+
+if TYPE_CHECKING:
+    from vetting.reports.stream import Spool
+
+#: Columns of a candidate the rules across candidates read (with each rule's village column).
+INDEX_COLUMNS = ("source_file", "source_row", "id_number", "id_status", "name", "township", "village", "role",
+                 "household_id", "relatives", "ethnicity")
+#: Texts kept as Arrow strings in the index (the rest repeat, and are kept as categories).
+_FREE_TEXT = ("name", "relatives", "household_id")
+
+
+def count_rules(ruleset: Ruleset) -> list:
+    """The count rules whose condition the first pass evaluates (pool rules read the history)."""
+    return [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]
+
+
+def index_columns(ruleset: Ruleset) -> list[str]:
+    """The columns the index keeps: INDEX_COLUMNS and each rule's village-level column."""
+    village = [g.village_field for g in ruleset.group_rules if g.village_field]
+    return list(dict.fromkeys([*INDEX_COLUMNS, *village]))
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """A slice's index part: each valid ID number as an integer (ID_KEY), the row number as int32,
+    repeated texts as categories (townships, villages, roles, files), names as Arrow strings."""
+    out = {ID_KEY: id_keys(frame)}
+    for name in frame.columns:
+        column = frame[name]
+        if name in ("id_number", "id_status"):
+            continue
+        if name == "source_row" and column.to_numpy().max(initial=0) < np.iinfo(np.int32).max:
+            out[name] = column.astype(np.int32)
+        elif column.dtype == object or str(column.dtype) in ("str", "string"):
+            out[name] = column.astype("string[pyarrow]" if name in _FREE_TEXT else "category")
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+@dataclass(frozen=True)
+class IndexJob:
+    """One slice of the first pass as a worker gets it (`keep`: see index_fields)."""
+
+    ruleset: Ruleset
+    as_of: dt.date
+    options: ReadOptions
+    keep: frozenset[str] | None
+    params: dict
+    table: RawTable
+
+
+@dataclass
+class IndexPart:
+    """A slice's part of the index, its count rules' conditions (in `count_rules` order) and size."""
+
+    part: pd.DataFrame
+    where: list[Vec]
+    size: int
+
+
+def index_part(job: IndexJob | None, candidates: Candidates | None = None, ruleset: Ruleset | None = None,
+                as_of: dt.date | None = None, params: dict | None = None) -> IndexPart:
+    """One slice's part of the index, from `job` (read here) or from `candidates` already read."""
+    if job is not None:
+        ruleset, as_of, params = job.ruleset, job.as_of, job.params
+        fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
+        candidates = read_whole(ruleset, job.options, job.table) if job.keep is None else \
+            normalise_tables([job.table], fields, required, mapping, job.keep)
+    frame = candidates.frame
+    part = compact(frame[[c for c in index_columns(ruleset) if c in frame]])
+    where = []
+    counted = count_rules(ruleset)
+    if counted:
+        derived, _ = derive(candidates, as_of)
+        evaluator = Evaluator(Columns(candidates, ruleset, derived), params, as_of)
+        where = [evaluator.eval(rule.where) for rule in counted]
+    return IndexPart(part, where, len(frame))
+
+
+def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:
+    """One slice normalised with every field and its opinions read (the joint review)."""
+    fields, required = ruleset.fields, ruleset.required_fields
+    return joint_review(normalise_tables([table], fields, required, options.mapping), fields, required,
+                        joint_spec(ruleset))
+
+
+@dataclass(frozen=True)
+class SliceJob:
+    """One slice of the second pass as a worker gets it: what it needs to decide the slice alone
+    (`groups`: its cross-candidate findings, row ids local to the slice; `offset`: its first
+    candidate's row id in the run), and where to write it (`spool`, as the writer of `fmt`
+    writes; None: not written). `rows_back`: whether the chunks return with their rows."""
+
+    ruleset: Ruleset
+    as_of: dt.date
+    options: ReadOptions
+    covered: Coverage
+    chunk_rows: int | None
+    offset: int
+    groups: GroupOutcome
+    table: RawTable
+    rows_back: bool = True
+    fmt: str = "csv"
+    show_id: bool = False
+    spool: Spool | None = None
+
+
+def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], int]:
+    """One slice read and decided: its chunks (row ids over the run, each with the candidates
+    done once it is written), made one at a time as they are taken; the agencies it awaits; its size."""
+    candidates = read_whole(job.ruleset, job.options, job.table)
+    decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
+    n, offset = len(candidates), job.offset
+    step = max(1, int(job.chunk_rows or chunk_size(decided)))
+
+    def chunks() -> Iterator[tuple[VettingResult, int]]:
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            findings, not_checked = decided.findings(lo, hi)
+            table = candidate_table(candidates, findings, lo, hi)
+            table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)
+                                            for t in (table, findings, not_checked))
+            yield VettingResult(candidates=table, findings=findings, unchecked=not_checked), offset + hi
+
+    return chunks(), candidates.joint.get("awaiting", []), n
+
+
+@dataclass
+class SliceDone:
+    """A slice decided by a worker: its chunks (without their rows unless `rows_back`) with the
+    candidates done once each is written, their tally, the agencies it awaits, its size (to check
+    against the first pass) and the spool it was written into."""
+
+    chunks: list[tuple[VettingResult, int]]
+    tally: ChunkTally
+    awaiting: list[dict]
+    size: int
+    spool: Spool | None
+
+
+def decide_slice(job: SliceJob) -> SliceDone:
+    """A worker's part: one slice decided and written into its spool, a chunk at a time."""
+    from vetting.reports.stream import chunk_writer
+
+    made, awaiting, n = decided_chunks(job)
+    tally, chunks = ChunkTally(), []
+
+    def counted() -> Iterator[VettingResult]:
+        for chunk, done in made:
+            tally.add(chunk)
+            chunks.append((chunk if job.rows_back else _without_rows(chunk), done))
+            yield chunk
+
+    spool = chunk_writer(job.fmt, job.show_id).fill(job.spool, counted()) if job.spool is not None else None
+    if spool is None:
+        for _ in counted():
+            pass
+    return SliceDone(chunks, tally, awaiting, n, spool)
+
+
+def _without_rows(chunk: VettingResult) -> VettingResult:
+    return VettingResult(candidates=chunk.candidates.iloc[:0], findings=chunk.findings.iloc[:0],
+                         unchecked=chunk.unchecked.iloc[:0])
