@@ -42,7 +42,7 @@ def _leave_interrupts_to_the_parent() -> None:
 
 class Workers:
     """A pool of `jobs` worker processes (none when jobs <= 1: the work runs in this process),
-    started when first used and shared by every `map` until `close`."""
+    started when first used and shared by every `map` until `close` (a later `map` starts it again)."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import ChunkTally, chunk_size
+from vetting.chunked import FINDINGS_PER_CHUNK, ChunkTally, chunk_size
 from vetting.engine.assemble import plan
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
@@ -23,6 +23,7 @@ from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
 from vetting.inputs.table import RawTable
 from vetting.joint.merge import joint_review
+from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.normalize.roster import Candidates, normalise_tables
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.result import VettingResult
@@ -118,7 +119,9 @@ class SliceJob:
     """One slice of the second pass as a worker gets it: what it needs to decide the slice alone
     (`groups`: its cross-candidate findings, row ids local to the slice; `offset`: its first
     candidate's row id in the run), and where to write it (`spool`, as the writer of `fmt`
-    writes; None: not written). `rows_back`: whether the chunks return with their rows."""
+    writes; None: not written). `rows_back`: whether the chunks return with their rows;
+    `sharing`: the workers deciding slices at once (each renders chunks that much smaller, so
+    that the run's rendering memory stays that of one process)."""
 
     ruleset: Ruleset
     as_of: dt.date
@@ -129,6 +132,7 @@ class SliceJob:
     groups: GroupOutcome
     table: RawTable
     rows_back: bool = True
+    sharing: int = 1
     fmt: str = "csv"
     show_id: bool = False
     spool: Spool | None = None
@@ -140,7 +144,7 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
     candidates = read_whole(job.ruleset, job.options, job.table)
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
-    step = max(1, int(job.chunk_rows or chunk_size(decided)))
+    step = max(1, int(job.chunk_rows or chunk_size(decided, FINDINGS_PER_CHUNK // job.sharing)))
 
     def chunks() -> Iterator[tuple[VettingResult, int]]:
         for lo in range(0, n, step):
@@ -168,9 +172,11 @@ class SliceDone:
 
 
 def decide_slice(job: SliceJob) -> SliceDone:
-    """A worker's part: one slice decided and written into its spool, a chunk at a time."""
+    """A worker's part: one slice decided and written into its spool, a chunk at a time (its
+    memory handed back once done, as the run's own process does: vetting.memory)."""
     from vetting.reports.stream import chunk_writer
 
+    map_large_blocks()
     made, awaiting, n = decided_chunks(job)
     tally, chunks = ChunkTally(), []
 
@@ -184,6 +190,7 @@ def decide_slice(job: SliceJob) -> SliceDone:
     if spool is None:
         for _ in counted():
             pass
+    hand_back_free_pages()
     return SliceDone(chunks, tally, awaiting, n, spool)
 
 

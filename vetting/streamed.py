@@ -210,7 +210,8 @@ class StreamedRun:
         """The first pass: the compact index, the rules across candidates decided over it; returns
         what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice.
         The first slice is read whole here (what the run consults); the others, with `jobs` > 1,
-        by worker processes (vetting.parallel) while this process reads on."""
+        by worker processes (vetting.parallel) while this process reads on; they stop before the
+        index is stacked, and new ones start for the second pass."""
         ruleset, parts = self.ruleset, []
         counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
@@ -228,6 +229,7 @@ class StreamedRun:
             progress(READ, read, None)
             for rule, vec in zip(counted, part.where):
                 where[id(rule.where)].append(vec)
+        self._workers.close()           # the index is stacked next, the run's peak: no idle worker beside it
         self.inputs = [s.summary for s in self.streams]
         if first is None:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
@@ -279,7 +281,8 @@ class StreamedRun:
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
-                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
+                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, self.jobs, fmt,
+                         show_id)
                 for k, table in enumerate(self._tables()))
         awaiting = []
         if self.jobs <= 1:
