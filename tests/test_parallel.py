@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vetting.errors import InputError
@@ -49,3 +51,18 @@ def test_items_are_drawn_only_as_workers_free_up():
 
 def test_automatic_jobs_are_bounded():
     assert 1 <= auto_jobs() <= MAX_AUTO_JOBS
+
+
+def _slow_after_the_first(n: int) -> int:
+    if n:
+        time.sleep(120)
+    return n
+
+
+def test_results_no_longer_wanted_stop_the_workers_at_once():
+    with Workers(2) as workers:
+        results = workers.map(_slow_after_the_first, range(4))
+        assert next(results) == 0
+        started = time.monotonic()
+        results.close()                             # e.g. the run was interrupted while writing
+        assert time.monotonic() - started < 60      # not waiting for the two-minute items in flight

@@ -59,6 +59,7 @@ class Workers:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_leave_interrupts_to_the_parent)
         waiting: deque[Future] = deque()
+        finished = False
         try:
             for item in items:
                 waiting.append(self._pool.submit(fn, item))
@@ -66,9 +67,24 @@ class Workers:
                     yield waiting.popleft().result()
             while waiting:
                 yield waiting.popleft().result()
+            finished = True
         finally:
-            for future in waiting:
-                future.cancel()
+            if not finished:    # an error, an interrupt, or the results no longer wanted
+                self._stop_now()
+
+    def _stop_now(self) -> None:
+        """Stop the workers at once: the work in flight is not wanted (and must not go on
+        writing files the run is removing)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        terminate = getattr(pool, "terminate_workers", None)      # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the workers once their current item is done (idempotent)."""
