@@ -160,14 +160,14 @@ def shell_of(whole: VettingResult) -> VettingResult:
                          meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
-def chunk_size(decided: Plan, findings: int = FINDINGS_PER_CHUNK) -> int:
-    """Candidates per chunk so that a chunk holds about `findings` findings (at most
+def chunk_size(decided: Plan) -> int:
+    """Candidates per chunk so that a chunk holds about FINDINGS_PER_CHUNK findings (at most
     DEFAULT_CHUNK_ROWS): a roster before the agencies reply carries twenty-odd pending findings
     per candidate, a fully answered one a few per hundred."""
     n = max(1, len(decided.candidates))
     expected = decided.issue_count() + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
     per_row = expected / n
-    return int(max(1000, min(DEFAULT_CHUNK_ROWS, findings / max(per_row, 1e-9))))
+    return int(max(1000, min(DEFAULT_CHUNK_ROWS, FINDINGS_PER_CHUNK / max(per_row, 1e-9))))
 
 
 def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False) -> list[Path]:

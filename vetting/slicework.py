@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 import pandas as pd
 
-from vetting.chunked import FINDINGS_PER_CHUNK, ChunkTally, chunk_size
+from vetting.chunked import ChunkTally, chunk_size
 from vetting.engine.assemble import plan
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
@@ -119,9 +119,7 @@ class SliceJob:
     """One slice of the second pass as a worker gets it: what it needs to decide the slice alone
     (`groups`: its cross-candidate findings, row ids local to the slice; `offset`: its first
     candidate's row id in the run), and where to write it (`spool`, as the writer of `fmt`
-    writes; None: not written). `rows_back`: whether the chunks return with their rows;
-    `sharing`: the workers deciding slices at once (each renders chunks that much smaller, so
-    that the run's rendering memory stays that of one process)."""
+    writes; None: not written). `rows_back`: whether the chunks return with their rows."""
 
     ruleset: Ruleset
     as_of: dt.date
@@ -132,7 +130,6 @@ class SliceJob:
     groups: GroupOutcome
     table: RawTable
     rows_back: bool = True
-    sharing: int = 1
     fmt: str = "csv"
     show_id: bool = False
     spool: Spool | None = None
@@ -144,7 +141,7 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
     candidates = read_whole(job.ruleset, job.options, job.table)
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
-    step = max(1, int(job.chunk_rows or chunk_size(decided, FINDINGS_PER_CHUNK // job.sharing)))
+    step = max(1, int(job.chunk_rows or chunk_size(decided)))
 
     def chunks() -> Iterator[tuple[VettingResult, int]]:
         for lo in range(0, n, step):
@@ -195,5 +192,7 @@ def decide_slice(job: SliceJob) -> SliceDone:
 
 
 def _without_rows(chunk: VettingResult) -> VettingResult:
-    return VettingResult(candidates=chunk.candidates.iloc[:0], findings=chunk.findings.iloc[:0],
-                         unchecked=chunk.unchecked.iloc[:0])
+    """The chunk's tables emptied, sharing no memory with them (a zero-row slice of a frame keeps
+    its arrays alive: every chunk of a slice would stay in memory until the slice ends)."""
+    return VettingResult(**{name: pd.DataFrame(columns=list(getattr(chunk, name).columns))
+                            for name in ("candidates", "findings", "unchecked")})

@@ -89,7 +89,7 @@ def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str
 
 
 def stream_jobs(paths: Sequence[str], jobs: int | None) -> int:
-    """Worker processes of a streamed run's second pass: `jobs` when given, else one per usable
+    """Worker processes of a streamed run: `jobs` when given, else one per usable
     processor (vetting.parallel.auto_jobs) for rosters above STREAM_THRESHOLD_BYTES and none
     (this process) below: starting a worker costs about a second of imports."""
     if jobs is not None:
@@ -281,8 +281,7 @@ class StreamedRun:
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
-                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, self.jobs, fmt,
-                         show_id)
+                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
                 for k, table in enumerate(self._tables()))
         awaiting = []
         if self.jobs <= 1:

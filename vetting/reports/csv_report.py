@@ -224,5 +224,6 @@ def _arrow(table: pd.DataFrame) -> pa.Table:
 
 def _to_csv(table: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
+    sink.write(BOM)
     pa_csv.write_csv(_arrow(table), sink, _WRITE_OPTIONS)
-    return BOM + sink.getvalue().to_pybytes()
+    return sink.getvalue().to_pybytes()

@@ -36,8 +36,8 @@ STREAM_FORMATS = ("csv", "json")
 
 @dataclass(frozen=True)
 class Rendered:
-    """One slice of a report as bytes: its candidate rows (with the heading, which `append`
-    drops after the first slice), its findings sidecar rows (CSV; None without findings) and how
+    """One chunk of a report as bytes: its candidate rows (with the heading, which `append`
+    drops after the first chunk), its findings sidecar rows (CSV; None without findings) and how
     many texts were cleaned of characters the format cannot hold."""
 
     rows: bytes
@@ -169,7 +169,7 @@ class ChunkWriter:
     def _format(self, shown: VettingResult) -> bytes:
         raise NotImplementedError
 
-    def _rows(self, data: bytes, first: bool) -> bytes:
+    def _rows(self, data: bytes, first: bool) -> bytes | memoryview:
         raise NotImplementedError
 
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
@@ -200,12 +200,12 @@ class CsvChunkWriter(ChunkWriter):
     def _format(self, shown: VettingResult) -> bytes:
         return format_csv(shown, show_id=True)
 
-    def _rows(self, data: bytes, first: bool) -> bytes:
+    def _rows(self, data: bytes, first: bool) -> bytes | memoryview:
         if first:
             return data
         heading = heading_line(CANDIDATE_HEADINGS)
         assert data.startswith(heading)
-        return data[len(heading):]
+        return memoryview(data)[len(heading):]
 
     def _joint(self, spool: Spool) -> tuple[int, bytes]:
         return (len(heading_line(CANDIDATE_HEADINGS)) if self._chunks else 0), b""
@@ -241,7 +241,7 @@ class CsvChunkWriter(ChunkWriter):
             if self._findings_heading is None:
                 self._findings_heading = heading
                 self._findings_handle.write(heading)
-            self._findings_handle.write(data[len(heading):])
+            self._findings_handle.write(memoryview(data)[len(heading):])   # a chunk's findings are large: no copy
 
     def abort(self) -> None:
         super().abort()
@@ -276,7 +276,7 @@ class JsonChunkWriter(ChunkWriter):
     def _format(self, shown: VettingResult) -> bytes:
         return candidates_json(shown)
 
-    def _rows(self, data: bytes, first: bool) -> bytes:
+    def _rows(self, data: bytes, first: bool) -> bytes | memoryview:
         if not data:
             return b""
         sep = b"" if self._empty else b",\n"
