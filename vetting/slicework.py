@@ -88,11 +88,10 @@ class IndexPart:
     size: int
 
 
-def index_part(job: IndexJob | None, candidates: Candidates | None = None, ruleset: Ruleset | None = None,
-                as_of: dt.date | None = None, params: dict | None = None) -> IndexPart:
-    """One slice's part of the index, from `job` (read here) or from `candidates` already read."""
-    if job is not None:
-        ruleset, as_of, params = job.ruleset, job.as_of, job.params
+def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart:
+    """One slice's part of the index: its table read here, or `candidates` already read from it."""
+    ruleset, as_of, params = job.ruleset, job.as_of, job.params
+    if candidates is None:
         fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
         candidates = read_whole(ruleset, job.options, job.table) if job.keep is None else \
             normalise_tables([job.table], fields, required, mapping, job.keep)

@@ -215,12 +215,11 @@ class StreamedRun:
         ruleset, parts = self.ruleset, []
         counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
-        tables = self._tables()
-        table = next(tables, None)
-        first = None if table is None else read_whole(ruleset, self.options, table)
         keep = index_fields(ruleset)
-        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in tables)
-        done = [index_part(None, first, ruleset, self.as_of, params)] if first is not None else []
+        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in self._tables())
+        head = next(jobs, None)
+        first = None if head is None else read_whole(ruleset, self.options, head.table)
+        done = [] if head is None else [index_part(head, first)]
         read = 0
         for part in chain(done, self._workers.map(index_part, jobs)):
             parts.append(part.part)
