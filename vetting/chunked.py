@@ -36,8 +36,9 @@ CHUNK_THRESHOLD = 50_000
 #: Most candidates per chunk when none is given.
 DEFAULT_CHUNK_ROWS = 50_000
 #: Findings a chunk aims at when its size is not given: rendered findings and the report rows
-#: built from them take a few kilobytes each while a chunk is written (about 400 MB at this size).
-FINDINGS_PER_CHUNK = 150_000
+#: built from them take a few kilobytes each while a chunk is written (about 270 MB at this size;
+#: with two worker processes a 1M-row roster before the agencies reply peaked at 1.6 GB with 150,000).
+FINDINGS_PER_CHUNK = 100_000
 #: Called after each slice is written: on_chunk(slice, candidates done, candidates in all); the
 #: CLI records the slice in the history (vetting.history.recorder) and shows the progress.
 OnChunk = Callable[[VettingResult, int, int], None]
