@@ -5,8 +5,10 @@ second-pass slice read whole, decided and rendered. Each job carries all it need
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pickle
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 import numpy as np
 import pandas as pd
@@ -165,6 +167,7 @@ class SliceDone:
     awaiting: list[dict]
     size: int
     spool: Spool | None
+    kept: bool = False          # the chunks with their rows are in the spool (`kept_chunks`)
 
 
 def decide_slice(job: SliceJob) -> SliceDone:
@@ -175,19 +178,40 @@ def decide_slice(job: SliceJob) -> SliceDone:
     map_large_blocks()
     made, awaiting, n = decided_chunks(job)
     tally, chunks = ChunkTally(), []
+    keep = job.rows_back and job.spool is not None     # into the spool, one chunk at a time
 
-    def counted() -> Iterator[VettingResult]:
+    def counted(kept: BinaryIO | None = None) -> Iterator[VettingResult]:
         for chunk, done in made:
             tally.add(chunk)
-            chunks.append((chunk if job.rows_back else _without_rows(chunk), done))
+            if kept is not None:
+                pickle.dump(chunk, kept, pickle.HIGHEST_PROTOCOL)
+            chunks.append((chunk if job.rows_back and not keep else _without_rows(chunk), done))
             yield chunk
 
-    spool = chunk_writer(job.fmt, job.show_id).fill(job.spool, counted()) if job.spool is not None else None
-    if spool is None:
+    spool = None
+    if job.spool is not None:
+        with open(job.spool.kept, "wb") as kept:
+            spool = chunk_writer(job.fmt, job.show_id).fill(job.spool, counted(kept if keep else None))
+    else:
         for _ in counted():
             pass
     hand_back_free_pages()
-    return SliceDone(chunks, tally, awaiting, n, spool)
+    return SliceDone(chunks, tally, awaiting, n, spool, keep)
+
+
+def kept_chunks(spool: Spool) -> Iterator[VettingResult]:
+    """The chunks a worker kept in `spool` (see decide_slice), read one at a time; the file is
+    removed once read (or by the writer's `abort`)."""
+    try:
+        with open(spool.kept, "rb") as kept:
+            while True:
+                try:
+                    yield pickle.load(kept)       # written by this run's own worker (mode 0600)
+                except EOFError:
+                    return
+    finally:
+        if os.path.exists(spool.kept):
+            os.unlink(spool.kept)
 
 
 def _without_rows(chunk: VettingResult) -> VettingResult:

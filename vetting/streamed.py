@@ -61,6 +61,7 @@ from vetting.slicework import (
     decided_chunks,
     index_columns,
     index_part,
+    kept_chunks,
     read_whole,
 )
 
@@ -298,9 +299,13 @@ class StreamedRun:
                 self._check_size(part.size, len(awaiting))
                 awaiting.append(part.awaiting)
                 self._tally.merge(part.tally)
+                kept = kept_chunks(part.spool) if part.kept else None
                 for i, (chunk, done) in enumerate(part.chunks):
+                    chunk = next(kept) if kept is not None else chunk
                     yield chunk, (part.spool if i == 0 else None)
                     self._written(chunk, done)
+                if kept is not None:
+                    kept.close()
         self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
         self.close()
 

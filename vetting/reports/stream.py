@@ -48,11 +48,14 @@ class Rendered:
 @dataclass(frozen=True)
 class Spool:
     """Chunks written by a worker for the writer to take (see the module docstring): `rows` and
-    `findings` are files beside the report, each starting with its own heading (CSV); `chunks`
-    written, texts `changed` (cleaned for the format), and the findings heading once there is one."""
+    `findings` are files beside the report, each starting with its own heading (CSV); `kept` a
+    third file where the worker may keep the chunks themselves for the run (the history records
+    them); `chunks` written, texts `changed` (cleaned for the format), and the findings heading
+    once there is one."""
 
     rows: str
     findings: str
+    kept: str
     chunks: int = 0
     changed: int = 0
     findings_heading: bytes | None = None
@@ -101,9 +104,10 @@ class ChunkWriter:
         self._chunks += 1
 
     def new_spool(self) -> Spool:
-        """Two empty files beside the report for a worker's chunks (removed by `merge` or `abort`)."""
+        """Empty files beside the report for a worker's chunks (removed by `merge`, the kept chunks
+        by whoever reads them, all by `abort`)."""
         names = []
-        for part in ("rows", "findings"):
+        for part in ("rows", "findings", "kept"):
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=f".{part}" + TEMP_SUFFIX,
                                         dir=os.path.dirname(os.path.abspath(self.path)))
             os.close(fd)
