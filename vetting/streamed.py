@@ -66,7 +66,7 @@ from vetting.slicework import (
 )
 
 if TYPE_CHECKING:
-    from vetting.reports.stream import ChunkWriter, Rendered, Spool
+    from vetting.reports.stream import ChunkWriter
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
 STREAM_THRESHOLD_BYTES = 64 << 20
@@ -265,16 +265,19 @@ class StreamedRun:
 
     def chunks(self) -> Iterator[VettingResult]:
         """The second pass: each slice with its findings (row ids over the whole run)."""
-        for chunk, _ in self.rendered(None, keep_rows=True):
-            yield chunk
+        return self._second_pass(None, keep_rows=True)
 
-    def rendered(self, writer: ChunkWriter | None,
-                 keep_rows: bool = False) -> Iterator[tuple[VettingResult, Rendered | Spool | None]]:
-        """The second pass, each chunk with what `writer` writes of it (None: not written): in
-        this process when `jobs` is 1, chunk by chunk (`writer.render`); else each slice read here,
-        decided by a worker and written into a spool of `writer`'s (vetting.reports.stream), given
-        with the slice's first chunk. A chunk from a worker holds its rows only with `keep_rows`
-        or when `on_chunk` keeps them (its `needs_rows`: the history does)."""
+    def write(self, writer: ChunkWriter) -> None:
+        """The second pass written by `writer` (see vetting.reports.stream.write_by)."""
+        for _ in self._second_pass(writer):
+            pass
+
+    def _second_pass(self, writer: ChunkWriter | None, keep_rows: bool = False) -> Iterator[VettingResult]:
+        """Each chunk of the second pass, once `writer` (if any) has written it: in this process
+        when `jobs` is 1, chunk by chunk; else each slice read here, decided by a worker and
+        written into a spool of `writer`'s (vetting.reports.stream), merged with the slice's
+        first chunk. A chunk from a worker holds its rows only with `keep_rows` or when
+        `on_chunk` keeps them (its `needs_rows`: the history does)."""
         if self._groups is None:
             self.index()
         rows_back = keep_rows or getattr(self.on_chunk, "needs_rows", True)
@@ -291,7 +294,9 @@ class StreamedRun:
                 awaiting.append(waits)
                 for chunk, done in made:
                     self._tally.add(chunk)
-                    yield chunk, (writer.render(chunk) if writer is not None else None)
+                    if writer is not None:
+                        writer.write_chunk(chunk)
+                    yield chunk
                     self._written(chunk, done)
         else:
             spooled = (replace(job, spool=writer.new_spool()) if writer is not None else job for job in jobs)
@@ -299,10 +304,12 @@ class StreamedRun:
                 self._check_size(part.size, len(awaiting))
                 awaiting.append(part.awaiting)
                 self._tally.merge(part.tally)
+                if part.spool is not None:
+                    writer.merge(part.spool)
                 kept = kept_chunks(part.spool) if part.kept else None
-                for i, (chunk, done) in enumerate(part.chunks):
+                for chunk, done in part.chunks:
                     chunk = next(kept) if kept is not None else chunk
-                    yield chunk, (part.spool if i == 0 else None)
+                    yield chunk
                     self._written(chunk, done)
                 if kept is not None:
                     kept.close()
@@ -348,7 +355,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
     what was read once the first pass ends (`progress`: the rows read), `on_chunk` each slice
     once written; `jobs` worker processes decide and render the slices (see `stream_jobs`).
     Returns the run without its candidates and findings (see ChunkedRun)."""
-    from vetting.reports.stream import write_rendered
+    from vetting.reports.stream import write_by
 
     map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk,
@@ -357,7 +364,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
         inputs = run.index(progress)
         if on_read is not None:
             on_read(inputs, run.candidates)
-        write_rendered(run.rendered, run.shell, output, fmt, show_id)
+        write_by(run.write, run.shell, output, fmt, show_id)
     finally:
         run.close()
     return run.result()

@@ -3,11 +3,10 @@ the same run, with only one chunk's findings text in memory at a time.
 
 The seam is `ChunkWriter`: `begin(path)`, `write_chunk(result)` for each slice of candidates
 (their findings and unchecked rules only, meta empty), `finish(result)` with the whole run's
-small parts (meta, village findings; no candidates) once every chunk is written. `write_chunk`
-is `render` (a pure function of the chunk) then `append`. A worker process (vetting.slicework)
-writes its slice's chunks into a `Spool` instead, two files beside the report that the writer
-made for it (`new_spool`, `fill`), and the writer takes them in order (`merge`): only file names
-cross between the processes, never a slice's text. The candidate
+small parts (meta, village findings; no candidates) once every chunk is written. A worker
+process (vetting.slicework) writes its slice's chunks into a `Spool` instead, files beside the
+report that the writer made for it (`new_spool`, `fill`), and the writer takes them in order
+(`merge`): only file names cross between the processes, never a slice's text. The candidate
 rows go to a hidden temporary file beside the report while chunks arrive; `finish` puts the
 report and its sidecars in place in one transaction (`vetting.atomic`), so an interrupted run
 leaves no half-written report. An XLSX writer needs the same three steps (rows appended to a
@@ -32,17 +31,6 @@ from vetting.textsafe import CSV_FORBIDDEN
 
 #: Formats a chunked run can write.
 STREAM_FORMATS = ("csv", "json")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One chunk of a report as bytes: its candidate rows (with the heading, which `append`
-    drops after the first chunk), its findings sidecar rows (CSV; None without findings) and how
-    many texts were cleaned of characters the format cannot hold."""
-
-    rows: bytes
-    findings: bytes | None = None
-    changed: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,21 +75,16 @@ class ChunkWriter:
 
     def write_chunk(self, result: VettingResult) -> None:
         """Append the candidates of one chunk (masked unless show_id, cleaned for the format)."""
-        self.append(self.render(result))
-
-    def render(self, result: VettingResult) -> Rendered:
-        """One chunk as the bytes `append` writes; depends on nothing but the chunk and the
-        writer's format and masking (no file, no state)."""
         shown, changed = self._shown(result)
-        return Rendered(self._format(shown), None, changed)
-
-    def append(self, rendered: Rendered) -> None:
-        """Write one rendered chunk after those before it."""
-        self.changed += rendered.changed
-        data = self._rows(rendered.rows, first=self._chunks == 0)
+        self.changed += changed
+        data = self._rows(self._format(shown), first=self._chunks == 0)
         if data:
             self._handle.write(data)
         self._chunks += 1
+        self._write_more(shown)
+
+    def _write_more(self, shown: VettingResult) -> None:
+        """What else a format writes of a chunk (masked and cleaned), beside its candidate rows."""
 
     def new_spool(self) -> Spool:
         """Empty files beside the report for a worker's chunks (removed by `merge`, the kept chunks
@@ -174,6 +157,7 @@ class ChunkWriter:
         raise NotImplementedError
 
     def _rows(self, data: bytes, first: bool) -> bytes | memoryview:
+        """A chunk's rows as they follow those before it (`first`: none before)."""
         raise NotImplementedError
 
     def _files(self, shown: VettingResult) -> tuple[list[tuple[Path, Payload]], list[Path]]:
@@ -231,15 +215,9 @@ class CsvChunkWriter(ChunkWriter):
         self._findings_handle = os.fdopen(fd, "wb")
         self._findings_heading: bytes | None = None
 
-    def render(self, result: VettingResult) -> Rendered:
-        """As `ChunkWriter.render`, with the chunk's findings in full for the findings sidecar."""
-        shown, changed = self._shown(result)
-        return Rendered(self._format(shown), format_csv_findings(shown, show_id=True), changed)
-
-    def append(self, rendered: Rendered) -> None:
-        """As `ChunkWriter.append`, and the chunk's findings to the findings sidecar."""
-        super().append(rendered)
-        data = rendered.findings
+    def _write_more(self, shown: VettingResult) -> None:
+        """The chunk's findings in full to the findings sidecar."""
+        data = format_csv_findings(shown, show_id=True)
         if data:
             heading = data[:data.index(b"\n") + 1]
             if self._findings_heading is None:
@@ -318,23 +296,21 @@ def write_chunks(chunks: Iterable[VettingResult], final: Callable[[], VettingRes
                  fmt: str, show_id: bool = False) -> list[Path]:
     """Write a report from `chunks`; `final()` (called once every chunk is written) gives the
     run's meta and village findings. The same bytes as `write_report` of the whole result."""
-    return write_rendered(lambda writer: ((chunk, writer.render(chunk)) for chunk in chunks), final, path, fmt, show_id)
+    def write(writer: ChunkWriter) -> None:
+        for chunk in chunks:
+            writer.write_chunk(chunk)
+
+    return write_by(write, final, path, fmt, show_id)
 
 
-def write_rendered(produce: Callable[[ChunkWriter], Iterable[tuple[VettingResult, Rendered | Spool | None]]],
-                   final: Callable[[], VettingResult], path: str | os.PathLike, fmt: str,
-                   show_id: bool = False) -> list[Path]:
-    """As `write_chunks`, from `produce(writer)`: the chunks in order, each with its bytes
-    (`writer.render`), or a worker's spool of several (`writer.new_spool`, then `fill` in the
-    worker; the chunks after the first of a spool come with None)."""
+def write_by(write: Callable[[ChunkWriter], None], final: Callable[[], VettingResult], path: str | os.PathLike,
+             fmt: str, show_id: bool = False) -> list[Path]:
+    """As `write_chunks`, where `write(writer)` gives the writer every chunk in order itself
+    (`write_chunk`, or `merge` of a worker's spool: vetting.streamed)."""
     writer = chunk_writer(fmt, show_id)
     writer.begin(path)
     try:
-        for _, written in produce(writer):
-            if isinstance(written, Spool):
-                writer.merge(written)
-            elif written is not None:
-                writer.append(written)
+        write(writer)
         return writer.finish(replace(final()))
     finally:
         writer.abort()
