@@ -82,12 +82,16 @@ def test_j01_rows_rendered_per_slice_are_the_whole_runs_with_their_text(decided,
     extra = candidates.extra
     row = int(np.flatnonzero(extra["纪委监委意见"].astype(object).to_numpy() == "")[0])
     blank = silent[(silent["row_id"] == row) & (silent["rule_name"] == "纪委监委尚未反馈")]
-    assert blank["reason"].tolist() == ["「纪委监委意见」：意见为空：纪委监委尚未反馈联审意见"]
+    assert blank["reason"].tolist() == ["「纪委监委意见」：意见为空：纪委监委尚未反馈联审意见；待其意见判定："
+                                        "D01 党纪处分影响期未满、D02 留党察看期间或期满未满两年、D03 政务处分期内、"
+                                        "D04 正在接受纪律审查或监察调查、"
+                                        "D05 被开除党籍已满五年（组织法修改后的候选人条件待核实）"]
     assert blank["severity"].tolist() == ["pending"]
     assert blank["evidence"].tolist() == [f"pending_roster.csv 第{row + 2}行「纪委监委意见」列"]
     row = int(np.flatnonzero(extra["公安机关意见"].astype(object).to_numpy() == "未反馈")[0])
     said = silent[(silent["row_id"] == row) & (silent["rule_name"] == "公安尚未反馈")]
-    assert said["reason"].tolist() == ["「公安机关意见」：「未反馈」：公安尚未反馈联审意见"]
+    assert said["reason"].str.startswith("「公安机关意见」：「未反馈」：公安尚未反馈联审意见；待其意见判定：").all()
+    assert said["reason"].str.contains("C04 涉邪教或组织参与非法宗教活动").all()
 
 
 def test_a_candidates_j01_keep_the_agencies_order(national, candidates):

@@ -33,9 +33,11 @@ APPLIES_TO = {**{code: 10 for code in NOT_COVERED}, "A05": 7, "A06": 7, "A07": 2
 FIRST_NOT_COVERED = [code for code in NOT_COVERED if code not in ("A05", "A06")]
 
 
-def _outcomes(result) -> dict[str, tuple[str, list[str]]]:
-    findings = result.findings
-    return {name: (verdict, sorted(set(findings.loc[findings["row_id"] == row, "rule"])))
+def _outcomes(result) -> dict[str, tuple[str, list[str], list[str]]]:
+    """Per candidate: verdict, rules with findings, rules waiting in a silent agency's J01 finding."""
+    findings, waiting = result.findings, result.waiting
+    return {name: (verdict, sorted(set(findings.loc[findings["row_id"] == row, "rule"])),
+                   sorted(set(waiting.loc[waiting["row_id"] == row, "rule"])))
             for row, name, verdict in zip(result.candidates["row_id"], result.candidates["name"],
                                           result.candidates["verdict"])}
 
@@ -49,7 +51,8 @@ def national():
 @pytest.mark.parametrize("path,key", [(ANSWERED, "answered"), (UNANSWERED, "unanswered")])
 def test_county_roster_verdicts_match_the_documented_ones(national, path, key, engine):
     outcomes = _outcomes(vet_files([str(path)], national, AS_OF, engine=engine))
-    expected = {p["name"]: (p[key]["verdict"], sorted(p[key]["rules"])) for p in EXPECTED["people"]}
+    expected = {p["name"]: (p[key]["verdict"], sorted(p[key]["rules"]), sorted(p[key]["waiting"]))
+                for p in EXPECTED["people"]}
     assert outcomes == expected
 
 
@@ -81,7 +84,12 @@ def test_pending_names_the_agencies_that_owe_an_answer(national, tmp_path):
     assert sorted(set(j01["rule_name"])) == ["信访尚未反馈", "检察院尚未反馈", "纪委监委尚未反馈"]
     write_report(result, tmp_path / "r.csv", "csv")
     rows = {r["姓名"]: r for r in csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig"))}
-    assert rows["黄志明"]["摘要"] == "[待反馈] 检察院、信访尚未出具联审意见；暂无法判定：S02 近年有非正常上访或聚众闹事行为"
+    # S02 waits only on 信访: named in 信访's J01 finding, not as a line (or a summary entry) of its own
+    assert rows["黄志明"]["摘要"] == "[待反馈] 检察院、信访尚未出具联审意见"
+    huang = j01[j01["row_id"] == result.candidates.loc[result.candidates["name"] == "黄志明", "row_id"].iloc[0]]
+    assert huang.loc[huang["rule_name"] == "信访尚未反馈", "reason"].str.endswith(
+        "信访尚未反馈联审意见；待其意见判定：S02 近年有非正常上访或聚众闹事行为").all()
+    assert not huang.loc[huang["rule_name"] == "检察院尚未反馈", "reason"].str.contains("待其意见").any()
     assert rows["林国栋"]["摘要"] == "[待反馈] 检察院尚未出具联审意见"
     assert rows["赵红梅"]["摘要"].startswith("[C01] ")
 

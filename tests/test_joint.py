@@ -141,6 +141,9 @@ def test_office_form_roster_gives_prescribed_verdicts(runner, tmp_path):
         got = by_row[person["row"]]
         assert got["verdict"] == person["verdict"], (person["name"], got["findings"])
         assert sorted({f["rule"] for f in got["findings"]}) == person["rules"], person["name"]
+        j01 = "".join(f["reason"] for f in got["findings"] if f["rule"] == "J01")
+        assert [code for code in ("C03", "C04", "C05", "S02") if f"：{code} " in j01 or f"、{code} " in j01] \
+            == person["waiting"], person["name"]
 
 
 def test_findings_quote_the_agency_text_as_evidence(runner, tmp_path):

@@ -41,3 +41,6 @@ DATA_CHECKS = {
 #: J01 findings are named after the agency that owes the answer ("检察院尚未反馈"), so that
 #: reports can say whom to chase.
 AGENCY_SILENT = "尚未反馈"
+#: What a J01 finding adds after "…尚未反馈联审意见" when rules wait only on that agency's answer
+#: (vetting.engine.owed): "；待其意见判定：C01 受过刑事处罚、…".
+WAITING_LEAD = "；待其意见判定："

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vetting.datachecks import DATA_CHECKS
+from vetting.datachecks import DATA_CHECKS, WAITING_LEAD
 from vetting.ruleset.describe import describe_rule
 from vetting.ruleset.model import GroupRule, Parameter, Rule, Ruleset
 from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS
@@ -35,7 +35,8 @@ def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) ->
             lines.append(f"   {f.review}")
     if pending.any():
         lines.append(f"待反馈：{awaited_summary(found).iloc[0]}")
-        lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples() if f.rule != "J01"]
+        lines += [f"   [{f.rule}] {f.reason}" for f in found[pending].itertuples()
+                  if f.rule != "J01" or WAITING_LEAD in f.reason]
     gaps = {e["rule"]: e for e in (result.meta.get("coverage") or {}).get("not_covered", [])}
     unchecked = [gaps[code] for code in result.unchecked.loc[result.unchecked["row_id"] == row_id, "rule"]
                  if code in gaps]

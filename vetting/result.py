@@ -46,6 +46,9 @@ class VettingResult:
     #: (row_id, rule) for each candidate a rule could not be checked for, as the run did not carry
     #: its facts (meta.coverage states those rules once).
     unchecked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule"]))
+    #: (row_id, rule, agency) for each rule that waits only on an agency yet to answer: named in
+    #: that agency's J01 finding, not a `pending` finding of its own (vetting.engine.owed).
+    waiting: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["row_id", "rule", "agency"]))
     #: Who the candidates are (PROFILE_COLUMNS), for the distributions a report charts.
     profile: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROFILE_COLUMNS))
     #: The targets the pack declares for those distributions (vetting.engine.profile.TARGETS).

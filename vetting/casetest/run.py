@@ -186,6 +186,10 @@ def _run_batch(individual: Ruleset, candidates: Candidates, cases: list[Case], a
     findings: list[list[tuple[str, str, str]]] = [[] for _ in cases]
     for row, rule, severity, reason in zip(kept["row_id"], kept["rule"], kept["severity"], kept["reason"]):
         findings[int(row)].append((rule, severity, reason))
+    for row, rule, agency in result.waiting[["row_id", "rule", "agency"]].drop_duplicates(["row_id", "rule"]).itertuples(
+            index=False):
+        if rule not in cases[int(row)].ignore:  # named in the agency's J01 finding: still this rule's `pending`
+            findings[int(row)].append((rule, "pending", f"{agency}尚未反馈联审意见，{rule}待其意见判定"))
     return result, findings, [str(v) for v in verdicts(len(cases), kept)]
 
 

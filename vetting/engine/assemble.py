@@ -17,6 +17,7 @@ from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings
 from vetting.engine.groups import evaluate_groups
+from vetting.engine.owed import Waiting, silent_rows, waiting_on
 from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
@@ -41,6 +42,19 @@ def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
                 raise RulesetError(f"参数「${name}」在审查基准日{as_of.isoformat()}尚未生效（规则 {rule.code} 需要它）",
                                    rule.source, rule.line)
     return params
+
+
+def _with_waiting(silent: pd.DataFrame, waiting: Waiting, lo: int) -> pd.DataFrame:
+    """J01 issues naming the rules that wait on each agency's answer."""
+    if not waiting.by_agency:
+        return silent
+    problem = silent["problem"].to_numpy(dtype=object).copy()
+    agency = silent["field"].to_numpy(dtype=object)
+    rows = silent["row_id"].to_numpy(dtype=np.int64) - lo
+    for name in waiting.by_agency:
+        hit = agency == name
+        problem[hit] = problem[hit] + waiting.suffix(name, rows[hit])
+    return silent.assign(problem=problem)
 
 
 def _unchecked(layout: Layout, parts: list[pd.DataFrame], findings: pd.DataFrame) -> pd.DataFrame:
@@ -78,6 +92,7 @@ class Plan:
     silence: Silence = field(default_factory=Silence)
     silent_at: int = 0
     _orders: dict = field(default_factory=dict)
+    _silent: dict | None = None
 
     def _owner(self) -> np.ndarray:
         return self.layout.expanded.owner if self.layout.several else np.arange(self.layout.n)
@@ -106,6 +121,12 @@ class Plan:
     def findings(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Findings (FINDING_COLUMNS) and unchecked (row_id, rule) pairs of candidates lo..hi-1,
         exactly the rows a whole-run evaluation gives them, in the same order per candidate."""
+        findings, unchecked, _ = self.findings_waiting(lo, hi)
+        return findings, unchecked
+
+    def findings_waiting(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """`findings`, and the (row_id, rule, agency) of each rule that waits only on a silent
+        agency and is named in that agency's J01 finding instead of a finding of its own."""
         hi = self.layout.n if hi is None else hi
         inside = self._in(lo, hi)
         rows = self.layout.rows
@@ -113,14 +134,19 @@ class Plan:
         if inside is not None and len(issues):
             issues = self._slice(issues, lo, hi)
         silent = self.silence.issues(lo, hi)
-        if len(silent):
-            head = issues.index < self.silent_at
-            issues = pd.concat([p for p in (issues[head], silent, issues[~head]) if len(p)], ignore_index=True)
-        parts = [data_findings(issues, rows)]
+        waiting = Waiting(hi - lo)
+        parts = []
         for rule, fires, unsettled, role_unknown in self.decisions:
             if inside is not None:
                 fires, unsettled = fires & inside, unsettled & inside
+            if len(silent) and rule.severity != "notice":
+                unsettled = self._fold_waiting(rule, unsettled, role_unknown, waiting, lo)
             parts.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
+        if len(silent):
+            silent = _with_waiting(silent, waiting, lo)
+            head = issues.index < self.silent_at
+            issues = pd.concat([p for p in (issues[head], silent, issues[~head]) if len(p)], ignore_index=True)
+        parts.insert(0, data_findings(issues, rows))
         groups = self.groups.findings
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
@@ -129,7 +155,27 @@ class Plan:
         findings = self.layout.once(findings[FINDING_COLUMNS])
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
                      for code, mask in self.unchecked]
-        return findings, _unchecked(self.layout, unchecked, findings)
+        return findings, _unchecked(self.layout, unchecked, findings), waiting.pairs(lo)
+
+    def _fold_waiting(self, rule: Rule, unsettled: np.ndarray, role_unknown: np.ndarray, waiting: Waiting,
+                      lo: int) -> np.ndarray:
+        """`unsettled` without the rows where the rule waits only on silent agencies; those go to
+        `waiting`, to be named in the agencies' J01 findings (vetting.engine.owed)."""
+        if not unsettled.any():
+            return unsettled
+        if self._silent is None:
+            self._silent = silent_rows(self.silence.blocks, self._owner())
+        at = np.flatnonzero(unsettled)
+        folded, per_agency = waiting_on(rule, at, self.evaluator.columns, role_unknown, self._silent,
+                                        self.evaluator.columns.ruleset.agencies)
+        if not folded.any():
+            return unsettled
+        owner = self._owner()
+        for agency, mask in per_agency.items():
+            waiting.add(agency, rule, np.unique(owner[at[mask]]) - lo)
+        kept = unsettled.copy()
+        kept[at[folded]] = False
+        return kept
 
     def issue_count(self) -> int:
         """Data issues of the run (J01 included), i.e. the findings they give before de-duplication."""
@@ -186,6 +232,7 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     village findings and the per-rule village summaries (the meta block is built by the caller).
     See `plan` for how records and coverage are weighed."""
     decided = plan(ruleset, candidates, as_of, decide, coverage)
-    findings, unchecked = decided.findings()
+    findings, unchecked, waiting = decided.findings_waiting()
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
-                         villages=decided.villages(), group_summary=decided.groups.summary, unchecked=unchecked)
+                         villages=decided.villages(), group_summary=decided.groups.summary, unchecked=unchecked,
+                         waiting=waiting)

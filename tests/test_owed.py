@@ -1,0 +1,93 @@
+"""Rules that wait only on an agency yet to answer are named in that agency's J01 finding
+(vetting.engine.owed), not given a `pending` finding each: the same candidates stay pending for the
+same reasons, with one line per agency owed instead of one per rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from vetting.engine import assemble
+from vetting.pipeline import ReadOptions, load_candidates, record_candidates, run_engine
+from vetting.ruleset.loader import load_ruleset
+
+ROSTER = ROOT / "fixtures" / "compact" / "pending_roster.csv"
+AS_OF = dt.date(2026, 12, 15)
+
+
+@pytest.fixture(scope="module")
+def national():
+    return load_ruleset("national")
+
+
+@pytest.fixture(scope="module")
+def candidates(national):
+    return load_candidates([str(ROSTER)], national, ReadOptions())
+
+
+def _unfolded(national, candidates, monkeypatch, engine="vector"):
+    """The run as it was before rules were named in J01 findings: every undecided rule its own finding."""
+    with monkeypatch.context() as m:
+        m.setattr(assemble, "waiting_on", lambda rule, rows, *_: (np.zeros(len(rows), dtype=bool), {}))
+        return run_engine(national, candidates, AS_OF, engine)
+
+
+def test_waiting_rules_are_exactly_the_pending_findings_they_replace(national, candidates, monkeypatch):
+    folded = run_engine(national, candidates, AS_OF, "vector")
+    before = _unfolded(national, candidates, monkeypatch)
+    assert before.waiting.empty and len(folded.waiting) > 0
+    assert folded.candidates["verdict"].tolist() == before.candidates["verdict"].tolist()
+
+    def own(result, pending):
+        f = result.findings
+        keep = f["severity"].eq("pending") == pending
+        return f[keep & f["rule"].ne("J01")][["row_id", "rule", "severity", "reason", "evidence"]]
+
+    pd.testing.assert_frame_equal(own(folded, False).reset_index(drop=True), own(before, False).reset_index(drop=True))
+    was = set(zip(*own(before, True)[["row_id", "rule"]].to_numpy().T))
+    now = set(zip(*own(folded, True)[["row_id", "rule"]].to_numpy().T))
+    waiting = set(zip(folded.waiting["row_id"], folded.waiting["rule"]))
+    assert now | waiting == was and not now & waiting
+    # 240 candidates, ten agencies mostly silent: several times fewer lines
+    assert len(folded.findings) * 2 < len(before.findings)
+
+
+def test_each_waiting_rule_is_named_in_the_j01_finding_of_its_agency(national, candidates):
+    result = run_engine(national, candidates, AS_OF, "vector")
+    j01 = result.findings[result.findings["rule"] == "J01"]
+    reasons = {(row, name.removesuffix("尚未反馈")): reason
+               for row, name, reason in zip(j01["row_id"], j01["rule_name"], j01["reason"])}
+    for row, code, agency in result.waiting[["row_id", "rule", "agency"]].itertuples(index=False):
+        rule = national.rule(code)
+        assert f"{code} {rule.name}" in reasons[(row, agency)].split("；待其意见判定：")[1]
+        assert set(rule.fields) & set(national.agencies[agency].supplies)
+    # and only those: a J01 finding names no rule that does not wait on that agency
+    named = {(row, agency) for row, _, agency in result.waiting.itertuples(index=False)}
+    assert all(("；待其意见判定：" in reason) == (key in named) for key, reason in reasons.items())
+
+
+def test_both_engines_name_the_same_waiting_rules(national, candidates):
+    durable = run_engine(national, candidates, AS_OF, "durable")
+    vector = run_engine(national, candidates, AS_OF, "vector")
+    pd.testing.assert_frame_equal(vector.waiting, durable.waiting)
+    pd.testing.assert_frame_equal(vector.findings, durable.findings)
+
+
+def test_a_rule_also_missing_what_no_silent_agency_owes_keeps_its_own_pending_finding(national):
+    """A04 reads 政治面貌 (组织部 answers for it) and 拟任职务 (nobody does): with the post blank the
+    rule cannot wait on 组织部 alone."""
+    records = [{"姓名": "甲", "公民身份号码": "510525199007070147", "拟任职务": role, "政治面貌": "",
+                "组织部意见": "", "乡镇(街道)": "太平镇", "村(社区)": "平丰村"} for role in ("", "党组织书记")]
+    result = run_engine(national, record_candidates(records, national), AS_OF, "vector")
+    f = result.findings
+    a04 = f[f["rule"] == "A04"]
+    assert a04["row_id"].tolist() == [0] and a04["severity"].tolist() == ["pending"]
+    assert "「拟任职务」" in a04["reason"].iloc[0]
+    assert result.waiting.loc[result.waiting["rule"] == "A04", ["row_id", "agency"]].values.tolist() == [[1, "组织部"]]
+    org = f[(f["rule"] == "J01") & (f["rule_name"] == "组织部尚未反馈")].set_index("row_id")["reason"]
+    assert "A04 党组织职务人选不是正式党员" in org[1] and "A04" not in org[0]
+    assert "pass" not in result.candidates["verdict"].tolist()
