@@ -91,3 +91,22 @@ def test_a_rule_also_missing_what_no_silent_agency_owes_keeps_its_own_pending_fi
     org = f[(f["rule"] == "J01") & (f["rule_name"] == "组织部尚未反馈")].set_index("row_id")["reason"]
     assert "A04 党组织职务人选不是正式党员" in org[1] and "A04" not in org[0]
     assert "pass" not in result.candidates["verdict"].tolist()
+
+
+@pytest.mark.parametrize("rules", [3, 70])
+def test_a_j01_finding_lists_its_waiting_rules_in_rule_order_however_many(rules):
+    """Sets of up to 62 rules are told apart by an integer, more by a Python integer."""
+    from types import SimpleNamespace
+
+    from vetting.engine.owed import Waiting
+
+    waiting = Waiting(5)
+    for i in range(rules):
+        rows = np.array([k for k in (0, 2, 4) if i % (k + 1) == 0])
+        waiting.add("公安", SimpleNamespace(code=f"R{i:02d}", name=f"规则{i}"), rows)
+
+    def listed(k):
+        return "；待其意见判定：" + "、".join(f"R{i:02d} 规则{i}" for i in range(rules) if i % (k + 1) == 0)
+
+    assert waiting.suffix("公安", np.array([4, 0, 1, 2])).tolist() == [listed(4), listed(0), "", listed(2)]
+    assert waiting.suffix("法院", np.array([0])).tolist() == [""]

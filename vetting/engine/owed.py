@@ -54,15 +54,23 @@ class Waiting:
         return pd.concat(frames, ignore_index=True).sort_values(["row_id", "rule"], kind="stable", ignore_index=True)
 
     def suffix(self, agency: str, candidates: np.ndarray) -> np.ndarray:
-        """What the J01 finding of `agency` adds for each of `candidates` ('' where no rule waits)."""
-        text = np.full(len(candidates), "", dtype=object)
+        """What the J01 finding of `agency` adds for each of `candidates` ('' where no rule waits):
+        one Python string per distinct set of waiting rules, shared by the candidates it fits."""
+        waiting = self.by_agency.get(agency, [])
+        if not waiting:
+            return np.full(len(candidates), "", dtype=object)
+        sets = np.zeros(len(candidates), dtype=object if len(waiting) > 62 else np.int64)
         mask = np.zeros(self.n, dtype=bool)
-        for rule, waiting in self.by_agency.get(agency, ()):
+        for bit, (_, rows) in enumerate(waiting):
             mask[:] = False
-            mask[waiting] = True
+            mask[rows] = True
             hit = mask[candidates]
-            text = np.where(hit, text + np.where(text == "", WAITING_LEAD, "、") + f"{rule.code} {rule.name}", text)
-        return text
+            sets[hit] = sets[hit] + (1 << bit)
+        distinct, which = np.unique(sets, return_inverse=True)
+        texts = np.array(["" if not s else WAITING_LEAD + "、".join(
+            f"{rule.code} {rule.name}" for bit, (rule, _) in enumerate(waiting) if int(s) >> bit & 1)
+            for s in distinct], dtype=object)
+        return texts[which.reshape(-1)]
 
 
 def waiting_on(rule: Rule, rows: np.ndarray, columns: Columns, role_unknown: np.ndarray,
