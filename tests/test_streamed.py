@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,21 @@ def test_spools_not_taken_into_the_report_are_removed_with_it(tmp_path):
     assert Path(spool.rows).parent == Path(spool.findings).parent == tmp_path   # beside the report
     writer.abort()                                  # the run failed before the worker's slice was taken
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_nothing_records_makes_no_file_for_kept_chunks(tmp_path, national, monkeypatch):
+    made = []
+    mkstemp = tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        made.append(mkstemp(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr("vetting.reports.stream.tempfile.mkstemp", spy)
+    vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "r.csv"), "csv", chunk_rows=10, jobs=2)
+    names = [Path(name).name for _, name in made]
+    assert sum(".rows." in n for n in names) > 1 and not any(".kept." in n for n in names)  # spools, none kept
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]    # every spool removed
 
 
 def test_a_run_by_worker_processes_is_recorded_as_a_whole_run(tmp_path):

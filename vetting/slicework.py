@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator
 
@@ -178,7 +179,7 @@ def decide_slice(job: SliceJob) -> SliceDone:
     map_large_blocks()
     made, awaiting, n = decided_chunks(job)
     tally, chunks = ChunkTally(), []
-    keep = job.rows_back and job.spool is not None     # into the spool, one chunk at a time
+    keep = job.rows_back and job.spool is not None and job.spool.kept is not None  # one chunk at a time
 
     def counted(kept: BinaryIO | None = None) -> Iterator[VettingResult]:
         for chunk, done in made:
@@ -190,8 +191,8 @@ def decide_slice(job: SliceJob) -> SliceDone:
 
     spool = None
     if job.spool is not None:
-        with open(job.spool.kept, "wb") as kept:
-            spool = chunk_writer(job.fmt, job.show_id).fill(job.spool, counted(kept if keep else None))
+        with open(job.spool.kept, "wb") if keep else nullcontext() as kept:
+            spool = chunk_writer(job.fmt, job.show_id).fill(job.spool, counted(kept))
     else:
         for _ in counted():
             pass

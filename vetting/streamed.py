@@ -152,7 +152,9 @@ class _RulesetView:
 
 
 def _merge_awaiting(parts: list[list[dict]], agencies: Sequence[str]) -> list[dict]:
-    """The agencies still awaited over all slices, as one whole read lists them."""
+    """The agencies still awaited over all slices, as one whole read lists them. Merged slice by
+    slice (a merged list is a part like any other): kept whole, the lists of a 10M run before the
+    agencies reply (500 people per agency and slice) held a gigabyte until the run ended."""
     merged: dict[str, dict] = {}
     for part in parts:
         for entry in part:
@@ -280,18 +282,18 @@ class StreamedRun:
         `on_chunk` keeps them (its `needs_rows`: the history does)."""
         if self._groups is None:
             self.index()
-        rows_back = keep_rows or getattr(self.on_chunk, "needs_rows", True)
+        rows_back = keep_rows or (self.on_chunk is not None and getattr(self.on_chunk, "needs_rows", True))
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
                 for k, table in enumerate(self._tables()))
-        awaiting = []
+        agencies, awaiting, k = list(self.ruleset.agencies), [], 0
         if self.jobs <= 1:
             for job in jobs:
                 made, waits, size = decided_chunks(job)
-                self._check_size(size, len(awaiting))
-                awaiting.append(waits)
+                self._check_size(size, k)
+                awaiting, k = _merge_awaiting([awaiting, waits], agencies), k + 1
                 for chunk, done in made:
                     self._tally.add(chunk)
                     if writer is not None:
@@ -299,10 +301,11 @@ class StreamedRun:
                     yield chunk
                     self._written(chunk, done)
         else:
-            spooled = (replace(job, spool=writer.new_spool()) if writer is not None else job for job in jobs)
+            spooled = (replace(job, spool=writer.new_spool(keep=rows_back)) if writer is not None else job
+                       for job in jobs)
             for part in self._workers.map(decide_slice, spooled):
-                self._check_size(part.size, len(awaiting))
-                awaiting.append(part.awaiting)
+                self._check_size(part.size, k)
+                awaiting, k = _merge_awaiting([awaiting, part.awaiting], agencies), k + 1
                 self._tally.merge(part.tally)
                 if part.spool is not None:
                     writer.merge(part.spool)
@@ -313,7 +316,7 @@ class StreamedRun:
                     self._written(chunk, done)
                 if kept is not None:
                     kept.close()
-        self._shell.joint["awaiting"] = _merge_awaiting(awaiting, list(self.ruleset.agencies))
+        self._shell.joint["awaiting"] = awaiting
         self.close()
 
     def _check_size(self, size: int, k: int) -> None:

@@ -79,7 +79,9 @@ class Plan:
     data problems' order after the first `silent_at` (those from reading and the joint review;
     `issues` keeps each row's position in that order as its index label). `findings(lo, hi)`
     renders the findings of candidates lo..hi-1 (reasons, evidence); a chunked run renders and
-    writes one slice at a time, so the text of all findings never sits in memory at once."""
+    writes one slice at a time, so the text of all findings never sits in memory at once. A rule
+    undecided only because a silent agency owes its facts is named in that agency's J01 finding
+    there, not rendered as a finding of its own (vetting.engine.owed)."""
 
     candidates: Candidates
     layout: Layout

@@ -37,13 +37,13 @@ STREAM_FORMATS = ("csv", "json")
 class Spool:
     """Chunks written by a worker for the writer to take (see the module docstring): `rows` and
     `findings` are files beside the report, each starting with its own heading (CSV); `kept` a
-    third file where the worker may keep the chunks themselves for the run (the history records
-    them); `chunks` written, texts `changed` (cleaned for the format), and the findings heading
-    once there is one."""
+    third file where the worker keeps the chunks themselves for the run (the history records
+    them; None when nothing records them); `chunks` written, texts `changed` (cleaned for the
+    format), and the findings heading once there is one."""
 
     rows: str
     findings: str
-    kept: str
+    kept: str | None
     chunks: int = 0
     changed: int = 0
     findings_heading: bytes | None = None
@@ -86,17 +86,17 @@ class ChunkWriter:
     def _write_more(self, shown: VettingResult) -> None:
         """What else a format writes of a chunk (masked and cleaned), beside its candidate rows."""
 
-    def new_spool(self) -> Spool:
+    def new_spool(self, keep: bool = True) -> Spool:
         """Empty files beside the report for a worker's chunks (removed by `merge`, the kept chunks
-        by whoever reads them, all by `abort`)."""
+        by whoever reads them, all by `abort`); the file for the kept chunks only when `keep`."""
         names = []
-        for part in ("rows", "findings", "kept"):
+        for part in ("rows", "findings", "kept")[:3 if keep else 2]:
             fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=f".{part}" + TEMP_SUFFIX,
                                         dir=os.path.dirname(os.path.abspath(self.path)))
             os.close(fd)
             names.append(name)
             self._spools.append(name)
-        return Spool(*names)
+        return Spool(*names) if keep else Spool(*names, kept=None)
 
     def fill(self, spool: Spool, chunks: Iterable[VettingResult]) -> Spool:
         """In a worker: write `chunks` into `spool` as this writer would write them into a report
