@@ -246,3 +246,14 @@ def test_the_roster_template_cites_only_public_documents(runner, pack, tmp_path)
     assert "依据" in cells or "《" in cells
     found = _hits(cells, USER_READ, f"vet template -r {pack}")  # stderr names the user's own output path
     assert not found, "\n".join(found)
+
+
+def test_every_built_in_check_cites_a_named_public_document():
+    """The checks on the evidence (V-, J-codes) are findings like any other: their basis names a
+    public document (《…》 or a national standard), never only the project's own wording or fields."""
+    from vetting.datachecks import DATA_CHECKS
+
+    for code, check in DATA_CHECKS.items():
+        assert re.search(r"《[^》]+》", check.basis), f"{code}: {check.basis}"
+        assert "required_fields" not in check.basis and "规则集" not in check.basis, code
+        assert not list(_hits(check.basis, USER_READ, code)), code
