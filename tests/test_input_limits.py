@@ -324,3 +324,20 @@ def test_a_map_header_must_exist_in_some_roster():
 def test_sizes_and_counts_read_as_people_say_them():
     assert [size_text(n) for n in (12, 316 << 10, 300 << 20, 1 << 30)] == ["12 字节", "316 KB", "300 MB", "1 GB"]
     assert [count_text(n) for n in (999, 10_000_000, 17_179_869_184)] == ["999", "1000万", "171.8亿"]
+
+
+def test_a_file_scanned_in_slices_names_the_mixed_lines_by_their_place_in_the_file(tmp_path, monkeypatch):
+    """A streamed roster is scanned slice by slice: the lines in another encoding are named by
+    their line in the file, and UTF-8 lines in one slice with GBK lines only in a later one are
+    two encodings all the same (read as GB18030 the first slice would come out garbled)."""
+    from vetting.inputs import stream
+
+    monkeypatch.setattr(stream, "_SCAN_BYTES", 64)
+    head = "姓名,拟任职务\n" + "张三丰,村委会委员\n" * 10
+    tail = "李四光,村委会委员\n" * 10
+    path = tmp_path / "名册.csv"
+    path.write_bytes(head.encode("utf-8") + tail.encode("gbk"))
+    with pytest.raises(InputError, match="第1、2、3行等是UTF-8，第12、13、14行等不是"):
+        stream.scan_file(path, None)
+    path.write_bytes(head.encode("gbk") * 3 + tail.encode("gbk"))
+    assert stream.scan_file(path, None)[0] == "gb18030"

@@ -90,7 +90,7 @@ def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
     """(the encoding the file is read in, its SHA-256), the whole file examined slice by slice in
     one pass: binary content is refused naming its line, as for a file read whole, and so is a
     byte the given encoding cannot decode; a file that is not UTF-8 is read again as GB18030
-    (lines in two encodings are refused within a slice)."""
+    (lines in two encodings are refused, in one slice or in two)."""
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -118,8 +118,7 @@ def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
             decoded = False
     if decoded:
         return encoding or "utf-8-sig", digest.hexdigest()
-    for piece, _ in _slices(path):
-        kinds._refuse_mixed(piece, str(path))
+    kinds.refuse_mixed_slices(_slices(path), str(path))
     if _decodes(path, "gb18030"):
         return "gb18030", digest.hexdigest()
     raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", str(path))
