@@ -198,6 +198,39 @@ def test_a_run_nothing_records_makes_no_file_for_kept_chunks(tmp_path, national,
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]    # every spool removed
 
 
+def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_removed(tmp_path, national,
+                                                                                 monkeypatch):
+    parsed, made = [], []
+    tables, mkstemp = RosterStream.tables, tempfile.mkstemp
+
+    def counted(self):
+        parsed.append(self.path.name)
+        return tables(self)
+
+    def spy(*args, **kwargs):
+        fd, name = mkstemp(*args, **kwargs)
+        made.append(name)
+        return fd, name
+
+    monkeypatch.setattr(RosterStream, "tables", counted)
+    monkeypatch.setattr("vetting.streamed.tempfile.mkstemp", spy)
+    whole, _, _ = _both(tmp_path, national, [ROSTER], "csv", 10)
+    parsed.clear(), made.clear()
+    (tmp_path / "workers").mkdir()
+    vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "workers" / "r.csv"), "csv", chunk_rows=10,
+                 generated_at=STAMP, jobs=2)
+    assert _files(tmp_path / "workers") == whole
+    assert parsed == [ROSTER.name]                                   # the second pass took the kept slices
+    slices = [Path(n) for n in made if n.endswith(".slice.tmp")]
+    assert len(slices) == 3 and all(n.parent == tmp_path / "workers" for n in slices)   # beside the report
+    assert not [p.name for p in (tmp_path / "workers").iterdir() if p.name.startswith(".")]
+    run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
+    run.index()                                                      # a run that fails before its second pass
+    assert len(list(tmp_path.glob(".x.csv.*.slice.tmp"))) == 3
+    run.close()
+    assert not list(tmp_path.glob(".x.csv.*"))
+
+
 def test_a_run_by_worker_processes_is_recorded_as_a_whole_run(tmp_path):
     db = tmp_path / "h.sqlite3"
     args = ["run", str(ROSTER), "--as-of", "2026-12-15", "-q", "--db", str(db)]

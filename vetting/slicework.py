@@ -80,6 +80,7 @@ class IndexJob:
     keep: frozenset[str] | None
     params: dict
     table: RawTable
+    cache: str | None = None    # where the slice is kept for the second pass (see `cache_table`)
 
 
 @dataclass
@@ -92,8 +93,11 @@ class IndexPart:
 
 
 def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart:
-    """One slice's part of the index: its table read here, or `candidates` already read from it."""
+    """One slice's part of the index: its table read here, or `candidates` already read from it.
+    The table is kept in `job.cache` when given, for the second pass."""
     ruleset, as_of, params = job.ruleset, job.as_of, job.params
+    if job.cache is not None:
+        cache_table(job.table, job.cache)
     if candidates is None:
         fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
         candidates = read_whole(ruleset, job.options, job.table) if job.keep is None else \
@@ -116,6 +120,25 @@ def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candi
                         joint_spec(ruleset))
 
 
+def cache_table(table: RawTable, path: str) -> None:
+    """Keep a slice as read by the first pass in `path` (a file of this run, mode 0600), so that the
+    second pass does not parse the roster again: with workers, parsing in this process is the part
+    of a run that does not spread over processors."""
+    with open(path, "wb") as handle:
+        pickle.dump(table, handle, pickle.HIGHEST_PROTOCOL)
+
+
+def cached_table(table: RawTable | str) -> RawTable:
+    """The slice itself, or the one kept in a file by `cache_table` (removed once read)."""
+    if isinstance(table, RawTable):
+        return table
+    try:
+        with open(table, "rb") as handle:
+            return pickle.load(handle)            # written by this run's first pass (mode 0600)
+    finally:
+        os.unlink(table)
+
+
 @dataclass(frozen=True)
 class SliceJob:
     """One slice of the second pass as a worker gets it: what it needs to decide the slice alone
@@ -130,7 +153,7 @@ class SliceJob:
     chunk_rows: int | None
     offset: int
     groups: GroupOutcome
-    table: RawTable
+    table: RawTable | str       # or the file the first pass kept it in (`cache_table`)
     rows_back: bool = True
     fmt: str = "csv"
     show_id: bool = False
@@ -140,7 +163,7 @@ class SliceJob:
 def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], int]:
     """One slice read and decided: its chunks (row ids over the run, each with the candidates
     done once it is written), made one at a time as they are taken; the agencies it awaits; its size."""
-    candidates = read_whole(job.ruleset, job.options, job.table)
+    candidates = read_whole(job.ruleset, job.options, cached_table(job.table))
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
     step = max(1, int(job.chunk_rows or chunk_size(decided)))

@@ -1,6 +1,6 @@
 """Runs over CSV rosters read slice by slice: memory bounded by a slice plus a compact index.
 
-A run of a roster too large to hold (10,000,000 rows) reads the file twice (vetting.inputs.stream):
+A run of a roster too large to hold (10,000,000 rows) goes over the file twice (vetting.inputs.stream):
 
 1. **Index.** Each slice is read for what the rules across candidates need (the first slice whole,
    for what the run consults; every slice whole when a count rule reads a fact an agency answers
@@ -14,7 +14,9 @@ A run of a roster too large to hold (10,000,000 rows) reads the file twice (vett
 
 With `jobs` > 1 the slices after the first are indexed, and every slice of the second pass is
 decided and rendered, by worker processes (vetting.slicework, vetting.parallel) while this
-process reads the file and writes the report in order.
+process reads the file and writes the report in order. Then the file is parsed once: the first
+pass keeps each slice, as read, in a file beside the report (mode 0600, removed once the second
+pass has taken it, or when the run ends), since parsing is the work this process cannot share.
 
 The reports are byte for byte those of a run that reads the files whole (tests/test_streamed.py).
 Only runs whose rosters are all CSV text and that read no agency reply files, apply no
@@ -24,6 +26,8 @@ decisions, follow no reserve pool and write CSV or JSON to a file are streamed (
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from vetting.atomic import TEMP_SUFFIX
 from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
@@ -185,6 +190,7 @@ class StreamedRun:
     coverage: str | None = None
     on_chunk: OnChunk | None = None
     jobs: int = 1
+    cache_beside: str | None = None
     streams: list[RosterStream] = field(default_factory=list)
     _workers: Workers = field(init=False)
     _sizes: list[int] = field(default_factory=list)
@@ -195,6 +201,7 @@ class StreamedRun:
     _tally: ChunkTally = field(default_factory=ChunkTally)
     _result: VettingResult | None = None
     _n: int = 0
+    _cache: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._workers = Workers(self.jobs)
@@ -219,7 +226,8 @@ class StreamedRun:
         counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         keep = index_fields(ruleset)
-        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table) for table in self._tables())
+        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table, self._cache_file())
+                for table in self._tables())
         head = next(jobs, None)
         first = None if head is None else read_whole(ruleset, self.options, head.table)
         done = [] if head is None else [index_part(head, first)]
@@ -249,6 +257,17 @@ class StreamedRun:
         self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
         hand_back_free_pages()
         return self.inputs
+
+    def _cache_file(self) -> str | None:
+        """An empty file beside `cache_beside` for a slice the first pass keeps for the second
+        (slicework.cache_table), or None: kept only when workers decide the slices."""
+        if self.jobs <= 1 or self.cache_beside is None:
+            return None
+        fd, name = tempfile.mkstemp(prefix=f".{os.path.basename(self.cache_beside)}.", suffix=".slice" + TEMP_SUFFIX,
+                                    dir=os.path.dirname(os.path.abspath(self.cache_beside)))
+        os.close(fd)
+        self._cache.append(name)
+        return name
 
     @property
     def candidates(self) -> int:
@@ -285,9 +304,10 @@ class StreamedRun:
         rows_back = keep_rows or (self.on_chunk is not None and getattr(self.on_chunk, "needs_rows", True))
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
+        tables = iter(self._cache) if self._cache and self.jobs > 1 else self._tables()
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
-                for k, table in enumerate(self._tables()))
+                for k, table in enumerate(tables))
         agencies, awaiting, k = list(self.ruleset.agencies), [], 0
         if self.jobs <= 1:
             for job in jobs:
@@ -329,8 +349,13 @@ class StreamedRun:
             self.on_chunk(chunk, done, self._n)
 
     def close(self) -> None:
-        """Stop the worker processes (done once the second pass ends; idempotent)."""
+        """Stop the worker processes and remove the slices kept for a second pass that did not
+        take them (done once the second pass ends; idempotent)."""
         self._workers.close()
+        for name in self._cache:
+            if os.path.exists(name):
+                os.unlink(name)
+        self._cache = []
 
     def result(self) -> VettingResult:
         """The whole run without its findings text (see ChunkedRun.result)."""
@@ -362,7 +387,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
 
     map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk,
-                      jobs=stream_jobs(paths, jobs))
+                      jobs=stream_jobs(paths, jobs), cache_beside=output)
     try:
         inputs = run.index(progress)
         if on_read is not None:
