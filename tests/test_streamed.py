@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import stat
 import tempfile
 from pathlib import Path
 
@@ -226,8 +227,23 @@ def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_remov
     assert not [p.name for p in (tmp_path / "workers").iterdir() if p.name.startswith(".")]
     run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
     run.index()                                                      # a run that fails before its second pass
-    assert len(list(tmp_path.glob(".x.csv.*.slice.tmp"))) == 3
+    kept = list(tmp_path.glob(".x.csv.*.slice.tmp"))
+    assert len(kept) == 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)  # the roster's cells
     run.close()
+    assert not list(tmp_path.glob(".x.csv.*"))
+
+
+def test_the_slices_kept_for_workers_are_taken_once_and_removed_however_the_second_pass_ends(tmp_path, national):
+    run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
+    run.index()
+    run.index()                                                      # again: the first call's slices go
+    assert len(list(tmp_path.glob(".x.csv.*"))) == 3
+    rows = [r for chunk in run.chunks() for r in chunk.candidates["row_id"]]
+    assert rows == list(range(run.candidates)) and not list(tmp_path.glob(".x.csv.*"))
+    run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
+    chunks = run.chunks()
+    next(chunks)                                                     # a reader that stops after one chunk
+    chunks.close()
     assert not list(tmp_path.glob(".x.csv.*"))
 
 

@@ -128,8 +128,9 @@ def cache_table(table: RawTable, path: str) -> None:
     second pass does not parse the roster again: with workers, parsing in this process is the part
     of a run that does not spread over processors. Compressed (zstd: a seventh of the size for
     about 10 ms a slice), so that a 10M run keeps well under a gigabyte beside the report."""
-    with pa.CompressedOutputStream(path, _CACHE_CODEC) as handle:
-        pickle.dump(table, handle, pickle.HIGHEST_PROTOCOL)
+    with open(path, "r+b") as raw:               # never created here: a worker late after the run ended fails
+        with pa.CompressedOutputStream(raw, _CACHE_CODEC) as handle:
+            pickle.dump(table, handle, pickle.HIGHEST_PROTOCOL)
 
 
 def cached_table(table: RawTable | str) -> RawTable:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
@@ -222,6 +223,8 @@ class StreamedRun:
         The first slice is read whole here (what the run consults); the others, with `jobs` > 1,
         by worker processes (vetting.parallel) while this process reads on; they stop before the
         index is stacked, and new ones start for the second pass."""
+        self._remove_kept()                     # a second call starts afresh
+        self._sizes = []
         ruleset, parts = self.ruleset, []
         counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
@@ -265,8 +268,8 @@ class StreamedRun:
             return None
         fd, name = tempfile.mkstemp(prefix=f".{os.path.basename(self.cache_beside)}.", suffix=".slice" + TEMP_SUFFIX,
                                     dir=os.path.dirname(os.path.abspath(self.cache_beside)))
-        os.close(fd)
         self._cache.append(name)
+        os.close(fd)
         return name
 
     @property
@@ -295,10 +298,17 @@ class StreamedRun:
 
     def _second_pass(self, writer: ChunkWriter | None, keep_rows: bool = False) -> Iterator[VettingResult]:
         """Each chunk of the second pass, once `writer` (if any) has written it: in this process
-        when `jobs` is 1, chunk by chunk; else each slice read here, decided by a worker and
-        written into a spool of `writer`'s (vetting.reports.stream), merged with the slice's
-        first chunk. A chunk from a worker holds its rows only with `keep_rows` or when
-        `on_chunk` keeps them (its `needs_rows`: the history does)."""
+        when `jobs` is 1, chunk by chunk; else each slice decided by a worker and written into a
+        spool of `writer`'s (vetting.reports.stream), merged with the slice's first chunk. A chunk
+        from a worker holds its rows only with `keep_rows` or when `on_chunk` keeps them (its
+        `needs_rows`: the history does). The workers stop, and the slices kept for them are
+        removed, when it ends, fails or is left unfinished."""
+        try:
+            yield from self._decided(writer, keep_rows)
+        finally:
+            self.close()
+
+    def _decided(self, writer: ChunkWriter | None, keep_rows: bool) -> Iterator[VettingResult]:
         if self._groups is None:
             self.index()
         rows_back = keep_rows or (self.on_chunk is not None and getattr(self.on_chunk, "needs_rows", True))
@@ -337,7 +347,6 @@ class StreamedRun:
                 if kept is not None:
                     kept.close()
         self._shell.joint["awaiting"] = awaiting
-        self.close()
 
     def _check_size(self, size: int, k: int) -> None:
         if size != self._sizes[k]:
@@ -351,9 +360,15 @@ class StreamedRun:
     def close(self) -> None:
         """Stop the worker processes and remove the slices kept for a second pass that did not
         take them (done once the second pass ends; idempotent)."""
-        self._workers.close()
+        try:
+            self._workers.close()
+        finally:
+            self._remove_kept()
+
+    def _remove_kept(self) -> None:
+        """Remove the slices the first pass kept that no second pass has taken."""
         for name in self._cache:
-            if os.path.exists(name):
+            with suppress(OSError):
                 os.unlink(name)
         self._cache = []
 
