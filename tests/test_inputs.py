@@ -21,7 +21,7 @@ from vetting.inputs import RawTable, read_tables
 from vetting.inputs.cells import column_letter, column_text
 from vetting.inputs.delimited import read_delimited
 from vetting.inputs.reader import row_list
-from vetting.inputs.region import footer_rows, is_footer_text, template_rows
+from vetting.inputs.region import footer_rows, is_footer_text, repeated_header_rows, template_rows
 from vetting.inputs.sniff import BINARY, EMPTY, HTML, OLE2, TEXT, ZIP, detect_encoding, head_text, sniff
 from vetting.normalize.roster import normalise_tables
 
@@ -126,6 +126,28 @@ def frame(rows, columns=HEADER):
 def test_rows_with_only_a_number_are_template_rows_not_people():
     table = frame([PERSON, ["2", "", "", "", ""], ["3", " ", "", "\u3000", ""], ["", "李四", "", "", ""]])
     assert list(template_rows(table)) == [False, True, True, False]
+
+
+def test_a_row_repeating_the_header_is_skipped_and_named_not_a_person(tmp_path):
+    table = frame([PERSON, HEADER, ["", "姓名", "公民身份号码", "", ""], ["2", "姓名", "", "村委会委员", "平丰村"],
+                   ["3", "拟任职务", "村(社区)", "", ""]])
+    # a heading in its own column in two cells and most of the filled ones; a person named "姓名" is not
+    assert list(repeated_header_rows(table)) == [False, True, True, False, False]
+    path = tmp_path / "名册.csv"
+    path.write_text("\n".join(",".join(r) for r in [HEADER, PERSON, HEADER, ["2", "李四", "", "村委会委员", "平丰村"]]),
+                    encoding="utf-8")
+    (read,) = read_tables(str(path), FIELDS)
+    assert "跳过重复的表头行1行：第3行" in "；".join(read.notes) and "共2人" in "；".join(read.notes)
+    candidates = normalise_tables([read], FIELDS)
+    assert list(candidates.frame["source_row"]) == [2, 4]
+    assert candidates.inputs[0]["blank_rows_skipped"] == 0        # a heading is not a blank row
+    book = openpyxl.Workbook()
+    for row in [HEADER, PERSON, HEADER, HEADER, ["", "", "", "", ""], ["2", "李四", "", "村委会委员", "平丰村"]]:
+        book.active.append(row)
+    book.save(tmp_path / "名册.xlsx")
+    (read,) = read_tables(str(tmp_path / "名册.xlsx"), FIELDS)
+    assert "跳过重复的表头行2行：第3–4行" in "；".join(read.notes)
+    assert normalise_tables([read], FIELDS).inputs[0]["blank_rows_skipped"] == 1
 
 
 @pytest.mark.parametrize("text,footer", [

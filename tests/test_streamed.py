@@ -105,10 +105,13 @@ _FOOTERS = ["填表人：王五", "注：1.本表一式三份", "审核人：赵
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.lists(st.lists(_CELL, min_size=4, max_size=4), min_size=1, max_size=12),
        blanks=st.lists(st.integers(0, 11), max_size=4), footers=st.integers(0, 3),
-       newline=st.sampled_from(["\n", "\r\n", "\r"]), rows=st.integers(1, 5))
-def test_generated_csv_reads_the_same_in_slices(tmp_path_factory, national, body, blanks, footers, newline, rows):
+       newline=st.sampled_from(["\n", "\r\n", "\r"]), rows=st.integers(1, 5),
+       headings=st.lists(st.integers(0, 11), max_size=2))
+def test_generated_csv_reads_the_same_in_slices(tmp_path_factory, national, body, blanks, footers, newline, rows,
+                                                headings):
     lines = [["序号", "村(社区)", "姓名", "公民身份号码"]]
     for i, cells in enumerate(body):
+        lines += [lines[0]] * headings.count(i)             # rosters pasted one under another
         lines.append([str(i + 1), *cells[1:]] if i not in blanks else [str(i + 1), "", "", ""])
     lines += [[text, "", "", ""] for text in _FOOTERS[:footers]]
     buffer = io.StringIO(newline="")

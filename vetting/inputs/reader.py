@@ -26,7 +26,7 @@ from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_g
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.limits import MAX_FILE_BYTES, size_text
 from vetting.inputs.package import check_package
-from vetting.inputs.region import footer_rows, template_rows
+from vetting.inputs.region import footer_rows, repeated_header_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
 from vetting.privacy import cut_text
 
@@ -185,23 +185,25 @@ def text_notes(used: str, given: str | None, delimiter: str) -> list[str]:
 def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, header_lines: tuple[int, int],
             header_row: int | None, sheet: str | None, notes: list[str], digest: str | None = None,
             label: str | None = None, numbers: dict[str, np.ndarray] | None = None) -> RawTable:
-    """Leave out footer lines, mark template rows, refuse a table without people, write the notes."""
+    """Leave out footer lines, mark template rows and repeated headers, refuse a table without
+    people, write the notes."""
     template = template_rows(frame)
-    footer = footer_rows(frame, template)
+    headings = repeated_header_rows(frame) & ~template
+    footer = footer_rows(frame, template | headings)
     footer_lines = quoted_lines(frame, rows, footer)
     numbers = numbers or {}
     if footer.any():
         keep = ~footer
         frame = frame.loc[keep].reset_index(drop=True)
-        rows, template = rows[keep], template[keep]
+        rows, template, headings = rows[keep], template[keep], headings[keep]
         numbers = {name: mask[keep] for name, mask in numbers.items()}
-    people = rows[~template]
+    people = rows[~(template | headings)]
     span = (int(people[0]), int(people[-1]), len(people)) if len(people) else (0, 0, 0)
-    notes += read_notes(path, header, header_lines, header_row, span, rows[template], footer_lines)
+    notes += read_notes(path, header, header_lines, header_row, span, rows[template], footer_lines, rows[headings])
     last = header_lines[1]
     return RawTable(str(path), digest or file_sha256(path), frame, rows, last, sheet, notes,
-                    footer_rows=len(footer_lines), skipped=template, label=label, numbers=numbers,
-                    groups=dict(header.groups))
+                    footer_rows=len(footer_lines), skipped=template | headings, label=label, numbers=numbers,
+                    groups=dict(header.groups), headings=headings)
 
 
 def quoted_lines(frame: pd.DataFrame, rows: np.ndarray, marked: np.ndarray) -> list[str]:
@@ -210,9 +212,12 @@ def quoted_lines(frame: pd.DataFrame, rows: np.ndarray, marked: np.ndarray) -> l
 
 
 def read_notes(path: Path, header: Header, header_lines: tuple[int, int], header_row: int | None,
-               people: tuple[int, int, int], blank: np.ndarray, footer_lines: list[str]) -> list[str]:
+               people: tuple[int, int, int], blank: np.ndarray, footer_lines: list[str],
+               headings: np.ndarray | None = None) -> list[str]:
     """What reading a table detected (header rows, the people's rows as (first line, last line,
-    count), rows skipped), in Chinese; a table without people is refused (NoPeopleError)."""
+    count), rows skipped: blank, repeating the header, footer), in Chinese; a table without
+    people is refused (NoPeopleError)."""
+    headings = np.asarray([] if headings is None else headings, dtype=np.int64)
     first, last = header_lines
     where = f"第{first}行" if first == last else f"第{first}–{last}行（两行表头）"
     notes = [f"表头：{where}" + ("，--header-row 指定" if header_row else "，自动识别")]
@@ -220,11 +225,13 @@ def read_notes(path: Path, header: Header, header_lines: tuple[int, int], header
         notes.append(f"表头「{old}」重复，后一列改称「{new}」")
     first_person, last_person, count = people
     if count == 0:
-        raise NoPeopleError(_no_people(last, blank, footer_lines), str(path))
+        raise NoPeopleError(_no_people(last, np.sort(np.concatenate([blank, headings])), footer_lines), str(path))
     span = f"第{first_person}行" if count == 1 else f"第{first_person}–{last_person}行"
     notes.append(f"人选数据：{span}，共{count}人")
     if len(blank):
         notes.append(f"跳过空白行或只有序号的模板行{len(blank)}行：{row_list(blank)}")
+    if len(headings):
+        notes.append(f"跳过重复的表头行{len(headings)}行：{row_list(headings)}（多份名册上下拼接时常见）")
     if footer_lines:
         notes.append(f"跳过表尾{len(footer_lines)}行：{'、'.join(footer_lines[:_ROW_LIST_MAX])}"
                      + ("等" if len(footer_lines) > _ROW_LIST_MAX else ""))

@@ -1,9 +1,12 @@
-"""Which rows under the header are not people: blank template rows and footer lines.
+"""Which rows under the header are not people: blank template rows, repeated headers and footer lines.
 
 Pure, column-wise (vectorised) logic on a table of cell texts.
 
 * A template row is blank in every column except 序号-like columns: office templates come
   with numbered empty rows, and a number alone is nobody. Such rows are skipped and counted.
+* A row that repeats the header (rosters of several townships pasted one under another, each
+  with its heading) is skipped and named: most of its filled cells read as their own column's
+  heading.
 * A footer line ("填表人：…  审核人：…", "注：…", "合计") is recognised only in the block of
   rows after the last person, so a person can never be taken for a footer; a footer-like line
   between people stays a row (and its blanks are reported as data problems).
@@ -64,6 +67,22 @@ def template_rows(frame: pd.DataFrame) -> np.ndarray:
         if not is_serial:
             blank &= _blank(frame.iloc[:, position])
     return blank
+
+
+def repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that repeat the header: at least two cells, and more than half of the row's filled
+    cells, read as their own column's heading (序号-like columns ignored). A person's row never
+    does: a name is not "姓名", a role not "拟任职务"."""
+    same = np.zeros(len(frame), dtype=np.int64)
+    filled = np.zeros(len(frame), dtype=np.int64)
+    for position, (column, is_serial) in enumerate(zip(frame.columns, serial_columns(frame.columns))):
+        if is_serial:
+            continue
+        arr = _trimmed(frame.iloc[:, position])
+        filled += arr.is_valid().to_numpy(zero_copy_only=False)
+        heading = pa.scalar(str(column).strip(), pa.large_string())
+        same += pc.fill_null(pc.equal(arr, heading), False).to_numpy(zero_copy_only=False)
+    return (same >= 2) & (2 * same > filled)
 
 
 def is_footer_text(text: str) -> bool:

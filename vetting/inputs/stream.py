@@ -31,7 +31,7 @@ from vetting.inputs.delimited import BodyPlan, finish_body, parser_error, plan_b
 from vetting.inputs.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
 from vetting.inputs.reader import open_checked, quoted_lines, read_notes, text_notes
 from vetting.inputs.records import breaks_in_cells
-from vetting.inputs.region import footer_lines, footer_rows, template_rows
+from vetting.inputs.region import footer_lines, footer_rows, repeated_header_rows, template_rows
 from vetting.inputs.table import RawTable
 
 #: A streamed text roster may be this large (memory no longer grows with the file).
@@ -126,21 +126,25 @@ def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
 
 @dataclass
 class _Tally:
-    """What the slices read so far hold: the people's first and last line and count, blank rows."""
+    """What the slices read so far hold: the people's first and last line and count, blank rows,
+    rows repeating the header."""
 
     first: int | None = None
     last: int | None = None
     people: int = 0
     blank: list[np.ndarray] = field(default_factory=list)
+    headings: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, rows: np.ndarray, template: np.ndarray) -> None:
-        people = rows[~template]
+    def add(self, rows: np.ndarray, template: np.ndarray, headings: np.ndarray) -> None:
+        people = rows[~(template | headings)]
         if len(people):
             self.first = int(people[0]) if self.first is None else self.first
             self.last = int(people[-1])
             self.people += len(people)
         if template.any():
             self.blank.append(rows[template])
+        if headings.any():
+            self.headings.append(rows[headings])
 
     def span(self) -> tuple[int, int, int]:
         """(first line, last line, count) of the people read."""
@@ -201,12 +205,13 @@ class RosterStream:
                     frame = pd.concat([carry[0], frame], ignore_index=True)
                     lines = np.concatenate([carry[1], lines])
                 template = template_rows(frame)
-                person = np.flatnonzero(~(template | footer_lines(frame)))
+                headings = repeated_header_rows(frame) & ~template
+                person = np.flatnonzero(~(template | headings | footer_lines(frame)))
                 cut = int(person[-1]) + 1 if len(person) else 0
                 carry = (frame.iloc[cut:].reset_index(drop=True), lines[cut:]) if cut < len(frame) else None
                 if cut:
-                    tally.add(lines[:cut], template[:cut])
-                    yield self._table(frame.iloc[:cut], lines[:cut], template[:cut])
+                    tally.add(lines[:cut], template[:cut], headings[:cut])
+                    yield self._table(frame.iloc[:cut], lines[:cut], template[:cut], headings[:cut])
         except pd.errors.ParserError as exc:
             raise self._parser_error(exc) from None
         except (ValueError, UnicodeDecodeError) as exc:
@@ -215,11 +220,12 @@ class RosterStream:
         if carry is not None:
             frame, lines = carry
             template = template_rows(frame)
-            footer = footer_rows(frame, template)
+            headings = repeated_header_rows(frame) & ~template
+            footer = footer_rows(frame, template | headings)
             footer_texts = quoted_lines(frame, lines, footer)
-            tally.add(lines[~footer], template[~footer])
+            tally.add(lines[~footer], template[~footer], headings[~footer])
             if (~footer).any():   # blank rows after the last person (no people: a run passes them by)
-                yield self._table(frame.loc[~footer], lines[~footer], template[~footer])
+                yield self._table(frame.loc[~footer], lines[~footer], template[~footer], headings[~footer])
         self._summarise(tally, footer_texts)
 
     def _parser_error(self, exc: Exception) -> InputError:
@@ -230,15 +236,16 @@ class RosterStream:
         return InputError("CSV格式错误，无法读取（引号、分隔符或换行不成对）；请用Excel打开后另存为CSV再审查",
                           str(self.path))
 
-    def _table(self, frame: pd.DataFrame, lines: np.ndarray, template: np.ndarray) -> RawTable:
+    def _table(self, frame: pd.DataFrame, lines: np.ndarray, template: np.ndarray, headings: np.ndarray) -> RawTable:
         return RawTable(str(self.path), self._digest, frame.reset_index(drop=True), np.asarray(lines),
-                        self._plan.header_lines[1], None, [], skipped=np.asarray(template),
-                        groups=dict(self._plan.header.groups))
+                        self._plan.header_lines[1], None, [], skipped=np.asarray(template | headings),
+                        groups=dict(self._plan.header.groups), headings=np.asarray(headings))
 
     def _summarise(self, tally: _Tally, footer_texts: list[str]) -> None:
         blank = np.concatenate(tally.blank) if tally.blank else np.array([], dtype=np.int64)
+        headings = np.concatenate(tally.headings) if tally.headings else np.array([], dtype=np.int64)
         notes = self.notes + read_notes(self.path, self._plan.header, self._plan.header_lines, self.header_row,
-                                        tally.span(), blank, footer_texts)
+                                        tally.span(), blank, footer_texts, headings)
         self.summary = {"file": self.path.name, "path": str(self.path), "sha256": self._digest, "sheet": None,
                         "header_row": self._plan.header_lines[1], "rows": tally.people,
                         "blank_rows_skipped": len(blank), "footer_rows_skipped": len(footer_texts),

@@ -15,7 +15,8 @@ class RawTable:
     """One sheet of text cells: '' for blank, header texts as columns, row numbers as the user sees them.
 
     ``footer_rows`` counts footer lines already left out of ``frame``; ``skipped`` (when the
-    reader computed it) marks the rows of ``frame`` that are blank template rows, not people;
+    reader computed it) marks the rows of ``frame`` that are blank template rows or repeat the
+    header (``headings``, rosters pasted one under another), not people;
     ``notes`` say in Chinese what was detected (sheet, header rows, data rows, skipped rows).
     ``label`` names the table in reports and evidence when the file name alone is ambiguous:
     ``乡镇花名册.xlsx[乙村]`` for one of several roster sheets of a workbook. ``numbers`` marks,
@@ -34,6 +35,7 @@ class RawTable:
     footer_rows: int = 0
     skipped: np.ndarray | None = None
     label: str | None = None
+    headings: np.ndarray | None = None
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
 

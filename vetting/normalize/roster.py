@@ -155,11 +155,12 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         raw["source_row"] = table.source_rows[~blank]
         parts.append(raw)
         others = [c for c in table.frame.columns if c not in mapping]
+        repeated = int(table.headings.sum()) if table.headings is not None else 0   # skipped, not blank
         if keep is None:
             extras.append(body[others].set_axis([str(c) for c in others], axis=1))
         inputs.append({"file": table.name, "path": table.path, "sha256": table.sha256,
                        "sheet": table.sheet, "header_row": table.header_row,
-                       "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()),
+                       "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()) - repeated,
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [(table.name, str(c)) for c in others]
         groups.update({str(c): table.groups[c] for c in others if c in table.groups})
