@@ -103,3 +103,54 @@ def test_sigterm_during_an_xlsx_write_removes_the_temporary_file(tmp_path):
     assert "已终止（收到终止信号）：本次审查未完成，未写出报告" in rest and "Traceback" not in rest
     assert os.listdir(out) == ["r.xlsx"] and report.read_bytes() == b"previous report"
     assert os.listdir(scratch) == [], "the workbook writer's own temporary files are gone too"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are asked about only on POSIX")
+def test_a_run_killed_outright_leaves_files_the_next_run_removes(tmp_path):
+    """SIGKILL lets no clean-up run: the workbook half written stays beside the report, hidden,
+    holding candidates' data. The next run writing there removes it and says so."""
+    from click.testing import CliRunner
+
+    from vetting.cli import cli
+
+    report = tmp_path / "r.xlsx"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]), "PYTHONIOENCODING": "utf-8"}
+    args = ["run", str(FIXTURES / "demo_roster.csv"), "--as-of", "2026-12-15", "-o", str(report), "--no-history"]
+    child = subprocess.Popen([sys.executable, str(ROOT / "tests" / "slow_write_child.py"), *args], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        said = []
+        while not said or said[-1] not in (b"WRITING\n", b""):
+            said.append(child.stderr.readline())
+        assert said[-1] == b"WRITING\n", b"".join(said).decode("utf-8", "replace")
+        child.kill()
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))   # the workbook and its rows
+    assert len(left) == 2 and all(name.startswith(f".r.xlsx.{child.pid}.") for name in left)
+    ran = CliRunner().invoke(cli, args)
+    assert ran.exit_code == 0, ran.output
+    assert f"已删除此前被强行终止的审查留在输出文件旁的临时文件2个（可能含人选信息）：{'、'.join(left)}" in ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are asked about only on POSIX")
+def test_only_the_files_of_a_process_that_is_gone_are_removed(tmp_path):
+    from vetting.atomic import remove_leftovers, temp_prefix
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = [f".r.csv.{gone.pid}.abcd_123.tmp", f".r.csv.{gone.pid}.zz9y8x7w.slice.tmp",   # a killed run's
+             f".r.csv.{os.getppid()}.abcd_123.tmp",            # a run still going
+             temp_prefix(tmp_path / "r.csv") + "abcd_123.rows.tmp",   # this very process
+             ".r.csv.12345678.old.tmp",                         # a previous report kept aside: maybe its only copy
+             f".r.csv.{gone.pid}.abcd_123.other.tmp", f".x.csv.{gone.pid}.abcd_123.tmp", "r.csv",
+             f".r.csv.{gone.pid}.abcd_123.tmp.rows.abcd_123"]          # a file where a rows folder would be
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / f".r.csv.{gone.pid}.abcd_124.tmp.rows.abcd_123").mkdir()     # a killed XLSX writer's rows
+    (tmp_path / f".r.csv.{gone.pid}.abcd_124.tmp.rows.abcd_123" / "rows").write_bytes(b"x")
+    assert remove_leftovers(tmp_path / "r.csv") == sorted([*names[:2], f".r.csv.{gone.pid}.abcd_124.tmp.rows.abcd_123"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])

@@ -13,7 +13,10 @@ temporary file, so none is ever left holding candidate data.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from typing import Callable, Sequence, Union
@@ -21,8 +24,65 @@ from typing import Callable, Sequence, Union
 from vetting.errors import InputError, os_reason
 
 Payload = Union[bytes, Callable[[str], object]]
-#: Every temporary name ends so (the report's own name first, hidden): ``.r.csv.ab12cd.tmp``.
+#: Every temporary name ends so (the report's own name first, hidden): ``.r.csv.4242.ab12cd.tmp``.
 TEMP_SUFFIX = ".tmp"
+#: What may stand between the random part and TEMP_SUFFIX (vetting.reports.stream, vetting.streamed).
+_TEMP_KINDS = ("body", "rows", "findings", "kept", "slice")
+
+
+def temp_prefix(path: str | os.PathLike) -> str:
+    """The hidden prefix of this process's temporary files beside `path` (``.r.csv.4242.``): its
+    process id lets a later run tell the files of a process that was killed (`remove_leftovers`)."""
+    return f".{os.path.basename(os.fspath(path))}.{os.getpid()}."
+
+
+def remove_leftovers(path: str | os.PathLike) -> list[str]:
+    """Remove the temporary files a killed process left beside `path` (SIGKILL, a power cut: no
+    clean-up could run), and return their names. They may hold candidates' data (a report half
+    written, a roster slice). Only files named by `temp_prefix` whose process is gone and that
+    belong to this user are taken; never the previous report kept aside during a commit
+    (``.old.tmp``), which may be its only copy. POSIX only: elsewhere, nothing is removed."""
+    if os.name != "posix":
+        return []
+    directory, name = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[a-z0-9_]{{8}}(?:\.(?:{'|'.join(_TEMP_KINDS)}))?"
+                         rf"{re.escape(TEMP_SUFFIX)}(\.rows\.[a-z0-9_]{{8}})?")
+    removed = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    for entry in sorted(entries):
+        found = pattern.fullmatch(entry)
+        if not found or _alive(int(found.group(1))):
+            continue
+        full = os.path.join(directory, entry)
+        try:
+            status = os.lstat(full)
+            if status.st_uid != os.getuid():
+                continue
+            if found.group(2) and stat.S_ISDIR(status.st_mode):      # an XLSX writer's rows folder
+                shutil.rmtree(full)
+            elif not found.group(2) and stat.S_ISREG(status.st_mode):
+                os.unlink(full)
+            else:
+                continue
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True          # someone else's process, or a number we cannot ask about: leave it
+    return True
 
 
 def write_atomic(path: str | os.PathLike, data: Payload) -> None:
@@ -71,7 +131,7 @@ def _stage(path: str, data: Payload) -> str:
     The temporary file is removed again if anything fails (an interrupt included)."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
         raise InputError(f"无法在输出目录 {directory} 中创建文件：{os_reason(exc)}") from exc
     try:

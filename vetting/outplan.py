@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from vetting.atomic import check_target
+from vetting.atomic import check_target, remove_leftovers
 from vetting.errors import InputError
 
 
@@ -61,6 +61,12 @@ def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], rulese
     inputs = run_inputs(rosters, replies, ruleset_chain)
     inputs += [Place(Path(decisions), "复核结论文件")] if decisions else []
     check_plan(run_outputs(output, fmt, db), inputs, stdout=None if output else stdout)
+
+
+def remove_run_leftovers(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[str]:
+    """Remove what killed runs left beside `vet run`'s outputs (vetting.atomic.remove_leftovers);
+    the names of the files removed."""
+    return [name for place in run_outputs(output, fmt, db) for name in remove_leftovers(place.path)]
 
 
 def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str],

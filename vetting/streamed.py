@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.atomic import TEMP_SUFFIX
+from vetting.atomic import TEMP_SUFFIX, temp_prefix
 from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
@@ -266,7 +266,7 @@ class StreamedRun:
         (slicework.cache_table), or None: kept only when workers decide the slices."""
         if self.jobs <= 1 or self.cache_beside is None:
             return None
-        fd, name = tempfile.mkstemp(prefix=f".{os.path.basename(self.cache_beside)}.", suffix=".slice" + TEMP_SUFFIX,
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(self.cache_beside), suffix=".slice" + TEMP_SUFFIX,
                                     dir=os.path.dirname(os.path.abspath(self.cache_beside)))
         self._cache.append(name)
         os.close(fd)

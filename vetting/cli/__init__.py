@@ -156,10 +156,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     from vetting.cli.run_history import record_history
     from vetting.decisions import read_decisions
     from vetting.history import resolve_db_path
-    from vetting.outplan import check_run
+    from vetting.outplan import check_run, remove_run_leftovers
     from vetting.pipeline import ReadOptions
     from vetting.pools import require_posts_rule
-    from vetting.runsummary import fail_on_hit, stdout_csv_hint, summary_lines
+    from vetting.runsummary import fail_on_hit, leftovers_line, stdout_csv_hint, summary_lines
 
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
@@ -170,6 +170,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         require_posts_rule(rules)
     check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
               stdout_file(), decisions)
+    notes(leftovers_line(remove_run_leftovers(output, fmt, db_path)))
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
                          db_path, officers, read_decisions(decisions, encoding) if decisions else None,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from vetting.atomic import TEMP_SUFFIX, Payload, check_target, write_all
+from vetting.atomic import TEMP_SUFFIX, Payload, check_target, temp_prefix, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
 from vetting.reports.csv_report import findings_path, format_csv, format_csv_findings, heading_line, sidecar_files
 from vetting.reports.json_report import candidates_json, json_frame
@@ -69,7 +69,7 @@ class ChunkWriter:
         """Start the report at `path`: the candidate rows go to a temporary file beside it."""
         self.path = Path(path)
         check_target(os.fspath(self.path))
-        fd, self._body = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".body" + TEMP_SUFFIX,
+        fd, self._body = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=".body" + TEMP_SUFFIX,
                                           dir=os.path.dirname(os.path.abspath(self.path)))
         self._handle = os.fdopen(fd, "wb")
 
@@ -91,7 +91,7 @@ class ChunkWriter:
         by whoever reads them, all by `abort`); the file for the kept chunks only when `keep`."""
         names = []
         for part in ("rows", "findings", "kept")[:3 if keep else 2]:
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=f".{part}" + TEMP_SUFFIX,
+            fd, name = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=f".{part}" + TEMP_SUFFIX,
                                         dir=os.path.dirname(os.path.abspath(self.path)))
             os.close(fd)
             names.append(name)
@@ -210,7 +210,7 @@ class CsvChunkWriter(ChunkWriter):
     def begin(self, path: str | os.PathLike) -> None:
         """As `ChunkWriter.begin`; the findings sidecar's rows wait in a second temporary file."""
         super().begin(path)
-        fd, self._findings = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".findings" + TEMP_SUFFIX,
+        fd, self._findings = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=".findings" + TEMP_SUFFIX,
                                               dir=os.path.dirname(os.path.abspath(self.path)))
         self._findings_handle = os.fdopen(fd, "wb")
         self._findings_heading: bytes | None = None

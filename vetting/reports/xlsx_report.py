@@ -155,8 +155,9 @@ def xlsx_payload(result: VettingResult, show_id: bool = False) -> Callable[[str]
 def streamed_workbook(path: str) -> Iterator[Any]:
     """An xlsxwriter workbook at `path` in constant-memory mode (WORKBOOK_OPTIONS), closed (saved)
     when the block ends without error. Its rows wait in a private folder beside `path`, removed
-    however the block ends, so that no candidate data is left in a temporary file."""
-    scratch = tempfile.mkdtemp(prefix=".xlsx-rows.", dir=os.path.dirname(os.path.abspath(path)))
+    however the block ends, so that no candidate data is left in a temporary file (named after
+    `path`, the staged file of vetting.atomic, so that a killed run's is found: `remove_leftovers`)."""
+    scratch = tempfile.mkdtemp(prefix=f"{os.path.basename(path)}.rows.", dir=os.path.dirname(os.path.abspath(path)))
     try:
         wb = xlsxwriter.Workbook(path, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         yield wb
