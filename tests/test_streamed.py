@@ -236,6 +236,11 @@ def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_remov
     assert not list(tmp_path.glob(".x.csv.*"))
 
 
+def test_a_streamed_run_into_a_missing_folder_is_refused_before_reading(tmp_path, national):
+    with pytest.raises(InputError, match="输出目录不存在"):
+        vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "无" / "r.csv"), "csv", chunk_rows=10, jobs=2)
+
+
 def test_the_slices_kept_for_workers_are_taken_once_and_removed_however_the_second_pass_ends(tmp_path, national):
     run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
     run.index()

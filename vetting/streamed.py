@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.atomic import TEMP_SUFFIX, temp_prefix
+from vetting.atomic import TEMP_SUFFIX, check_target, temp_prefix
 from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
@@ -400,6 +400,7 @@ def vet_streamed(ruleset: Ruleset, paths: Sequence[str], as_of: dt.date, output:
     Returns the run without its candidates and findings (see ChunkedRun)."""
     from vetting.reports.stream import write_by
 
+    check_target(output)                        # before the first pass keeps slices beside it
     map_large_blocks()                          # resident size follows what the run holds (vetting.memory)
     run = StreamedRun(ruleset, paths, as_of, options or ReadOptions(), chunk_rows, generated_at, coverage, on_chunk,
                       jobs=stream_jobs(paths, jobs), cache_beside=output)
