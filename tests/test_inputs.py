@@ -150,6 +150,26 @@ def test_a_row_repeating_the_header_is_skipped_and_named_not_a_person(tmp_path):
     assert normalise_tables([read], FIELDS).inputs[0]["blank_rows_skipped"] == 1
 
 
+def test_a_repeated_two_row_header_is_skipped_whole(tmp_path):
+    """Office rosters (a title, 基本情况 / 联审部门意见 over the headings) pasted one under another."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    band = [["序号", "基本情况", "", "", "联审部门意见", ""], ["", "姓名", "公民身份号码", "拟任职务", "公安", "法院"]]
+    people = [["1", "张三", "510525197205140135", "村委会委员", "无", "无"],
+              ["2", "李四", "", "村委会委员", "未反馈", ""]]
+    for row in [["平丰村人选资格联审表", "", "", "", "", ""], *band, people[0], *band, people[1]]:
+        sheet.append(row)
+    for top in (2, 5):
+        sheet.merge_cells(start_row=top, start_column=2, end_row=top, end_column=4)
+        sheet.merge_cells(start_row=top, start_column=5, end_row=top, end_column=6)
+        sheet.merge_cells(start_row=top, start_column=1, end_row=top + 1, end_column=1)
+    book.save(tmp_path / "名册.xlsx")
+    (read,) = read_tables(str(tmp_path / "名册.xlsx"), FIELDS)
+    notes = "；".join(read.notes)
+    assert "第2–3行（两行表头）" in notes and "跳过重复的表头行2行：第5–6行" in notes and "共2人" in notes
+    assert list(normalise_tables([read], FIELDS).frame["source_row"]) == [4, 7]
+
+
 @pytest.mark.parametrize("text,footer", [
     ("填表人：张三", True), ("填表人:张三 审核人:李四", True), ("审核人", True), ("注：1.本表一式三份", True),
     ("注1.本表", True), ("单位（盖章）", True), ("合计", True), ("说明：……", True),

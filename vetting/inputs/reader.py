@@ -188,7 +188,7 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
     """Leave out footer lines, mark template rows and repeated headers, refuse a table without
     people, write the notes."""
     template = template_rows(frame)
-    headings = repeated_header_rows(frame) & ~template
+    headings = repeated_header_rows(frame, header.groups) & ~template
     footer = footer_rows(frame, template | headings)
     footer_lines = quoted_lines(frame, rows, footer)
     numbers = numbers or {}

@@ -15,6 +15,7 @@ Pure, column-wise (vectorised) logic on a table of cell texts.
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -69,10 +70,12 @@ def template_rows(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
-def repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
+def repeated_header_rows(frame: pd.DataFrame, groups: Mapping[str, str] | None = None) -> np.ndarray:
     """Rows that repeat the header: at least two cells, and more than half of the row's filled
-    cells, read as their own column's heading (序号-like columns ignored). A person's row never
-    does: a name is not "姓名", a role not "拟任职务"."""
+    cells, read as their own column's heading or, under a two-row header, as the group title
+    above it (`groups`: 基本情况 over 姓名; the upper row of a repeated band), 序号-like columns
+    ignored. A person's row never does: a name is not "姓名", a role not "拟任职务"."""
+    groups = groups or {}
     same = np.zeros(len(frame), dtype=np.int64)
     filled = np.zeros(len(frame), dtype=np.int64)
     for position, (column, is_serial) in enumerate(zip(frame.columns, serial_columns(frame.columns))):
@@ -80,8 +83,10 @@ def repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
             continue
         arr = _trimmed(frame.iloc[:, position])
         filled += arr.is_valid().to_numpy(zero_copy_only=False)
-        heading = pa.scalar(str(column).strip(), pa.large_string())
-        same += pc.fill_null(pc.equal(arr, heading), False).to_numpy(zero_copy_only=False)
+        heading = pc.equal(arr, pa.scalar(str(column).strip(), pa.large_string()))
+        if column in groups:
+            heading = pc.or_(heading, pc.equal(arr, pa.scalar(str(groups[column]).strip(), pa.large_string())))
+        same += pc.fill_null(heading, False).to_numpy(zero_copy_only=False)
     return (same >= 2) & (2 * same > filled)
 
 

@@ -205,7 +205,7 @@ class RosterStream:
                     frame = pd.concat([carry[0], frame], ignore_index=True)
                     lines = np.concatenate([carry[1], lines])
                 template = template_rows(frame)
-                headings = repeated_header_rows(frame) & ~template
+                headings = repeated_header_rows(frame, self._plan.header.groups) & ~template
                 person = np.flatnonzero(~(template | headings | footer_lines(frame)))
                 cut = int(person[-1]) + 1 if len(person) else 0
                 carry = (frame.iloc[cut:].reset_index(drop=True), lines[cut:]) if cut < len(frame) else None
@@ -220,7 +220,7 @@ class RosterStream:
         if carry is not None:
             frame, lines = carry
             template = template_rows(frame)
-            headings = repeated_header_rows(frame) & ~template
+            headings = repeated_header_rows(frame, self._plan.header.groups) & ~template
             footer = footer_rows(frame, template | headings)
             footer_texts = quoted_lines(frame, lines, footer)
             tally.add(lines[~footer], template[~footer], headings[~footer])
