@@ -154,3 +154,24 @@ def test_only_the_files_of_a_process_that_is_gone_are_removed(tmp_path):
     (tmp_path / f".r.csv.{gone.pid}.abcd_124.tmp.rows.abcd_123" / "rows").write_bytes(b"x")
     assert remove_leftovers(tmp_path / "r.csv") == sorted([*names[:2], f".r.csv.{gone.pid}.abcd_124.tmp.rows.abcd_123"])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are asked about only on POSIX")
+def test_an_export_and_a_diff_also_remove_what_a_killed_one_left(tmp_path):
+    from click.testing import CliRunner
+
+    from vetting.cli import cli
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    db, roster = tmp_path / "h.sqlite3", str(FIXTURES / "demo_roster.csv")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", roster, "--as-of", "2026-12-15", "-q", "--db", str(db),
+                               "-o", str(tmp_path / "r.csv")]).exit_code == 0
+    for name, args in (("导出.xlsx", ["history", "show", "latest", "--db", str(db)]),
+                       ("变化.json", ["diff", roster, "--as-of", "2026-12-15"])):
+        left = tmp_path / f".{name}.{gone.pid}.abcd_123.tmp"
+        left.write_bytes(b"half a file")
+        ran = runner.invoke(cli, [*args, "-o", str(tmp_path / name)])
+        assert ran.exit_code == 0, ran.output
+        assert f"临时文件1个（可能含人选信息）：{left.name}" in ran.stderr and not left.exists()

@@ -66,7 +66,13 @@ def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], rulese
 def remove_run_leftovers(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[str]:
     """Remove what killed runs left beside `vet run`'s outputs (vetting.atomic.remove_leftovers);
     the names of the files removed."""
-    return [name for place in run_outputs(output, fmt, db) for name in remove_leftovers(place.path)]
+    return remove_leftovers_beside(place.path for place in run_outputs(output, fmt, db))
+
+
+def remove_leftovers_beside(outputs: Iterable[str | os.PathLike]) -> list[str]:
+    """Remove what killed commands left beside these outputs (a report and its sidecars, an
+    export); the names of the files removed."""
+    return [name for path in outputs for name in remove_leftovers(path)]
 
 
 def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str],

@@ -8,7 +8,7 @@ import click
 from vetting.cli import _history_path, history_db_option, history_show_id_option
 from vetting.cli.boundary import handle_errors, writing
 from vetting.cli.help_format import ChineseCommand
-from vetting.cli.terminal import note, say
+from vetting.cli.terminal import note, notes, say
 from vetting.history.selection import DEFAULT_LIMIT as HISTORY_PAGE
 from vetting.history.selection import EXPORT_FORMATS as HISTORY_EXPORT_FORMATS
 from vetting.history.selection import make_selection
@@ -48,7 +48,9 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
     """
     from vetting.history import open_history
     from vetting.history.text import page_text
-    from vetting.outplan import check_history_export
+    from vetting.outplan import check_history_export, remove_leftovers_beside
+    from vetting.reports import report_files
+    from vetting.runsummary import leftovers_line
 
     path = _history_path(ctx, db)
     selection = make_selection(verdicts, villages, townships, rules)
@@ -57,6 +59,7 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
         if fmt not in HISTORY_EXPORT_FORMATS:
             raise click.BadParameter(f"导出格式只能是 {'、'.join(HISTORY_EXPORT_FORMATS)}", param_hint="--format")
         check_history_export(output, fmt, path)
+        notes(leftovers_line(remove_leftovers_beside(p for p, _ in report_files(output, fmt))))
     with open_history(path) as store:
         run_id = store.resolve(run)
         summary = store.summary(run_id)
