@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 
+from conftest import ROOT
 from vetting.errors import InputError
 from vetting.parallel import MAX_AUTO_JOBS, Workers, auto_jobs
 
@@ -66,3 +70,40 @@ def test_results_no_longer_wanted_stop_the_workers_at_once():
         started = time.monotonic()
         results.close()                             # e.g. the run was interrupted while writing
         assert time.monotonic() - started < 60      # not waiting for the two-minute items in flight
+
+
+_KILLED_PARENT = """
+import sys, time
+from vetting.parallel import Workers
+workers = Workers(2)
+results = workers.map(time.sleep, [0, 0.5, 0.5])
+list(results)                                       # the pool is started and idle, waiting for work
+print(*workers._pool._processes, flush=True)
+time.sleep(300)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return "\\nState:\\tZ" in status.read()     # a zombie nobody has reaped yet: ended
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_their_parent_is_killed_outright():
+    """SIGKILL (or the out-of-memory killer) lets the run stop nothing: its workers must notice
+    and end, not wait for work forever holding a slice's memory."""
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and not any(_gone(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in workers)

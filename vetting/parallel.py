@@ -11,8 +11,10 @@ items, with at most `jobs + 1` items in flight, so that memory stays bounded by 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -34,10 +36,20 @@ def auto_jobs() -> int:
     return max(1, min(MAX_AUTO_JOBS, usable))
 
 
-def _leave_interrupts_to_the_parent() -> None:
+def _start_worker() -> None:
     """A worker ignores Ctrl-C (the terminal sends it to every process of the run): the parent
-    stops the run and says so, no worker prints its own traceback."""
+    stops the run and says so, no worker prints its own traceback. And it ends as soon as the
+    parent is gone: a run killed outright (SIGKILL, the out-of-memory killer) would otherwise leave
+    its workers waiting for work forever, each holding a slice's memory."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with_parent, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with_parent(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 class Workers:
@@ -57,7 +69,7 @@ class Workers:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_leave_interrupts_to_the_parent)
+                                             initializer=_start_worker)
         waiting: deque[Future] = deque()
         finished = False
         try:
