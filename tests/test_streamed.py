@@ -195,7 +195,7 @@ def test_a_run_nothing_records_makes_no_file_for_kept_chunks(tmp_path, national,
         made.append(mkstemp(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr("vetting.reports.stream.tempfile.mkstemp", spy)
+    monkeypatch.setattr("vetting.atomic.tempfile.mkstemp", spy)
     vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "r.csv"), "csv", chunk_rows=10, jobs=2)
     names = [Path(name).name for _, name in made]
     assert sum(".rows." in n for n in names) > 1 and not any(".kept." in n for n in names)  # spools, none kept
@@ -217,7 +217,7 @@ def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_remov
         return fd, name
 
     monkeypatch.setattr(RosterStream, "tables", counted)
-    monkeypatch.setattr("vetting.streamed.tempfile.mkstemp", spy)
+    monkeypatch.setattr("vetting.atomic.tempfile.mkstemp", spy)
     whole, _, _ = _both(tmp_path, national, [ROSTER], "csv", 10)
     parsed.clear(), made.clear()
     (tmp_path / "workers").mkdir()

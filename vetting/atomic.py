@@ -26,7 +26,7 @@ from vetting.errors import InputError, os_reason
 Payload = Union[bytes, Callable[[str], object]]
 #: Every temporary name ends so (the report's own name first, hidden): ``.r.csv.4242.ab12cd.tmp``.
 TEMP_SUFFIX = ".tmp"
-#: What may stand between the random part and TEMP_SUFFIX (vetting.reports.stream, vetting.streamed).
+#: What may stand between the random part and TEMP_SUFFIX (`temp_beside`'s `kind`).
 _TEMP_KINDS = ("body", "rows", "findings", "kept", "slice")
 
 
@@ -34,6 +34,14 @@ def temp_prefix(path: str | os.PathLike) -> str:
     """The hidden prefix of this process's temporary files beside `path` (``.r.csv.4242.``): its
     process id lets a later run tell the files of a process that was killed (`remove_leftovers`)."""
     return f".{os.path.basename(os.fspath(path))}.{os.getpid()}."
+
+
+def temp_beside(path: str | os.PathLike, kind: str = "") -> tuple[int, str]:
+    """A new temporary file beside `path`, owner-only, named so that `remove_leftovers` finds it
+    if this process is killed: ``.r.csv.4242.x1y2z3w4.<kind>.tmp``; (descriptor, name)."""
+    assert not kind or kind in _TEMP_KINDS, kind
+    return tempfile.mkstemp(prefix=temp_prefix(path), suffix=(f".{kind}" if kind else "") + TEMP_SUFFIX,
+                            dir=os.path.dirname(os.path.abspath(os.fspath(path))))
 
 
 def remove_leftovers(path: str | os.PathLike) -> list[str]:
@@ -131,7 +139,7 @@ def _stage(path: str, data: Payload) -> str:
     The temporary file is removed again if anything fails (an interrupt included)."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=directory)
+        fd, tmp = temp_beside(path)
     except OSError as exc:
         raise InputError(f"无法在输出目录 {directory} 中创建文件：{os_reason(exc)}") from exc
     try:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from vetting.atomic import TEMP_SUFFIX, check_target, temp_prefix
+from vetting.atomic import check_target, temp_beside
 from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
@@ -266,8 +265,7 @@ class StreamedRun:
         (slicework.cache_table), or None: kept only when workers decide the slices."""
         if self.jobs <= 1 or self.cache_beside is None:
             return None
-        fd, name = tempfile.mkstemp(prefix=temp_prefix(self.cache_beside), suffix=".slice" + TEMP_SUFFIX,
-                                    dir=os.path.dirname(os.path.abspath(self.cache_beside)))
+        fd, name = temp_beside(self.cache_beside, "slice")
         self._cache.append(name)
         os.close(fd)
         return name
@@ -314,7 +312,7 @@ class StreamedRun:
         rows_back = keep_rows or (self.on_chunk is not None and getattr(self.on_chunk, "needs_rows", True))
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
-        tables = iter(self._cache) if self._cache and self.jobs > 1 else self._tables()
+        tables = iter(self._cache) if self._cache else self._tables()    # kept only for workers
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
                 for k, table in enumerate(tables))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -76,48 +76,48 @@ def detect_encoding(raw: bytes, encoding: str | None, path: str) -> str:
         return "utf-16"
     if _first_bad_byte(raw, "utf-8-sig") is None:
         return "utf-8-sig"
-    _refuse_mixed(raw, path)
+    refuse_mixed_slices([(raw, 1)], path)
     if _first_bad_byte(raw, "gb18030") is None:
         return "gb18030"
     raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", path)
 
 
-def _refuse_mixed(raw: bytes, path: str) -> None:
+def refuse_mixed_slices(slices: Iterable[tuple[bytes, int]], path: str) -> None:
     """Refuse a file that is not UTF-8 as a whole but has lines that clearly are: lines saved in
     two encodings (one pasted from another file). Read as GB18030, the UTF-8 lines would come
-    out garbled without any error; read as UTF-8, the others would."""
-    refuse_mixed_slices([(raw, 1)], path)
-
-
-def refuse_mixed_slices(slices: Iterable[tuple[bytes, int]], path: str, chunk: int = 1 << 22) -> None:
-    """`_refuse_mixed` over a file given as slices cut at line ends, each with the line it starts
-    on: the UTF-8 lines of one slice and the others of another are two encodings all the same.
-    Examined column-wise, a few MB at a time; stops once both kinds are found."""
+    out garbled without any error; read as UTF-8, the others would. The file comes as slices cut
+    at line ends, each with the line it starts on (one slice: the whole file); UTF-8 lines in one
+    slice and others in another are two encodings all the same. Examined column-wise, a few MB
+    at a time, until four lines of each kind are found."""
     utf8: list[int] = []
     other: list[int] = []
-    for raw, slice_line in slices:
-        first_line, start = slice_line - 1, 0
-        while start < len(raw):
-            end = raw.find(b"\n", start + chunk)
-            end = len(raw) if end < 0 else end + 1
-            text = raw[start:end].decode("utf-8", errors="replace")
-            lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
-            broken = pc.match_substring(lines, "\ufffd").to_numpy(zero_copy_only=False)
-            clean = np.flatnonzero(~broken)
-            foreign = pc.count_substring_regex(lines.take(pa.array(clean)),
-                                               "[^\\x00-\\x7f]").to_numpy(zero_copy_only=False)
-            utf8 += (first_line + clean[foreign >= _UTF8_EVIDENCE]).tolist()[:4 - min(4, len(utf8))]
-            other += (first_line + np.flatnonzero(broken)).tolist()[:4 - min(4, len(other))]
-            first_line += len(lines) - 1
-            start = end
-            if len(utf8) > 3 and len(other) > 3:
-                break
+    for piece, first_line in _pieces(slices):
         if len(utf8) > 3 and len(other) > 3:
             break
+        lines = pc.list_flatten(pc.split_pattern(pa.array([piece.decode("utf-8", errors="replace")],
+                                                          pa.large_string()), "\n"))
+        broken = pc.match_substring(lines, "\ufffd").to_numpy(zero_copy_only=False)
+        clean = np.flatnonzero(~broken)
+        foreign = pc.count_substring_regex(lines.take(pa.array(clean)), "[^\\x00-\\x7f]").to_numpy(zero_copy_only=False)
+        utf8 += (first_line + clean[foreign >= _UTF8_EVIDENCE]).tolist()[:4 - min(4, len(utf8))]
+        other += (first_line + np.flatnonzero(broken)).tolist()[:4 - min(4, len(other))]
     if utf8 and other:
         raise InputError(f"文件混用了两种编码：第{_lines_text(utf8)}是UTF-8，第{_lines_text(other)}不是（多为GBK）；"
                          "按任何一种编码读取都会有一部分行成为乱码。请用Excel或记事本打开后统一另存为UTF-8再审查"
                          "（如确为单一编码，可用 --encoding 指定）", path)
+
+
+def _pieces(slices: Iterable[tuple[bytes, int]], size: int = 1 << 22) -> Iterator[tuple[bytes, int]]:
+    """The slices cut again at line ends into pieces of about `size` bytes, each with the 0-based
+    line it starts on."""
+    for raw, line in slices:
+        line, start = line - 1, 0
+        while start < len(raw):
+            end = raw.find(b"\n", start + size)
+            end = len(raw) if end < 0 else end + 1
+            yield raw[start:end], line
+            line += raw.count(b"\n", start, end)
+            start = end
 
 
 def _lines_text(indexes: list[int]) -> str:

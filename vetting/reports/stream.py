@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from vetting.atomic import TEMP_SUFFIX, Payload, check_target, temp_prefix, write_all
+from vetting.atomic import Payload, check_target, temp_beside, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
 from vetting.reports.csv_report import findings_path, format_csv, format_csv_findings, heading_line, sidecar_files
 from vetting.reports.json_report import candidates_json, json_frame
@@ -69,8 +68,7 @@ class ChunkWriter:
         """Start the report at `path`: the candidate rows go to a temporary file beside it."""
         self.path = Path(path)
         check_target(os.fspath(self.path))
-        fd, self._body = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=".body" + TEMP_SUFFIX,
-                                          dir=os.path.dirname(os.path.abspath(self.path)))
+        fd, self._body = temp_beside(self.path, "body")
         self._handle = os.fdopen(fd, "wb")
 
     def write_chunk(self, result: VettingResult) -> None:
@@ -91,8 +89,7 @@ class ChunkWriter:
         by whoever reads them, all by `abort`); the file for the kept chunks only when `keep`."""
         names = []
         for part in ("rows", "findings", "kept")[:3 if keep else 2]:
-            fd, name = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=f".{part}" + TEMP_SUFFIX,
-                                        dir=os.path.dirname(os.path.abspath(self.path)))
+            fd, name = temp_beside(self.path, part)
             os.close(fd)
             names.append(name)
             self._spools.append(name)
@@ -210,8 +207,7 @@ class CsvChunkWriter(ChunkWriter):
     def begin(self, path: str | os.PathLike) -> None:
         """As `ChunkWriter.begin`; the findings sidecar's rows wait in a second temporary file."""
         super().begin(path)
-        fd, self._findings = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=".findings" + TEMP_SUFFIX,
-                                              dir=os.path.dirname(os.path.abspath(self.path)))
+        fd, self._findings = temp_beside(self.path, "findings")
         self._findings_handle = os.fdopen(fd, "wb")
         self._findings_heading: bytes | None = None
 
