@@ -21,7 +21,7 @@ from vetting.inputs import RawTable, read_tables
 from vetting.inputs.cells import column_letter, column_text
 from vetting.inputs.delimited import read_delimited
 from vetting.inputs.reader import row_list
-from vetting.inputs.region import footer_rows, is_footer_text, repeated_header_rows, template_rows
+from vetting.inputs.region import Cells, footer_rows, is_footer_text, last_person, repeated_header_rows, template_rows
 from vetting.inputs.sniff import BINARY, EMPTY, HTML, OLE2, TEXT, ZIP, detect_encoding, head_text, sniff
 from vetting.normalize.roster import normalise_tables
 
@@ -185,6 +185,20 @@ def test_footers_only_after_the_last_person():
     footer = footer_rows(table, template)
     assert list(np.flatnonzero(footer)) == [4, 6]   # "合计" between people stays a row
     assert not footer[:4].any()
+
+
+def test_a_footer_block_longer_than_the_window_is_found_whole():
+    """The bottom-up search grows its window (256 rows, then 1,024): 700 footer lines below the
+    last person are all footers, and the person above them is the cut, with one set of cells."""
+    rows = [PERSON] * 3 + [["", "", "", "", ""]] * 5 + [["填表人：王五", "", "", "", ""]] * 700
+    table = frame(rows)
+    cells = Cells(table)
+    template = template_rows(table, cells)
+    assert last_person(table, template, cells) == 3
+    footer = footer_rows(table, template, cells)
+    assert int(footer.sum()) == 700 and footer[8:].all() and not footer[:8].any()
+    only_footers = frame([["合计", "", "", "", ""]] * 300)
+    assert last_person(only_footers, template_rows(only_footers)) == 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -26,7 +26,7 @@ from vetting.inputs.excel import open_workbook, plan_sheets, sheet_cells, text_g
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.limits import MAX_FILE_BYTES, size_text
 from vetting.inputs.package import check_package
-from vetting.inputs.region import footer_rows, repeated_header_rows, template_rows
+from vetting.inputs.region import Cells, footer_rows, repeated_header_rows, template_rows
 from vetting.inputs.table import RawTable, file_sha256
 from vetting.privacy import cut_text
 
@@ -187,9 +187,10 @@ def _finish(path: Path, frame: pd.DataFrame, rows: np.ndarray, header: Header, h
             label: str | None = None, numbers: dict[str, np.ndarray] | None = None) -> RawTable:
     """Leave out footer lines, mark template rows and repeated headers, refuse a table without
     people, write the notes."""
-    template = template_rows(frame)
-    headings = repeated_header_rows(frame, header.groups) & ~template
-    footer = footer_rows(frame, template | headings)
+    cells = Cells(frame)
+    template = template_rows(frame, cells)
+    headings = repeated_header_rows(frame, header.groups, cells) & ~template
+    footer = footer_rows(frame, template | headings, cells)
     footer_lines = quoted_lines(frame, rows, footer)
     numbers = numbers or {}
     if footer.any():

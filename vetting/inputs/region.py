@@ -47,41 +47,69 @@ def serial_columns(columns: pd.Index | list) -> list[bool]:
 
 def _trimmed(column: pd.Series) -> pa.Array:
     """A column as a pyarrow string array, trimmed, with blank cells as null."""
-    arr = pa.array(column.astype(object).to_numpy(dtype=object), type=pa.large_string(), from_pandas=True) \
-        if column.dtype == object else pa.array(column.astype("string[pyarrow]").array)
+    values = column.array
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        arr = pa.array(values)
+    elif column.dtype == object:
+        arr = pa.array(column.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    else:
+        arr = pa.array(column.astype("string[pyarrow]").array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     arr = pc.utf8_trim_whitespace(arr.cast(pa.large_string()))
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
 
 
-def _blank(column: pd.Series) -> np.ndarray:
-    """Cells that are empty or white space only."""
-    return _trimmed(column).is_null().to_numpy(zero_copy_only=False)
+class Cells:
+    """A table's cells as the checks here read them (trimmed, blank as null), each column made
+    once and shared: a streamed roster runs every check on every slice."""
+
+    def __init__(self, frame: pd.DataFrame, start: int = 0, made: dict[int, pa.Array] | None = None):
+        self.frame, self.start, self._made = frame, start, {} if made is None else made
+
+    def column(self, position: int) -> pa.Array:
+        """Column `position` from row `start` on."""
+        if position not in self._made:
+            self._made[position] = _trimmed(self.frame.iloc[:, position])
+        arr = self._made[position]
+        return arr.slice(self.start) if self.start else arr
+
+    def tail(self, start: int) -> "Cells":
+        """The same cells from row `start` on (sharing what is made)."""
+        return Cells(self.frame, self.start + start, self._made)
+
+    @property
+    def columns(self) -> pd.Index:
+        return self.frame.columns
+
+    def __len__(self) -> int:
+        return len(self.frame) - self.start
 
 
-def template_rows(frame: pd.DataFrame) -> np.ndarray:
+def template_rows(frame: pd.DataFrame, cells: Cells | None = None) -> np.ndarray:
     """Rows with no text outside 序号-like columns (blank or numbered-but-empty template rows)."""
-    blank = np.ones(len(frame), dtype=bool)
-    serial = serial_columns(frame.columns)
-    for position, is_serial in enumerate(serial):
+    cells = cells or Cells(frame)
+    blank = np.ones(len(cells), dtype=bool)
+    for position, is_serial in enumerate(serial_columns(cells.columns)):
         if not is_serial:
-            blank &= _blank(frame.iloc[:, position])
+            blank &= cells.column(position).is_null().to_numpy(zero_copy_only=False)
     return blank
 
 
-def repeated_header_rows(frame: pd.DataFrame, groups: Mapping[str, str] | None = None) -> np.ndarray:
+def repeated_header_rows(frame: pd.DataFrame, groups: Mapping[str, str] | None = None,
+                         cells: Cells | None = None) -> np.ndarray:
     """Rows that repeat the header: at least two cells, and more than half of the row's filled
     cells, read as their own column's heading or, under a two-row header, as the group title
     above it (`groups`: 基本情况 over 姓名; the upper row of a repeated band), 序号-like columns
     ignored. A person's row never does: a name is not "姓名", a role not "拟任职务"."""
     groups = groups or {}
-    same = np.zeros(len(frame), dtype=np.int64)
-    filled = np.zeros(len(frame), dtype=np.int64)
-    for position, (column, is_serial) in enumerate(zip(frame.columns, serial_columns(frame.columns))):
+    cells = cells or Cells(frame)
+    same = np.zeros(len(cells), dtype=np.int64)
+    filled = np.zeros(len(cells), dtype=np.int64)
+    for position, (column, is_serial) in enumerate(zip(cells.columns, serial_columns(cells.columns))):
         if is_serial:
             continue
-        arr = _trimmed(frame.iloc[:, position])
+        arr = cells.column(position)
         filled += arr.is_valid().to_numpy(zero_copy_only=False)
         heading = pc.equal(arr, pa.scalar(str(column).strip(), pa.large_string()))
         if column in groups:
@@ -96,38 +124,48 @@ def is_footer_text(text: str) -> bool:
     return bool(pc.match_substring_regex(pa.array([compact]), _FOOTER_RE2)[0].as_py())
 
 
-def footer_lines(frame: pd.DataFrame) -> np.ndarray:
+def footer_lines(frame: pd.DataFrame, cells: Cells | None = None) -> np.ndarray:
     """Rows whose first text cell (bare numbers in 序号-like columns ignored) reads like a footer."""
-    serial = serial_columns(frame.columns)
+    cells = cells or Cells(frame)
     texts = []
-    for position, is_serial in enumerate(serial):
-        arr = _trimmed(frame.iloc[:, position])
+    for position, is_serial in enumerate(serial_columns(cells.columns)):
+        arr = cells.column(position)
         if is_serial:
             arr = pc.if_else(pc.fill_null(pc.match_substring_regex(arr, r"^\d+$"), False),
                              pa.scalar(None, pa.large_string()), arr)
         texts.append(arr)
     if not texts:
-        return np.zeros(len(frame), dtype=bool)
+        return np.zeros(len(cells), dtype=bool)
     first = pc.coalesce(*texts)
     first = pc.replace_substring(pc.replace_substring(first, "（", "("), "）", ")")
     return pc.fill_null(pc.match_substring_regex(first, _FOOTER_RE2), False).to_numpy(zero_copy_only=False)
 
 
-def footer_rows(frame: pd.DataFrame, template: np.ndarray) -> np.ndarray:
-    """Footer lines in the block of rows after the last person (``template`` marks blank rows).
-
-    Only the bottom of the table is examined: the window grows from the last ``_TAIL`` rows
-    until it reaches a row that is neither blank nor a footer line.
-    """
-    n = len(frame)
-    footer = np.zeros(n, dtype=bool)
+def last_person(frame: pd.DataFrame, not_people: np.ndarray, cells: Cells | None = None) -> int:
+    """The position after the last row that is a person: neither marked in `not_people` (blank
+    rows, repeated headers) nor a footer line; 0 when there is none. Footer lines are looked
+    for from the bottom up only, ``_TAIL`` candidate rows at a time."""
+    cells = cells or Cells(frame)
+    candidates = np.flatnonzero(~not_people)
     size = _TAIL
-    while True:
-        start = max(0, n - size)
-        is_footer = footer_lines(frame.iloc[start:])
-        person = ~(template[start:] | is_footer)
-        if person.any() or start == 0:
-            after = start + (int(np.flatnonzero(person)[-1]) + 1 if person.any() else 0)
-            footer[after:] = is_footer[after - start:]
-            return footer
+    while len(candidates):
+        start = int(candidates[max(0, len(candidates) - size)])
+        window = candidates[candidates >= start]
+        people = window[~footer_lines(frame, cells.tail(start))[window - start]]
+        if len(people):
+            return int(people[-1]) + 1
+        if start == candidates[0]:
+            return 0
         size *= 4
+    return 0
+
+
+def footer_rows(frame: pd.DataFrame, template: np.ndarray, cells: Cells | None = None) -> np.ndarray:
+    """Footer lines in the block of rows after the last person (``template`` marks blank rows and
+    repeated headers); only the bottom of the table is examined (see `last_person`)."""
+    cells = cells or Cells(frame)
+    after = last_person(frame, template, cells)
+    footer = np.zeros(len(frame), dtype=bool)
+    if after < len(frame):
+        footer[after:] = footer_lines(frame, cells.tail(after))
+    return footer

@@ -31,7 +31,7 @@ from vetting.inputs.delimited import BodyPlan, finish_body, parser_error, plan_b
 from vetting.inputs.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
 from vetting.inputs.reader import open_checked, quoted_lines, read_notes, text_notes
 from vetting.inputs.records import breaks_in_cells
-from vetting.inputs.region import footer_lines, footer_rows, repeated_header_rows, template_rows
+from vetting.inputs.region import Cells, footer_rows, last_person, repeated_header_rows, template_rows
 from vetting.inputs.table import RawTable
 
 #: A streamed text roster may be this large (memory no longer grows with the file).
@@ -204,10 +204,10 @@ class RosterStream:
                 if carry is not None:
                     frame = pd.concat([carry[0], frame], ignore_index=True)
                     lines = np.concatenate([carry[1], lines])
-                template = template_rows(frame)
-                headings = repeated_header_rows(frame, self._plan.header.groups) & ~template
-                person = np.flatnonzero(~(template | headings | footer_lines(frame)))
-                cut = int(person[-1]) + 1 if len(person) else 0
+                cells = Cells(frame)
+                template = template_rows(frame, cells)
+                headings = repeated_header_rows(frame, self._plan.header.groups, cells) & ~template
+                cut = last_person(frame, template | headings, cells)
                 carry = (frame.iloc[cut:].reset_index(drop=True), lines[cut:]) if cut < len(frame) else None
                 if cut:
                     tally.add(lines[:cut], template[:cut], headings[:cut])
@@ -219,9 +219,10 @@ class RosterStream:
         footer_texts: list[str] = []
         if carry is not None:
             frame, lines = carry
-            template = template_rows(frame)
-            headings = repeated_header_rows(frame, self._plan.header.groups) & ~template
-            footer = footer_rows(frame, template | headings)
+            cells = Cells(frame)
+            template = template_rows(frame, cells)
+            headings = repeated_header_rows(frame, self._plan.header.groups, cells) & ~template
+            footer = footer_rows(frame, template | headings, cells)
             footer_texts = quoted_lines(frame, lines, footer)
             tally.add(lines[~footer], template[~footer], headings[~footer])
             if (~footer).any():   # blank rows after the last person (no people: a run passes them by)
