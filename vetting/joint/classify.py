@@ -19,6 +19,7 @@ but left to a person. Only the matches themselves are looked at one by one (nega
 from __future__ import annotations
 
 import re
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -48,6 +49,9 @@ NEGATION_REACH = 3
 #: Records read from one text at most; the text's further events are quoted for a person (J02),
 #: so that a crafted text cannot multiply the rows every rule is evaluated on.
 MAX_RECORDS_PER_TEXT = 10
+#: Texts whose reading a process keeps, per set of opinion rules (`classify_distinct`).
+READINGS_KEPT = 4096
+_kept: dict[int, tuple[weakref.ref, dict[str, "Reading"]]] = {}
 
 
 class Reading(NamedTuple):
@@ -264,6 +268,28 @@ def classify_texts(texts: list[str], rules: OpinionRules) -> list[Reading]:
     return results
 
 
+def classify_distinct(texts: list[str], rules: OpinionRules) -> list[Reading]:
+    """`classify_texts` for distinct texts, each text read once per process and set of rules: a
+    run meets the same few texts ("无", "未反馈", "经核查，无违法违纪记录") in every opinion column
+    of every slice, and reading even a handful runs every pattern (the first READINGS_KEPT texts
+    are kept; a reading depends on the text and the rules alone)."""
+    kept = _readings_kept(rules)
+    new = [text for text in texts if text not in kept]
+    fresh = dict(zip(new, classify_texts(new, rules))) if new else {}
+    for text in new[:max(0, READINGS_KEPT - len(kept))]:
+        kept[text] = fresh[text]
+    return [fresh[text] if text in fresh else kept[text] for text in texts]
+
+
+def _readings_kept(rules: OpinionRules) -> dict[str, Reading]:
+    key = id(rules)
+    entry = _kept.get(key)
+    if entry is None or entry[0]() is not rules:
+        entry = (weakref.ref(rules, lambda _, key=key: _kept.pop(key, None)), {})
+        _kept[key] = entry
+    return entry[1]
+
+
 def classify_text(text: str | None, rules: OpinionRules) -> Reading:
     """What one cleaned opinion text says (see classify_texts)."""
     if text is None or not text.strip():
@@ -284,15 +310,15 @@ def classify_opinions(texts: pd.Series, rules: OpinionRules) -> Classified:
     """Every opinion cell classified (each distinct text once), with every record each reports."""
     cleaned = clean_text(texts)
     codes, uniques = pd.factorize(cleaned, use_na_sentinel=True)
-    results = classify_texts([str(u) for u in uniques], rules) + [Reading(BLANK)]
+    results = classify_distinct([str(u) for u in uniques], rules) + [Reading(BLANK)]
     take = np.where(codes < 0, len(uniques), codes)
-    table = pd.DataFrame({
+    table = pd.DataFrame({     # Python texts as the callers take them, not Arrow strings made and undone
         "status": np.array([r.status for r in results], dtype=object)[take],
         "patterns": np.array(["、".join(r.patterns) for r in results], dtype=object)[take],
         "text": cleaned.to_numpy(dtype=object, na_value=None),
         "verbatim": texts.astype("string").str.strip().replace("", pd.NA).to_numpy(dtype=object, na_value=None),
         "unread": np.array(["；".join(r.unread) for r in results], dtype=object)[take],
-    }, index=texts.index)
+    }, index=texts.index, dtype=object)
     return Classified(table, _spread_records(results, take))
 
 

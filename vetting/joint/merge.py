@@ -123,6 +123,7 @@ class _Merger:
         self.n = len(candidates)
         self.out = JointOutcome()
         self._blank_cache: dict[str, np.ndarray] = {}
+        self._where_cache: np.ndarray | None = None
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
@@ -211,7 +212,7 @@ class _Merger:
         self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[unclear] + "」，需人工研判")
         unread = table["unread"].to_numpy(dtype=object)
         partly = np.flatnonzero(unread != "")
-        self._issue(partly, "J02", header, _unread_reason(unread[partly]), (where + "：" + evidence)[partly])
+        self._issue(partly, "J02", header, _unread_reason(unread[partly]), where[partly] + "：" + evidence[partly])
         silent = np.isin(status, [BLANK, PENDING])
         said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
@@ -237,11 +238,14 @@ class _Merger:
         quoted = _quote(table["verbatim"])
         said = np.flatnonzero(np.isin(status, [FINDING, UNCLASSIFIED]))
         self._issue(said, "J02", header, f"「{header}」（本规则集未列出的部门）的意见「" + quoted[said]
-                    + "」不是“无”，需人工研判", (self._where() + f"：「{header}」：" + quoted)[said])
+                    + "」不是“无”，需人工研判", self._where()[said] + f"：「{header}」：" + quoted[said])
 
     def _where(self) -> np.ndarray:
-        return (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
-                + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
+        """"file 第N行" per candidate (made once: every opinion column quotes it)."""
+        if self._where_cache is None:
+            self._where_cache = (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
+                                 + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
+        return self._where_cache
 
     def reply(self, reply: Reply) -> None:
         """Apply one reply file: listed people get its findings; everyone else is clear for it."""
@@ -391,8 +395,10 @@ def _prefixed(prefix: str, texts: np.ndarray) -> np.ndarray:
 
 def _quote(texts: pd.Series) -> np.ndarray:
     """Opinion texts cut to a quotable length ('' for blank), never through a number (reports mask
-    ID numbers in whole)."""
-    return cut_text_series(texts, QUOTE_LIMIT).fillna("").to_numpy(dtype=object)
+    ID numbers in whole); each distinct text once."""
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    quoted = cut_text_series(pd.Series(uniques, dtype=object), QUOTE_LIMIT).fillna("").to_numpy(dtype=object)
+    return np.append(quoted, "").astype(object)[codes]
 
 
 def opinion_columns(candidates: Candidates, agencies: Mapping[str, Agency]) -> list[tuple[str, str]]:
