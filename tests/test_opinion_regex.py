@@ -3,6 +3,7 @@ pack loads, `find_all` gives exactly what `re.finditer` gives, and no text stall
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 
@@ -12,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vetting.errors import RulesetError
-from vetting.joint.classify import FINDING, UNCLASSIFIED, classify_text, classify_texts
+from vetting.joint import classify
+from vetting.joint.classify import FINDING, UNCLASSIFIED, classify_distinct, classify_text, classify_texts
 from vetting.ruleset.loader import load_ruleset
 from vetting.ruleset.pattern import MAX_GROUPS, MAX_PATTERN_LENGTH, PatternError, compile_pattern
 
@@ -98,6 +100,28 @@ def test_the_builtin_patterns_on_a_long_repetitive_text_finish_quickly():
     assert time.perf_counter() - started < 2
     assert [r.status for r in results] == [UNCLASSIFIED, FINDING, FINDING]
     assert results[2].records[0]["gov_sanction"] == "记过"
+
+
+def test_each_opinion_text_is_read_once_per_process_and_set_of_rules(monkeypatch):
+    texts = ["无", "未反馈", "2025年3月受到党内警告处分", "经核查，无违法违纪记录"]
+    expected = classify_texts(texts, NATIONAL.opinions)
+    read, original = [], classify.classify_texts
+
+    def counted(batch, rules):
+        read.append(list(batch))
+        return original(batch, rules)
+
+    monkeypatch.setattr(classify, "classify_texts", counted)
+    rules = dataclasses.replace(NATIONAL.opinions)              # a set of rules nothing was read with yet
+    assert classify_distinct(texts, rules) == expected
+    assert classify_distinct(texts[::-1], rules) == expected[::-1]
+    assert read == [texts]                                      # the second call read nothing again
+    other = dataclasses.replace(NATIONAL.opinions)
+    assert classify_distinct(texts[:1], other) == expected[:1] and read[-1] == texts[:1]   # its own readings
+    monkeypatch.setattr(classify, "READINGS_KEPT", 2)
+    small = dataclasses.replace(NATIONAL.opinions)
+    classify_distinct(texts, small)
+    assert classify_distinct(texts, small) == expected and read[-1] == texts[2:]   # only the first two kept
 
 
 def test_a_text_longer_than_max_length_is_left_to_a_person():
