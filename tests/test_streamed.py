@@ -30,12 +30,13 @@ from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
 from vetting.inputs import read_tables
 from vetting.inputs.stream import RosterStream, streamable
+from vetting.normalize.roster import Candidates
 from vetting.parallel import auto_jobs
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
 from vetting.reports import write_report
 from vetting.reports.stream import chunk_writer, write_chunks
 from vetting.ruleset.loader import load_ruleset
-from vetting.slicework import INDEX_COLUMNS
+from vetting.slicework import INDEX_COLUMNS, slice_read
 from vetting.streamed import (
     STREAM_THRESHOLD_BYTES,
     StreamedRun,
@@ -202,7 +203,7 @@ def test_a_run_nothing_records_makes_no_file_for_kept_chunks(tmp_path, national,
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]    # every spool removed
 
 
-def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_removed(tmp_path, national,
+def test_with_workers_each_slice_is_parsed_and_read_once_and_what_is_kept_for_it_removed(tmp_path, national,
                                                                                  monkeypatch):
     parsed, made = [], []
     tables, mkstemp = RosterStream.tables, tempfile.mkstemp
@@ -232,6 +233,8 @@ def test_with_workers_the_roster_is_parsed_once_and_the_slices_kept_for_it_remov
     run.index()                                                      # a run that fails before its second pass
     kept = list(tmp_path.glob(".x.csv.*.slice.tmp"))
     assert len(kept) == 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)  # the roster's cells
+    read = slice_read(national, ReadOptions(), str(kept[0]))        # kept read: the second pass only decides it
+    assert isinstance(read, Candidates) and len(read) == 10 and not kept[0].exists()
     run.close()
     assert not list(tmp_path.glob(".x.csv.*"))
 

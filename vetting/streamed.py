@@ -262,7 +262,7 @@ class StreamedRun:
 
     def _cache_file(self) -> str | None:
         """An empty file beside `cache_beside` for a slice the first pass keeps for the second
-        (slicework.cache_table), or None: kept only when workers decide the slices."""
+        (slicework.keep_slice), or None: kept only when workers decide the slices."""
         if self.jobs <= 1 or self.cache_beside is None:
             return None
         fd, name = temp_beside(self.cache_beside, "slice")
