@@ -282,11 +282,15 @@ def classify_distinct(texts: list[str], rules: OpinionRules) -> list[Reading]:
 
 
 def _readings_kept(rules: OpinionRules) -> dict[str, Reading]:
-    key = id(rules)
-    entry = _kept.get(key)
+    """The readings kept for `rules`; those of rules no longer alive are dropped here (no weakref
+    callback: one running at interpreter exit, after this module's globals are gone, would print
+    an ignored exception on stderr)."""
+    for key in [key for key, (ref, _) in _kept.items() if ref() is None]:
+        del _kept[key]
+    entry = _kept.get(id(rules))
     if entry is None or entry[0]() is not rules:
-        entry = (weakref.ref(rules, lambda _, key=key: _kept.pop(key, None)), {})
-        _kept[key] = entry
+        entry = (weakref.ref(rules), {})
+        _kept[id(rules)] = entry
     return entry[1]
 
 
