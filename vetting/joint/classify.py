@@ -283,7 +283,7 @@ def classify_distinct(texts: list[str], rules: OpinionRules) -> list[Reading]:
 
 def _readings_kept(rules: OpinionRules) -> dict[str, Reading]:
     """The readings kept for `rules`; those of rules no longer alive are dropped here (no weakref
-    callback: one running at interpreter exit, after this module's globals are gone, would print
+    callback: one running at interpreter exit, after this module's globals are gone, could print
     an ignored exception on stderr)."""
     for key in [key for key, (ref, _) in _kept.items() if ref() is None]:
         del _kept[key]

@@ -241,7 +241,7 @@ class _Merger:
                     + "」不是“无”，需人工研判", self._where()[said] + f"：「{header}」：" + quoted[said])
 
     def _where(self) -> np.ndarray:
-        """"file 第N行" per candidate (made once: every opinion column quotes it)."""
+        """Each candidate's "file 第N行" (made once: every opinion column quotes it)."""
         if self._where_cache is None:
             self._where_cache = (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
                                  + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
