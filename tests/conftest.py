@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from hypothesis import settings
 
 from vetting.casetest import Suite, SuiteReport, load_suites, run_suite
+from vetting.ruleset.loader import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -60,6 +61,12 @@ def _cache_in_tmp(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
         yield
+
+
+@pytest.fixture(scope="module")
+def national():
+    """The national pack, loaded once per test module."""
+    return load_ruleset("national")
 
 
 @pytest.fixture

@@ -16,17 +16,11 @@ from conftest import ROOT
 from vetting.chunked import ChunkedRun, should_chunk, write_chunked
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
 from vetting.reports import write_report
-from vetting.ruleset.loader import load_ruleset
 
 ROSTER = ROOT / "fixtures" / "chunked" / "roster.csv"
 JOINT = ROOT / "fixtures" / "joint"
 AS_OF = dt.date(2026, 12, 15)
 STAMP = "2026-12-15T09:00:00+08:00"
-
-
-@pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
 
 
 def _files(folder):

@@ -35,11 +35,6 @@ AGENCY_COLUMNS = ["纪委监委意见", "公安机关意见", "人民法院意�
 
 
 @pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
-
-
-@pytest.fixture(scope="module")
 def candidates(national):
     return load_candidates([str(ROSTER)], national, ReadOptions())
 

@@ -42,11 +42,6 @@ def _outcomes(result) -> dict[str, tuple[str, list[str], list[str]]]:
                                           result.candidates["verdict"])}
 
 
-@pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
-
-
 @pytest.mark.parametrize("engine", ["vector", "durable"])
 @pytest.mark.parametrize("path,key", [(ANSWERED, "answered"), (UNANSWERED, "unanswered")])
 def test_county_roster_verdicts_match_the_documented_ones(national, path, key, engine):

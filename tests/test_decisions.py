@@ -38,11 +38,6 @@ FULL_IDS = ("510502198001241719", "640323196908152176", "510525198604250803", "5
 
 
 @pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
-
-
-@pytest.fixture(scope="module")
 def engine_result(national):
     return vet_files([DEMO], national, AS_OF)
 

@@ -30,11 +30,6 @@ from vetting.ruleset.loader import load_ruleset
 AS_OF = dt.date(2026, 12, 15)
 
 
-@pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
-
-
 def words(text: str, rules) -> str:
     return describe_condition(parse_condition(text), rules.fields, rules.parameters)
 

@@ -13,15 +13,9 @@ import pytest
 from conftest import ROOT
 from vetting.engine import assemble
 from vetting.pipeline import ReadOptions, load_candidates, record_candidates, run_engine
-from vetting.ruleset.loader import load_ruleset
 
 ROSTER = ROOT / "fixtures" / "compact" / "pending_roster.csv"
 AS_OF = dt.date(2026, 12, 15)
-
-
-@pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
 
 
 @pytest.fixture(scope="module")

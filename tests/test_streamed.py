@@ -53,11 +53,6 @@ STAMP = "2026-12-15T09:00:00+08:00"
 CSV_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv") and streamable(p))
 
 
-@pytest.fixture(scope="module")
-def national():
-    return load_ruleset("national")
-
-
 def _whole_and_slices(path: Path, fields, rows: int):
     """(read_tables' table or its refusal, the slices' tables stacked or their refusal)."""
     try:
