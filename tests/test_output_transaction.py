@@ -157,7 +157,7 @@ def test_only_the_files_of_a_process_that_is_gone_are_removed(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="process ids are asked about only on POSIX")
-def test_an_export_and_a_diff_also_remove_what_a_killed_one_left(tmp_path):
+def test_exports_diffs_and_templates_also_remove_what_a_killed_one_left(tmp_path):
     from click.testing import CliRunner
 
     from vetting.cli import cli
@@ -167,9 +167,12 @@ def test_an_export_and_a_diff_also_remove_what_a_killed_one_left(tmp_path):
     db, roster = tmp_path / "h.sqlite3", str(FIXTURES / "demo_roster.csv")
     runner = CliRunner()
     assert runner.invoke(cli, ["run", roster, "--as-of", "2026-12-15", "-q", "--db", str(db),
-                               "-o", str(tmp_path / "r.csv")]).exit_code == 0
+                               "-o", str(tmp_path / "r.json")]).exit_code == 0
     for name, args in (("导出.xlsx", ["history", "show", "latest", "--db", str(db)]),
-                       ("变化.json", ["diff", roster, "--as-of", "2026-12-15"])):
+                       ("变化.json", ["diff", roster, "--as-of", "2026-12-15"]),
+                       ("审定表.xlsx", ["rules", "export", "--as-of", "2026-12-15"]),
+                       ("花名册模板.xlsx", ["template"]),
+                       ("复核结论.xlsx", ["template", "--decisions", "--from", str(tmp_path / "r.json")])):
         left = tmp_path / f".{name}.{gone.pid}.abcd_123.tmp"
         left.write_bytes(b"half a file")
         ran = runner.invoke(cli, [*args, "-o", str(tmp_path / name)])

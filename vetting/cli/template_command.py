@@ -8,7 +8,7 @@ from vetting.cli import ruleset_option
 from vetting.cli.boundary import handle_errors
 from vetting.cli.help_format import ChineseCommand
 from vetting.cli.rulesets import load_ruleset
-from vetting.cli.terminal import note
+from vetting.cli.terminal import note, notes
 
 
 @click.command("template", cls=ChineseCommand, short_help="生成规则集对应的花名册模板（Excel 或 CSV）。")
@@ -34,17 +34,21 @@ def template_command(ruleset: str, fmt: str | None, output: str, decisions: bool
       vet template --format csv -o 花名册模板.csv
       vet template --decisions --from 审查结果.json -o 复核结论.xlsx
     """
-    from vetting.outplan import check_file_output
+    from vetting.outplan import check_file_output, remove_leftovers_beside
     from vetting.rostertemplate import template_format, write_template
+    from vetting.runsummary import leftovers_line
 
     rules = load_ruleset(ruleset)
     if report and not decisions:
         raise click.UsageError("--from 只能与 --decisions 同用（按审查报告预填复核结论模板）")
     if decisions:
+        check_file_output(output, "复核结论模板", rules.chain, inputs=[report] if report else ())
+    else:
+        check_file_output(output, "花名册模板", rules.chain)
+    notes(leftovers_line(remove_leftovers_beside([output])))
+    if decisions:
         from vetting.decisions.template import write_from_report
 
-        check_file_output(output, "复核结论模板", rules.chain, inputs=[report] if report else ())
         return note(write_from_report(output, template_format(fmt, output), rules, report))
-    check_file_output(output, "花名册模板", rules.chain)
     layout = write_template(rules, output, template_format(fmt, output))
     note(f"已生成花名册模板（{rules.id}，{len(layout.columns)} 列）：{output}")
