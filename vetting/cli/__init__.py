@@ -355,7 +355,6 @@ def rules_export_command(ruleset, as_of, fmt, output):
     """
     from vetting.export import export_ruleset
     from vetting.outplan import check_file_output, remove_leftovers_beside
-    from vetting.runsummary import leftovers_line
 
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules) if (as_of or rules.election_date) else None
@@ -363,7 +362,10 @@ def rules_export_command(ruleset, as_of, fmt, output):
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
     check_file_output(output, "导出文件", rules.chain, stdout_file())
-    notes(leftovers_line(remove_leftovers_beside([output] if output else [])))
+    if output:
+        from vetting.runsummary import leftovers_line  # not on the way to standard output: it loads pandas
+
+        notes(leftovers_line(remove_leftovers_beside([output])))
     text = export_ruleset(rules, as_of, fmt, output)
     if text is not None:
         say(text)
