@@ -63,16 +63,19 @@ def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], rulese
     check_plan(run_outputs(output, fmt, db), inputs, stdout=None if output else stdout)
 
 
-def remove_run_leftovers(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[str]:
-    """Remove what killed runs left beside `vet run`'s outputs (vetting.atomic.remove_leftovers);
-    the names of the files removed."""
-    return remove_leftovers_beside(place.path for place in run_outputs(output, fmt, db))
+def sweep_run_leftovers(output: str | None, fmt: str, db: str | os.PathLike | None) -> list[str]:
+    """`sweep_leftovers` beside every output of `vet run`."""
+    return sweep_leftovers(place.path for place in run_outputs(output, fmt, db))
 
 
-def remove_leftovers_beside(outputs: Iterable[str | os.PathLike]) -> list[str]:
+def sweep_leftovers(outputs: Iterable[str | os.PathLike]) -> list[str]:
     """Remove what killed commands left beside these outputs (a report and its sidecars, an
-    export); the names of the files removed."""
-    return [name for path in outputs for name in remove_leftovers(path)]
+    export: vetting.atomic.remove_leftovers); the line saying so for stderr, or none."""
+    removed = [name for path in outputs for name in remove_leftovers(path)]
+    if not removed:
+        return []
+    shown = "、".join(removed[:3]) + ("等" if len(removed) > 3 else "")
+    return [f"已删除此前被强行终止的审查留在输出文件旁的临时文件{len(removed)}个（可能含人选信息）：{shown}"]
 
 
 def check_file_output(output: str | None, role: str, ruleset_chain: Sequence[str],

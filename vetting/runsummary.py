@@ -49,15 +49,6 @@ def summary_lines(result: VettingResult, output: str | None = None, inputs: bool
     return [mask_text(line) for line in lines]
 
 
-def leftovers_line(removed: Sequence[str]) -> list[str]:
-    """The line saying that temporary files of killed runs were removed (vetting.atomic
-    .remove_leftovers), or none."""
-    if not removed:
-        return []
-    shown = "、".join(removed[:3]) + ("等" if len(removed) > 3 else "")
-    return [f"已删除此前被强行终止的审查留在输出文件旁的临时文件{len(removed)}个（可能含人选信息）：{shown}"]
-
-
 def stdout_csv_hint(meta: Mapping, fmt: str, output: str | None) -> list[str]:
     """A CSV report on standard output is the one-row-per-candidate sheet only: say where the
     findings' reasons, evidence and bases are when there are any."""

@@ -156,10 +156,10 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
     from vetting.cli.run_history import record_history
     from vetting.decisions import read_decisions
     from vetting.history import resolve_db_path
-    from vetting.outplan import check_run, remove_run_leftovers
+    from vetting.outplan import check_run, sweep_run_leftovers
     from vetting.pipeline import ReadOptions
     from vetting.pools import require_posts_rule
-    from vetting.runsummary import fail_on_hit, leftovers_line, stdout_csv_hint, summary_lines
+    from vetting.runsummary import fail_on_hit, stdout_csv_hint, summary_lines
 
     started_at = dt.datetime.now().astimezone()
     rules = load_ruleset(ruleset)
@@ -170,7 +170,7 @@ def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, h
         require_posts_rule(rules)
     check_run([*rosters, *([officers] if officers else [])], replies, rules.chain, output, fmt, db_path,
               stdout_file(), decisions)
-    notes(leftovers_line(remove_run_leftovers(output, fmt, db_path)))
+    notes(sweep_run_leftovers(output, fmt, db_path))
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
     request = RunRequest(rosters, rules, as_of, read, fmt, output, show_id, engine, coverage, chunk_rows, quiet,
                          db_path, officers, read_decisions(decisions, encoding) if decisions else None,
@@ -354,7 +354,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
       vet rules export --ruleset 本县规则.yaml > 规则审定表.md
     """
     from vetting.export import export_ruleset
-    from vetting.outplan import check_file_output, remove_leftovers_beside
+    from vetting.outplan import check_file_output, sweep_leftovers
 
     rules = load_ruleset(ruleset)
     as_of = resolve_as_of(as_of, rules) if (as_of or rules.election_date) else None
@@ -362,10 +362,7 @@ def rules_export_command(ruleset, as_of, fmt, output):
     if fmt == "xlsx" and not output:
         raise click.BadParameter("xlsx 格式需要用 -o 指定输出文件", param_hint="-o")
     check_file_output(output, "导出文件", rules.chain, stdout_file())
-    if output:
-        from vetting.runsummary import leftovers_line  # not on the way to standard output: it loads pandas
-
-        notes(leftovers_line(remove_leftovers_beside([output])))
+    notes(sweep_leftovers([output] if output else []))
     text = export_ruleset(rules, as_of, fmt, output)
     if text is not None:
         say(text)

@@ -73,9 +73,8 @@ def diff_command(rosters, old_pack, new_pack, ruleset, as_of, old_as_of, new_as_
     from vetting.diff.text import diff_object, diff_text
     from vetting.diff.xlsx import write_diff_xlsx
     from vetting.history import history_files, open_history, resolve_db_path
-    from vetting.outplan import Place, check_plan, remove_leftovers_beside, run_inputs
+    from vetting.outplan import Place, check_plan, run_inputs, sweep_leftovers
     from vetting.pipeline import ReadOptions
-    from vetting.runsummary import leftovers_line
 
     fmt = _format(fmt, output)
     read = ReadOptions(sheet, header_row, encoding, mapping, tuple(replies))
@@ -100,7 +99,7 @@ def diff_command(rosters, old_pack, new_pack, ruleset, as_of, old_as_of, new_as_
                    None if output else stdout_file())
         diff = diff_setups(rosters, old, new, resolve_as_of(old_as_of or as_of, old),
                            resolve_as_of(new_as_of or as_of, new), read, (old_name, new_name))
-    notes(leftovers_line(remove_leftovers_beside([output] if output else [])))
+    notes(sweep_leftovers([output] if output else []))
     with writing(f"比较结果 {output}" if output else "比较结果到标准输出"):
         if fmt == "xlsx":
             write_diff_xlsx(diff, output)

@@ -48,9 +48,8 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
     """
     from vetting.history import open_history
     from vetting.history.text import page_text
-    from vetting.outplan import check_history_export, remove_leftovers_beside
+    from vetting.outplan import check_history_export, sweep_leftovers
     from vetting.reports import report_files
-    from vetting.runsummary import leftovers_line
 
     path = _history_path(ctx, db)
     selection = make_selection(verdicts, villages, townships, rules)
@@ -59,7 +58,7 @@ def history_show_command(ctx: click.Context, run: str, db: str | None, show_id: 
         if fmt not in HISTORY_EXPORT_FORMATS:
             raise click.BadParameter(f"导出格式只能是 {'、'.join(HISTORY_EXPORT_FORMATS)}", param_hint="--format")
         check_history_export(output, fmt, path)
-        notes(leftovers_line(remove_leftovers_beside(p for p, _ in report_files(output, fmt))))
+        notes(sweep_leftovers(p for p, _ in report_files(output, fmt)))
     with open_history(path) as store:
         run_id = store.resolve(run)
         summary = store.summary(run_id)

@@ -34,18 +34,14 @@ def template_command(ruleset: str, fmt: str | None, output: str, decisions: bool
       vet template --format csv -o 花名册模板.csv
       vet template --decisions --from 审查结果.json -o 复核结论.xlsx
     """
-    from vetting.outplan import check_file_output, remove_leftovers_beside
+    from vetting.outplan import check_file_output, sweep_leftovers
     from vetting.rostertemplate import template_format, write_template
-    from vetting.runsummary import leftovers_line
 
     rules = load_ruleset(ruleset)
     if report and not decisions:
         raise click.UsageError("--from 只能与 --decisions 同用（按审查报告预填复核结论模板）")
-    if decisions:
-        check_file_output(output, "复核结论模板", rules.chain, inputs=[report] if report else ())
-    else:
-        check_file_output(output, "花名册模板", rules.chain)
-    notes(leftovers_line(remove_leftovers_beside([output])))
+    check_file_output(output, "复核结论模板" if decisions else "花名册模板", rules.chain, inputs=[report] if report else ())
+    notes(sweep_leftovers([output]))
     if decisions:
         from vetting.decisions.template import write_from_report
 

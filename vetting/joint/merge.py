@@ -11,6 +11,7 @@ value set here keeps its evidence: agency, file, row, text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -123,7 +124,6 @@ class _Merger:
         self.n = len(candidates)
         self.out = JointOutcome()
         self._blank_cache: dict[str, np.ndarray] = {}
-        self._where_cache: np.ndarray | None = None
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
@@ -203,7 +203,7 @@ class _Merger:
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
         evidence = _prefixed(f"「{header}」（{agency}）：", quoted)
-        where = self._where()
+        where = self._where
         cells = records["cell"].to_numpy(dtype=np.int64)
         self._records(records, cells, evidence[cells], np.zeros(len(cells), dtype=bool))
         self.answered[agency] |= np.isin(status, [CLEAR, FINDING, UNCLASSIFIED])
@@ -238,14 +238,13 @@ class _Merger:
         quoted = _quote(table["verbatim"])
         said = np.flatnonzero(np.isin(status, [FINDING, UNCLASSIFIED]))
         self._issue(said, "J02", header, f"「{header}」（本规则集未列出的部门）的意见「" + quoted[said]
-                    + "」不是“无”，需人工研判", self._where()[said] + f"：「{header}」：" + quoted[said])
+                    + "」不是“无”，需人工研判", self._where[said] + f"：「{header}」：" + quoted[said])
 
+    @cached_property
     def _where(self) -> np.ndarray:
         """Each candidate's "file 第N行" (made once: every opinion column quotes it)."""
-        if self._where_cache is None:
-            self._where_cache = (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
-                                 + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
-        return self._where_cache
+        return (self.raw["source_file"].astype(str).to_numpy(dtype=object) + " 第"
+                + self.raw["source_row"].astype(str).to_numpy(dtype=object) + "行")
 
     def reply(self, reply: Reply) -> None:
         """Apply one reply file: listed people get its findings; everyone else is clear for it."""
