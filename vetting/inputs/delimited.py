@@ -21,6 +21,7 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import header_score
 from vetting.inputs import records as body
+from vetting.inputs.bodyparse import body_frames, body_offset
 from vetting.inputs.layout import HEADER_SCAN_ROWS, Header, find_header
 from vetting.inputs.limits import MAX_CELL_CHARS
 
@@ -172,10 +173,11 @@ def read_delimited(raw: bytes, text: str, complete: bool, encoding: str, index: 
                    path: str, header_row: int | None = None) -> Delimited:
     """Read a CSV whose bytes are ``raw`` (``text`` is its decoded beginning)."""
     plan = plan_body(text, complete, index, path, header_row)
+    offset = body_offset(raw, plan, encoding)
     try:
-        frame = pd.read_csv(io.BytesIO(raw), **plan.read_options(encoding))
+        (frame,) = body_frames(raw, plan, encoding, offset)
     except pd.errors.ParserError as exc:
-        raise parser_error(exc, raw, encoding, plan.delimiter, path) from None
+        raise parser_error(exc, raw, encoding, plan, offset is not None, path) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"CSV无法读取（{type(exc).__name__}）", path) from None
     spans = b'"' in raw and not _one_line_each(raw, encoding, plan.first_line, len(frame))
@@ -203,13 +205,16 @@ def _too_many_fields(seen: int, width: int, line: int, delimiter: str, path: str
                       f"{DELIMITER_NAMES[delimiter]}，其后各列已错位）；请改正后再审查", path, row=line)
 
 
-def parser_error(exc: Exception, raw: bytes, encoding: str, delimiter: str, path: str) -> InputError:
-    """pandas' English parser error -> a Chinese message naming the line."""
+def parser_error(exc: Exception, raw: bytes, encoding: str, plan: BodyPlan, from_body: bool, path: str) -> InputError:
+    """pandas' English parser error -> a Chinese message naming the line (`from_body`: pandas
+    read from the body's first line on, so that its record numbers start there)."""
+    delimiter, skipped = plan.delimiter, plan.body_start if from_body else 0
     if found := _PANDAS_OPEN_QUOTE.search(str(exc)):
-        line = body.record_line(raw, encoding, delimiter, int(found[1]))
+        line = body.record_line(raw, encoding, delimiter, skipped + int(found[1]))
         return InputError("这一行的一个单元格以引号（\"）开头，但直到文件末尾都没有配对的引号，其后各行都会被并进这个"
                           "单元格；请删去或补齐这个引号后再审查", path, row=line)
     if found := _PANDAS_EXTRA_FIELDS.search(str(exc)):
         expected, record, seen = (int(g) for g in found.groups())
-        return _too_many_fields(seen, expected, body.record_line(raw, encoding, delimiter, record - 1), delimiter, path)
+        return _too_many_fields(seen, expected, body.record_line(raw, encoding, delimiter, skipped + record - 1),
+                                delimiter, path)
     return InputError("CSV格式错误，无法读取（引号、分隔符或换行不成对）；请用Excel打开后另存为CSV再审查", path)

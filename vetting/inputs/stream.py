@@ -27,6 +27,7 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
+from vetting.inputs.bodyparse import body_frames, body_offset
 from vetting.inputs.delimited import BodyPlan, finish_body, parser_error, plan_body
 from vetting.inputs.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
 from vetting.inputs.reader import open_checked, quoted_lines, read_notes, text_notes
@@ -167,6 +168,7 @@ class RosterStream:
     _used: str = ""
     _digest: str = ""
     _size: int = 0
+    _offset: int | None = None      # of the body's first line (bodyparse.body_offset)
 
     @classmethod
     def open(cls, path: str | Path, fields: Mapping[str, Field], rows: int, sheet: str | None = None,
@@ -185,7 +187,8 @@ class RosterStream:
             raise InputError("文件是空的（只有空白）", str(checked))
         plan = plan_body(text, complete, alias_index(fields), str(checked), header_row)
         notes += text_notes(used, encoding, plan.delimiter)
-        return cls(checked, fields, max(1, rows), header_row, encoding, notes, None, plan, used, digest, size)
+        return cls(checked, fields, max(1, rows), header_row, encoding, notes, None, plan, used, digest, size,
+                   body_offset(head, plan, used))
 
     def tables(self) -> Iterator[RawTable]:
         """The body as RawTables of about ``rows`` records each (blank template rows marked,
@@ -193,8 +196,7 @@ class RosterStream:
         plan, path = self._plan, str(self.path)
         tally, carry, line = _Tally(), None, plan.first_line
         try:
-            reader = pd.read_csv(self.path, chunksize=self.rows, **plan.read_options(self._used))
-            for chunk in reader:
+            for chunk in body_frames(path, plan, self._used, self._offset, self.rows):
                 if not len(chunk):
                     continue
                 tail = breaks_in_cells(chunk.iloc[-1:])
@@ -233,7 +235,8 @@ class RosterStream:
         """pandas' parser error as read_tables words it (naming the line) when the file is small
         enough to be read whole for that, else in general terms."""
         if self._size <= MAX_FILE_BYTES:
-            return parser_error(exc, self.path.read_bytes(), self._used, self._plan.delimiter, str(self.path))
+            return parser_error(exc, self.path.read_bytes(), self._used, self._plan, self._offset is not None,
+                                str(self.path))
         return InputError("CSV格式错误，无法读取（引号、分隔符或换行不成对）；请用Excel打开后另存为CSV再审查",
                           str(self.path))
 
