@@ -245,8 +245,9 @@ class StreamedRun:
         self.inputs = [s.summary for s in self.streams]
         if first is None:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read
-        index = _stack(parts)
         hand_back_free_pages()                  # what the slices were read into
+        index = _stack(parts)
+        hand_back_free_pages()
         self._n = len(index)
         self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
                               issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=dict(first.joint),

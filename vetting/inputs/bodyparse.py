@@ -26,8 +26,11 @@ import pyarrow.csv as pcsv
 if TYPE_CHECKING:
     from vetting.inputs.delimited import BodyPlan
 
-#: Bytes pyarrow parses at a time; a record longer than this falls back to pandas.
-ARROW_BLOCK = 4 << 20
+#: Bytes pyarrow parses at a time; a record longer than this is left to pandas. pyarrow reads
+#: and parses blocks ahead of the caller while a run waits for its workers: at 4 MB that held
+#: ~400 MB more at 1M rows (own peak 723 MB against 330 MB with pandas), at 128 KB ~80 MB, with
+#: the same speed (1M rows in slices: 3.5-4.5 s against 6-7 s).
+ARROW_BLOCK = 128 << 10
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _UTF8 = ("utf-8", "utf-8-sig", "utf8")
 _LINE_BYTE_ENCODINGS = (*_UTF8, "gb18030", "gbk", "gb2312")

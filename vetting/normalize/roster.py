@@ -133,7 +133,9 @@ def _parse_values(spec: Field, values: pd.Series, numbers: np.ndarray | None = N
 
 def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
     out = pd.Series(pd.NA, index=text.index, dtype="string")
-    out[bad.fillna(False).to_numpy(dtype=bool)] = "「" + text[bad.fillna(False)] + "」" + what
+    rows = bad.fillna(False).to_numpy(dtype=bool)
+    if rows.any():
+        out[rows] = "「" + text[rows] + "」" + what
     return out
 
 
@@ -178,7 +180,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
         if keep is None:
-            issues.append(_field_issues(fields[name], raw[name], problems, headers, columns))
+            issues += _field_issues(fields[name], raw[name], problems, headers, columns)
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
@@ -218,22 +220,20 @@ PERMIT_PROBLEM = (HMT_NOTE + "：持证人为香港、澳门或台湾居民，�
 
 
 def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str],
-                  columns: Mapping[str, pd.Series] | None = None) -> pd.DataFrame:
+                  columns: Mapping[str, pd.Series] | None = None) -> list[pd.DataFrame]:
     """V01 (ID numbers) or V05 for the rows of one field whose text could not be read, and V07 for
-    ID numbers of 港澳台居民居住证 (read from the parser's note)."""
+    ID numbers of 港澳台居民居住证 (read from the parser's note); none for a field read cleanly."""
     bad = problems.notna().to_numpy()
     code = "V01" if spec.type == "id_number" else "V05"
     column = headers.get(spec.name, spec.label)
-    found = _issues(text.index[bad], code, spec.name, column, text[bad], problems[bad])
+    found = [_issues(text.index[bad], code, spec.name, column, text[bad], problems[bad])] if bad.any() else []
     note = (columns or {}).get("id_note")
-    if note is None:
-        return found
-    permit = note.str.contains(HMT_NOTE, regex=False).fillna(False).to_numpy(dtype=bool)
-    if not permit.any():
-        return found
-    permits = _issues(text.index[permit], "V07", spec.name, column, text[permit],
-                      pd.Series(PERMIT_PROBLEM, index=text.index[permit]))
-    return pd.concat([found, permits], ignore_index=True) if len(found) else permits
+    if note is not None:
+        permit = note.str.contains(HMT_NOTE, regex=False).fillna(False).to_numpy(dtype=bool)
+        if permit.any():
+            found.append(_issues(text.index[permit], "V07", spec.name, column, text[permit],
+                                 pd.Series(PERMIT_PROBLEM, index=text.index[permit])))
+    return found
 
 
 def _required_issues(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str]) -> list:
@@ -296,7 +296,7 @@ def with_columns(candidates: Candidates, fields: Mapping[str, Field], required: 
             frame[column] = updated
         stale = (kept["field"] == name) & (kept["code"] != "V04") & kept["row_id"].isin(np.flatnonzero(changed))
         kept = kept[~stale.to_numpy(dtype=bool)]
-        fresh.append(_field_issues(spec, text[changed], problems, candidates.headers, typed))
+        fresh += _field_issues(spec, text[changed], problems, candidates.headers, typed)
     updated = replace(candidates, raw=raw, frame=frame, present=present)
     kept = kept[~((kept["code"] == "V04") & kept["field"].isin(list(columns))).to_numpy(dtype=bool)]
     renewed = _required_issues(updated, fields, [r for r in required if r in columns])

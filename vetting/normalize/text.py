@@ -19,12 +19,29 @@ def arrow_text(s: pd.Series) -> pa.Array:
     Shared first step of every parser: non-string cells (numbers, timestamps) become their
     ``str()`` text so that later steps can recognise them, e.g. an ID stored as a float.
     """
+    return per_distinct(_as_arrow(s), _normalised)
+
+
+def per_distinct(arr: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fn`` (text -> text, cell by cell) applied once per distinct text and spread back: roster
+    columns repeat (villages, posts, 无, dates), and the regexes and Unicode steps cost per cell.
+    A column of mostly distinct texts (names, ID numbers) is done cell by cell."""
+    encoded = pc.dictionary_encode(arr)
+    if 2 * len(encoded.dictionary) > len(arr):
+        return fn(arr)
+    return fn(encoded.dictionary).take(encoded.indices)
+
+
+def _as_arrow(s: pd.Series) -> pa.Array:
     if not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
         s = s.astype("string[pyarrow]")
     arr = pa.array(s.array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    arr = arr.cast(pa.string())
+    return arr.cast(pa.string())
+
+
+def _normalised(arr: pa.Array) -> pa.Array:
     arr = apply_where(arr, pc.invert(pc.string_is_ascii(arr)),
                       lambda a: pc.replace_substring_regex(a, _INVISIBLE, ""))
     return pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
@@ -52,8 +69,7 @@ def clean_text(s: pd.Series) -> pd.Series:
 
     Roster cells are typed by hand: this makes equal texts compare equal. Empty becomes NA.
     """
-    arr = pc.replace_substring_regex(arrow_text(s), _SPACES, " ")
-    return to_series(pc.utf8_trim_whitespace(arr), s.index)
+    return to_series(per_distinct(_as_arrow(s), _cleaned), s.index)
 
 
 def clean_name(s: pd.Series) -> pd.Series:
@@ -62,5 +78,12 @@ def clean_name(s: pd.Series) -> pd.Series:
     Chinese names are often padded to align two-character names; the separator dot of
     minority names is kept and its look-alikes ("•", "・", ".") are unified to "·".
     """
-    arr = pc.replace_substring_regex(arrow_text(s), _SPACES, "")
-    return to_series(pc.replace_substring_regex(arr, _NAME_DOTS, "·"), s.index)
+    return to_series(per_distinct(_as_arrow(s), _cleaned_name), s.index)
+
+
+def _cleaned(arr: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(_normalised(arr), _SPACES, " "))
+
+
+def _cleaned_name(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(pc.replace_substring_regex(_normalised(arr), _SPACES, ""), _NAME_DOTS, "·")
