@@ -17,10 +17,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from vetting.engine.assemble import evaluate, plan
 from vetting.engine.coverage import assess, resolve_mode
+from vetting.engine.text import joined
 from vetting.engine.vector import vector_decide
 from vetting.inputs import RawTable
 from vetting.normalize.roster import normalise_tables
@@ -130,3 +133,22 @@ def test_text_columns_share_one_string_per_distinct_text(decided):
     vec = decided.evaluator.columns.get("political_status")
     values = [v for v in vec.lo if v is not None]
     assert len(values) > 100 and len({id(v) for v in values}) == len(set(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(columns=st.lists(st.lists(st.sampled_from(["", "纪委监委", "公安", "「未反馈」", "x"]), min_size=3, max_size=3),
+                        min_size=1, max_size=3).map(lambda cols: [np.array(c, dtype=object) for c in cols]),
+       glue=st.sampled_from(["", "：", "「"]))
+def test_joined_texts_are_the_elementwise_concatenation_made_once_per_combination(columns, glue):
+    out = joined(glue, *columns)
+    assert out.tolist() == [glue + "".join(parts) for parts in zip(*columns)]
+    assert len({id(text) for text in out}) == len(set(zip(*columns)))
+
+
+def test_a_j01_finding_shares_its_name_with_every_candidate_owed_by_the_same_agency(decided):
+    """Nine J01 findings per candidate on a roster before the replies: their names ("公安尚未反馈")
+    are one Python string per agency, not one per finding (the reasons are Arrow text)."""
+    findings, _ = decided.findings()
+    silent = findings[findings["rule"] == SILENT_CODE]
+    assert len(silent) > 1000
+    assert len({id(text) for text in silent["rule_name"]}) == silent["rule_name"].nunique() == len(AGENCY_COLUMNS)

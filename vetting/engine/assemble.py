@@ -20,6 +20,7 @@ from vetting.engine.groups import evaluate_groups
 from vetting.engine.owed import Waiting, silent_rows, waiting_on
 from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
+from vetting.engine.text import joined
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
 from vetting.normalize.roster import Candidates
@@ -53,7 +54,7 @@ def _with_waiting(silent: pd.DataFrame, waiting: Waiting, lo: int) -> pd.DataFra
     rows = silent["row_id"].to_numpy(dtype=np.int64) - lo
     for name in waiting.by_agency:
         hit = agency == name
-        problem[hit] = problem[hit] + waiting.suffix(name, rows[hit])
+        problem[hit] = joined(problem[hit], waiting.suffix(name, rows[hit]))
     return silent.assign(problem=problem)
 
 

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.text import format_vec
+from vetting.engine.text import format_vec, joined
 from vetting.normalize.dates import two_readings
 from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
@@ -221,27 +221,33 @@ def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike,
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
+    """Findings for data issues (V-, J-codes): the check's name, severity and basis per code, the
+    reason 「列」：problem, and the evidence 'file 第N行「列」列' unless the issue brings its own. Shape
+    (b) gives nine J01 per candidate, so texts are made per distinct code, (column, problem) pair
+    and candidate, then spread: one Python string per distinct text, not one per finding."""
     if issues.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     rows = issues["row_id"].to_numpy(dtype=np.int64)
-    evidence = (_where(candidates.raw, rows) + "「"
-                + issues["column"].astype(str).to_numpy(dtype=object) + "」列")
+    column_codes, columns = pd.factorize(issues["column"].astype(str).to_numpy(dtype=object))
+    columns = np.asarray(columns, dtype=object)
+    where_rows, where_at = np.unique(rows, return_inverse=True)
+    evidence = _where(candidates.raw, where_rows)[where_at.reshape(-1)] + ("「" + columns + "」列")[column_codes]
     if "evidence" in issues:
         own = issues["evidence"].to_numpy(dtype=object)
         evidence = np.where(pd.isna(own), evidence, own).astype(object)
-    codes = issues["code"].to_numpy(dtype=object)
+    code_at, codes = pd.factorize(issues["code"].to_numpy(dtype=object))
     checks = [DATA_CHECKS[c] for c in codes]
-    names = np.array([c.name for c in checks], dtype=object)
-    silent = codes == "J01"
-    names[silent] = issues["field"].to_numpy(dtype=object)[silent] + AGENCY_SILENT
-    reason = ("「" + issues["column"].astype(str).to_numpy(dtype=object) + "」："
-              + issues["problem"].astype(str).to_numpy(dtype=object))
+    names = np.array([c.name for c in checks], dtype=object)[code_at]
+    silent = (np.asarray(codes, dtype=object) == "J01")[code_at]
+    if silent.any():
+        names[silent] = joined(issues["field"].to_numpy(dtype=object)[silent], AGENCY_SILENT)
+    reason = joined("「", columns[column_codes], "」：", issues["problem"].astype(str).to_numpy(dtype=object))
 
     def objects(values: ArrayLike) -> pd.Series:  # shared strings, not a text copy per row (see `shared`)
         return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
-    return pd.DataFrame({"row_id": rows, "rule": objects(codes), "rule_name": objects(names),
-                         "severity": objects([c.severity for c in checks]), "reason": reason, "evidence": evidence,
-                         "basis": objects([c.basis for c in checks])})
-
-
+    return pd.DataFrame({"row_id": rows, "rule": objects(np.asarray(codes, dtype=object)[code_at]),
+                         "rule_name": objects(names),
+                         "severity": objects(np.array([c.severity for c in checks], dtype=object)[code_at]),
+                         "reason": reason, "evidence": evidence,
+                         "basis": objects(np.array([c.basis for c in checks], dtype=object)[code_at])})
