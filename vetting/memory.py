@@ -47,8 +47,9 @@ def hand_back_free_pages() -> bool:
     """Return the free pages the allocators hold to the system (glibc's, and Arrow's own pool,
     which keeps what the CSV parser and the text columns freed); whether glibc could be asked."""
     arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
+    release = getattr(arrow.default_memory_pool(), "release_unused", None) if arrow is not None else None
+    if release is not None:
+        release()
     libc = _libc()
     if libc is None:
         return False

@@ -62,19 +62,12 @@ def joined(*parts: np.ndarray | str) -> np.ndarray:
     if not arrays:
         raise ValueError("joined() needs at least one array")
     factorized = [pd.factorize(np.asarray(p, dtype=object), use_na_sentinel=False) for p in arrays]
-    dims = tuple(max(1, len(uniques)) for _, uniques in factorized)
-    keys = np.ravel_multi_index([codes for codes, _ in factorized], dims) if len(arrays) > 1 \
-        else factorized[0][0]
-    distinct, at = np.unique(keys, return_inverse=True)
-    picks = np.unravel_index(distinct, dims)
+    key = np.zeros(len(arrays[0]), dtype=np.int64)
+    for codes, uniques in factorized:      # the combination so far, renumbered: stays below the length
+        key = pd.factorize(key * len(uniques) + codes)[0]
+    first = np.unique(key, return_index=True)[1]
     texts = []
-    for k in range(len(distinct)):
-        pieces, i = [], 0
-        for part in parts:
-            if isinstance(part, str):
-                pieces.append(part)
-            else:
-                pieces.append(str(factorized[i][1][picks[i][k]]))
-                i += 1
-        texts.append("".join(pieces))
-    return np.array(texts, dtype=object)[at.reshape(-1)]
+    for row in first:
+        pieces = iter(str(uniques[codes[row]]) for codes, uniques in factorized)
+        texts.append("".join(part if isinstance(part, str) else next(pieces) for part in parts))
+    return np.array(texts, dtype=object)[key]
