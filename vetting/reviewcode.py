@@ -50,9 +50,7 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
     rows = _strings(findings["row_id"].map(by_row["source_row"]))
     where = pc.binary_join_element_wise(files, _large(" 第"), rows, _large("行"), _large(""))   # "文件 第N行"
     evidence = _strings(findings["evidence"])
-    lead = pc.struct_field(pc.extract_regex(evidence, _LEAD), [0])
-    cut = pc.if_else(pc.fill_null(pc.equal(lead, where), False),
-                     pc.replace_substring_regex(evidence, _LEAD, "", max_replacements=1), evidence)
+    cut = _without_lead(evidence, where)
     keys = [_strings(findings["rule"]), _strings(findings["reason"]), cut]
     which = np.zeros(len(findings), dtype=np.int64)
     for key in keys:
@@ -60,20 +58,26 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
         which = pd.factorize(which * (len(encoded.dictionary) + 1) + encoded.indices.to_numpy())[0].astype(np.int64)
     order, first = np.unique(which, return_index=True)
     texts = [k.take(pa.array(first)).to_pylist() for k in keys]
-    # a file whose name itself reads "… 第N行" is cut as finding_code cuts it, one finding at a time
-    odd = np.flatnonzero(pc.match_substring_regex(files, _ROW).to_numpy(zero_copy_only=False))
     codes = np.empty(len(order), dtype=object)
     codes[order] = [finding_code(rule, reason, text) for rule, reason, text in zip(*texts)]
-    out = codes[which]
-    for i in odd:
-        out[i] = finding_code(keys[0][i].as_py(), keys[1][i].as_py(), evidence[i].as_py(),
-                              f"{files[i].as_py()} 第{rows[i].as_py()}行")
-    return pd.Series(out, index=findings.index, dtype=object)
+    return pd.Series(codes[which], index=findings.index, dtype=object)
 
 
-#: The "文件 第N行" an evidence text starts with, and a file name that could be mistaken for one.
-_LEAD = r"^(?P<lead>.*? 第\d+行)"
-_ROW = r" 第\d+行"
+def _without_lead(evidence: pa.Array, where: pa.Array) -> pa.Array:
+    """Each evidence text without its candidate's "文件 第N行" (`where`) where it starts with it,
+    as `finding_code` cuts it: sliced and compared once per distinct length of `where` (a few:
+    the row number's digits), no regex over every text."""
+    lengths = pc.utf8_length(where).to_numpy(zero_copy_only=False)
+    out = evidence
+    for length in np.unique(lengths):
+        rows = pa.array(np.flatnonzero(lengths == length))
+        texts = evidence.take(rows)
+        starts = pc.equal(pc.utf8_slice_codeunits(texts, 0, int(length)), where.take(rows))
+        cut = pc.if_else(starts, pc.utf8_slice_codeunits(texts, int(length)), texts)
+        mask = np.zeros(len(evidence), dtype=bool)
+        mask[rows.to_numpy()] = True
+        out = pc.replace_with_mask(out, pa.array(mask), cut)
+    return out
 
 
 def _large(text: str) -> pa.Scalar:
