@@ -7,6 +7,7 @@ Run as: python tests/slow_write_child.py run ROSTER ... -o REPORT.xlsx
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 import time
 
@@ -19,10 +20,10 @@ _close = Workbook.close
 
 def _slow_close(self):  # noqa: ANN001 - xlsxwriter's signature
     _close(self)
+    faulthandler.dump_traceback_later(20)   # a child still alive 20 s on says where each thread is
     sys.stderr.write("WRITING\n")
     sys.stderr.flush()
-    for _ in range(600):    # short sleeps: the signal may land on one of Arrow's threads, and Python runs
-        time.sleep(0.1)     # its handler only when the main thread next runs (a 60 s sleep hung the test)
+    time.sleep(60)
 
 
 if __name__ == "__main__":
