@@ -92,3 +92,20 @@ def test_controls_are_replaced_in_every_kind_of_text_column():
         assert out.tolist()[:2] == [f"无{REPLACEMENT}", "无"] and pd.isna(out.iloc[2]), dtype
     same, count = replace_series(pd.Series(["无", 3, None], dtype=object), CSV_FORBIDDEN)
     assert count == 0 and same.tolist()[:2] == ["无", 3]
+
+
+def test_a_long_column_of_repeated_texts_is_cleaned_as_cell_by_cell(monkeypatch):
+    """Object columns of shared texts (rule names, bases) are searched once per distinct text:
+    the same values (missing ones kept as they were) and the same count as cell by cell."""
+    import numpy as np
+    import pandas as pd
+
+    from vetting import textsafe
+
+    pool = np.array(["无\x07", "无", None, "有\x0b", 3, np.nan, "公安尚未反馈"], dtype=object)
+    column = pd.Series(pool[np.random.default_rng(7).integers(0, len(pool), 5000)], dtype=object)
+    distinct, count = textsafe.replace_series(column, CSV_FORBIDDEN)
+    monkeypatch.setattr(textsafe, "_DISTINCT_FROM", 10**9)
+    cell_by_cell, expected = textsafe.replace_series(column, CSV_FORBIDDEN)
+    assert count == expected > 1000
+    assert [repr(v) for v in distinct] == [repr(v) for v in cell_by_cell]

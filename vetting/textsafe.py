@@ -53,6 +53,10 @@ def replace_text(text: Any, forbidden: str) -> Any:
     return re.sub(forbidden, REPLACEMENT, text) if isinstance(text, str) else text
 
 
+#: An object column at least this long is searched per distinct text when its texts repeat.
+_DISTINCT_FROM = 1024
+
+
 def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     """`replace_text` over a text column in one Arrow pass, and how many values it changed (the
     column itself is returned when none holds such a character; a categorical column is searched
@@ -74,6 +78,17 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
         return pd.Series(values, index=s.index, dtype=object), int(moved[codes[codes >= 0]].sum())
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s, 0
+    if s.dtype == object and len(s) >= _DISTINCT_FROM:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        if 2 * len(uniques) <= len(s):     # a column of shared texts (rule names, bases): each searched once
+            labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+            cleaned, changed = replace_series(labels, forbidden)
+            if not changed:
+                return s, 0
+            moved = np.append((cleaned != labels).to_numpy(dtype=bool), False)[codes]   # -1: missing, unchanged
+            out = s.copy()
+            out[moved] = cleaned.to_numpy(dtype=object)[codes[moved]]
+            return out, int(moved.sum())
     try:
         text = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
