@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `replace_series` imports pandas when called; the terminal's text is plain `re`
+    import numpy as np
     import pandas as pd
 
 #: What replaces a character a file format cannot hold.
@@ -67,27 +68,23 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     import pyarrow.compute as pc
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        labels = pd.Series(s.cat.categories.to_numpy(dtype=object), dtype=object)
-        cleaned, changed = replace_series(labels, forbidden)
-        if not changed:
-            return s, 0
         codes = s.cat.codes.to_numpy()
-        values = np.asarray(cleaned, dtype=object)[np.where(codes < 0, 0, codes)]
+        cleaned, moved = _labels_replaced(s.cat.categories.to_numpy(dtype=object), codes, forbidden)
+        if cleaned is None:
+            return s, 0
+        values = cleaned[np.where(codes < 0, 0, codes)]
         values[codes < 0] = None
-        moved = (cleaned != labels).to_numpy(dtype=bool)
-        return pd.Series(values, index=s.index, dtype=object), int(moved[codes[codes >= 0]].sum())
+        return pd.Series(values, index=s.index, dtype=object), int(moved.sum())
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s, 0
     if s.dtype == object and len(s) >= _DISTINCT_FROM:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         if 2 * len(uniques) <= len(s):     # a column of shared texts (rule names, bases): each searched once
-            labels = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-            cleaned, changed = replace_series(labels, forbidden)
-            if not changed:
+            cleaned, moved = _labels_replaced(np.asarray(uniques, dtype=object), codes, forbidden)
+            if cleaned is None:
                 return s, 0
-            moved = np.append((cleaned != labels).to_numpy(dtype=bool), False)[codes]   # -1: missing, unchanged
             out = s.copy()
-            out[moved] = cleaned.to_numpy(dtype=object)[codes[moved]]
+            out[moved] = cleaned[codes[moved]]
             return out, int(moved.sum())
     try:
         text = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(), from_pandas=True)
@@ -103,6 +100,20 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     at = np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
     out[at] = [replace_text(v, forbidden) for v in s[at]]
     return out, int(count)
+
+
+def _labels_replaced(labels: np.ndarray, codes: np.ndarray, forbidden: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """A column given as distinct `labels` and a code per row (-1: missing): the labels with
+    `replace_text` applied and, per row, whether its text changed; (None, _) when no label did."""
+    import numpy as np
+    import pandas as pd
+
+    labels = pd.Series(labels, dtype=object)
+    cleaned, changed = replace_series(labels, forbidden)
+    if not changed:
+        return None, np.zeros(len(codes), dtype=bool)
+    moved = np.append((cleaned != labels).to_numpy(dtype=bool), False)[codes]
+    return cleaned.to_numpy(dtype=object), moved
 
 
 def replace_tree(value: Any, forbidden: str) -> tuple[Any, int]:
