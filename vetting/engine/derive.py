@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from vetting.engine.civil import civil_from_days
 from vetting.engine.values import text_objects
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
 
@@ -27,15 +28,14 @@ def _days(series: pd.Series | None, n: int) -> np.ndarray:
 
 def age_on(birth: np.ndarray, as_of: dt.date) -> np.ndarray:
     """Full years on the as-of date (the 18th birthday itself counts as 18; 29 Feb → 28 Feb)."""
-    years = birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    days = (birth - birth.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    unknown = np.isnat(birth)
+    years, months, days = civil_from_days(np.where(unknown, np.datetime64(0, "D"), birth).astype(np.int64))
     leap = as_of.year % 4 == 0 and (as_of.year % 100 != 0 or as_of.year % 400 == 0)
     if not leap:
         days = np.where((months == 2) & (days == 29), 28, days)
     before = (as_of.month * 100 + as_of.day) < (months * 100 + days)
     age = (as_of.year - years - before).astype(float)
-    return np.where(np.isnat(birth), np.nan, age)
+    return np.where(unknown, np.nan, age)
 
 
 def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd.DataFrame]:

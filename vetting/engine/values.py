@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from vetting.engine import semantics as S
+from vetting.engine.civil import civil_from_days, days_from_civil, month_length
 
 MAX_DATE = np.datetime64("9999-12-31", "D")
 MIN_DATE = np.datetime64("0001-01-01", "D")
@@ -136,8 +137,13 @@ def compare(op: str, a: Vec, b: Vec) -> Vec:
 
 
 def is_in(a: Vec, items: list) -> Vec:
-    """Membership in a list of constants, by the operator table."""
-    outcome = S.membership(items, exact=a.kind not in ("number", "date"))
+    """Membership in a list of constants, by the operator table. A text column is looked up in
+    one hashed pass (what the table's `==`/`!=` per listed value give, a pass per value)."""
+    exact = a.kind not in ("number", "date")
+    if exact and a.lo.dtype == object and len(items) > 1:
+        hit = pd.Series(a.lo, dtype=object, copy=False).isin(items).to_numpy(dtype=bool)
+        return from_decided(hit, ~hit, a.known)
+    outcome = S.membership(items, exact=exact)
     return _realise(outcome, S.operand_ends(a=(a.lo, a.hi)), len(a.known), a.known)
 
 
@@ -165,11 +171,10 @@ def add_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         beyond = valid & (np.abs(months) > MAX_MONTHS)
     whole = np.where(valid & ~beyond, months, 0).astype(np.int64)
-    month_start = dates.astype("datetime64[M]")
-    day = (dates - month_start.astype("datetime64[D]")).astype(np.int64)
-    target = month_start + whole
-    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
-    result = target.astype("datetime64[D]") + np.minimum(day, length - 1)
+    year, month, day = civil_from_days(np.where(valid, dates, MIN_DATE).astype(np.int64))
+    target = year * 12 + (month - 1) + whole
+    year, month = target // 12, target % 12 + 1
+    result = days_from_civil(year, month, np.minimum(day, month_length(year, month))).astype("datetime64[D]")
     return _saturated(result, months, valid, beyond)
 
 

@@ -28,9 +28,29 @@ from vetting.errors import InputError
 from vetting.inputs.limits import MAX_CELL_CHARS, count_text
 
 
+def _text(column: pd.Series) -> pa.ChunkedArray:
+    """A column as pyarrow text, shared with pandas where it already is (no copy)."""
+    arr = pa.array(column.array)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
 def _arrow(column: pd.Series) -> pa.ChunkedArray:
     arr = pa.chunked_array(pa.array(column.array)) if not isinstance(column.array, pa.ChunkedArray) else column.array
     return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
+
+
+def may_hold(arr: pa.Array | pa.ChunkedArray, needle: bytes) -> bool:
+    """Whether a text column may hold `needle` (a byte that is never part of a multi-byte UTF-8
+    character, such as a line break) in some cell: False is certain. The bytes behind the column
+    are searched at once (memchr), which costs little beside a search cell by cell, and a roster
+    seldom breaks a line inside a cell."""
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        data = chunk.buffers()[2]
+        if data is not None and data.size and data.to_pybytes().find(needle) >= 0:
+            return True
+    return False
 
 
 def _line_breaks(arr: pa.ChunkedArray) -> np.ndarray:
@@ -43,6 +63,9 @@ def breaks_in_cells(frame: pd.DataFrame) -> dict[int, np.ndarray]:
     """Column position -> line breaks per cell, for the columns where some cell has one."""
     out = {}
     for position in range(frame.shape[1]):
+        arr = _text(frame.iloc[:, position])
+        if not (may_hold(arr, b"\n") or may_hold(arr, b"\r")):
+            continue
         arr = _arrow(frame.iloc[:, position])
         if pc.any(pc.match_substring(arr, "\n")).as_py() or pc.any(pc.match_substring(arr, "\r")).as_py():
             out[position] = _line_breaks(arr)
@@ -95,6 +118,8 @@ def refuse_swallowed_lines(frame: pd.DataFrame, breaks: dict[int, np.ndarray], l
 def refuse_long_cells(frame: pd.DataFrame, lines: np.ndarray, names: Sequence[str], path: str) -> None:
     """Refuse a cell longer than MAX_CELL_CHARS characters, naming its line and column."""
     for position in range(frame.shape[1]):
+        if (pc.max(pc.binary_length(_text(frame.iloc[:, position]))).as_py() or 0) <= MAX_CELL_CHARS:
+            continue                        # no more characters than bytes
         lengths = pc.utf8_length(_arrow(frame.iloc[:, position]))
         longest = pc.max(lengths).as_py() or 0
         if longest > MAX_CELL_CHARS:
