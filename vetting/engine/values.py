@@ -8,7 +8,7 @@ results become `pending` (a blank cell) or `review` (imprecise data) findings, n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -156,38 +156,39 @@ MAX_MONTHS = 12 * 10_000
 MAX_DAYS = 366 * 10_000
 
 
-def _saturated(result: np.ndarray, steps: np.ndarray, valid: np.ndarray, beyond: np.ndarray) -> np.ndarray:
-    """Shifted dates kept inside [MIN_DATE, MAX_DATE]; a shift beyond the calendar goes to its edge."""
-    result = np.minimum(np.maximum(result, MIN_DATE), MAX_DATE)
-    result = np.where(beyond, np.where(steps > 0, MAX_DATE, MIN_DATE), result)
-    return np.where(valid, result, np.datetime64("NaT")).astype("datetime64[D]")
+def _shifted(dates: np.ndarray, steps: np.ndarray, limit: int,
+             move: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """`dates` moved by `steps` (`move` on day numbers and whole steps), kept inside
+    [MIN_DATE, MAX_DATE]: a shift beyond `limit` goes to the calendar's edge, a missing date or
+    step gives NaT. Only the rows with both are computed: most fact dates of a roster are blank."""
+    dates = dates.astype("datetime64[D]")
+    steps = np.broadcast_to(np.asarray(steps, dtype=float), dates.shape)
+    valid = ~np.isnat(dates) & ~np.isnan(steps)
+    with np.errstate(invalid="ignore"):
+        beyond = valid & (np.abs(steps) > limit)
+    inside = np.flatnonzero(valid & ~beyond)
+    result = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    moved = move(dates[inside].astype(np.int64), steps[inside].astype(np.int64))
+    result[inside] = np.minimum(np.maximum(moved, MIN_DATE.astype(np.int64)), MAX_DATE.astype(np.int64))
+    result[beyond] = np.where(steps[beyond] > 0, MAX_DATE, MIN_DATE)
+    return result
+
+
+def _months_later(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    year, month, day = civil_from_days(days)
+    target = year * 12 + (month - 1) + months
+    year, month = target // 12, target % 12 + 1
+    return days_from_civil(year, month, np.minimum(day, month_length(year, month)))
 
 
 def add_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
     """Civil-law month arithmetic (民法典 §200-203): the same day N months later, or month-end."""
-    dates = dates.astype("datetime64[D]")
-    months = np.asarray(months, dtype=float)
-    valid = ~np.isnat(dates) & ~np.isnan(months)
-    with np.errstate(invalid="ignore"):
-        beyond = valid & (np.abs(months) > MAX_MONTHS)
-    whole = np.where(valid & ~beyond, months, 0).astype(np.int64)
-    year, month, day = civil_from_days(np.where(valid, dates, MIN_DATE).astype(np.int64))
-    target = year * 12 + (month - 1) + whole
-    year, month = target // 12, target % 12 + 1
-    result = days_from_civil(year, month, np.minimum(day, month_length(year, month))).astype("datetime64[D]")
-    return _saturated(result, months, valid, beyond)
+    return _shifted(dates, months, MAX_MONTHS, _months_later)
 
 
 def add_days(dates: np.ndarray, days: np.ndarray) -> np.ndarray:
     """The date N days later (earlier for negative N)."""
-    dates = dates.astype("datetime64[D]")
-    days = np.asarray(days, dtype=float)
-    valid = ~np.isnat(dates) & ~np.isnan(days)
-    with np.errstate(invalid="ignore"):
-        beyond = valid & (np.abs(days) > MAX_DAYS)
-    whole = np.where(valid & ~beyond, days, 0).astype(np.int64)
-    result = dates + whole.astype("timedelta64[D]")
-    return _saturated(result, days, valid, beyond)
+    return _shifted(dates, days, MAX_DAYS, np.add)
 
 
 def shift(dates: Vec, duration: Vec, sign: int) -> Vec:

@@ -39,17 +39,19 @@ def _arrow(column: pd.Series) -> pa.ChunkedArray:
     return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
 
 
-def may_hold(arr: pa.Array | pa.ChunkedArray, needle: bytes) -> bool:
-    """Whether a text column may hold `needle` (a byte that is never part of a multi-byte UTF-8
-    character, such as a line break) in some cell: False is certain. The bytes behind the column
+def may_hold(arr: pa.Array | pa.ChunkedArray, *needles: bytes) -> bool:
+    """Whether a text column may hold one of `needles` (bytes never part of a multi-byte UTF-8
+    character, such as line breaks) in some cell: False is certain. The bytes behind the column
     are searched at once (memchr), which costs little beside a search cell by cell, and a roster
     seldom breaks a line inside a cell."""
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return True
         data = chunk.buffers()[2]
-        if data is not None and data.size and data.to_pybytes().find(needle) >= 0:
-            return True
+        if data is not None and data.size:
+            found = data.to_pybytes()
+            if any(found.find(needle) >= 0 for needle in needles):
+                return True
     return False
 
 
@@ -64,7 +66,7 @@ def breaks_in_cells(frame: pd.DataFrame) -> dict[int, np.ndarray]:
     out = {}
     for position in range(frame.shape[1]):
         arr = _text(frame.iloc[:, position])
-        if not (may_hold(arr, b"\n") or may_hold(arr, b"\r")):
+        if not may_hold(arr, b"\n", b"\r"):
             continue
         arr = _arrow(frame.iloc[:, position])
         if pc.any(pc.match_substring(arr, "\n")).as_py() or pc.any(pc.match_substring(arr, "\r")).as_py():
