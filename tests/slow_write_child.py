@@ -23,7 +23,8 @@ def _slow_close(self):  # noqa: ANN001 - xlsxwriter's signature
     faulthandler.dump_traceback_later(20)   # a child still alive 20 s on says where each thread is
     sys.stderr.write("WRITING\n")
     sys.stderr.flush()
-    time.sleep(60)
+    for _ in range(600):     # short sleeps: a signal taken by one of Arrow's native threads interrupts
+        time.sleep(0.1)      # no sleep here, and Python runs its handler at the next bytecode
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ MAX_LINES = 500
 #: Each stage may import only from the stages before it (and from the shared base modules).
 STAGES = ["ruleset", "inputs", "normalize", "joint", "engine", "reports"]
 #: Modules every stage may read: vocabulary, field catalogue, errors, privacy, result shapes.
-BASE = {"errors", "vocab", "fields", "privacy", "result", "datachecks", "atomic", "textsafe", "reviewcode"}
+BASE = {"errors", "vocab", "fields", "privacy", "result", "datachecks", "atomic", "textsafe", "textbytes",
+        "reviewcode"}
 
 
 def _modules() -> dict[str, Path]:

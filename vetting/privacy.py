@@ -94,7 +94,11 @@ def mask_text_series(s: pd.Series) -> pd.Series:
 
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s
+    from vetting.textbytes import may_hold_digits
+
     text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())
+    if not may_hold_digits(text, MIN_DIGITS):
+        return s
     hits = pc.fill_null(pc.match_substring_regex(text, ID_RUN), False).to_numpy(zero_copy_only=False)
     if not hits.any():
         return s

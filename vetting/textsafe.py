@@ -30,6 +30,12 @@ REPLACEMENT = "\ufffd"
 XLSX_FORBIDDEN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\ufffe\uffff]"
 #: Characters replaced in CSV output: C0 controls but tab, LF and CR; DEL; C1 controls.
 CSV_FORBIDDEN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\x7f-\x9f]"
+#: Per pattern above, what its characters' UTF-8 bytes may contain (sequences, single bytes): a
+#: column whose bytes hold none of them needs no search (`replace_series`).
+_TRIGGERS = {
+    CSV_FORBIDDEN: ((b"\xc2",), bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])),
+    XLSX_FORBIDDEN: ((b"\xef\xbf\xbe", b"\xef\xbf\xbf"), bytes([*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20)])),
+}
 _TERMINAL = re.compile("[\\x00-\\x08\\x0b-\\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -67,6 +73,8 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from vetting.textbytes import may_hold
+
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
         cleaned, moved = _labels_replaced(s.cat.categories.to_numpy(dtype=object), codes, forbidden)
@@ -92,6 +100,9 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
         text = None
     if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         text = pa.array(s.astype("str"), from_pandas=True)     # an object column holding numbers or dates
+    triggers = _TRIGGERS.get(forbidden)
+    if triggers is not None and not may_hold(text, *triggers[0], delete=triggers[1]):
+        return s, 0
     hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
     count = pc.sum(hits).as_py() or 0
     if not count:

@@ -15,7 +15,7 @@ import pandas as pd
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings
+from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings, stacked
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.owed import Waiting, silent_rows, waiting_on
 from vetting.engine.plausible import implausible_dates
@@ -138,22 +138,24 @@ class Plan:
             issues = self._slice(issues, lo, hi)
         silent = self.silence.issues(lo, hi)
         waiting = Waiting(hi - lo)
-        parts = []
+        ruled = []
         for rule, fires, unsettled, role_unknown in self.decisions:
             if inside is not None:
                 fires, unsettled = fires & inside, unsettled & inside
             if len(silent) and rule.severity != "notice":
                 unsettled = self._fold_waiting(rule, unsettled, role_unknown, waiting, lo)
-            parts.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
+            ruled.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
         if len(silent):
             silent = _with_waiting(silent, waiting, lo)
             head = issues.index < self.silent_at
             issues = pd.concat([p for p in (issues[head], silent, issues[~head]) if len(p)], ignore_index=True)
-        parts.insert(0, data_findings(issues, rows))
+        data = [p for p in self.layout.findings([data_findings(issues, rows)]) if not p.empty]
         groups = self.groups.findings
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
-        parts = [p for p in self.layout.findings([p for p in parts if not p.empty]) + groups if not p.empty]
+        ruled = [p for p in ruled if len(p["row_id"])]
+        owner = self.layout.expanded.owner if self.layout.several else None
+        parts = [p for p in [*data, *([stacked(ruled, owner)] if ruled else []), *groups] if not p.empty]
         findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
         findings = self.layout.once(findings[FINDING_COLUMNS])
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})

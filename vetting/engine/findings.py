@@ -9,6 +9,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
@@ -52,8 +54,7 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         if label is None:
             parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
             continue
-        cells = raw[name].iloc[rows].astype("string").fillna("")
-        values = np.where(cells.str.strip() == "", "（空）", cells.to_numpy(dtype=object)).astype(object)
+        values = _shown_cells(raw[name], rows)
         if name in HIDDEN_VALUES:
             values = np.where(values == "（空）", values, "（已隐去）").astype(object)
         text_part = f"「{label}」=" + values
@@ -70,6 +71,16 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         text = text + np.where(repeated, "", ("；" if shown else "：") + part)
         shown.append(part)
     return text
+
+
+def _shown_cells(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The cells at `rows` as evidence shows them: their text, （空） when blank (objects)."""
+    if isinstance(column.array, pd.arrays.ArrowStringArray):      # a roster's cells: taken in Arrow
+        taken = pa.array(column.array).take(pa.array(rows))
+        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(taken), ""), True)
+        return pc.if_else(blank, "（空）", taken).to_numpy(zero_copy_only=False).astype(object)
+    cells = column.iloc[rows].astype("string").fillna("")
+    return np.where(cells.str.strip() == "", "（空）", cells.to_numpy(dtype=object)).astype(object)
 
 
 def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -173,7 +184,7 @@ def not_checked(rule: Rule, evaluator: Evaluator, candidates: Candidates, unsett
     return out
 
 
-def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> pd.DataFrame:
+def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown: np.ndarray) -> Part:
     """Findings for rows the evidence does not settle: `pending` when a decisive cell is blank, else `review`."""
     columns = evaluator.columns
     blank, missing = _blank_facts(rule, rows, columns, role_unknown)
@@ -188,7 +199,7 @@ def _undecided(rule: Rule, rows: np.ndarray, evaluator: Evaluator, role_unknown:
 
 def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak: np.ndarray,
                   fires: np.ndarray, unsettled: np.ndarray,
-                  role_unknown: np.ndarray | None = None) -> list[pd.DataFrame]:
+                  role_unknown: np.ndarray | None = None) -> list[Part]:
     """Findings for one rule from an engine's decision (shared by every engine); `role_unknown`
     (rows whose post is unknown, from `applicability`) may be given when it is already known."""
     if role_unknown is None:
@@ -206,18 +217,37 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     return out
 
 
-def shared(value: str, n: int) -> pd.Series:
-    """`value` in each of n rows as one shared Python string (8 bytes a row): a rule's code,
-    name and legal basis are the same for all its findings, and a text column would hold a copy
-    of a long basis per finding (millions of them on a roster before the agencies reply)."""
-    return pd.Series(np.full(n, value, dtype=object), dtype=object)
+#: One rule's findings, column by column (FINDING_COLUMNS): the rules' columns are stacked into
+#: one frame (`stacked`), as a DataFrame per rule costs more than its findings (~0.5 ms, 50-odd
+#: rules a slice). A rule's code, name and basis are one shared Python string in every row (8
+#: bytes a row): a copy of a long basis per finding would be millions on a roster before replies.
+Part = dict[str, np.ndarray]
 
 
-def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> pd.DataFrame:
+def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> Part:
     n = len(rows)
-    return pd.DataFrame({"row_id": rows, "rule": shared(rule.code, n), "rule_name": shared(rule.name, n),
-                         "severity": severity, "reason": reason, "evidence": evidence,
-                         "basis": shared(rule.basis_text(), n)})
+    return {"row_id": np.asarray(rows, dtype=np.int64), "rule": np.full(n, rule.code, dtype=object),
+            "rule_name": np.full(n, rule.name, dtype=object), "severity": np.asarray(severity, dtype=object),
+            "reason": np.asarray(reason, dtype=object), "evidence": np.asarray(evidence, dtype=object),
+            "basis": np.full(n, rule.basis_text(), dtype=object)}
+
+
+def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
+    """Rule parts as one findings frame, in the order given; with `owner` (the candidate of each
+    layout row, when agencies gave several records) the rows become their candidates', each
+    part's in candidate order. Reasons and evidence are text columns, as a frame of one part
+    would infer them."""
+    columns = {c: np.concatenate([p[c] for p in parts]) if parts else np.array([], dtype=object)
+               for c in FINDING_COLUMNS}
+    columns["row_id"] = columns["row_id"].astype(np.int64)
+    if owner is not None and parts:
+        part = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p["row_id"]) for p in parts])
+        mapped = owner[columns["row_id"]]
+        order = np.argsort(part * (int(owner.max(initial=0)) + 1) + mapped, kind="stable")
+        columns = {c: v[order] for c, v in columns.items()}
+        columns["row_id"] = mapped[order]
+    frame = pd.DataFrame({c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in columns.items()})
+    return frame.astype({"reason": "str", "evidence": "str"})
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from vetting.inputs.records import may_hold
+from vetting.textbytes import may_hold
 
 if TYPE_CHECKING:
     from vetting.inputs.delimited import BodyPlan

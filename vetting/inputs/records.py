@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from vetting.errors import InputError
 from vetting.inputs.limits import MAX_CELL_CHARS, count_text
+from vetting.textbytes import may_hold
 
 
 def _text(column: pd.Series) -> pa.ChunkedArray:
@@ -37,22 +38,6 @@ def _text(column: pd.Series) -> pa.ChunkedArray:
 def _arrow(column: pd.Series) -> pa.ChunkedArray:
     arr = pa.chunked_array(pa.array(column.array)) if not isinstance(column.array, pa.ChunkedArray) else column.array
     return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
-
-
-def may_hold(arr: pa.Array | pa.ChunkedArray, *needles: bytes) -> bool:
-    """Whether a text column may hold one of `needles` (bytes never part of a multi-byte UTF-8
-    character, such as line breaks) in some cell: False is certain. The bytes behind the column
-    are searched at once (memchr), which costs little beside a search cell by cell, and a roster
-    seldom breaks a line inside a cell."""
-    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return True
-        data = chunk.buffers()[2]
-        if data is not None and data.size:
-            found = data.to_pybytes()
-            if any(found.find(needle) >= 0 for needle in needles):
-                return True
-    return False
 
 
 def _line_breaks(arr: pa.ChunkedArray) -> np.ndarray:

@@ -1,0 +1,55 @@
+"""The column-wide byte checks (vetting.textbytes) never rule out a column that holds what is
+looked for, and the text passes built on them change the same texts as before."""
+
+import re
+
+import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vetting.privacy import ID_RUN, MIN_DIGITS, mask_text, mask_text_series
+from vetting.textbytes import may_hold, may_hold_digits
+from vetting.textsafe import _TRIGGERS, CSV_FORBIDDEN, XLSX_FORBIDDEN, replace_series, replace_text
+
+cells = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    list("张三李0123456789０１９ -·\n\r\t\x00\x07\x1b\x7f\x85\x9f\ufffe\uffffXx")), max_size=30)), min_size=1, max_size=20)
+
+
+def _columns(values):
+    """The values as a plain array, a chunked array, and a slice of a larger array."""
+    whole = pa.array(["前缀\x00\n0123456789"] + values + ["后缀\x1b"], type=pa.string())
+    return [pa.array(values, type=pa.string()), pa.chunked_array([pa.array(values[:1], type=pa.string()),
+                                                                   pa.array(values[1:], type=pa.string())]),
+            whole.slice(1, len(values))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells)
+def test_a_column_ruled_out_holds_none_of_it(values):
+    present = [v for v in values if v is not None]
+    for column in _columns(values):
+        if not may_hold(column, b"\n", b"\r"):
+            assert not any("\n" in v or "\r" in v for v in present)
+        for pattern, (needles, delete) in _TRIGGERS.items():
+            if not may_hold(column, *needles, delete=delete):
+                assert not any(re.search(pattern, v) for v in present)
+        if not may_hold_digits(column, MIN_DIGITS):
+            assert not any(re.search(ID_RUN, v) for v in present)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells)
+def test_masking_and_cleaning_a_column_change_each_text_as_alone(values):
+    column = pd.Series(values, dtype="string")
+    masked = mask_text_series(column)
+    assert [None if pd.isna(v) else v for v in masked] == [None if v is None else mask_text(v) for v in values]
+    for pattern in (CSV_FORBIDDEN, XLSX_FORBIDDEN):
+        cleaned, changed = replace_series(column, pattern)
+        expected = [None if v is None else replace_text(v, pattern) for v in values]
+        assert [None if pd.isna(v) else v for v in cleaned] == expected
+        assert changed == sum(e != v for e, v in zip(expected, values) if v is not None)
+
+
+def test_a_column_that_is_not_text_is_never_ruled_out():
+    assert may_hold(pa.array([1, 2]), b"\n") and may_hold_digits(pa.array([1.5]), 14)

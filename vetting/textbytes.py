@@ -1,0 +1,48 @@
+"""The bytes behind a pyarrow text column, searched at once: a check that must find a rare
+character (a line break inside a cell, a control character, the digits of an ID number) can rule
+a whole column out with a memchr over its bytes instead of a search cell by cell. UTF-8 never
+uses a byte below 0x80 inside a multi-byte character, so an ASCII byte found is that character."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pyarrow as pa
+
+_DIGITS = b"0123456789"
+_FULLWIDTH_DIGIT_LEAD = b"\xef\xbc"       # U+FF10-FF19 (and other full-width forms: a superset)
+
+
+def column_bytes(arr: pa.Array | pa.ChunkedArray) -> Iterator[bytes] | None:
+    """The bytes behind each chunk of a text column (a superset of its cells' bytes when the
+    chunk is a slice), or None when the column is not text."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return (c.buffers()[2].to_pybytes() for c in chunks if c.buffers()[2] is not None)
+
+
+def may_hold(arr: pa.Array | pa.ChunkedArray, *needles: bytes, delete: bytes = b"") -> bool:
+    """Whether some cell of a text column may hold one of `needles` or one of the single bytes
+    in `delete`: False is certain (a column that is not text may hold anything)."""
+    chunks = column_bytes(arr)
+    if chunks is None:
+        return True
+    for data in chunks:
+        if any(data.find(needle) >= 0 for needle in needles):
+            return True
+        if delete and len(data.translate(None, delete)) != len(data):
+            return True
+    return False
+
+
+def may_hold_digits(arr: pa.Array | pa.ChunkedArray, count: int) -> bool:
+    """Whether some cell of a text column may hold `count` digits (ASCII or full-width): False
+    when the whole column holds fewer ASCII digits and no full-width character."""
+    chunks = column_bytes(arr)
+    if chunks is None:
+        return True
+    for data in chunks:
+        if len(data) - len(data.translate(None, _DIGITS)) >= count or _FULLWIDTH_DIGIT_LEAD in data:
+            return True
+    return False
