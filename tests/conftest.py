@@ -103,3 +103,22 @@ def make_ruleset(tmp_path):
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
+
+
+def generated(script: Path, into: Path, suffixes: tuple[str, ...]) -> dict[str, bytes]:
+    """The files a fixture generator writes (those ending in `suffixes`, by path under its
+    folder) when it writes into `into` instead of the shared fixtures folder: another test may be
+    reading the committed files at the same moment (pytest -n), so they are never rewritten."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"fixture_{script.stem}", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.HERE = into
+    module.main()
+    return {p.relative_to(into).as_posix(): p.read_bytes() for p in sorted(into.rglob("*")) if p.suffix in suffixes}
+
+
+def committed(folder: Path, suffixes: tuple[str, ...]) -> dict[str, bytes]:
+    """The committed fixture files under `folder` ending in `suffixes`, by path under it."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.suffix in suffixes}

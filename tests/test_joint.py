@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import FIXTURES
+from conftest import FIXTURES, committed, generated
 from vetting.cli import cli
 from vetting.joint.classify import CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_text
 from vetting.pipeline import vet_records
@@ -222,10 +220,7 @@ def test_required_agency_without_any_answer_is_pending():
 
 
 def test_fixture_script_reproduces_files(tmp_path):
-    before = {p.name: p.read_bytes() for p in JOINT.rglob("*.csv")}
-    subprocess.run([sys.executable, str(JOINT / "make_joint.py")], check=True)
-    after = {p.name: p.read_bytes() for p in JOINT.rglob("*.csv")}
-    assert before == after
+    assert generated(JOINT / "make_joint.py", tmp_path, (".csv", ".yaml")) == committed(JOINT, (".csv", ".yaml"))
 
 
 def _reply_run(runner, tmp_path, reply_csv: str):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from vetting.engine import values as V
 from vetting.normalize.roster import Candidates
+from vetting.normalize.text import blank_mask
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Ruleset
 
@@ -78,7 +79,7 @@ class Columns:
             if name not in raw:
                 found = np.ones(self.n, dtype=bool)
             else:
-                found = (raw[name].astype("string").fillna("").str.strip() == "").to_numpy(dtype=bool)
+                found = blank_mask(raw[name])
             found.flags.writeable = False
             self._blank[name] = found
         return found

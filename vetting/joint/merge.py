@@ -27,6 +27,7 @@ from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.records import combine, evidence_column
 from vetting.normalize.roster import Candidates, with_columns
 from vetting.normalize.silence import Silence, SilentBlock, said_per_row
+from vetting.normalize.text import blank_mask
 from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
 from vetting.vocab import roles_selected
@@ -142,11 +143,11 @@ class _Merger:
             if name in self.out.columns:
                 text = pd.Series(self.out.columns[name], dtype="string")
             elif name in self.raw:
-                text = self.raw[name].astype("string")
+                text = self.raw[name]
             else:
                 self._blank_cache[name] = np.ones(self.n, dtype=bool)
                 return self._blank_cache[name]
-            self._blank_cache[name] = (text.fillna("").str.strip() == "").to_numpy(dtype=bool)
+            self._blank_cache[name] = blank_mask(text)
         return self._blank_cache[name]
 
     def _write(self, name: str, rows: np.ndarray, values: ArrayLike) -> None:
