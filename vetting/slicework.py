@@ -149,7 +149,7 @@ def _kept(path: str) -> Candidates:
     with open(path, "rb") as handle:
         (count,) = struct.unpack("<Q", handle.read(8))
         sizes = struct.unpack(f"<{2 * count}Q", handle.read(16 * count))
-        parts = [bytearray(_CODEC.decompress(handle.read(stored), decompressed_size=size))
+        parts = [bytearray(_CODEC.decompress(handle.read(stored), decompressed_size=size))    # writable arrays
                  for size, stored in zip(sizes[:count], sizes[count:])]
     return pickle.loads(parts[0], buffers=parts[1:])
 

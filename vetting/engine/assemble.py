@@ -153,7 +153,6 @@ class Plan:
         groups = self.groups.findings
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
-        ruled = [p for p in ruled if len(p["row_id"])]
         owner = self.layout.expanded.owner if self.layout.several else None
         parts = [p for p in [*data, *([stacked(ruled, owner)] if ruled else []), *groups] if not p.empty]
         findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)

@@ -9,8 +9,6 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
@@ -54,7 +52,8 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         if label is None:
             parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
             continue
-        values = _shown_cells(raw[name], rows)
+        cells = np.asarray(raw[name].array.take(rows).astype("string"), dtype=object)
+        values = np.where(columns.blank(name)[rows], "（空）", cells).astype(object)
         if name in HIDDEN_VALUES:
             values = np.where(values == "（空）", values, "（已隐去）").astype(object)
         text_part = f"「{label}」=" + values
@@ -71,16 +70,6 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         text = text + np.where(repeated, "", ("；" if shown else "：") + part)
         shown.append(part)
     return text
-
-
-def _shown_cells(column: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """The cells at `rows` as evidence shows them: their text, （空） when blank (objects)."""
-    if isinstance(column.array, pd.arrays.ArrowStringArray):      # a roster's cells: taken in Arrow
-        taken = pa.array(column.array).take(pa.array(rows))
-        blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(taken), ""), True)
-        return pc.if_else(blank, "（空）", taken).to_numpy(zero_copy_only=False).astype(object)
-    cells = column.iloc[rows].astype("string").fillna("")
-    return np.where(cells.str.strip() == "", "（空）", cells.to_numpy(dtype=object)).astype(object)
 
 
 def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
@@ -233,14 +222,12 @@ def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike,
 
 
 def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
-    """Rule parts as one findings frame, in the order given; with `owner` (the candidate of each
+    """Rule parts (at least one) as one findings frame, in the order given; with `owner` (the candidate of each
     layout row, when agencies gave several records) the rows become their candidates', each
     part's in candidate order. Reasons and evidence are text columns, as a frame of one part
     would infer them."""
-    columns = {c: np.concatenate([p[c] for p in parts]) if parts else np.array([], dtype=object)
-               for c in FINDING_COLUMNS}
-    columns["row_id"] = columns["row_id"].astype(np.int64)
-    if owner is not None and parts:
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in FINDING_COLUMNS}
+    if owner is not None:
         part = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p["row_id"]) for p in parts])
         mapped = owner[columns["row_id"]]
         order = np.argsort(part * (int(owner.max(initial=0)) + 1) + mapped, kind="stable")

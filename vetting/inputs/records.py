@@ -35,9 +35,12 @@ def _text(column: pd.Series) -> pa.ChunkedArray:
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
-def _arrow(column: pd.Series) -> pa.ChunkedArray:
-    arr = pa.chunked_array(pa.array(column.array)) if not isinstance(column.array, pa.ChunkedArray) else column.array
+def _large(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
+
+
+def _arrow(column: pd.Series) -> pa.ChunkedArray:
+    return _large(_text(column))
 
 
 def _line_breaks(arr: pa.ChunkedArray) -> np.ndarray:
@@ -53,7 +56,7 @@ def breaks_in_cells(frame: pd.DataFrame) -> dict[int, np.ndarray]:
         arr = _text(frame.iloc[:, position])
         if not may_hold(arr, b"\n", b"\r"):
             continue
-        arr = _arrow(frame.iloc[:, position])
+        arr = _large(arr)
         if pc.any(pc.match_substring(arr, "\n")).as_py() or pc.any(pc.match_substring(arr, "\r")).as_py():
             out[position] = _line_breaks(arr)
     return out
@@ -105,9 +108,10 @@ def refuse_swallowed_lines(frame: pd.DataFrame, breaks: dict[int, np.ndarray], l
 def refuse_long_cells(frame: pd.DataFrame, lines: np.ndarray, names: Sequence[str], path: str) -> None:
     """Refuse a cell longer than MAX_CELL_CHARS characters, naming its line and column."""
     for position in range(frame.shape[1]):
-        if (pc.max(pc.binary_length(_text(frame.iloc[:, position]))).as_py() or 0) <= MAX_CELL_CHARS:
+        text = _text(frame.iloc[:, position])
+        if (pc.max(pc.binary_length(text)).as_py() or 0) <= MAX_CELL_CHARS:
             continue                        # no more characters than bytes
-        lengths = pc.utf8_length(_arrow(frame.iloc[:, position]))
+        lengths = pc.utf8_length(_large(text))
         longest = pc.max(lengths).as_py() or 0
         if longest > MAX_CELL_CHARS:
             row = int(np.argmax(lengths.to_numpy() > MAX_CELL_CHARS))
