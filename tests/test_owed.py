@@ -104,3 +104,33 @@ def test_a_j01_finding_lists_its_waiting_rules_in_rule_order_however_many(rules)
 
     assert waiting.suffix("公安", np.array([4, 0, 1, 2])).tolist() == [listed(4), listed(0), "", listed(2)]
     assert waiting.suffix("法院", np.array([0])).tolist() == [""]
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, None), (3, 9)])
+def test_j01_findings_are_the_data_findings_of_the_silence_issues(national, candidates, lo, hi):
+    """`silent_findings` renders J01 without a text per finding; it must say exactly what the
+    generic data-issue path says of `Silence.issues` with each agency's waiting rules appended."""
+    from types import SimpleNamespace
+
+    from vetting.engine.findings import data_findings, silent_findings
+    from vetting.engine.owed import Waiting
+    from vetting.normalize.silence import Silence, SilentBlock
+
+    n = len(candidates.raw)
+    hi = n if hi is None else hi
+    rng = np.random.default_rng(7)
+    said = pd.Categorical.from_codes(rng.integers(0, 2, n), categories=["意见为空", "「未反馈」：尚未反馈"])
+    silence = Silence((SilentBlock("公安", "公安机关意见", rng.random(n) < 0.7, said),
+                       SilentBlock("信访", "信访", rng.random(n) < 0.5, "信访尚未反馈联审意见"),
+                       SilentBlock("公安", "公安复函", rng.random(n) < 0.3, said)))
+    waiting = Waiting(hi - lo)
+    waiting.add("公安", SimpleNamespace(code="C01", name="受过刑事处罚"), np.arange(0, hi - lo, 2))
+    waiting.add("公安", SimpleNamespace(code="C05", name="行政拘留"), np.arange(0, hi - lo, 3))
+
+    issues = silence.issues(lo, hi)
+    suffix = np.concatenate([waiting.suffix(b.agency, b.rows(lo, hi) - lo) for b in silence.blocks])
+    issues["problem"] = issues["problem"].astype(object) + suffix
+    expected = data_findings(issues, candidates)
+    got = silent_findings(silence, waiting, lo, hi, candidates)
+    assert len(got) == len(issues) > 0 and got["reason"].str.endswith("；待其意见判定：C01 受过刑事处罚").any()
+    pd.testing.assert_frame_equal(got.astype(str), expected.astype(str))

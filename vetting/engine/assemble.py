@@ -15,12 +15,11 @@ import pandas as pd
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings, stacked
+from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings, silent_findings, stacked
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.owed import Waiting, silent_rows, waiting_on
 from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
-from vetting.engine.text import joined
 from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
 from vetting.normalize.roster import Candidates
@@ -43,19 +42,6 @@ def params_in_force(ruleset: Ruleset, as_of: dt.date) -> dict[str, Any]:
                 raise RulesetError(f"参数「${name}」在审查基准日{as_of.isoformat()}尚未生效（规则 {rule.code} 需要它）",
                                    rule.source, rule.line)
     return params
-
-
-def _with_waiting(silent: pd.DataFrame, waiting: Waiting, lo: int) -> pd.DataFrame:
-    """J01 issues naming the rules that wait on each agency's answer."""
-    if not waiting.by_agency:
-        return silent
-    problem = silent["problem"].to_numpy(dtype=object).copy()
-    agency = silent["field"].to_numpy(dtype=object)
-    rows = silent["row_id"].to_numpy(dtype=np.int64) - lo
-    for name in waiting.by_agency:
-        hit = agency == name
-        problem[hit] = joined(problem[hit], waiting.suffix(name, rows[hit]))
-    return silent.assign(problem=problem)
 
 
 def _unchecked(layout: Layout, parts: list[pd.DataFrame], findings: pd.DataFrame) -> pd.DataFrame:
@@ -136,20 +122,23 @@ class Plan:
         issues = self.issues
         if inside is not None and len(issues):
             issues = self._slice(issues, lo, hi)
-        silent = self.silence.issues(lo, hi)
+        silent = any(len(block.rows(lo, hi)) for block in self.silence.blocks)
         waiting = Waiting(hi - lo)
         ruled = []
         for rule, fires, unsettled, role_unknown in self.decisions:
             if inside is not None:
                 fires, unsettled = fires & inside, unsettled & inside
-            if len(silent) and rule.severity != "notice":
+            if silent and rule.severity != "notice":
                 unsettled = self._fold_waiting(rule, unsettled, role_unknown, waiting, lo)
             ruled.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
-        if len(silent):
-            silent = _with_waiting(silent, waiting, lo)
+        if silent:   # J01 after the issues from reading and the joint review, before the rest
             head = issues.index < self.silent_at
-            issues = pd.concat([p for p in (issues[head], silent, issues[~head]) if len(p)], ignore_index=True)
-        data = [p for p in self.layout.findings([data_findings(issues, rows)]) if not p.empty]
+            issued = [data_findings(issues[head], rows), silent_findings(self.silence, waiting, lo, hi, rows),
+                      data_findings(issues[~head], rows)]
+            issued = pd.concat([p for p in issued if len(p)], ignore_index=True)
+        else:
+            issued = data_findings(issues, rows)
+        data = [p for p in self.layout.findings([issued]) if not p.empty]
         groups = self.groups.findings
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]

@@ -9,16 +9,20 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
 from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
 from vetting.engine.evaluator import Columns, Evaluator
+from vetting.engine.owed import Waiting
 from vetting.engine.text import format_vec, joined
 from vetting.normalize.dates import two_readings
 from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
+from vetting.normalize.silence import SILENT_CODE, Silence
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule
@@ -235,6 +239,54 @@ def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
         columns["row_id"] = mapped[order]
     frame = pd.DataFrame({c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in columns.items()})
     return frame.astype({"reason": "str", "evidence": "str"})
+
+
+def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candidates: Candidates) -> pd.DataFrame:
+    """The J01 findings of candidates lo..hi-1, as `data_findings` renders the rows of
+    `Silence.issues(lo, hi)` with each agency's waiting rules (`Waiting.suffix`) after the problem.
+    Before the agencies answer these are nine in ten findings, so no text is made per finding in
+    Python: the reasons are a few distinct texts taken per row, the evidence joined in Arrow."""
+    check = DATA_CHECKS[SILENT_CODE]
+    texts: dict[str, int] = {}
+    reason_at, where_rows, labels, label_at, names, counts = [], [], [], [], [], []
+    for block in silence.blocks:
+        rows = block.rows(lo, hi)
+        if not len(rows):
+            continue
+        if isinstance(block.problem, str):
+            problems, problem_at = np.array([block.problem], dtype=object), np.zeros(len(rows), dtype=np.int64)
+        else:
+            problems = np.asarray(block.problem.categories, dtype=object)
+            problem_at = block.problem.codes[rows].astype(np.int64)
+        suffix_at, suffixes = waiting.suffix_codes(block.agency, rows - lo)
+        pairs, pair_at = np.unique(problem_at * len(suffixes) + suffix_at, return_inverse=True)
+        own = np.array([texts.setdefault(f"「{block.column}」：{problems[p // len(suffixes)]}{suffixes[p % len(suffixes)]}",
+                                         len(texts)) for p in pairs], dtype=np.int64)
+        reason_at.append(own[pair_at.reshape(-1)])
+        where_rows.append(rows)
+        label_at.append(np.full(len(rows), len(labels), dtype=np.int64))
+        labels.append(f"「{block.column}」列")
+        names.append(block.agency + AGENCY_SILENT)
+        counts.append(len(rows))
+    if not counts:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    rows = np.concatenate(where_rows)
+    unique_rows, row_at = np.unique(rows, return_inverse=True)
+    where = pa.array(_where(candidates.raw, unique_rows), type=pa.large_string()).take(row_at.reshape(-1))
+    label = pa.array(labels, type=pa.large_string()).take(np.concatenate(label_at))
+    reason = pa.array(list(texts), type=pa.large_string()).take(np.concatenate(reason_at))
+    size = len(rows)
+    name = pd.Series(np.repeat(np.array(names, dtype=object), counts), dtype=object)
+    return pd.DataFrame({
+        "row_id": rows, "rule": _shared(SILENT_CODE, size), "rule_name": name,
+        "severity": _shared(check.severity, size), "reason": pd.array(reason, dtype="str"),
+        "evidence": pd.array(pc.binary_join_element_wise(where, label, pa.scalar("", pa.large_string())), dtype="str"),
+        "basis": _shared(check.basis, size)})
+
+
+def _shared(text: str, size: int) -> pd.Series:
+    """One text for every row, as one shared Python string (an object column)."""
+    return pd.Series(np.full(size, text, dtype=object), dtype=object)
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:

@@ -56,9 +56,14 @@ class Waiting:
     def suffix(self, agency: str, candidates: np.ndarray) -> np.ndarray:
         """What the J01 finding of `agency` adds for each of `candidates` ('' where no rule waits):
         one Python string per distinct set of waiting rules, shared by the candidates it fits."""
+        which, texts = self.suffix_codes(agency, candidates)
+        return texts[which]
+
+    def suffix_codes(self, agency: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`suffix` as a code per candidate into its distinct texts: (codes, texts)."""
         waiting = self.by_agency.get(agency, [])
         if not waiting:
-            return np.full(len(candidates), "", dtype=object)
+            return np.zeros(len(candidates), dtype=np.int64), np.array([""], dtype=object)
         sets = np.zeros(len(candidates), dtype=object if len(waiting) > 62 else np.int64)
         mask = np.zeros(self.n, dtype=bool)
         for bit, (_, rows) in enumerate(waiting):
@@ -70,7 +75,7 @@ class Waiting:
         texts = np.array(["" if not s else WAITING_LEAD + "、".join(
             f"{rule.code} {rule.name}" for bit, (rule, _) in enumerate(waiting) if int(s) >> bit & 1)
             for s in distinct], dtype=object)
-        return texts[which.reshape(-1)]
+        return which.reshape(-1), texts
 
 
 def waiting_on(rule: Rule, rows: np.ndarray, columns: Columns, role_unknown: np.ndarray,

@@ -23,7 +23,7 @@ from typing import BinaryIO, Callable, Iterable
 
 from vetting.atomic import Payload, check_target, temp_beside, write_all
 from vetting.reports.common import CANDIDATE_HEADINGS, clean_counted, control_warning, redact
-from vetting.reports.csv_report import findings_path, format_csv, format_csv_findings, heading_line, sidecar_files
+from vetting.reports.csv_report import findings_arrow, findings_path, format_csv, heading_line, sidecar_files, write_csv_rows
 from vetting.reports.json_report import candidates_json, json_frame
 from vetting.result import VettingResult
 from vetting.textsafe import CSV_FORBIDDEN
@@ -213,13 +213,12 @@ class CsvChunkWriter(ChunkWriter):
 
     def _write_more(self, shown: VettingResult) -> None:
         """The chunk's findings in full to the findings sidecar."""
-        data = format_csv_findings(shown, show_id=True)
-        if data:
-            heading = data[:data.index(b"\n") + 1]
+        table = findings_arrow(shown, show_id=True)
+        if table is not None:
             if self._findings_heading is None:
-                self._findings_heading = heading
-                self._findings_handle.write(heading)
-            self._findings_handle.write(memoryview(data)[len(heading):])   # a chunk's findings are large: no copy
+                self._findings_heading = heading_line(table.column_names)
+                self._findings_handle.write(self._findings_heading)
+            write_csv_rows(table, self._findings_handle)
 
     def abort(self) -> None:
         super().abort()
