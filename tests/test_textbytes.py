@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vetting.privacy import ID_RUN, MIN_DIGITS, mask_text, mask_text_series
-from vetting.textbytes import may_hold, may_hold_digits
+from vetting.reports.common import neutralise_formula
+from vetting.textbytes import may_hold, may_hold_digits, starts_with_byte
 from vetting.textsafe import _TRIGGERS, CSV_FORBIDDEN, XLSX_FORBIDDEN, replace_series, replace_text
 
 cells = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
@@ -53,3 +54,31 @@ def test_masking_and_cleaning_a_column_change_each_text_as_alone(values):
 
 def test_a_column_that_is_not_text_is_never_ruled_out():
     assert may_hold(pa.array([1, 2]), b"\n") and may_hold_digits(pa.array([1.5]), 14)
+
+
+starting = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("=+-@\t\r张a 1'")), max_size=4)),
+                    min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(starting, st.booleans())
+def test_starts_with_byte_is_exact_per_cell(values, large):
+    """Exact, not only a superset: `neutralise_formula` skips a column on its word."""
+    for column in _columns(values):
+        column = column.cast(pa.large_string()) if large else column
+        expected = any(v is not None and v[:1] in ("=", "+", "-", "@", "\t", "\r") for v in values)
+        assert starts_with_byte(column, b"=+-@\t\r") == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(starting)
+def test_neutralising_an_arrow_column_prefixes_the_same_cells(values):
+    arrow, plain = pd.Series(values, dtype="str"), pd.Series(values, dtype=object)
+    assert [None if pd.isna(v) else v for v in neutralise_formula(arrow)] == \
+        [None if v is None else neutralise_formula(v) for v in plain]
+
+
+def test_a_null_cell_whose_slot_holds_bytes_is_not_read():
+    data = pa.array(["=x", "ab"], type=pa.string())
+    nulled = pa.Array.from_buffers(pa.string(), 2, [pa.py_buffer(bytes([0b10])), *data.buffers()[1:]])
+    assert nulled.to_pylist() == [None, "ab"] and not starts_with_byte(nulled, b"=")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 
 _DIGITS = b"0123456789"
@@ -44,5 +45,29 @@ def may_hold_digits(arr: pa.Array | pa.ChunkedArray, count: int) -> bool:
         return True
     for data in chunks:
         if len(data) - len(data.translate(None, _DIGITS)) >= count or _FULLWIDTH_DIGIT_LEAD in data:
+            return True
+    return False
+
+
+def starts_with_byte(arr: pa.Array | pa.ChunkedArray, first: bytes) -> bool:
+    """Whether some non-null cell of a text column starts with one of the ASCII bytes in `first`
+    (True when the column is not text): each cell's first byte read at its offset, no text copied."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    wanted = np.frombuffer(first, dtype=np.uint8)
+    for chunk in chunks:
+        if pa.types.is_large_string(chunk.type):
+            width = np.int64
+        elif pa.types.is_string(chunk.type):
+            width = np.int32
+        else:
+            return True
+        if not len(chunk) or chunk.buffers()[2] is None:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        filled = offsets[1:] > offsets[:-1]
+        if chunk.null_count:
+            filled &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        if np.isin(data[offsets[:-1][filled]], wanted).any():
             return True
     return False
