@@ -94,11 +94,21 @@ def mask_text_series(s: pd.Series) -> pd.Series:
 
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s
-    from vetting.textbytes import may_hold_digits
+    from vetting.textbytes import may_hold_digits, repeated_texts
 
     text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())
-    if not may_hold_digits(text, MIN_DIGITS):
+    shared = repeated_texts(text) if isinstance(s.dtype, pd.StringDtype) else None
+    if shared is None and not may_hold_digits(text, MIN_DIGITS):
         return s
+    if shared is not None:      # a few texts repeated: each masked once
+        codes, labels = shared
+        masked = [mask_text(v) for v in labels]
+        moved = np.append(np.array([m != v for m, v in zip(masked, labels)], dtype=bool), False)[codes]
+        if not moved.any():
+            return s
+        out = s.copy()
+        out.iloc[np.flatnonzero(moved)] = np.asarray(masked, dtype=object)[codes[moved]]
+        return out
     hits = pc.fill_null(pc.match_substring_regex(text, ID_RUN), False).to_numpy(zero_copy_only=False)
     if not hits.any():
         return s

@@ -9,6 +9,7 @@ from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _DIGITS = b"0123456789"
 _FULLWIDTH_DIGIT_LEAD = b"\xef\xbc"       # U+FF10-FF19 (and other full-width forms: a superset)
@@ -71,3 +72,31 @@ def starts_with_byte(arr: pa.Array | pa.ChunkedArray, first: bytes) -> bool:
         if np.isin(data[offsets[:-1][filled]], wanted).any():
             return True
     return False
+
+
+#: Rows sampled to tell whether a text column repeats a few texts.
+_SAMPLE = 1024
+
+
+def repeated_texts(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list] | None:
+    """A long text column made of a few texts repeated (the reasons of 200,000 findings that say
+    one of a dozen things) as (a code per row, -1 where null; the distinct texts), so that a search
+    runs once per distinct text; None when its first rows are mostly distinct (hashing every row
+    would then cost more than it saves)."""
+    if len(arr) < 2 * _SAMPLE:
+        return None
+    if len(pc.unique(arr.slice(0, _SAMPLE))) * 4 > _SAMPLE:
+        return None
+    encoded = pc.dictionary_encode(arr)
+    chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not chunks:
+        return None
+    labels = chunks[0].dictionary
+    if any(not c.dictionary.equals(labels) for c in chunks[1:]):
+        encoded = encoded.unify_dictionaries() if isinstance(encoded, pa.ChunkedArray) else encoded
+        chunks = encoded.chunks
+        labels = chunks[0].dictionary
+    if 2 * len(labels) > len(arr):
+        return None
+    codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks])
+    return codes, labels.to_pylist()

@@ -73,7 +73,7 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from vetting.textbytes import may_hold
+    from vetting.textbytes import may_hold, repeated_texts
 
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
@@ -100,9 +100,18 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
         text = None
     if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         text = pa.array(s.astype("str"), from_pandas=True)     # an object column holding numbers or dates
+    shared = repeated_texts(text)
     triggers = _TRIGGERS.get(forbidden)
-    if triggers is not None and not may_hold(text, *triggers[0], delete=triggers[1]):
+    if shared is None and triggers is not None and not may_hold(text, *triggers[0], delete=triggers[1]):
         return s, 0
+    if shared is not None:      # a few texts repeated: each searched once
+        codes, labels = shared
+        cleaned, moved = _labels_replaced(np.asarray(labels, dtype=object), codes, forbidden)
+        if cleaned is None:
+            return s, 0
+        out = s.copy()
+        out[moved] = cleaned[codes[moved]]
+        return out, int(moved.sum())
     hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
     count = pc.sum(hits).as_py() or 0
     if not count:

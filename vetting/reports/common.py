@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -194,6 +194,10 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
     return out
 
 
+#: The finding columns the candidate table's summary reads.
+_SUMMARISED = ("row_id", "rule", "rule_name", "severity", "review")
+
+
 def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFrame:
     """One row per candidate, in input order, with Chinese headings (CANDIDATE_HEADINGS): who,
     the verdict and a short summary - sized for people, whatever the run found.
@@ -209,14 +213,16 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
     """
     result = redact(result, show_id)
     c = result.candidates
-    f = sorted_findings(result.findings)
+    f = sorted_findings(result.findings[[k for k in _SUMMARISED if k in result.findings]])
     notice = f["severity"].eq("notice").to_numpy()
     pending = f["severity"].eq("pending").to_numpy()
     counts = f.loc[~notice, "row_id"].value_counts()
     found = f.loc[~notice & ~pending, ["row_id"]].assign(rule=as_text(f.loc[~notice & ~pending, "rule"])).dropna()
     found = found.drop_duplicates()
     unchecked = result.unchecked
-    names = "[" + as_text(f["rule"]).fillna("") + "] " + as_text(f["rule_name"]).fillna("")
+
+    def names(g: pd.DataFrame) -> pd.Series:
+        return "[" + as_text(g["rule"]).fillna("") + "] " + as_text(g["rule_name"]).fillna("")
 
     row_id = c["row_id"]
     verdict = as_text(c["verdict"])
@@ -233,7 +239,7 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
         "未覆盖规则": _lookup(row_id, join_by(unchecked["row_id"], unchecked["rule"], "、")),
         "问题数": row_id.map(counts).fillna(0).astype("int64"),
         "问题规则": _lookup(row_id, join_by(found["row_id"], found["rule"], "、")),
-        "摘要": _lookup(row_id, cut_text_series(_finding_lines(f, names, notice), SUMMARY_CHARS, CUT_MARK)),
+        "摘要": _lookup(row_id, cut_text_series(_finding_lines(f, names), SUMMARY_CHARS, CUT_MARK)),
     })
     return table.reset_index(drop=True)
 
@@ -243,22 +249,23 @@ def reason_lines(result: VettingResult, show_id: bool = False) -> pd.Series:
     first, what is still awaited in one line, then notices; indexed by row_id (candidates
     without findings absent). For a report that shows a candidate's first reason in full."""
     f = sorted_findings(redact(result, show_id).findings)
-    lines = "[" + as_text(f["rule"]).fillna("") + "] " + as_text(f["reason"])
-    return _finding_lines(f, lines, f["severity"].eq("notice").to_numpy())
+    return _finding_lines(f, lambda g: "[" + as_text(g["rule"]).fillna("") + "] " + as_text(g["reason"]))
 
 
 AWAITED_PREFIX = "[待反馈] "
 
 
-def _finding_lines(f: pd.DataFrame, text: pd.Series, notice: np.ndarray) -> pd.Series:
-    """Each candidate's lines, one per finding of `f` (`text`, duplicates once), joined by line
-    and indexed by row_id: findings worst first, then everything still awaited in one line,
-    then notices."""
+def _finding_lines(f: pd.DataFrame, text_of: Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
+    """Each candidate's lines, one per finding of `f` (its text `text_of` the findings, duplicates
+    once), joined by line and indexed by row_id: findings worst first, then everything still
+    awaited in one line, then notices. Pending findings are only summed up, so only the others'
+    texts are made (nine findings in ten before the agencies answer are pending)."""
     pending = f["severity"].eq("pending").to_numpy()
-    text = text.fillna("") + review_suffix(f)
-    lines = text.mask(notice, NOTICE_PREFIX + text)
-    rank = f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
-    shown = pd.DataFrame({"row_id": f["row_id"], "rank": rank, "text": lines})[~pending]
+    kept = f[~pending]
+    text = text_of(kept).fillna("") + review_suffix(kept)
+    lines = text.mask(kept["severity"].eq("notice").to_numpy(), NOTICE_PREFIX + text)
+    rank = kept["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
+    shown = pd.DataFrame({"row_id": kept["row_id"], "rank": rank, "text": lines})
     awaited = AWAITED_PREFIX + awaited_summary(f)
     awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
     both = pd.concat([shown, awaited_rows], ignore_index=True).sort_values(["row_id", "rank"], kind="stable")
