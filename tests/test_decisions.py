@@ -314,8 +314,8 @@ _FILES = st.sampled_from(["花名册.csv", "甲 第3行.csv", "a.csv", "回复.x
 @given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["C01", "J01", None]), _TEXT,
                           st.one_of(st.none(), _TEXT, st.tuples(_FILES, st.integers(1, 12), _TEXT)),
                           _FILES, st.integers(1, 12)), min_size=1, max_size=30),
-       st.booleans())
-def test_finding_codes_of_a_table_are_each_findings_own_code(rows, as_categories):
+       st.sampled_from(["object", "category", "str"]))
+def test_finding_codes_of_a_table_are_each_findings_own_code(rows, dtype):
     """The whole table's codes, worked out once per distinct finding, are those of finding_code
     one finding at a time (evidence starting with the candidate's own row or another's)."""
     people = {}
@@ -324,8 +324,8 @@ def test_finding_codes_of_a_table_are_each_findings_own_code(rows, as_categories
     evidence = [f"{e[0]} 第{e[1]}行{e[2]}" if isinstance(e, tuple) else e for _, _, _, e, _, _ in rows]
     findings = pd.DataFrame({"row_id": [r[0] for r in rows], "rule": [r[1] for r in rows],
                              "reason": [r[2] for r in rows], "evidence": evidence})
-    if as_categories:
-        findings = findings.astype({"rule": "category", "reason": "category", "evidence": "category"})
+    if dtype != "object":
+        findings = findings.astype({"rule": dtype, "reason": dtype, "evidence": dtype})
     candidates = pd.DataFrame({"row_id": list(people), "source_file": [v[0] for v in people.values()],
                                "source_row": [v[1] for v in people.values()]})
     expected = [finding_code(r[1], r[2], e, "{} 第{}行".format(*people[r[0]])) for r, e in zip(rows, evidence)]

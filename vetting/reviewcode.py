@@ -66,18 +66,22 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
 def _without_lead(evidence: pa.Array, where: pa.Array) -> pa.Array:
     """Each evidence text without its candidate's "文件 第N行" (`where`) where it starts with it,
     as `finding_code` cuts it: sliced and compared once per distinct length of `where` (a few:
-    the row number's digits), no regex over every text."""
+    the row number's digits), no regex over every text; the groups are put back in row order
+    with one take."""
     lengths = pc.utf8_length(where).to_numpy(zero_copy_only=False)
-    out = evidence
-    for length in np.unique(lengths):
-        rows = pa.array(np.flatnonzero(lengths == length))
-        texts = evidence.take(rows)
-        starts = pc.equal(pc.utf8_slice_codeunits(texts, 0, int(length)), where.take(rows))
-        cut = pc.if_else(starts, pc.utf8_slice_codeunits(texts, int(length)), texts)
-        mask = np.zeros(len(evidence), dtype=bool)
-        mask[rows.to_numpy()] = True
-        out = pc.replace_with_mask(out, pa.array(mask), cut)
-    return out
+    distinct = np.unique(lengths)
+    pieces, positions = [], []
+    for length in distinct:
+        rows = np.flatnonzero(lengths == length) if len(distinct) > 1 else None
+        texts, lead = (evidence, where) if rows is None else (evidence.take(rows), where.take(rows))
+        starts = pc.equal(pc.utf8_slice_codeunits(texts, 0, int(length)), lead)
+        pieces.append(pc.if_else(starts, pc.utf8_slice_codeunits(texts, int(length)), texts))
+        positions.append(rows)
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        return evidence
+    return pa.concat_arrays(pieces).take(np.argsort(np.concatenate(positions), kind="stable"))
 
 
 def _large(text: str) -> pa.Scalar:
@@ -93,8 +97,12 @@ def _strings(values: pd.Series) -> pa.Array:
     elif pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
         array = pa.array(values.to_numpy(dtype=np.int64)).cast(pa.large_string())
     else:
-        array = pa.chunked_array([pa.array(values.astype("string[pyarrow]").array)]).combine_chunks()
-    return pc.fill_null(array.cast(pa.large_string()), "")
+        text = values if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow" else \
+            values.astype("string[pyarrow]")
+        array = text.array.__arrow_array__()   # the column's own Arrow data, not a copy
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    array = array.cast(pa.large_string())
+    return pc.fill_null(array, "") if array.null_count else array
 
 
 def normalise_code(text: object) -> str:
