@@ -15,7 +15,7 @@ Pure, column-wise (vectorised) logic on a table of cell texts.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.fields import header_key
+from vetting.textbytes import may_hold
 
 #: Header texts (after header_key) of running-number columns.
 SERIAL_HEADERS = frozenset({"序号", "序", "编号", "顺序号", "排序", "序列号", "no", "no.", "number"})
@@ -64,15 +65,31 @@ class Cells:
     """A table's cells as the checks here read them (trimmed, blank as null), each column made
     once and shared: a streamed roster runs every check on every slice."""
 
-    def __init__(self, frame: pd.DataFrame, start: int = 0, made: dict[int, pa.Array] | None = None):
+    def __init__(self, frame: pd.DataFrame, start: int = 0, made: dict | None = None):
         self.frame, self.start, self._made = frame, start, {} if made is None else made
 
     def column(self, position: int) -> pa.Array:
-        """Column `position` from row `start` on."""
-        if position not in self._made:
-            self._made[position] = _trimmed(self.frame.iloc[:, position])
-        arr = self._made[position]
-        return arr.slice(self.start) if self.start else arr
+        """Column `position` from row `start` on (only those rows trimmed when the whole column
+        was not needed before: footer lines are looked for at the bottom of a slice)."""
+        whole = self._made.get(position)
+        if whole is None and not self.start:
+            whole = self._made[position] = _trimmed(self.frame.iloc[:, position])
+        if whole is not None:
+            return whole.slice(self.start) if self.start else whole
+        key = (position, self.start)
+        if key not in self._made:
+            self._made[key] = _trimmed(self.frame.iloc[self.start:, position])
+        return self._made[key]
+
+    def may_equal(self, position: int, texts: Iterable[str]) -> bool:
+        """Whether a cell of column `position` may read as one of `texts` once trimmed: False when
+        the column's bytes hold none of them (no column is trimmed to find that out)."""
+        if position in self._made:
+            return True
+        values = self.frame.iloc[:, position].array
+        if not isinstance(values, pd.arrays.ArrowStringArray):
+            return True
+        return may_hold(values.__arrow_array__(), *(t.encode("utf-8") for t in texts if t))
 
     def tail(self, start: int) -> "Cells":
         """The same cells from row `start` on (sharing what is made)."""
@@ -93,6 +110,8 @@ def template_rows(frame: pd.DataFrame, cells: Cells | None = None) -> np.ndarray
     for position, is_serial in enumerate(serial_columns(cells.columns)):
         if not is_serial:
             blank &= cells.column(position).is_null().to_numpy(zero_copy_only=False)
+            if not blank.any():     # every row has text: the other columns cannot change that
+                break
     return blank
 
 
@@ -105,16 +124,22 @@ def repeated_header_rows(frame: pd.DataFrame, groups: Mapping[str, str] | None =
     groups = groups or {}
     cells = cells or Cells(frame)
     same = np.zeros(len(cells), dtype=np.int64)
-    filled = np.zeros(len(cells), dtype=np.int64)
-    for position, (column, is_serial) in enumerate(zip(cells.columns, serial_columns(cells.columns))):
-        if is_serial:
+    read = [position for position, is_serial in enumerate(serial_columns(cells.columns)) if not is_serial]
+    for position in read:
+        column = cells.columns[position]
+        titles = [str(column).strip(), *([str(groups[column]).strip()] if column in groups else [])]
+        if not cells.may_equal(position, titles):
             continue
         arr = cells.column(position)
-        filled += arr.is_valid().to_numpy(zero_copy_only=False)
-        heading = pc.equal(arr, pa.scalar(str(column).strip(), pa.large_string()))
-        if column in groups:
-            heading = pc.or_(heading, pc.equal(arr, pa.scalar(str(groups[column]).strip(), pa.large_string())))
+        heading = pc.equal(arr, pa.scalar(titles[0], pa.large_string()))
+        if len(titles) > 1:
+            heading = pc.or_(heading, pc.equal(arr, pa.scalar(titles[1], pa.large_string())))
         same += pc.fill_null(heading, False).to_numpy(zero_copy_only=False)
+    if not (same >= 2).any():
+        return np.zeros(len(cells), dtype=bool)
+    filled = np.zeros(len(cells), dtype=np.int64)
+    for position in read:
+        filled += cells.column(position).is_valid().to_numpy(zero_copy_only=False)
     return (same >= 2) & (2 * same > filled)
 
 
@@ -127,16 +152,17 @@ def is_footer_text(text: str) -> bool:
 def footer_lines(frame: pd.DataFrame, cells: Cells | None = None) -> np.ndarray:
     """Rows whose first text cell (bare numbers in 序号-like columns ignored) reads like a footer."""
     cells = cells or Cells(frame)
-    texts = []
+    first = None
     for position, is_serial in enumerate(serial_columns(cells.columns)):
         arr = cells.column(position)
         if is_serial:
             arr = pc.if_else(pc.fill_null(pc.match_substring_regex(arr, r"^\d+$"), False),
                              pa.scalar(None, pa.large_string()), arr)
-        texts.append(arr)
-    if not texts:
+        first = arr if first is None else pc.coalesce(first, arr)
+        if not first.null_count:     # every row has its first text: later columns cannot change it
+            break
+    if first is None:
         return np.zeros(len(cells), dtype=bool)
-    first = pc.coalesce(*texts)
     first = pc.replace_substring(pc.replace_substring(first, "（", "("), "）", ")")
     return pc.fill_null(pc.match_substring_regex(first, _FOOTER_RE2), False).to_numpy(zero_copy_only=False)
 
