@@ -58,8 +58,10 @@ def combine(parts: list[pd.DataFrame]) -> Records | None:
 def evidence_column(values: ArrayLike) -> pd.Categorical:
     """Per-row evidence texts (None: none) as a categorical, the form `Candidates.provenance`
     keeps them in: an answering agency's evidence is one text per opinion ("「纪委监委意见」
-    （纪委监委）：无") repeated for every candidate and every fact it clears."""
-    return pd.Categorical(np.asarray(values, dtype=object))
+    （纪委监委）：无") repeated for every candidate and every fact it clears. Categories in order
+    of appearance (not sorted: only `evidence_objects` reads them)."""
+    codes, texts = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype=object))
 
 
 def evidence_objects(column: pd.Categorical | ArrayLike, rows: np.ndarray | None = None) -> np.ndarray:
