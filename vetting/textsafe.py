@@ -88,12 +88,7 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     if s.dtype == object and len(s) >= _DISTINCT_FROM:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         if 2 * len(uniques) <= len(s):     # a column of shared texts (rule names, bases): each searched once
-            cleaned, moved = _labels_replaced(np.asarray(uniques, dtype=object), codes, forbidden)
-            if cleaned is None:
-                return s, 0
-            out = s.copy()
-            out[moved] = cleaned[codes[moved]]
-            return out, int(moved.sum())
+            return _per_label(s, np.asarray(uniques, dtype=object), codes, forbidden)
     try:
         text = pa.array(s.array if isinstance(s.dtype, pd.StringDtype) else s.to_numpy(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -105,13 +100,7 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     if shared is None and triggers is not None and not may_hold(text, *triggers[0], delete=triggers[1]):
         return s, 0
     if shared is not None:      # a few texts repeated: each searched once
-        codes, labels = shared
-        cleaned, moved = _labels_replaced(np.asarray(labels, dtype=object), codes, forbidden)
-        if cleaned is None:
-            return s, 0
-        out = s.copy()
-        out[moved] = cleaned[codes[moved]]
-        return out, int(moved.sum())
+        return _per_label(s, np.asarray(shared[1], dtype=object), shared[0], forbidden)
     hits = pc.fill_null(pc.match_substring_regex(text, forbidden), False)
     count = pc.sum(hits).as_py() or 0
     if not count:
@@ -120,6 +109,16 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     at = np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
     out[at] = [replace_text(v, forbidden) for v in s[at]]
     return out, int(count)
+
+
+def _per_label(s: pd.Series, labels: np.ndarray, codes: np.ndarray, forbidden: str) -> tuple[pd.Series, int]:
+    """`replace_series` of a column given as its distinct `labels` and a code per row (-1: missing)."""
+    cleaned, moved = _labels_replaced(labels, codes, forbidden)
+    if cleaned is None:
+        return s, 0
+    out = s.copy()
+    out[moved] = cleaned[codes[moved]]
+    return out, int(moved.sum())
 
 
 def _labels_replaced(labels: np.ndarray, codes: np.ndarray, forbidden: str) -> tuple[np.ndarray | None, np.ndarray]:
