@@ -106,10 +106,23 @@ def test_a_j01_finding_lists_its_waiting_rules_in_rule_order_however_many(rules)
     assert waiting.suffix("法院", np.array([0])).tolist() == [""]
 
 
+def _silence_issues(silence, lo, hi):
+    """The J01 data issues of candidates lo..hi-1 as a data-issue table would list them: per block
+    (agency and column), the awaited candidates in order; the agency named in `field`."""
+    frames = []
+    for block in silence.blocks:
+        rows = block.rows(lo, hi)
+        problem = np.full(len(rows), block.problem, dtype=object) if isinstance(block.problem, str) \
+            else np.asarray(block.problem.categories, dtype=object)[block.problem.codes[rows]]
+        frames.append(pd.DataFrame({"row_id": rows, "code": "J01", "field": block.agency, "column": block.column,
+                                    "value": "", "problem": problem, "evidence": None}))
+    return pd.concat(frames, ignore_index=True)
+
+
 @pytest.mark.parametrize(("lo", "hi"), [(0, None), (3, 9)])
 def test_j01_findings_are_the_data_findings_of_the_silence_issues(national, candidates, lo, hi):
     """`silent_findings` renders J01 without a text per finding; it must say exactly what the
-    generic data-issue path says of `Silence.issues` with each agency's waiting rules appended."""
+    generic data-issue path says of the same issues as rows, with each agency's waiting rules appended."""
     from types import SimpleNamespace
 
     from vetting.engine.findings import data_findings, silent_findings
@@ -127,7 +140,7 @@ def test_j01_findings_are_the_data_findings_of_the_silence_issues(national, cand
     waiting.add("公安", SimpleNamespace(code="C01", name="受过刑事处罚"), np.arange(0, hi - lo, 2))
     waiting.add("公安", SimpleNamespace(code="C05", name="行政拘留"), np.arange(0, hi - lo, 3))
 
-    issues = silence.issues(lo, hi)
+    issues = _silence_issues(silence, lo, hi)
     suffix = np.concatenate([waiting.suffix(b.agency, b.rows(lo, hi) - lo) for b in silence.blocks])
     issues["problem"] = issues["problem"].astype(object) + suffix
     expected = data_findings(issues, candidates)

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.privacy import mask_text
+from vetting.textbytes import stored_arrow
 
 #: Hex digits kept of the SHA-256: 8 (32 bits) tell one person's findings for one rule apart.
 CODE_LENGTH = 8
@@ -97,9 +98,9 @@ def _strings(values: pd.Series) -> pa.Array:
     elif pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
         array = pa.array(values.to_numpy(dtype=np.int64)).cast(pa.large_string())
     else:
-        text = values if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow" else \
-            values.astype("string[pyarrow]")
-        array = text.array.__arrow_array__()   # the column's own Arrow data, not a copy
+        array = stored_arrow(values)          # the column's own Arrow data, not a copy
+        if array is None:
+            array = stored_arrow(values.astype("string[pyarrow]"))
         array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
     array = array.cast(pa.large_string())
     return pc.fill_null(array, "") if array.null_count else array

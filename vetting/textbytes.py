@@ -5,7 +5,7 @@ uses a byte below 0x80 inside a multi-byte character, so an ASCII byte found is 
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +22,14 @@ def column_bytes(arr: pa.Array | pa.ChunkedArray) -> Iterator[bytes] | None:
     if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
         return None
     return (c.buffers()[2].to_pybytes() for c in chunks if c.buffers()[2] is not None)
+
+
+def stored_arrow(column: Any) -> pa.ChunkedArray | None:
+    """The Arrow text a pandas column holds when its dtype is pandas' string dtype stored in Arrow
+    ("str" in pandas 3), shared, not copied; None for a column held any other way."""
+    if getattr(column.dtype, "storage", None) != "pyarrow":
+        return None
+    return column.array.__arrow_array__()
 
 
 def may_hold(arr: pa.Array | pa.ChunkedArray, *needles: bytes, delete: bytes = b"") -> bool:

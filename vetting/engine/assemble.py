@@ -122,7 +122,7 @@ class Plan:
         issues = self.issues
         if inside is not None and len(issues):
             issues = self._slice(issues, lo, hi)
-        silent = any(len(block.rows(lo, hi)) for block in self.silence.blocks)
+        silent = any(block.owed[lo:hi].any() for block in self.silence.blocks)
         waiting = Waiting(hi - lo)
         ruled = []
         for rule, fires, unsettled, role_unknown in self.decisions:

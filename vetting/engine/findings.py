@@ -242,10 +242,11 @@ def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
 
 
 def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candidates: Candidates) -> pd.DataFrame:
-    """The J01 findings of candidates lo..hi-1, as `data_findings` renders the rows of
-    `Silence.issues(lo, hi)` with each agency's waiting rules (`Waiting.suffix`) after the problem.
-    Before the agencies answer these are nine in ten findings, so no text is made per finding in
-    Python: the reasons are a few distinct texts taken per row, the evidence joined in Arrow."""
+    """The J01 findings of candidates lo..hi-1: what `data_findings` gives for one J01 issue per
+    block and owed candidate (block by block, candidates in order; the agency named, the block's
+    column and problem text with the agency's waiting rules, `Waiting.suffix`, after it). Before
+    the agencies answer these are nine in ten findings, so no text is made per finding in Python:
+    the reasons are a few distinct texts taken per row, the evidence joined in Arrow."""
     check = DATA_CHECKS[SILENT_CODE]
     texts: dict[str, int] = {}
     reason_at, where_rows, labels, label_at, names, counts = [], [], [], [], [], []
@@ -276,17 +277,18 @@ def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candid
     label = pa.array(labels, type=pa.large_string()).take(np.concatenate(label_at))
     reason = pa.array(list(texts), type=pa.large_string()).take(np.concatenate(reason_at))
     size = len(rows)
-    name = pd.Series(np.repeat(np.array(names, dtype=object), counts), dtype=object)
     return pd.DataFrame({
-        "row_id": rows, "rule": _shared(SILENT_CODE, size), "rule_name": name,
-        "severity": _shared(check.severity, size), "reason": pd.array(reason, dtype="str"),
+        "row_id": rows, "rule": _objects(np.full(size, SILENT_CODE, dtype=object)),
+        "rule_name": _objects(np.repeat(np.array(names, dtype=object), counts)),
+        "severity": _objects(np.full(size, check.severity, dtype=object)), "reason": pd.array(reason, dtype="str"),
         "evidence": pd.array(pc.binary_join_element_wise(where, label, pa.scalar("", pa.large_string())), dtype="str"),
-        "basis": _shared(check.basis, size)})
+        "basis": _objects(np.full(size, check.basis, dtype=object))})
 
 
-def _shared(text: str, size: int) -> pd.Series:
-    """One text for every row, as one shared Python string (an object column)."""
-    return pd.Series(np.full(size, text, dtype=object), dtype=object)
+def _objects(values: ArrayLike) -> pd.Series:
+    """Texts as an object column: shared Python strings (a rule's code, name, basis), not a text
+    copy per row as a text column would hold."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
@@ -312,11 +314,8 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
         names[silent] = joined(issues["field"].to_numpy(dtype=object)[silent], AGENCY_SILENT)
     reason = joined("「", columns[column_codes], "」：", issues["problem"].astype(str).to_numpy(dtype=object))
 
-    def objects(values: ArrayLike) -> pd.Series:  # shared strings, not a text copy per row (see `shared`)
-        return pd.Series(np.asarray(values, dtype=object), dtype=object)
-
-    return pd.DataFrame({"row_id": rows, "rule": objects(np.asarray(codes, dtype=object)[code_at]),
-                         "rule_name": objects(names),
-                         "severity": objects(np.array([c.severity for c in checks], dtype=object)[code_at]),
+    return pd.DataFrame({"row_id": rows, "rule": _objects(np.asarray(codes, dtype=object)[code_at]),
+                         "rule_name": _objects(names),
+                         "severity": _objects(np.array([c.severity for c in checks], dtype=object)[code_at]),
                          "reason": reason, "evidence": evidence,
-                         "basis": objects(np.array([c.basis for c in checks], dtype=object)[code_at])})
+                         "basis": _objects(np.array([c.basis for c in checks], dtype=object)[code_at])})

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.fields import header_key
-from vetting.textbytes import may_hold
+from vetting.textbytes import may_hold, stored_arrow
 
 #: Header texts (after header_key) of running-number columns.
 SERIAL_HEADERS = frozenset({"序号", "序", "编号", "顺序号", "排序", "序列号", "no", "no.", "number"})
@@ -48,15 +48,12 @@ def serial_columns(columns: pd.Index | list) -> list[bool]:
 
 def _trimmed(column: pd.Series) -> pa.Array:
     """A column as a pyarrow string array, trimmed, with blank cells as null."""
-    values = column.array
-    if isinstance(values, pd.arrays.ArrowStringArray):
-        arr = pa.array(values)
-    elif column.dtype == object:
-        arr = pa.array(column.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    else:
-        arr = pa.array(column.astype("string[pyarrow]").array)
+    arr = stored_arrow(column)
+    if arr is None:
+        arr = pa.array(column.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True) \
+            if column.dtype == object else stored_arrow(column.astype("string[pyarrow]"))
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     arr = pc.utf8_trim_whitespace(arr.cast(pa.large_string()))
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
 
@@ -86,10 +83,8 @@ class Cells:
         the column's bytes hold none of them (no column is trimmed to find that out)."""
         if position in self._made:
             return True
-        values = self.frame.iloc[:, position].array
-        if not isinstance(values, pd.arrays.ArrowStringArray):
-            return True
-        return may_hold(values.__arrow_array__(), *(t.encode("utf-8") for t in texts if t))
+        text = stored_arrow(self.frame.iloc[:, position])
+        return text is None or may_hold(text, *(t.encode("utf-8") for t in texts if t))
 
     def tail(self, start: int) -> "Cells":
         """The same cells from row `start` on (sharing what is made)."""

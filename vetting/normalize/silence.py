@@ -4,9 +4,9 @@ Before the agencies reply nearly every candidate is awaited by every agency: one
 per agency and candidate with its text (880,000 rows for 100,000 candidates and ten agencies,
 several hundred MB as Python strings) would outweigh everything else a run holds. A block keeps
 who is awaited as one byte per candidate and the issue's text as a categorical (the opinion
-cell that says nothing, or one sentence for everyone); `Silence.issues(lo, hi)` makes the rows
-of candidates lo..hi-1 only, when a report slice is rendered, exactly as a whole table would
-list them (block by block, candidates in order within a block)."""
+cell that says nothing, or one sentence for everyone); the findings of candidates lo..hi-1 are
+made only when a report slice is rendered (`vetting.engine.findings.silent_findings`), exactly
+as a whole table would list them (block by block, candidates in order within a block)."""
 
 from __future__ import annotations
 
@@ -37,12 +37,6 @@ class SilentBlock:
         lo = max(lo, 0)
         return np.flatnonzero(self.owed[lo:hi]) + lo if hi > lo else np.array([], dtype=np.int64)
 
-    def texts(self, rows: np.ndarray) -> np.ndarray:
-        """The issue's text for the given candidates (shared Python strings, one per distinct text)."""
-        if isinstance(self.problem, str):
-            return np.full(len(rows), self.problem, dtype=object)
-        return np.asarray(self.problem.categories, dtype=object)[self.problem.codes[rows]]
-
 
 @dataclass(frozen=True)
 class Silence:
@@ -53,21 +47,6 @@ class Silence:
     def __len__(self) -> int:
         """The number of J01 issues (one per block and awaited candidate)."""
         return sum(int(np.count_nonzero(b.owed)) for b in self.blocks)
-
-    def issues(self, lo: int = 0, hi: int | None = None) -> pd.DataFrame:
-        """The J01 data issues of candidates lo..hi-1 as rows of a data-issue table: per block
-        (agency and column), the awaited candidates in order; the agency is named in `field`."""
-        frames = []
-        for block in self.blocks:
-            rows = block.rows(lo, hi)
-            if len(rows):
-                frames.append(pd.DataFrame({
-                    "row_id": rows, "code": SILENT_CODE, "field": block.agency, "column": block.column,
-                    "value": "", "problem": block.texts(rows), "evidence": None}))
-        if not frames:
-            from vetting.normalize.roster import ISSUE_COLUMNS  # roster imports this module
-            return pd.DataFrame(columns=ISSUE_COLUMNS)
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def said_per_row(blank: str, quoted: np.ndarray, pending: np.ndarray, tail: str) -> pd.Categorical:

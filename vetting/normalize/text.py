@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vetting.textbytes import stored_arrow
+
 _SPACES = r"[\s\p{Z}]+"
 _INVISIBLE = r"[\x{200B}-\x{200D}\x{2060}\x{FEFF}]"
 _NAME_DOTS = r"[•・･‧∙⋅.]"
@@ -62,8 +64,9 @@ def apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array
 def blank_mask(s: pd.Series) -> np.ndarray:
     """Where a text column is empty, whitespace only or NA (booleans): a roster's own cells are
     tested in Arrow directly (what pandas' ``.str.strip() == ""`` does, without its steps)."""
-    if isinstance(s.array, pd.arrays.ArrowStringArray):
-        trimmed = pc.utf8_trim_whitespace(pa.array(s.array))
+    text = stored_arrow(s)
+    if text is not None:
+        trimmed = pc.utf8_trim_whitespace(text)
         return np.array(pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     return (s.astype("string").fillna("").str.strip() == "").to_numpy(dtype=bool)
 

@@ -17,7 +17,7 @@ from vetting.privacy import cut_text_series, mask_id_series, mask_text_series, m
 from vetting.reports.decided import decision_lines, mask_decisions, review_suffix
 from vetting.result import VettingResult
 from vetting.reviewcode import finding_codes
-from vetting.textbytes import starts_with_byte
+from vetting.textbytes import starts_with_byte, stored_arrow
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
@@ -47,8 +47,8 @@ def neutralise_formula(s: pd.Series | str) -> pd.Series | str:
         return "'" + s if s.startswith(_FORMULA_START) else s
     if not isinstance(s, pd.Series) or not _is_text(s):
         return s
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" and \
-            not starts_with_byte(s.array.__arrow_array__(), _FORMULA_BYTES):
+    text = stored_arrow(s)
+    if text is not None and not starts_with_byte(text, _FORMULA_BYTES):
         return s
     hit = s.str.startswith(_FORMULA_START, na=False).astype(bool)
     if not hit.any():
