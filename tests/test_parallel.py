@@ -27,6 +27,21 @@ def test_results_come_in_the_order_of_the_items_in_this_process_or_in_workers():
         assert list(workers.map(_square_or_refuse, [4, 3])) == [16, 9]
 
 
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_workers_started_ahead_are_the_ones_that_take_the_work():
+    with Workers(2) as workers:
+        workers.start(os.getpid)                    # e.g. while the run checks its files
+        started = set(workers._pool._processes)
+        assert len(started) == 2
+        assert set(workers.map(_pid, range(6))) <= started
+    one = Workers(1)
+    one.start(os.getpid)
+    assert one._pool is None and list(one.map(_pid, [0])) == [os.getpid()]     # in this process
+
+
 def test_an_error_in_a_worker_reaches_the_caller_at_its_turn_with_its_details():
     got = []
     with pytest.raises(InputError) as raised, Workers(2) as workers:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import multiprocessing
 import stat
 import tempfile
 from pathlib import Path
@@ -25,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
+from vetting import streamed
 from vetting.cli import cli
 from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
@@ -233,6 +235,29 @@ def test_with_workers_each_slice_is_parsed_and_read_once_and_what_is_kept_for_it
     assert not any(p.exists() for p in kept)
     run.close()
     assert not list(tmp_path.glob(".x.csv.*"))
+
+
+def test_the_workers_of_the_first_pass_serve_the_second_unless_the_run_is_large(tmp_path, national, monkeypatch):
+    rows = []
+    for keep in (streamed.KEEP_WORKERS_ROWS, 10):
+        monkeypatch.setattr(streamed, "KEEP_WORKERS_ROWS", keep)
+        run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2,
+                          cache_beside=str(tmp_path / "x.csv"))
+        pool = run._workers._pool
+        assert pool is not None                                     # started with the run
+        run.index()
+        assert run._workers._pool is (pool if keep > run.candidates else None)
+        rows.append([r for chunk in run.chunks() for r in chunk.candidates["row_id"]])
+    assert rows[0] == rows[1] == list(range(29))
+
+
+def test_a_roster_refused_when_opened_leaves_no_worker_running(tmp_path, national):
+    before = {p.pid for p in multiprocessing.active_children()}
+    binary = tmp_path / "名册.csv"
+    binary.write_bytes(ROSTER.read_bytes() + b"\0" * 64)
+    with pytest.raises(InputError, match="二进制"):
+        StreamedRun(national, [str(binary)], AS_OF, ReadOptions(), 10, jobs=2, cache_beside=str(tmp_path / "x.csv"))
+    assert {p.pid for p in multiprocessing.active_children()} <= before
 
 
 def test_a_streamed_run_into_a_missing_folder_is_refused_before_reading(tmp_path, national):

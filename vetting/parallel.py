@@ -60,6 +60,22 @@ class Workers:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
 
+    def start(self, fn: Callable[[], object]) -> None:
+        """Start the workers now, each running `fn` (a function of the module the work needs, so
+        that each imports it), rather than at the first item: a worker's start-up, about a second
+        of imports, then overlaps what this process does before it has work to give."""
+        if self.jobs <= 1 or self._pool is not None:
+            return
+        pool = self._started()
+        for _ in range(self.jobs):
+            pool.submit(fn)
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker)
+        return self._pool
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """`map(fn, items)` over the workers, results in the items' order. Items are drawn from
         `items` only as workers free up (at most jobs + 1 in flight); an exception raised by `fn`
@@ -67,14 +83,12 @@ class Workers:
         if self.jobs <= 1:
             yield from map(fn, items)
             return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker)
+        pool = self._started()
         waiting: deque[Future] = deque()
         finished = False
         try:
             for item in items:
-                waiting.append(self._pool.submit(fn, item))
+                waiting.append(pool.submit(fn, item))
                 if len(waiting) > self.jobs:
                     yield waiting.popleft().result()
             while waiting:
@@ -82,9 +96,9 @@ class Workers:
             finished = True
         finally:
             if not finished:    # an error, an interrupt, or the results no longer wanted
-                self._stop_now()
+                self.stop_now()
 
-    def _stop_now(self) -> None:
+    def stop_now(self) -> None:
         """Stop the workers at once: the work in flight is not wanted (and must not go on
         writing files the run is removing)."""
         pool, self._pool = self._pool, None

@@ -46,6 +46,10 @@ _CODEC = pa.Codec("lz4")
 _FREE_TEXT = ("name", "relatives", "household_id")
 
 
+def ready() -> None:
+    """Nothing: a worker started with it has imported this module."""
+
+
 def count_rules(ruleset: Ruleset) -> list:
     """The count rules whose condition the first pass evaluates (pool rules read the history)."""
     return [g for g in ruleset.group_rules if g.where is not None and g.kind not in POOL_KINDS]

@@ -68,6 +68,7 @@ from vetting.slicework import (
     index_part,
     kept_chunks,
     read_whole,
+    ready,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +78,11 @@ if TYPE_CHECKING:
 STREAM_THRESHOLD_BYTES = 64 << 20
 #: Candidates per slice.
 STREAM_ROWS = 25_000
+#: Up to this many candidates, the workers of the first pass wait idle for the second while the
+#: index is stacked (~200 MB each beside an index of ~100 bytes a candidate): starting them
+#: again costs a second of imports, 7 % of a 1M run. Above, they stop, and the stacking peak
+#: does not sit beside them.
+KEEP_WORKERS_ROWS = 2_000_000
 
 
 def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str | None, engine: str,
@@ -205,9 +211,14 @@ class StreamedRun:
 
     def __post_init__(self) -> None:
         self._workers = Workers(self.jobs)
+        self._workers.start(ready)                  # their imports overlap the files' checks
         rows = self.chunk_rows or STREAM_ROWS
-        self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet, self.options.header_row,
-                                          self.options.encoding) for p in self.paths]
+        try:
+            self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet,
+                                              self.options.header_row, self.options.encoding) for p in self.paths]
+        except BaseException:
+            self._workers.stop_now()
+            raise
 
     def _tables(self) -> Iterator[RawTable]:
         """Each slice of every roster as read, slices without people left out."""
@@ -220,8 +231,9 @@ class StreamedRun:
         """The first pass: the compact index, the rules across candidates decided over it; returns
         what was read per file (as `Candidates.inputs`). `progress` hears the rows read per slice.
         The first slice is read whole here (what the run consults); the others, with `jobs` > 1,
-        by worker processes (vetting.parallel) while this process reads on; they stop before the
-        index is stacked, and new ones start for the second pass."""
+        by worker processes (vetting.parallel) while this process reads on, started with the run;
+        they wait for the second pass while the index is stacked, or, above KEEP_WORKERS_ROWS
+        candidates, stop before it and new ones start for the second pass."""
         self._remove_kept()                     # a second call starts afresh
         self._sizes = []
         ruleset, parts = self.ruleset, []
@@ -241,7 +253,8 @@ class StreamedRun:
             progress(READ, read, None)
             for rule, vec in zip(counted, part.where):
                 where[id(rule.where)].append(vec)
-        self._workers.close()           # the index is stacked next, the run's peak: no idle worker beside it
+        if read > KEEP_WORKERS_ROWS:
+            self._workers.close()       # the index is stacked next, the run's peak: no idle worker beside it
         self.inputs = [s.summary for s in self.streams]
         if first is None:
             raise VettingError("花名册中没有人选")   # each file without people is refused while it is read

@@ -66,6 +66,11 @@ def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series
 
 #: Field types whose parsing depends on the cell text alone: parsed once per distinct text.
 _PER_DISTINCT_TEXT = ("enum", "flag", "int", "education", "role")
+#: A column's distinct texts, when this few, are parsed once per process (`_parse_distinct`).
+_REMEMBERED_TEXTS = 256
+#: Parsed sets of distinct texts remembered at most (then forgotten all at once).
+_REMEMBERED_SETS = 512
+_remembered: dict[tuple, tuple[dict[str, pd.Series], pd.Series]] = {}
 
 
 def _parse_column(spec: Field, values: pd.Series, numbers: np.ndarray | None = None
@@ -75,12 +80,28 @@ def _parse_column(spec: Field, values: pd.Series, numbers: np.ndarray | None = N
     if spec.type not in _PER_DISTINCT_TEXT:
         return _parse_values(spec, values, numbers)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    columns, problems = _parse_values(spec, pd.Series(uniques, dtype=object).astype("string"))
+    columns, problems = _parse_distinct(spec, pd.Series(uniques, dtype=object).astype("string"))
 
     def spread(column: pd.Series) -> pd.Series:
         return pd.Series(column.array.take(codes), index=values.index)
 
     return {k: spread(v) for k, v in columns.items()}, spread(problems)
+
+
+def _parse_distinct(spec: Field, texts: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
+    """`_parse_values` of a column's distinct texts, remembered when they are few: the slices of
+    a large roster repeat the same few texts per column (是/否, 无, the ratings), and parsing even
+    three texts costs a dozen pandas steps per column and slice. The result is never changed by
+    its callers (they take from it)."""
+    if len(texts) > _REMEMBERED_TEXTS:
+        return _parse_values(spec, texts)
+    key = (spec.name, spec.type, spec.bounds, tuple(spec.values.items()),
+           tuple(text if isinstance(text, str) else None for text in texts))
+    if key not in _remembered:
+        if len(_remembered) >= _REMEMBERED_SETS:
+            _remembered.clear()
+        _remembered[key] = _parse_values(spec, texts)
+    return _remembered[key]
 
 
 def _parse_values(spec: Field, values: pd.Series, numbers: np.ndarray | None = None
