@@ -197,25 +197,31 @@ class _Merger:
             self.out.silence.append(SilentBlock(agency, column, owed, problem))
 
     def opinions(self, header: str, agency: str) -> None:
-        """Classify one opinion column and apply what it says."""
-        table, records = classify_opinions(self._column(header), self.rules)
+        """Classify one opinion column and apply what it says. Each distinct text is read, quoted
+        and cited once, then spread to the rows holding it: a column repeats 无, 未反馈 and
+        blanks a hundred thousand times."""
+        codes, texts = _distinct(self.candidates.extra[header])
+        table, records = classify_opinions(texts, self.rules)
         self.out.opinion_columns.append(header)
         self._consulted(agency)
         status = table["status"].to_numpy(dtype=object)
         quoted = _quote(table["verbatim"])
-        evidence = _prefixed(f"「{header}」（{agency}）：", quoted)
-        where = self._where
+        evidence = (f"「{header}」（{agency}）：" + quoted).astype(object)
+        records = _rows_holding(records, codes, len(texts))
         cells = records["cell"].to_numpy(dtype=np.int64)
-        self._records(records, cells, evidence[cells], np.zeros(len(cells), dtype=bool))
-        self.answered[agency] |= np.isin(status, [CLEAR, FINDING, UNCLASSIFIED])
-        self.clears.append((agency, np.isin(status, [CLEAR, FINDING]), evidence))
-        unclear = np.flatnonzero(status == UNCLASSIFIED)
-        self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[unclear] + "」，需人工研判")
+        self._records(records, cells, evidence[codes[cells]], np.zeros(len(cells), dtype=bool))
+        self.answered[agency] |= np.isin(status, [CLEAR, FINDING, UNCLASSIFIED])[codes]
+        self.clears.append((agency, np.isin(status, [CLEAR, FINDING])[codes], evidence[codes]))
+        unclear = np.flatnonzero((status == UNCLASSIFIED)[codes])
+        self._issue(unclear, "J02", header, "无法自动识别的联审意见「" + quoted[codes[unclear]] + "」，需人工研判")
         unread = table["unread"].to_numpy(dtype=object)
-        partly = np.flatnonzero(unread != "")
-        self._issue(partly, "J02", header, _unread_reason(unread[partly]), where[partly] + "：" + evidence[partly])
-        silent = np.isin(status, [BLANK, PENDING])
+        partly = np.flatnonzero((unread != "")[codes])
+        if len(partly):                 # each candidate's "file 第N行" made only when quoted
+            self._issue(partly, "J02", header, _unread_reason(unread[codes[partly]]),
+                        self._where[partly] + "：" + evidence[codes[partly]])
+        silent = np.isin(status, [BLANK, PENDING])[codes]
         said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
+        said = pd.Categorical.from_codes(said.codes[codes], dtype=said.dtype)
         if agency in self.silent_column:  # a second column of the same agency: silent only if both are
             before, before_said, before_header = self.silent_column[agency]
             silent &= before
@@ -386,11 +392,27 @@ def _unread_reason(clauses: np.ndarray) -> np.ndarray:
             + "」未能自动审查（同一意见中的其他内容已按规则审查），需人工研判").astype(object)
 
 
-def _prefixed(prefix: str, texts: np.ndarray) -> np.ndarray:
-    """`prefix` + text per row, one Python string per distinct text: an opinion column repeats a
-    few texts a hundred thousand times, and its evidence is kept for every fact it clears."""
-    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
-    return (prefix + np.asarray(uniques, dtype=object))[codes]
+def _distinct(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each cell's position among the column's distinct texts, and those texts (objects, in the
+    order they first appear; a missing cell is one of them)."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+
+
+def _rows_holding(records: pd.DataFrame, codes: np.ndarray, distinct: int) -> pd.DataFrame:
+    """Records of distinct texts (`cell`: the text's position) as records of every row holding
+    the text (`cell`: the row), rows in order and a row's records in the order its text gives them."""
+    if not len(records):
+        return records
+    counts = np.bincount(codes, minlength=distinct)
+    holders = np.argsort(codes, kind="stable")          # the rows of each text, text after text
+    texts = records["cell"].to_numpy(dtype=np.int64)
+    per_record = counts[texts]
+    record = np.repeat(np.arange(len(records)), per_record)
+    within = np.arange(len(record)) - np.repeat(np.cumsum(per_record) - per_record, per_record)
+    rows = holders[(np.cumsum(counts) - counts)[texts][record] + within]
+    order = np.lexsort((record, rows))
+    return records.iloc[record[order]].reset_index(drop=True).assign(cell=rows[order])
 
 
 def _quote(texts: pd.Series) -> np.ndarray:
