@@ -17,8 +17,8 @@ PACKAGE = ROOT / "vetting"
 MAX_LINES = 500
 #: Each stage may import only from the stages before it (and from the shared base modules).
 STAGES = ["ruleset", "inputs", "normalize", "joint", "engine", "reports"]
-#: Modules every stage may read: vocabulary, field catalogue, errors, privacy, result shapes.
-BASE = {"errors", "vocab", "fields", "privacy", "result", "datachecks", "atomic", "textsafe", "textbytes",
+#: Modules every stage may read: vocabulary, field catalogue, errors, privacy, result shapes, text helpers.
+BASE = {"errors", "vocab", "fields", "privacy", "result", "datachecks", "atomic", "textsafe", "textbytes", "objarrays",
         "reviewcode"}
 
 

@@ -75,7 +75,9 @@ def test_j01_rows_rendered_per_slice_are_the_whole_runs_with_their_text(decided,
     assert len(silent) == len(candidates.silence)
     n = len(candidates)
     sliced = pd.concat([decided.findings(lo, min(n, lo + 37))[0] for lo in range(0, n, 37)], ignore_index=True)
-    pd.testing.assert_frame_equal(sliced[sliced["rule"] == SILENT_CODE].reset_index(drop=True), silent)
+    by_candidate = [part.sort_values("row_id", kind="stable", ignore_index=True)     # each candidate's in order
+                    for part in (sliced[sliced["rule"] == SILENT_CODE], silent)]
+    pd.testing.assert_frame_equal(*by_candidate)
     # the text each J01 always had: the column, what it says, who owes the answer, where it is
     extra = candidates.extra
     row = int(np.flatnonzero(extra["纪委监委意见"].astype(object).to_numpy() == "")[0])
@@ -152,3 +154,22 @@ def test_a_j01_finding_shares_its_name_with_every_candidate_owed_by_the_same_age
     silent = findings[findings["rule"] == SILENT_CODE]
     assert len(silent) > 1000
     assert len({id(text) for text in silent["rule_name"]}) == silent["rule_name"].nunique() == len(AGENCY_COLUMNS)
+
+
+def test_a_findings_rule_name_severity_and_basis_are_one_shared_string_per_distinct_text(decided):
+    """Every finding names its rule, severity and legal basis: one Python string per distinct
+    text shared by the findings of that text (8 bytes a finding), not a copy of a long legal
+    basis per finding; the rules' own findings as well as the agencies' silence (J01)."""
+    findings, _ = decided.findings()
+    assert len(findings) > 1000 and findings["rule"].ne(SILENT_CODE).sum() > 3
+    for column in ("rule", "rule_name", "severity", "basis"):
+        values = findings[column].to_numpy(dtype=object)
+        assert len({id(text) for text in values}) == len(set(values)), column
+
+
+def test_repeated_cells_refer_to_one_value():
+    from vetting.objarrays import repeated
+
+    cells = repeated("中共中央、国务院《关于加强基层治理体系和治理能力现代化建设的意见》", 1000)
+    assert cells.dtype == object and len(cells) == 1000 and len({id(c) for c in cells}) == 1
+    assert repeated((1, 2), 2).tolist() == [(1, 2), (1, 2)] and len(repeated("x", 0)) == 0

@@ -23,6 +23,7 @@ from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
 from vetting.normalize.roster import Candidates
 from vetting.normalize.silence import SILENT_CODE, Silence
+from vetting.objarrays import repeated
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule
@@ -54,7 +55,7 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         if label is None and name in candidates.provenance:
             label = columns.ruleset.fields[name].label
         if label is None:
-            parts.append(np.full(len(rows), f"无「{columns.ruleset.fields[name].label}」列", dtype=object))
+            parts.append(repeated(f"无「{columns.ruleset.fields[name].label}」列", len(rows)))
             continue
         cells = np.asarray(raw[name].array.take(rows).astype("string"), dtype=object)
         values = np.where(columns.blank(name)[rows], "（空）", cells).astype(object)
@@ -68,10 +69,10 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         parts.append(text_part)
     shown: list[np.ndarray] = []
     for part in parts:
-        repeated = np.zeros(len(rows), dtype=bool)
+        said_before = np.zeros(len(rows), dtype=bool)
         for earlier in shown:
-            repeated |= part == earlier
-        text = text + np.where(repeated, "", ("；" if shown else "：") + part)
+            said_before |= part == earlier
+        text = text + np.where(said_before, "", ("；" if shown else "：") + part)
         shown.append(part)
     return text
 
@@ -200,7 +201,7 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     out = []
     fired = np.flatnonzero(fires)
     if len(fired):
-        severity = np.full(len(fired), rule.severity, dtype=object)
+        severity = repeated(rule.severity, len(fired))
         reason = _render_reason(rule, evaluator.subset(fired))
         _downgrade_weak(rule, fired, candidates, weak, severity, reason)
         out.append(_frame(fired, rule, severity, reason, _evidence(evaluator.columns, fired, rule.fields)))
@@ -219,10 +220,10 @@ Part = dict[str, np.ndarray]
 
 def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> Part:
     n = len(rows)
-    return {"row_id": np.asarray(rows, dtype=np.int64), "rule": np.full(n, rule.code, dtype=object),
-            "rule_name": np.full(n, rule.name, dtype=object), "severity": np.asarray(severity, dtype=object),
+    return {"row_id": np.asarray(rows, dtype=np.int64), "rule": repeated(rule.code, n),
+            "rule_name": repeated(rule.name, n), "severity": np.asarray(severity, dtype=object),
             "reason": np.asarray(reason, dtype=object), "evidence": np.asarray(evidence, dtype=object),
-            "basis": np.full(n, rule.basis_text(), dtype=object)}
+            "basis": repeated(rule.basis_text(), n)}
 
 
 def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
@@ -278,11 +279,11 @@ def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candid
     reason = pa.array(list(texts), type=pa.large_string()).take(np.concatenate(reason_at))
     size = len(rows)
     return pd.DataFrame({
-        "row_id": rows, "rule": _objects(np.full(size, SILENT_CODE, dtype=object)),
+        "row_id": rows, "rule": _objects(repeated(SILENT_CODE, size)),
         "rule_name": _objects(np.repeat(np.array(names, dtype=object), counts)),
-        "severity": _objects(np.full(size, check.severity, dtype=object)), "reason": pd.array(reason, dtype="str"),
+        "severity": _objects(repeated(check.severity, size)), "reason": pd.array(reason, dtype="str"),
         "evidence": pd.array(pc.binary_join_element_wise(where, label, pa.scalar("", pa.large_string())), dtype="str"),
-        "basis": _objects(np.full(size, check.basis, dtype=object))})
+        "basis": _objects(repeated(check.basis, size))})
 
 
 def _objects(values: ArrayLike) -> pd.Series:

@@ -32,6 +32,7 @@ from vetting.engine.slate import (
 )
 from vetting.engine.values import Vec
 from vetting.normalize.roster import Candidates
+from vetting.objarrays import repeated
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset.model import POOL_KINDS, GroupRule
 
@@ -196,7 +197,7 @@ def relatives(rule: GroupRule, candidates: Candidates) -> pd.DataFrame | None:
         before, _, after = rule.reason.partition("{other}")
         reasons = before + other_label + after
     elif rule.reason:
-        reasons = np.full(len(found), rule.reason, dtype=object)
+        reasons = repeated(rule.reason, len(found))
     else:
         reasons = "与本村候选人" + other_label + "存在近亲属关系，按规定应当回避"
     self_rows = (found["relation"] == _SELF).to_numpy(dtype=bool)

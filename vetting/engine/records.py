@@ -59,13 +59,18 @@ class Layout:
         return issues[keep]
 
     def findings(self, parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
-        """Each part's findings as findings of the candidates, in candidate order."""
+        """Each part's findings as findings of the candidates, in candidate order (a part of the
+        candidates' own rows only, such as an agency's silence, is theirs as it is)."""
         if not self.several:
             return parts
         owner = self.expanded.owner
         out = []
         for part in parts:
-            mapped = part.assign(row_id=owner[part["row_id"].to_numpy(dtype=np.int64)])
+            rows = part["row_id"].to_numpy(dtype=np.int64)
+            if rows.max(initial=-1) < self.n:       # own rows only: already the candidates' (an agency's silence)
+                out.append(part)
+                continue
+            mapped = part.assign(row_id=owner[rows])
             out.append(mapped.iloc[np.argsort(mapped["row_id"].to_numpy(), kind="stable")])
         return out
 
@@ -77,5 +82,6 @@ class Layout:
         several = np.bincount(self.expanded.owner, minlength=self.n) > 1
         maybe = several[findings["row_id"].to_numpy(dtype=np.int64)]
         repeated = np.zeros(len(findings), dtype=bool)
-        repeated[np.flatnonzero(maybe)] = findings[maybe].duplicated(keep="first").to_numpy()
-        return findings[~repeated].reset_index(drop=True)
+        if maybe.any():
+            repeated[np.flatnonzero(maybe)] = findings[maybe].duplicated(keep="first").to_numpy()
+        return (findings[~repeated] if repeated.any() else findings).reset_index(drop=True)

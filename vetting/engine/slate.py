@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from vetting.normalize.roles import roles_match
+from vetting.objarrays import repeated
 from vetting.ruleset.model import GroupRule
 
 MEMBERS_SHOWN = 20
@@ -156,7 +157,7 @@ def joined(keys: pd.Series, texts: pd.Series, separator: str = "、") -> pd.Seri
     order = np.argsort(codes, kind="stable")
     grouped = codes[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    separators = np.full(len(order), separator, dtype=object)
+    separators = repeated(separator, len(order))
     separators[starts] = ""
     values = np.add.reduceat(separators + texts.to_numpy(dtype=object)[order], starts)
     return pd.Series(values, index=pd.Index(uniques)[grouped[starts]], dtype=object)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from vetting.engine import semantics as S
 from vetting.engine.civil import civil_from_days, days_from_civil, month_length
+from vetting.objarrays import repeated
 
 MAX_DATE = np.datetime64("9999-12-31", "D")
 MIN_DATE = np.datetime64("0001-01-01", "D")
@@ -51,7 +52,7 @@ def constant(kind: str, value: Any, n: int) -> Vec:
     if kind == "date":
         arr = np.full(n, np.datetime64(value, "D"))
     elif kind in ("string",):
-        arr = np.full(n, value, dtype=object)
+        arr = repeated(value, n)
     elif kind == "bool":
         arr = np.full(n, bool(value))
     else:

@@ -28,6 +28,7 @@ from vetting.normalize.records import combine, evidence_column
 from vetting.normalize.roster import Candidates, with_columns
 from vetting.normalize.silence import Silence, SilentBlock, said_per_row
 from vetting.normalize.text import blank_mask
+from vetting.objarrays import repeated
 from vetting.privacy import cut_text_series
 from vetting.ruleset.model import Agency, OpinionRules
 from vetting.vocab import roles_selected
@@ -294,7 +295,7 @@ class _Merger:
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
         within = f"（答复范围：{reply.scope}）" if reply.scope else ""
-        unlisted = np.full(self.n, f"{reply.file}（{reply.agency}回复{within}）未列此人", dtype=object)
+        unlisted = repeated(f"{reply.file}（{reply.agency}回复{within}）未列此人", self.n)
         unlisted[listed] = ""   # one shared string for everyone the reply does not list
         self.clears.append((reply.agency, scope, unlisted))
         unmatched = np.setdiff1d(np.arange(len(status)), idx)

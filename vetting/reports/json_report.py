@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vetting.objarrays import repeated
 from vetting.reports.common import as_int, as_text, join_by, redact, sorted_findings
 from vetting.result import VettingResult
 
@@ -124,7 +125,7 @@ REVIEW_KEYS = {"decision": "review_decision", "severity_before": "severity_befor
 def _review_objects(f: pd.DataFrame) -> pa.Array:
     """Each finding's `review` object as indented JSON (null where no decision applies); a run
     has few decided findings, so those few are rendered one by one."""
-    out = np.full(len(f), "null", dtype=object)
+    out = repeated("null", len(f))
     for i in np.flatnonzero(f["review"].notna().to_numpy()):
         obj = {key: (None if pd.isna(v := f[column].iat[i]) else str(v)) for key, column in REVIEW_KEYS.items()}
         out[i] = json.dumps(obj, ensure_ascii=False, indent=2).replace("\n", "\n          ")
