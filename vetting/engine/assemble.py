@@ -113,9 +113,9 @@ class Plan:
         findings, unchecked, _ = self.findings_waiting(lo, hi)
         return findings, unchecked
 
-    def findings_waiting(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """`findings`, and the (row_id, rule, agency) of each rule that waits only on a silent
-        agency and is named in that agency's J01 finding instead of a finding of its own."""
+    def findings_waiting(self, lo: int = 0, hi: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Waiting]:
+        """`findings`, and the rules that wait only on a silent agency and are named in that
+        agency's J01 finding instead of a finding of its own (`Waiting.pairs(lo)`: as rows)."""
         hi = self.layout.n if hi is None else hi
         inside = self._in(lo, hi)
         rows = self.layout.rows
@@ -148,7 +148,7 @@ class Plan:
         findings = self.layout.once(findings[FINDING_COLUMNS])
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
                      for code, mask in self.unchecked]
-        return findings, _unchecked(self.layout, unchecked, findings), waiting.pairs(lo)
+        return findings, _unchecked(self.layout, unchecked, findings), waiting
 
     def _fold_waiting(self, rule: Rule, unsettled: np.ndarray, role_unknown: np.ndarray, waiting: Waiting,
                       lo: int) -> np.ndarray:
@@ -165,7 +165,7 @@ class Plan:
             return unsettled
         owner = self._owner()
         for agency, mask in per_agency.items():
-            waiting.add(agency, rule, np.unique(owner[at[mask]]) - lo)
+            waiting.add(agency, rule, _distinct_sorted(owner[at[mask]]) - lo)
         kept = unsettled.copy()
         kept[at[folded]] = False
         return kept
@@ -219,6 +219,12 @@ def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engin
                 silence=candidates.silence, silent_at=len(candidates.issues))
 
 
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """`np.unique(values)` for rows of evaluation mapped to their candidates: already it when no
+    record row is among them (the usual case: rows in order, each its own candidate)."""
+    return values if (values[1:] > values[:-1]).all() else np.unique(values)
+
+
 def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engine,
              coverage: Coverage | None = None) -> VettingResult:
     """Every rule over every candidate: the candidate table with verdicts, the findings table,
@@ -228,4 +234,4 @@ def evaluate(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: E
     findings, unchecked, waiting = decided.findings_waiting()
     return VettingResult(candidates=candidate_table(candidates, findings), findings=findings,
                          villages=decided.villages(), group_summary=decided.groups.summary, unchecked=unchecked,
-                         waiting=waiting)
+                         waiting=waiting.pairs())
