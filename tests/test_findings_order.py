@@ -1,5 +1,6 @@
 """sorted_findings (vetting.reports.common) orders findings by one integer key; it must give the
-order of a stable sort on (row_id, severity rank, rule code) that the reports define."""
+order of a stable sort on (row_id, severity rank, rule code) that the reports define; `relabelled`
+shows a column's values by their Chinese labels as a lookup per value would."""
 
 from __future__ import annotations
 
@@ -36,3 +37,18 @@ def test_worst_first_within_a_candidate_then_by_rule():
     got = sorted_findings(findings)
     assert got["row_id"].tolist() == [1, 1, 1, 2, 2]
     assert got["rule"].tolist()[:3] == ["C01", "D01", "J01"] and got["rule"].tolist()[3:] == ["A02", "N01"]
+
+
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(["pending", "review", "notice", "pass", "其他", ""])),
+                       max_size=40),
+       dtype=st.sampled_from([object, "category", "str", "string"]))
+def test_values_are_relabelled_as_a_lookup_per_value_would(values, dtype):
+    from vetting.reports.common import relabelled
+    from vetting.vocab import SEVERITY_LABELS
+
+    column = pd.Series(values, dtype=dtype, index=range(3, 3 + len(values)))
+    text = column.astype("str")
+    expected = text.map(SEVERITY_LABELS).fillna(text).astype("str")
+    got = relabelled(column, SEVERITY_LABELS)
+    assert str(got.dtype) == "str" and list(got.index) == list(column.index)
+    assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in expected]

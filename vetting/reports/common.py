@@ -234,7 +234,7 @@ def candidate_table(result: VettingResult, show_id: bool = False) -> pd.DataFram
         "村(社区)": as_text(c["village"]),
         "乡镇(街道)": as_text(c["township"]),
         "公民身份号码": as_text(c["id_number"]),
-        "审查结论": verdict.map(VERDICT_LABELS).fillna(verdict).astype("str"),
+        "审查结论": relabelled(verdict, VERDICT_LABELS),
         "结论代码": verdict,
         "未覆盖规则": _lookup(row_id, join_by(unchecked["row_id"], unchecked["rule"], "、")),
         "问题数": row_id.map(counts).fillna(0).astype("int64"),
@@ -307,14 +307,13 @@ def findings_table(result: VettingResult) -> pd.DataFrame:
         return values.reindex(at).reset_index(drop=True) if len(at) and at.max() >= len(c) else \
             values.take(at).reset_index(drop=True)
 
-    severity = as_text(f["severity"])
     return pd.DataFrame({
         "文件": as_text(of_candidate("source_file")),
         "行号": as_int(of_candidate("source_row")),
         "姓名": as_text(of_candidate("name")),
         "规则": as_text(f["rule"]),
         "规则名称": as_text(f["rule_name"]),
-        "严重程度": severity.map(SEVERITY_LABELS).fillna(severity).astype("str"),
+        "严重程度": relabelled(f["severity"], SEVERITY_LABELS),
         "理由": as_text(f["reason"]),
         "证据": as_text(f["evidence"]),
         "依据": as_text(f["basis"]),
@@ -465,6 +464,16 @@ def as_text(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
         return s
     return s.astype("str")
+
+
+def relabelled(s: pd.Series, labels: dict[str, str]) -> pd.Series:
+    """`s` as text with each value that has a label replaced by it ("pending" -> "待反馈"), the
+    others (and NA) as they are; worked out per distinct value (a few over every finding)."""
+    text = stored_arrow(as_text(s)).combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    values = encoded.dictionary.to_pylist()
+    shown = pa.array([labels.get(v, v) for v in values], type=text.type).take(encoded.indices)
+    return pd.Series(pd.array(shown, dtype="str"), index=s.index)
 
 
 def as_int(s: pd.Series) -> pd.Series:
