@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import multiprocessing
+import os
 import stat
 import tempfile
 from pathlib import Path
@@ -35,7 +37,7 @@ from vetting.inputs.stream import RosterStream, streamable
 from vetting.normalize.roster import Candidates
 from vetting.parallel import auto_jobs
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
-from vetting.reports import write_report
+from vetting.reports import stream, write_report
 from vetting.reports.stream import chunk_writer, write_chunks
 from vetting.ruleset.loader import load_ruleset
 from vetting.slicework import INDEX_COLUMNS, slice_read
@@ -359,3 +361,26 @@ def test_a_count_rule_on_a_fact_an_agency_answers_reads_every_opinion_in_the_fir
     assert "G90" not in whole["r.villages.csv"].decode("utf-8-sig")
     without = run_engine(ruleset, load_candidates([str(silent)], ruleset, ReadOptions()), AS_OF, "vector", STAMP)
     assert "G90" in set(without.villages["rule"])     # unread, the opinions would leave G90 undetermined
+
+
+@pytest.mark.parametrize("kernel", ["whole", "a_few_bytes_a_call", "refused", "absent"])
+def test_a_spool_is_appended_whole_however_the_kernel_copies(tmp_path, monkeypatch, kernel):
+    spool = tmp_path / "spool"
+    spool.write_bytes("标题\n".encode() + bytes(range(256)) * 40)
+    real = getattr(os, "copy_file_range", None)
+
+    def few(src, dst, count, offset_src=None, offset_dst=None):
+        return real(src, dst, min(count, 7), offset_src, offset_dst)
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    if kernel == "absent" or real is None:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif kernel != "whole":
+        monkeypatch.setattr(os, "copy_file_range", few if kernel == "a_few_bytes_a_call" else refused)
+    with open(tmp_path / "out", "wb") as out:
+        out.write(b"before|")
+        stream._copy_into(out, str(spool), skip=len("标题\n".encode()), prefix=b"<")
+        out.write(b"|after")
+    assert (tmp_path / "out").read_bytes() == b"before|<" + bytes(range(256)) * 40 + b"|after"
