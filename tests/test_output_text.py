@@ -109,3 +109,23 @@ def test_a_long_column_of_repeated_texts_is_cleaned_as_cell_by_cell(monkeypatch)
     cell_by_cell, expected = textsafe.replace_series(column, CSV_FORBIDDEN)
     assert count == expected > 1000
     assert [repr(v) for v in distinct] == [repr(v) for v in cell_by_cell]
+
+
+def test_a_long_column_of_clean_shared_texts_is_returned_as_it_is(monkeypatch):
+    """The distinct texts of a long object column are found with a set (a shared string keeps its
+    hash): none to clean, the column itself comes back; an unhashable cell is searched as text."""
+    import numpy as np
+    import pandas as pd
+
+    from vetting import textsafe
+
+    pool = np.array(["无", None, 3, np.nan, "公安尚未反馈"], dtype=object)
+    column = pd.Series(pool[np.random.default_rng(3).integers(0, len(pool), 5000)], dtype=object)
+    same, count = textsafe.replace_series(column, CSV_FORBIDDEN)
+    assert same is column and count == 0
+    odd = column.copy()
+    odd.iloc[10] = ["无\x07"]                        # not a text: passed through, as cell by cell
+    distinct, count = textsafe.replace_series(odd, CSV_FORBIDDEN)
+    monkeypatch.setattr(textsafe, "_DISTINCT_FROM", 10**9)
+    cell_by_cell, expected = textsafe.replace_series(odd, CSV_FORBIDDEN)
+    assert count == expected and [repr(v) for v in distinct] == [repr(v) for v in cell_by_cell]
