@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from vetting.privacy import ID_RUN, MIN_DIGITS, mask_text, mask_text_series
 from vetting.reports.common import neutralise_formula
-from vetting.textbytes import may_hold, may_hold_digits, repeated_texts, starts_with_byte
+from vetting.textbytes import in_one_chunk, may_hold, may_hold_digits, repeated_texts, starts_with_byte, stored_arrow
 from vetting.textsafe import _TRIGGERS, CSV_FORBIDDEN, XLSX_FORBIDDEN, replace_series, replace_text
 
 cells = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
@@ -124,3 +124,14 @@ def test_repeated_texts_codes_rows_across_chunks_and_nulls():
     codes, labels = repeated_texts(column)
     assert [None if c < 0 else labels[c] for c in codes] == column.to_pylist()
     assert repeated_texts(pa.array([str(i) for i in range(5000)])) is None
+
+
+def test_text_columns_come_in_one_chunk_with_their_values():
+    parts = [pd.DataFrame({"row_id": [i, i + 1], "reason": pd.array(["甲", None], dtype="str"),
+                           "rule": ["J01", "J01"]}) for i in range(0, 6, 2)]
+    frame = pd.concat(parts, ignore_index=True)
+    assert stored_arrow(frame["reason"]).num_chunks == 3              # as concat leaves it
+    whole = in_one_chunk(frame)
+    assert stored_arrow(whole["reason"]).num_chunks == 1
+    pd.testing.assert_frame_equal(whole, frame)
+    assert in_one_chunk(whole) is whole                                # nothing to combine: as it is

@@ -26,6 +26,7 @@ from vetting.normalize.roster import Candidates
 from vetting.normalize.silence import Silence
 from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import Rule, Ruleset
+from vetting.textbytes import in_one_chunk
 
 #: An engine's decision on one rule: (rows where it fires, rows it leaves undecided), boolean masks.
 Decision = Callable[[Rule], tuple[np.ndarray, np.ndarray]]
@@ -145,7 +146,7 @@ class Plan:
         owner = self.layout.expanded.owner if self.layout.several else None
         parts = [p for p in [*data, *([stacked(ruled, owner)] if ruled else []), *groups] if not p.empty]
         findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
-        findings = self.layout.once(findings[FINDING_COLUMNS])
+        findings = self.layout.once(in_one_chunk(findings[FINDING_COLUMNS]))
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
                      for code, mask in self.unchecked]
         return findings, _unchecked(self.layout, unchecked, findings), waiting
