@@ -66,23 +66,27 @@ def finding_codes(findings: pd.DataFrame, candidates: pd.DataFrame) -> pd.Series
 
 def _without_lead(evidence: pa.Array, where: pa.Array) -> pa.Array:
     """Each evidence text without its candidate's "文件 第N行" (`where`) where it starts with it,
-    as `finding_code` cuts it: sliced and compared once per distinct length of `where` (a few:
-    the row number's digits), no regex over every text; the groups are put back in row order
-    with one take."""
-    lengths = pc.utf8_length(where).to_numpy(zero_copy_only=False)
+    as `finding_code` cuts it: sliced and compared as bytes once per distinct byte length of
+    `where` (a few: the row number's digits), no regex and no character counting over every
+    text; the groups are put back in row order with one take. Where the first bytes are `where`,
+    the cut falls between two characters."""
+    lengths = pc.binary_length(where).to_numpy(zero_copy_only=False)
     distinct = np.unique(lengths)
+    evidence_bytes, where_bytes = evidence.cast(pa.large_binary()), where.cast(pa.large_binary())
     pieces, positions = [], []
     for length in distinct:
         rows = np.flatnonzero(lengths == length) if len(distinct) > 1 else None
-        texts, lead = (evidence, where) if rows is None else (evidence.take(rows), where.take(rows))
-        starts = pc.equal(pc.utf8_slice_codeunits(texts, 0, int(length)), lead)
-        pieces.append(pc.if_else(starts, pc.utf8_slice_codeunits(texts, int(length)), texts))
+        texts, lead = (evidence_bytes, where_bytes) if rows is None else \
+            (evidence_bytes.take(rows), where_bytes.take(rows))
+        starts = pc.equal(pc.binary_slice(texts, 0, int(length)), lead)
+        end = int(pc.max(pc.binary_length(texts)).as_py() or 0) + 1     # an explicit stop: apache/arrow#51222
+        pieces.append(pc.if_else(starts, pc.binary_slice(texts, int(length), end), texts))
         positions.append(rows)
-    if len(pieces) == 1:
-        return pieces[0]
     if not pieces:
         return evidence
-    return pa.concat_arrays(pieces).take(np.argsort(np.concatenate(positions), kind="stable"))
+    cut = pieces[0] if len(pieces) == 1 else \
+        pa.concat_arrays(pieces).take(np.argsort(np.concatenate(positions), kind="stable"))
+    return cut.cast(evidence.type)
 
 
 def _large(text: str) -> pa.Scalar:
