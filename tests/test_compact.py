@@ -173,3 +173,21 @@ def test_repeated_cells_refer_to_one_value():
     cells = repeated("中共中央、国务院《关于加强基层治理体系和治理能力现代化建设的意见》", 1000)
     assert cells.dtype == object and len(cells) == 1000 and len({id(c) for c in cells}) == 1
     assert repeated((1, 2), 2).tolist() == [(1, 2), (1, 2)] and len(repeated("x", 0)) == 0
+
+
+def test_the_summary_lists_the_agencies_owed_in_the_packs_order_whether_or_not_anyone_has_records(national):
+    """The 汇总 sheet's J01 rows (one per agency still owing answers) come in the order the pack
+    lists its agencies, as they do in a run without records: a candidate with records (an agency
+    text reporting a sanction) no longer reorders them by who happens to come first."""
+    from vetting.pipeline import vet_records
+    from vetting.reports.common import summary_table
+
+    def person(k: int, discipline: str, police: str) -> dict:
+        return {"姓名": f"人{k}", "公民身份号码": "510525198001010018", "拟任职务": "村委会委员", "村(社区)": "一村",
+                "纪委监委意见": discipline, "公安机关意见": police, "人民法院意见": "无"}
+
+    order = {name: i for i, name in enumerate(national.agencies)}
+    for first in ("2025年10月受党内严重警告处分", "无"):             # with a record, and without
+        result = vet_records([person(0, first, ""), person(1, "", "无")], national, AS_OF)
+        names = summary_table(result).query("代码 == 'J01'")["名称"].str.removesuffix("尚未反馈").tolist()
+        assert len(names) >= 3 and names == sorted(names, key=order.__getitem__), (first, names)
