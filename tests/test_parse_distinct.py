@@ -1,7 +1,8 @@
 """Fields whose reading depends on the cell text alone (enum, flag, int, education, role) are parsed
 once per distinct text, and a column's few distinct texts once per process (`_parse_distinct`,
 vetting.normalize.roster): whichever way a column is read, every row gets what parsing that row
-alone gives, under its own field's names."""
+alone gives, under its own field's names. Unmapped columns read as Arrow text become the same
+categories as by way of Python objects."""
 
 import pandas as pd
 from hypothesis import given
@@ -74,3 +75,16 @@ def test_what_is_remembered_stays_bounded(monkeypatch):
     _parse_column(spec, many)
     assert roster._remembered == before             # a column of many texts is parsed, not kept
 
+
+
+TEXTS = st.one_of(st.none(), st.sampled_from(["", "无", "未反馈", "经核查，无违法违纪记录", "a", "B", "b", "１", "1"]))
+
+
+@given(columns=st.lists(st.lists(TEXTS, max_size=12), min_size=1, max_size=3).filter(
+    lambda cols: len({len(c) for c in cols}) == 1))
+def test_columns_read_as_arrow_text_become_the_categories_the_object_path_makes(columns):
+    """Unmapped columns (agency opinions among them) read as Arrow text are dictionary-encoded
+    once; the result is what the object path gives: the same sorted categories, codes and dtypes,
+    or the same text column when the texts are mostly distinct."""
+    table = pd.DataFrame({f"列{i}": pd.Series(c, dtype="str") for i, c in enumerate(columns)})
+    pd.testing.assert_frame_equal(roster._as_categories(table), roster._as_categories(table.astype(object)))

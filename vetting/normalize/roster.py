@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from vetting.fields import FLAG_FALSE, FLAG_TRUE, Field
 from vetting.inputs import RawTable
@@ -18,6 +19,7 @@ from vetting.normalize.idcard import HMT_NOTE, parse_id_numbers
 from vetting.normalize.roles import parse_roles
 from vetting.normalize.silence import Silence
 from vetting.normalize.text import clean_name, clean_text
+from vetting.textbytes import stored_arrow
 
 if TYPE_CHECKING:
     from vetting.normalize.records import Records
@@ -220,11 +222,33 @@ def _as_categories(table: pd.DataFrame) -> pd.DataFrame:
         return table.astype(object)
     columns = []
     for i in range(table.shape[1]):
-        text = table.iloc[:, i].astype(object).fillna("")
-        if pd.api.types.is_string_dtype(text):
-            text = text.astype("category") if text.nunique() <= len(text) // 2 else text.astype("str")
+        column = table.iloc[:, i]
+        text = _arrow_categories(column)
+        if text is None:
+            text = column.astype(object).fillna("")
+            if pd.api.types.is_string_dtype(text):
+                text = text.astype("category") if text.nunique() <= len(text) // 2 else text.astype("str")
         columns.append(text)
     return pd.concat(columns, axis=1)
+
+
+def _arrow_categories(column: pd.Series) -> pd.Series | None:
+    """`_as_categories` of a column read as Arrow text (a CSV roster's), from one dictionary
+    encoding instead of a Python string per cell hashed twice: the same categories (sorted) and
+    codes, or the same text column; None for a column held another way."""
+    text = stored_arrow(column)
+    if text is None:
+        return None
+    encoded = pc.dictionary_encode(pc.fill_null(text.combine_chunks(), ""))
+    labels = encoded.dictionary.to_pylist()
+    if len(labels) > len(column) // 2:
+        return pd.Series(pd.array(pc.fill_null(text, ""), dtype="str"), index=column.index, name=column.name)
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)] if len(labels) else np.zeros(0, dtype=np.int64)
+    dtype = pd.CategoricalDtype(pd.Index([labels[k] for k in order]))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=column.index, name=column.name)
 
 
 def _stacked(numbers: list[dict[str, np.ndarray]], parts: list[pd.DataFrame], name: str) -> np.ndarray | None:
