@@ -102,8 +102,14 @@ def test_a_j01_finding_lists_its_waiting_rules_in_rule_order_however_many(rules)
     def listed(k):
         return "；待其意见判定：" + "、".join(f"R{i:02d} 规则{i}" for i in range(rules) if i % (k + 1) == 0)
 
-    assert waiting.suffix("公安", np.array([4, 0, 1, 2])).tolist() == [listed(4), listed(0), "", listed(2)]
-    assert waiting.suffix("法院", np.array([0])).tolist() == [""]
+    assert _suffix(waiting, "公安", np.array([4, 0, 1, 2])).tolist() == [listed(4), listed(0), "", listed(2)]
+    assert _suffix(waiting, "法院", np.array([0])).tolist() == [""]
+
+
+def _suffix(waiting, agency, candidates):
+    """What the J01 finding of `agency` adds per candidate, as text."""
+    which, texts = waiting.suffix_codes(agency, candidates)
+    return texts[which]
 
 
 def _silence_issues(silence, lo, hi):
@@ -141,7 +147,7 @@ def test_j01_findings_are_the_data_findings_of_the_silence_issues(national, cand
     waiting.add("公安", SimpleNamespace(code="C05", name="行政拘留"), np.arange(0, hi - lo, 3))
 
     issues = _silence_issues(silence, lo, hi)
-    suffix = np.concatenate([waiting.suffix(b.agency, b.rows(lo, hi) - lo) for b in silence.blocks])
+    suffix = np.concatenate([_suffix(waiting, b.agency, b.rows(lo, hi) - lo) for b in silence.blocks])
     issues["problem"] = issues["problem"].astype(object) + suffix
     expected = data_findings(issues, candidates)
     got = silent_findings(silence, waiting, lo, hi, candidates)

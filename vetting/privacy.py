@@ -94,7 +94,7 @@ def mask_text_series(s: pd.Series) -> pd.Series:
 
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s
-    from vetting.textbytes import may_hold_digits, repeated_texts
+    from vetting.textbytes import may_hold_digits, relabel_rows, repeated_texts
 
     text = pa.array(s.astype("str"), from_pandas=True, type=pa.large_string())
     shared = repeated_texts(text) if isinstance(s.dtype, pd.StringDtype) else None
@@ -102,13 +102,7 @@ def mask_text_series(s: pd.Series) -> pd.Series:
         return s
     if shared is not None:      # a few texts repeated: each masked once
         codes, labels = shared
-        masked = [mask_text(v) for v in labels]
-        moved = np.append(np.array([m != v for m, v in zip(masked, labels)], dtype=bool), False)[codes]
-        if not moved.any():
-            return s
-        out = s.copy()
-        out.iloc[np.flatnonzero(moved)] = np.asarray(masked, dtype=object)[codes[moved]]
-        return out
+        return relabel_rows(s, codes, labels, [mask_text(v) for v in labels])[0]
     hits = pc.fill_null(pc.match_substring_regex(text, ID_RUN), False).to_numpy(zero_copy_only=False)
     if not hits.any():
         return s

@@ -5,7 +5,7 @@ uses a byte below 0x80 inside a multi-byte character, so an ASCII byte found is 
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,19 @@ def starts_with_byte(arr: pa.Array | pa.ChunkedArray, first: bytes) -> bool:
         if np.isin(data[offsets[:-1][filled]], wanted).any():
             return True
     return False
+
+
+def relabel_rows(s: pd.Series, codes: np.ndarray, labels: Sequence, changed: Sequence) -> tuple[pd.Series, int]:
+    """A column given by its distinct texts (`labels`, a code per row, -1 where missing) with each
+    label turned into its `changed` text (the same order): the rows whose text changes rewritten
+    in a copy, and how many (the column itself and 0 when none), so that a search and rewrite runs
+    once per distinct text (`repeated_texts`)."""
+    moved = np.append(np.array([new != old for new, old in zip(changed, labels)], dtype=bool), False)[codes]
+    if not moved.any():
+        return s, 0
+    out = s.copy()
+    out.iloc[np.flatnonzero(moved)] = np.asarray(changed, dtype=object)[codes[moved]]
+    return out, int(moved.sum())
 
 
 #: Rows sampled to tell whether a text column repeats a few texts.

@@ -73,16 +73,16 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from vetting.textbytes import may_hold, repeated_texts
+    from vetting.textbytes import may_hold, relabel_rows, repeated_texts
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        cleaned, moved = _labels_replaced(s.cat.categories.to_numpy(dtype=object), codes, forbidden)
+        codes, labels = s.cat.codes.to_numpy(), s.cat.categories.to_numpy(dtype=object)
+        cleaned = _cleaned_labels(labels, forbidden)
         if cleaned is None:
             return s, 0
-        values = cleaned[np.where(codes < 0, 0, codes)]
+        values = labels[np.where(codes < 0, 0, codes)]
         values[codes < 0] = None
-        return pd.Series(values, index=s.index, dtype=object), int(moved.sum())
+        return relabel_rows(pd.Series(values, index=s.index, dtype=object), codes, labels, cleaned)
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or s.empty:
         return s, 0
     if s.dtype == object and len(s) >= _DISTINCT_FROM:
@@ -119,26 +119,18 @@ def replace_series(s: pd.Series, forbidden: str) -> tuple[pd.Series, int]:
 
 def _per_label(s: pd.Series, labels: np.ndarray, codes: np.ndarray, forbidden: str) -> tuple[pd.Series, int]:
     """`replace_series` of a column given as its distinct `labels` and a code per row (-1: missing)."""
-    cleaned, moved = _labels_replaced(labels, codes, forbidden)
-    if cleaned is None:
-        return s, 0
-    out = s.copy()
-    out[moved] = cleaned[codes[moved]]
-    return out, int(moved.sum())
+    from vetting.textbytes import relabel_rows
+
+    cleaned = _cleaned_labels(labels, forbidden)
+    return (s, 0) if cleaned is None else relabel_rows(s, codes, labels, cleaned)
 
 
-def _labels_replaced(labels: np.ndarray, codes: np.ndarray, forbidden: str) -> tuple[np.ndarray | None, np.ndarray]:
-    """A column given as distinct `labels` and a code per row (-1: missing): the labels with
-    `replace_text` applied and, per row, whether its text changed; (None, _) when no label did."""
-    import numpy as np
+def _cleaned_labels(labels: np.ndarray, forbidden: str) -> np.ndarray | None:
+    """Distinct texts with `replace_text` applied, or None when none changes."""
     import pandas as pd
 
-    labels = pd.Series(labels, dtype=object)
-    cleaned, changed = replace_series(labels, forbidden)
-    if not changed:
-        return None, np.zeros(len(codes), dtype=bool)
-    moved = np.append((cleaned != labels).to_numpy(dtype=bool), False)[codes]
-    return cleaned.to_numpy(dtype=object), moved
+    cleaned, changed = replace_series(pd.Series(labels, dtype=object), forbidden)
+    return cleaned.to_numpy(dtype=object) if changed else None
 
 
 def replace_tree(value: Any, forbidden: str) -> tuple[Any, int]:

@@ -245,7 +245,7 @@ def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
 def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candidates: Candidates) -> pd.DataFrame:
     """The J01 findings of candidates lo..hi-1: what `data_findings` gives for one J01 issue per
     block and owed candidate (block by block, candidates in order; the agency named, the block's
-    column and problem text with the agency's waiting rules, `Waiting.suffix`, after it). Before
+    column and problem text with the agency's waiting rules, `Waiting.suffix_codes`, after it). Before
     the agencies answer these are nine in ten findings, so no text is made per finding in Python:
     the reasons are a few distinct texts taken per row, the evidence joined in Arrow."""
     check = DATA_CHECKS[SILENT_CODE]

@@ -37,7 +37,7 @@ def silent_rows(blocks: Iterable[SilentBlock], owner: np.ndarray) -> dict[str, n
 @dataclass
 class Waiting:
     """Rules that wait on silent agencies, gathered per agency as (rule, candidate positions
-    0..n-1) in rule order; `suffix` renders what each agency's J01 finding adds."""
+    0..n-1) in rule order; `suffix_codes` renders what each agency's J01 finding adds."""
 
     n: int
     by_agency: dict[str, list[tuple[Rule, np.ndarray]]] = field(default_factory=dict)
@@ -53,14 +53,10 @@ class Waiting:
             return pd.DataFrame({"row_id": np.array([], dtype=np.int64), "rule": [], "agency": []})
         return pd.concat(frames, ignore_index=True).sort_values(["row_id", "rule"], kind="stable", ignore_index=True)
 
-    def suffix(self, agency: str, candidates: np.ndarray) -> np.ndarray:
-        """What the J01 finding of `agency` adds for each of `candidates` ('' where no rule waits):
-        one Python string per distinct set of waiting rules, shared by the candidates it fits."""
-        which, texts = self.suffix_codes(agency, candidates)
-        return texts[which]
-
     def suffix_codes(self, agency: str, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`suffix` as a code per candidate into its distinct texts: (codes, texts)."""
+        """What the J01 finding of `agency` adds for each of `candidates` ('' where no rule waits),
+        as a code per candidate into the distinct texts, one per distinct set of waiting rules:
+        (codes, texts)."""
         waiting = self.by_agency.get(agency, [])
         if not waiting:
             return np.zeros(len(candidates), dtype=np.int64), np.array([""], dtype=object)

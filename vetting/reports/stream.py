@@ -168,9 +168,8 @@ class ChunkWriter:
             if not head and not tail:  # the rows are the file: renamed, not copied
                 os.replace(body, tmp)
                 return
-            with open(tmp, "wb") as out, open(body, "rb") as rows:
-                out.write(head)
-                shutil.copyfileobj(rows, out, 1 << 20)
+            with open(tmp, "wb") as out:
+                _copy_into(out, body, prefix=head)
                 out.write(tail)
         return write
 
