@@ -17,6 +17,7 @@ import io
 import multiprocessing
 import os
 import stat
+import struct
 import tempfile
 from pathlib import Path
 
@@ -202,8 +203,11 @@ def test_a_run_nothing_records_makes_no_file_for_kept_chunks(tmp_path, national,
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]    # every spool removed
 
 
+@pytest.mark.parametrize("compressed", [False, True], ids=["as-is", "lz4"])
 def test_with_workers_each_slice_is_parsed_and_read_once_and_what_is_kept_for_it_removed(tmp_path, national,
-                                                                                 monkeypatch):
+                                                                                 monkeypatch, compressed):
+    if compressed:
+        monkeypatch.setattr(streamed, "KEEP_PLAIN_BYTES", ROSTER.stat().st_size - 1)    # a roster above it
     parsed, made = [], []
     tables, mkstemp = RosterStream.tables, tempfile.mkstemp
 
@@ -232,6 +236,7 @@ def test_with_workers_each_slice_is_parsed_and_read_once_and_what_is_kept_for_it
     run.index()                                                      # a run that fails before its second pass
     kept = list(tmp_path.glob(".x.csv.*.slice.tmp"))
     assert len(kept) == 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)  # the roster's cells
+    assert {p.read_bytes()[:8] for p in kept} == {struct.pack("<Q", compressed)}
     read = [slice_read(national, ReadOptions(), str(p)) for p in kept]   # kept read: the second pass only decides
     assert all(isinstance(r, Candidates) for r in read) and sorted(map(len, read)) == [9, 10, 10]
     assert not any(p.exists() for p in kept)

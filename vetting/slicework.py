@@ -89,6 +89,7 @@ class IndexJob:
     params: dict
     table: RawTable
     cache: str | None = None    # where the slice is kept, read, for the second pass (`keep_slice`)
+    compress: bool = True       # whether it is kept compressed
 
 
 @dataclass
@@ -110,7 +111,7 @@ def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart
         candidates = read_whole(ruleset, job.options, job.table) if job.keep is None or job.cache is not None \
             else normalise_tables([job.table], fields, required, mapping, job.keep)
     if job.cache is not None:
-        keep_slice(candidates, job.cache)
+        keep_slice(candidates, job.cache, job.compress)
     frame = candidates.frame
     part = compact(frame[[c for c in index_columns(ruleset) if c in frame]])
     where = []
@@ -129,33 +130,48 @@ def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candi
                         joint_spec(ruleset))
 
 
-def keep_slice(candidates: Candidates, path: str) -> None:
+def keep_slice(candidates: Candidates, path: str, compress: bool = True) -> None:
     """Keep a slice as the first pass read it (normalised, its opinions read) in `path` (a file of
     this run, mode 0600), so that the second pass neither parses the roster again nor reads the
     slice twice: with workers, parsing in this process is the part of a run that does not spread
     over processors, and the first pass leaves the workers time to spare (shape (b), 400k rows:
     46-48 s against 49-51 s keeping the slice as parsed). The column buffers are pickled out of
-    band and compressed one by one (LZ4: a 25k-row slice of the fully answered roster, 24 MB,
-    kept in ~40 ms and read back in ~25 ms, 7 MB on disk, where zstd in one stream took ~110 ms for 3 MB):
-    about 300 MB beside the report for 1M rows, 3 GB for 10M, each slice removed once read."""
+    band, and compressed one by one when `compress` (LZ4: a 25k-row slice of the fully answered
+    roster, 24 MB, kept in ~35 ms and read back in ~23 ms, 7 MB on disk; as they are, ~15 ms and
+    ~9 ms): about 300 MB beside the report for 1M rows compressed, 1 GB as they are; each slice
+    removed once read."""
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps(candidates, pickle.HIGHEST_PROTOCOL, buffer_callback=buffers.append)
-    parts = [_CODEC.compress(part) for part in (head, *(b.raw() for b in buffers))]
-    sizes = [len(head), *(b.raw().nbytes for b in buffers)]
+    raw = [memoryview(head), *(b.raw() for b in buffers)]
+    parts = [_CODEC.compress(part) for part in raw] if compress else raw
     with open(path, "r+b") as handle:            # never created here: a worker late after the run ended fails
-        handle.write(struct.pack(f"<Q{2 * len(parts)}Q", len(parts), *sizes, *(p.size for p in parts)))
+        handle.write(struct.pack(f"<QQ{2 * len(parts)}Q", int(compress), len(parts), *(r.nbytes for r in raw),
+                                 *(_stored_size(p) for p in parts)))
         for part in parts:
             handle.write(part)
+
+
+def _stored_size(part: pa.Buffer | memoryview) -> int:
+    return part.size if isinstance(part, pa.Buffer) else part.nbytes
 
 
 def _kept(path: str) -> Candidates:
     """A slice kept by `keep_slice` (written by this run's first pass, mode 0600)."""
     with open(path, "rb") as handle:
-        (count,) = struct.unpack("<Q", handle.read(8))
+        compressed, count = struct.unpack("<QQ", handle.read(16))
         sizes = struct.unpack(f"<{2 * count}Q", handle.read(16 * count))
-        parts = [bytearray(_CODEC.decompress(handle.read(stored), decompressed_size=size))    # writable arrays
-                 for size, stored in zip(sizes[:count], sizes[count:])]
+        parts = [_read_part(handle, size, stored, bool(compressed)) for size, stored in zip(sizes[:count], sizes[count:])]
     return pickle.loads(parts[0], buffers=parts[1:])
+
+
+def _read_part(handle: BinaryIO, size: int, stored: int, compressed: bool) -> bytearray:
+    """One kept buffer, writable (the arrays pickled out of band are used in place)."""
+    if compressed:
+        return bytearray(_CODEC.decompress(handle.read(stored), decompressed_size=size))
+    part = bytearray(size)
+    if handle.readinto(part) != size:
+        raise EOFError(f"kept slice cut short: {handle.name}")
+    return part
 
 
 def slice_read(ruleset: Ruleset, options: ReadOptions, table: RawTable | str) -> Candidates:

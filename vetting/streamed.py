@@ -83,6 +83,10 @@ STREAM_ROWS = 25_000
 #: again costs a second of imports, 7 % of a 1M run. Above, they stop, and the stacking peak
 #: does not sit beside them.
 KEEP_WORKERS_ROWS = 2_000_000
+#: Rosters up to this size (bytes, all files together) have their slices kept for the second
+#: pass as they are (~5x the CSV beside the report: 1 GB for 1M rows), larger ones compressed
+#: (~1.5x): compressing and reading back is ~15 % of the work on a slice of a fully answered roster.
+KEEP_PLAIN_BYTES = 256 << 20
 
 
 def can_stream(paths: Sequence[str], options: ReadOptions, fmt: str, output: str | None, engine: str,
@@ -240,7 +244,8 @@ class StreamedRun:
         counted, params = count_rules(ruleset), params_in_force(ruleset, self.as_of)
         where: dict[int, list[Vec]] = {id(g.where): [] for g in counted}
         keep = index_fields(ruleset)
-        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table, self._cache_file())
+        compress = sum(stream.size for stream in self.streams) > KEEP_PLAIN_BYTES
+        jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table, self._cache_file(), compress)
                 for table in self._tables())
         head = next(jobs, None)
         first = None if head is None else read_whole(ruleset, self.options, head.table)

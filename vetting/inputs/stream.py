@@ -190,6 +190,11 @@ class RosterStream:
         return cls(checked, fields, max(1, rows), header_row, encoding, notes, None, plan, used, digest, size,
                    body_offset(head, plan, used))
 
+    @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        return self._size
+
     def tables(self) -> Iterator[RawTable]:
         """The body as RawTables of about ``rows`` records each (blank template rows marked,
         footer lines after the last person left out), in file order."""
