@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
+import hashlib
 import io
 import multiprocessing
 import os
@@ -33,7 +34,9 @@ from vetting import streamed
 from vetting.cli import cli
 from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
+from vetting.fields import alias_index, header_key
 from vetting.inputs import read_tables
+from vetting.inputs import stream as stream_module
 from vetting.inputs.stream import RosterStream, streamable
 from vetting.normalize.roster import Candidates
 from vetting.parallel import auto_jobs
@@ -389,3 +392,66 @@ def test_a_spool_is_appended_whole_however_the_kernel_copies(tmp_path, monkeypat
         stream._copy_into(out, str(spool), skip=len("标题\n".encode()), prefix=b"<")
         out.write(b"|after")
     assert (tmp_path / "out").read_bytes() == b"before|<" + bytes(range(256)) * 40 + b"|after"
+
+
+def _ascii_headed(folder: Path, national, ascii_rows: int, tail: bytes = b"", encoding: str = "gb18030") -> tuple[Path, int]:
+    """The chunked roster with its headings as field names and its first `ascii_rows` rows in
+    ASCII (their other cells "x"), in `encoding`, `tail` appended; and the bytes before the rest:
+    a file whose first bytes read the same in UTF-8 and GB18030."""
+    index = alias_index(national.fields)
+    frame = pd.read_csv(ROSTER, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = [index.get(header_key(c), f"column{i}") for i, c in enumerate(frame.columns)]
+    ascii_part = frame.head(ascii_rows).map(lambda v: v if v.isascii() else "x")
+    head = ascii_part.to_csv(index=False, lineterminator="\n").encode("ascii")
+    rest = frame.iloc[ascii_rows:].to_csv(index=False, header=False, lineterminator="\n").encode(encoding)
+    path = folder / "roster.csv"
+    path.write_bytes(head + rest + tail)
+    return path, len(head)
+
+
+def _streamed_files(tmp_path, national, roster: Path, name: str, jobs: int, encoding: str | None = None):
+    folder = tmp_path / name
+    folder.mkdir()
+    try:
+        vet_streamed(national, [str(roster)], AS_OF, str(folder / "r.csv"), "csv", ReadOptions(encoding=encoding),
+                     chunk_rows=10, generated_at=STAMP, jobs=jobs)
+    except InputError as exc:
+        return exc.message
+    return _files(folder)
+
+
+def test_with_workers_the_file_is_checked_beside_the_first_pass_and_read_again_in_the_encoding_it_finds(
+        tmp_path, national, monkeypatch):
+    source = tmp_path / "in"
+    source.mkdir()
+    roster, ascii_bytes = _ascii_headed(source, national, 5)
+    monkeypatch.setattr(stream_module, "_HEAD_BYTES", ascii_bytes)   # the first bytes decode in UTF-8 too
+    reopened = []
+    reopen = RosterStream.reopened
+    monkeypatch.setattr(RosterStream, "reopened", lambda self: reopened.append(self.path) or reopen(self))
+    alone = _streamed_files(tmp_path, national, roster, "alone", 1)             # checked before it is read
+    assert not reopened and '"roster.csv",7,"杨丽"' in alone["r.csv"].decode("utf-8-sig")   # read as GB18030
+    assert _streamed_files(tmp_path, national, roster, "workers", 2) == alone   # read as UTF-8, checked, read again
+    assert reopened == [roster]
+
+
+@pytest.mark.parametrize("tail,encoding", [(b"\x00\x00", None), (b"\xff\xfe", "utf-8")], ids=["nul", "undecodable"])
+def test_with_workers_what_the_files_check_refuses_is_said_as_without_them(tmp_path, national, monkeypatch, tail,
+                                                                          encoding):
+    source = tmp_path / "in"
+    source.mkdir()
+    roster, ascii_bytes = _ascii_headed(source, national, 5, tail, "utf-8")
+    monkeypatch.setattr(stream_module, "_HEAD_BYTES", ascii_bytes)
+    alone = _streamed_files(tmp_path, national, roster, "alone", 1, encoding)
+    assert isinstance(alone, str)
+    assert _streamed_files(tmp_path, national, roster, "workers", 2, encoding) == alone
+    assert not [p for p in (tmp_path / "workers").iterdir()]        # nothing left beside the report
+
+
+def test_with_workers_a_utf8_file_is_fingerprinted_by_its_check(tmp_path, national):
+    run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 10, jobs=2)
+    try:
+        inputs = run.index()
+    finally:
+        run.close()
+    assert inputs[0]["sha256"] == hashlib.sha256(ROSTER.read_bytes()).hexdigest()

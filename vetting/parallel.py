@@ -76,6 +76,15 @@ class Workers:
                                              initializer=_start_worker)
         return self._pool
 
+    def submit(self, fn: Callable[..., R], *args: object) -> Future:
+        """`fn(*args)` on a worker: its future (when jobs <= 1, done here before returning, what
+        it raises raised here)."""
+        if self.jobs > 1:
+            return self._started().submit(fn, *args)
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """`map(fn, items)` over the workers, results in the items' order. Items are drawn from
         `items` only as workers free up (at most jobs + 1 in flight); an exception raised by `fn`

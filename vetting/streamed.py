@@ -29,6 +29,7 @@ import datetime as dt
 import os
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
@@ -45,7 +46,7 @@ from vetting.engine.groups import GroupOutcome, evaluate_groups
 from vetting.engine.slate import REPEATED, VILLAGE_CODE, repeated_people, village_codes
 from vetting.engine.values import Vec
 from vetting.errors import VettingError
-from vetting.inputs.stream import RosterStream, streamable
+from vetting.inputs.stream import RosterStream, scan_file, streamable
 from vetting.inputs.table import RawTable
 from vetting.joint.merge import AWAITING_LIST_LIMIT
 from vetting.memory import hand_back_free_pages, map_large_blocks
@@ -215,11 +216,13 @@ class StreamedRun:
 
     def __post_init__(self) -> None:
         self._workers = Workers(self.jobs)
-        self._workers.start(ready)                  # their imports overlap the files' checks
+        self._workers.start(ready)                  # their imports overlap reading the files' heads
         rows = self.chunk_rows or STREAM_ROWS
+        scan = partial(self._workers.submit, scan_file) if self.jobs > 1 else None    # beside the first pass
         try:
             self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet,
-                                              self.options.header_row, self.options.encoding) for p in self.paths]
+                                              self.options.header_row, self.options.encoding, scan)
+                            for p in self.paths]
         except BaseException:
             self._workers.stop_now()
             raise
@@ -247,17 +250,24 @@ class StreamedRun:
         compress = sum(stream.size for stream in self.streams) > KEEP_PLAIN_BYTES
         jobs = (IndexJob(ruleset, self.as_of, self.options, keep, params, table, self._cache_file(), compress)
                 for table in self._tables())
-        head = next(jobs, None)
-        first = None if head is None else read_whole(ruleset, self.options, head.table)
-        done = [] if head is None else [index_part(head, first)]
-        read = 0
-        for part in chain(done, self._workers.map(index_part, jobs)):
-            parts.append(part.part)
-            self._sizes.append(part.size)
-            read += part.size
-            progress(READ, read, None)
-            for rule, vec in zip(counted, part.where):
-                where[id(rule.where)].append(vec)
+        try:
+            head = next(jobs, None)
+            first = None if head is None else read_whole(ruleset, self.options, head.table)
+            done = [] if head is None else [index_part(head, first)]
+            read = 0
+            for part in chain(done, self._workers.map(index_part, jobs)):
+                parts.append(part.part)
+                self._sizes.append(part.size)
+                read += part.size
+                progress(READ, read, None)
+                for rule, vec in zip(counted, part.where):
+                    where[id(rule.where)].append(vec)
+        except Exception:
+            if self._checked():
+                raise                   # the files' checks agree with how they were read
+            return self._read_again(progress)
+        if not self._checked():
+            return self._read_again(progress)
         if read > KEEP_WORKERS_ROWS:
             self._workers.close()       # the index is stacked next, the run's peak: no idle worker beside it
         self.inputs = [s.summary for s in self.streams]
@@ -278,6 +288,16 @@ class StreamedRun:
         self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
         hand_back_free_pages()
         return self.inputs
+
+    def _checked(self) -> bool:
+        """Whether every file's check (RosterStream.confirm) agrees with the encoding it was read
+        in; what a check refuses is raised here, before anything read from the file is used."""
+        return all([stream.confirm() for stream in self.streams])
+
+    def _read_again(self, progress: Progress) -> list[dict]:
+        """The first pass again, each file whose check found another encoding opened in it."""
+        self.streams = [stream if stream.confirm() else stream.reopened() for stream in self.streams]
+        return self.index(progress)
 
     def _cache_file(self) -> str | None:
         """An empty file beside `cache_beside` for a slice the first pass keeps for the second

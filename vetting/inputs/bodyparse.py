@@ -94,8 +94,7 @@ def _arrow_frames(source: str | bytes, plan: BodyPlan, offset: int, rows: int | 
     width = plan.width + plan.trailing
     names = [str(i) for i in range(width)]
     read = pcsv.ReadOptions(column_names=names, block_size=ARROW_BLOCK, use_threads=False)
-    parse = pcsv.ParseOptions(delimiter=plan.delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                              invalid_row_handler=lambda row: "error")
+    parse = pcsv.ParseOptions(delimiter=plan.delimiter, newlines_in_values=True, ignore_empty_lines=False)
     convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                   quoted_strings_can_be_null=False)
     with _opened(source, offset) as handle:

@@ -1,8 +1,10 @@
 """A large CSV roster read slice by slice, so that memory does not grow with the file.
 
-``RosterStream`` checks the whole file first without holding it (its fingerprint, binary
-content, the text encoding, block by block), finds the header on the first records as
-``read_tables`` does, then yields the body as RawTables of a given number of records. The
+``RosterStream`` checks the whole file without holding it (its fingerprint, binary content, the
+text encoding, block by block: ``scan_file``), finds the header on the first records as
+``read_tables`` does, then yields the body as RawTables of a given number of records. The check
+may run elsewhere while the slices are read (``Scan``), when the file's first bytes show the
+encoding it will most likely confirm; the run then takes its answer before it uses what it read. The
 slices together are exactly the table ``read_tables`` gives: the same cells, the same line
 numbers, the same blank template rows; footer lines are recognised after the last person only
 (the rows after each slice's last person wait for the next slice). Once every slice has been
@@ -17,9 +19,10 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+from concurrent.futures import BrokenExecutor, CancelledError, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -125,6 +128,24 @@ def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
     raise InputError("无法识别文件编码（已尝试 UTF-8 和 GB18030），请用 --encoding 指定", str(path))
 
 
+#: Starts `scan_file(path, encoding)` elsewhere (a worker process) and returns its future.
+Scan = Callable[[Path, "str | None"], Future]
+
+
+def _presumed_encoding(head: bytes, encoding: str | None, whole: bool) -> str | None:
+    """The encoding a file's check will most likely confirm, from its first bytes: the one given
+    or UTF-8 when they decode in it (a character cut at their end aside) and hold no NUL; None
+    when the check should come first (a GB18030 file is found so)."""
+    if b"\0" in head:
+        return None
+    used = encoding or "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder(used)().decode(head, final=whole)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return used
+
+
 @dataclass
 class _Tally:
     """What the slices read so far hold: the people's first and last line and count, blank rows,
@@ -169,26 +190,58 @@ class RosterStream:
     _digest: str = ""
     _size: int = 0
     _offset: int | None = None      # of the body's first line (bodyparse.body_offset)
+    _checking: Future | None = None  # the file's check: (encoding, SHA-256) (`scan_file`)
+    _sheet: str | None = None       # as given (a note says it is ignored)
 
     @classmethod
     def open(cls, path: str | Path, fields: Mapping[str, Field], rows: int, sheet: str | None = None,
-             header_row: int | None = None, encoding: str | None = None) -> "RosterStream":
-        """Check the file and find its header; refuses what ``read_tables`` refuses."""
+             header_row: int | None = None, encoding: str | None = None,
+             scan: Scan | None = None) -> "RosterStream":
+        """Check the file and find its header; refuses what ``read_tables`` refuses. With `scan`,
+        a file whose first bytes decode in UTF-8 (or the encoding given) is checked by it, the
+        stream read meanwhile in that encoding: see `confirm`."""
         checked, kind, notes = open_checked(path, sheet, MAX_STREAM_BYTES)
         if kind != kinds.TEXT:
             raise InputError("只有CSV文本花名册可以分块读取", str(checked))
-        used, digest = scan_file(checked, encoding)
         with checked.open("rb") as handle:
             head = handle.read(_HEAD_BYTES)
         size = checked.stat().st_size
-        text, complete = kinds.head_text(head, used, str(checked), _HEAD_BYTES)
-        complete = complete and size <= _HEAD_BYTES
-        if not text.strip():
-            raise InputError("文件是空的（只有空白）", str(checked))
-        plan = plan_body(text, complete, alias_index(fields), str(checked), header_row)
+        presumed = _presumed_encoding(head, encoding, size <= _HEAD_BYTES) if scan is not None else None
+        if presumed is None:
+            checking: Future = Future()
+            checking.set_result(scan_file(checked, encoding))
+            used, digest = checking.result()
+        else:
+            checking, used, digest = scan(checked, encoding), presumed, ""
+        try:
+            text, complete = kinds.head_text(head, used, str(checked), _HEAD_BYTES)
+            complete = complete and size <= _HEAD_BYTES
+            if not text.strip():
+                raise InputError("文件是空的（只有空白）", str(checked))
+            plan = plan_body(text, complete, alias_index(fields), str(checked), header_row)
+        except InputError:
+            if checking.result()[0] != used:    # what the check refuses is said first, as without `scan`
+                return cls.open(path, fields, rows, sheet, header_row, encoding)   # read as the check found
+            raise
         notes += text_notes(used, encoding, plan.delimiter)
         return cls(checked, fields, max(1, rows), header_row, encoding, notes, None, plan, used, digest, size,
-                   body_offset(head, plan, used))
+                   body_offset(head, plan, used), checking, sheet)
+
+    def confirm(self) -> bool:
+        """Wait for the file's check (raising what it refuses) and take its fingerprint; False when
+        the file is not in the encoding it was read in (every slice must then be read again)."""
+        try:
+            used, digest = self._checking.result()
+        except (CancelledError, BrokenExecutor):        # its worker stopped with the run's others
+            used, digest = scan_file(self.path, self.encoding)
+        self._digest = digest
+        if self.summary is not None:
+            self.summary["sha256"] = digest
+        return used == self._used
+
+    def reopened(self) -> RosterStream:
+        """The file opened again, checked first (after `confirm` said False)."""
+        return RosterStream.open(self.path, self.fields, self.rows, self._sheet, self.header_row, self.encoding)
 
     @property
     def size(self) -> int:
