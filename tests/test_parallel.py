@@ -53,6 +53,19 @@ def test_an_error_in_a_worker_reaches_the_caller_at_its_turn_with_its_details():
     assert (error.path, error.row, error.column) == ("名册.csv", 6, "姓名")
 
 
+def test_one_call_submitted_runs_on_a_worker_or_here_at_once():
+    with Workers(2) as workers:
+        workers.start(os.getpid)
+        assert workers.submit(_pid, 0).result() in set(workers._pool._processes)
+        with pytest.raises(InputError):
+            workers.submit(_square_or_refuse, 5).result()            # raised when its result is taken
+    one = Workers(1)
+    assert one.submit(_pid, 0).done() and one.submit(_pid, 0).result() == os.getpid()
+    with pytest.raises(InputError):
+        one.submit(_square_or_refuse, 5)                             # here, at once
+    assert one._pool is None
+
+
 def test_items_are_drawn_only_as_workers_free_up():
     drawn = []
 
