@@ -20,6 +20,7 @@ import os
 import stat
 import struct
 import tempfile
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -455,3 +456,14 @@ def test_with_workers_a_utf8_file_is_fingerprinted_by_its_check(tmp_path, nation
     finally:
         run.close()
     assert inputs[0]["sha256"] == hashlib.sha256(ROSTER.read_bytes()).hexdigest()
+
+
+def test_a_check_whose_worker_stopped_before_it_is_made_here_once(national, monkeypatch):
+    cancelled = Future()
+    cancelled.cancel()                                  # as a pool stopped with an error leaves it
+    stream = RosterStream.open(ROSTER, national.fields, 10, scan=lambda path, encoding: cancelled)
+    made = []
+    scan = stream_module.scan_file
+    monkeypatch.setattr(stream_module, "scan_file", lambda *a: made.append(a) or scan(*a))
+    assert stream.confirm() and stream.confirm()
+    assert len(made) == 1 and stream._digest == hashlib.sha256(ROSTER.read_bytes()).hexdigest()

@@ -233,7 +233,9 @@ class RosterStream:
         try:
             used, digest = self._checking.result()
         except (CancelledError, BrokenExecutor):        # its worker stopped with the run's others
-            used, digest = scan_file(self.path, self.encoding)
+            self._checking = Future()
+            self._checking.set_result(scan_file(self.path, self.encoding))
+            used, digest = self._checking.result()
         self._digest = digest
         if self.summary is not None:
             self.summary["sha256"] = digest
