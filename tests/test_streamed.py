@@ -36,7 +36,7 @@ from vetting.cli import cli
 from vetting.engine.slate import ID_KEY, REPEATED, VILLAGE_CODE
 from vetting.errors import InputError
 from vetting.fields import alias_index, header_key
-from vetting.inputs import read_tables
+from vetting.inputs import bodyparse, read_tables
 from vetting.inputs import stream as stream_module
 from vetting.inputs.stream import RosterStream, streamable
 from vetting.normalize.roster import Candidates
@@ -436,17 +436,49 @@ def test_with_workers_the_file_is_checked_beside_the_first_pass_and_read_again_i
     assert reopened == [roster]
 
 
-@pytest.mark.parametrize("tail,encoding", [(b"\x00\x00", None), (b"\xff\xfe", "utf-8")], ids=["nul", "undecodable"])
+def _refused_after_its_head(folder: Path, tail: bytes) -> Path:
+    """The chunked roster, its rows three times more (past the 8 KB a file is first looked at),
+    then `tail`."""
+    data = ROSTER.read_bytes()
+    path = folder / "a.csv"
+    path.write_bytes(data + data.split(b"\n", 1)[1] * 3 + tail)
+    return path
+
+
+@pytest.mark.parametrize("tail,encoding", [(b"\x00\x00\x00,\n", None), (b"\xff\xfe", "utf-8")],
+                         ids=["nul", "undecodable"])
 def test_with_workers_what_the_files_check_refuses_is_said_as_without_them(tmp_path, national, monkeypatch, tail,
                                                                           encoding):
     source = tmp_path / "in"
     source.mkdir()
-    roster, ascii_bytes = _ascii_headed(source, national, 5, tail, "utf-8")
-    monkeypatch.setattr(stream_module, "_HEAD_BYTES", ascii_bytes)
+    roster = _refused_after_its_head(source, tail)
+    monkeypatch.setattr(stream_module, "_HEAD_BYTES", ROSTER.stat().st_size // 2)   # the refused bytes after it
+    by_pandas = []
+    read_csv = bodyparse.pd.read_csv
+    monkeypatch.setattr(bodyparse.pd, "read_csv", lambda *a, **k: by_pandas.append(a) or read_csv(*a, **k))
     alone = _streamed_files(tmp_path, national, roster, "alone", 1, encoding)
-    assert isinstance(alone, str)
+    assert isinstance(alone, str) and "第118行" in alone          # the check's own words, naming the line
     assert _streamed_files(tmp_path, national, roster, "workers", 2, encoding) == alone
     assert not [p for p in (tmp_path / "workers").iterdir()]        # nothing left beside the report
+    assert not by_pandas        # pyarrow refused the short row; pandas, which reads a giant record whole, waited
+
+
+def test_with_workers_an_earlier_files_refusal_is_said_before_a_later_files(tmp_path, national, monkeypatch):
+    source = tmp_path / "in"
+    source.mkdir()
+    first = _refused_after_its_head(source, b"\x00\x00\x00,\n")
+    second = source / "b.csv"
+    second.write_bytes(b"foo,bar\n1,2\n" * 3)                       # no header to be found
+    monkeypatch.setattr(stream_module, "_HEAD_BYTES", ROSTER.stat().st_size // 2)
+    said = []
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs{jobs}"
+        folder.mkdir()
+        with pytest.raises(InputError) as refused:
+            vet_streamed(national, [str(first), str(second)], AS_OF, str(folder / "r.csv"), "csv", chunk_rows=10,
+                         jobs=jobs)
+        said.append(refused.value.message)
+    assert said[0] == said[1] and said[0].startswith(f"{first}：第118行起有空字符")
 
 
 def test_with_workers_a_utf8_file_is_fingerprinted_by_its_check(tmp_path, national):

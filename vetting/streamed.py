@@ -220,9 +220,15 @@ class StreamedRun:
         rows = self.chunk_rows or STREAM_ROWS
         scan = partial(self._workers.submit, scan_file) if self.jobs > 1 else None    # beside the first pass
         try:
-            self.streams = [RosterStream.open(p, self.ruleset.fields, rows, self.options.sheet,
-                                              self.options.header_row, self.options.encoding, scan)
-                            for p in self.paths]
+            for path in self.paths:
+                self.streams.append(RosterStream.open(path, self.ruleset.fields, rows, self.options.sheet,
+                                                      self.options.header_row, self.options.encoding, scan))
+        except Exception:
+            try:
+                self._checked()     # an earlier file's refusal is said first, as without workers
+            finally:
+                self._workers.stop_now()
+            raise
         except BaseException:
             self._workers.stop_now()
             raise
@@ -291,12 +297,19 @@ class StreamedRun:
 
     def _checked(self) -> bool:
         """Whether every file's check (RosterStream.confirm) agrees with the encoding it was read
-        in; what a check refuses is raised here, before anything read from the file is used."""
-        return all([stream.confirm() for stream in self.streams])
+        in; what a check refuses is raised here, in the files' order, before anything read from
+        the file is used. A file found in another encoding is opened again (what that refuses is
+        raised) before a later file's check is taken."""
+        agreed = True
+        for k, stream in enumerate(self.streams):
+            if not stream.confirm():
+                self.streams[k] = stream.reopened()
+                agreed = False
+        return agreed
 
     def _read_again(self, progress: Progress) -> list[dict]:
-        """The first pass again, each file whose check found another encoding opened in it."""
-        self.streams = [stream if stream.confirm() else stream.reopened() for stream in self.streams]
+        """The first pass again (`_checked` opened each file its check found in another encoding
+        again, in that encoding)."""
         return self.index(progress)
 
     def _cache_file(self) -> str | None:
@@ -398,7 +411,10 @@ class StreamedRun:
         """Stop the worker processes and remove the slices kept for a second pass that did not
         take them (done once the second pass ends; idempotent)."""
         try:
-            self._workers.close()
+            if any(stream.checking() for stream in self.streams):
+                self._workers.stop_now()        # a file's check is not waited for by a run that ended
+            else:
+                self._workers.close()
         finally:
             self._remove_kept()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -60,13 +60,15 @@ def body_offset(head: bytes, plan: BodyPlan, encoding: str) -> int | None:
 
 
 def body_frames(source: str | bytes, plan: BodyPlan, encoding: str, offset: int | None,
-                rows: int | None = None) -> Iterator[pd.DataFrame]:
+                rows: int | None = None, before_pandas: Callable[[], None] | None = None) -> Iterator[pd.DataFrame]:
     """The body's records as frames of `rows` records each (one frame when None), cells as text,
     columns numbered as `plan.read_options` names them, as pandas' chunked reader gives them
     (errors included). `source` is a path or the file's bytes; `offset` is the byte offset of the
     body's first line (`line_offset`), where both parsers start; None when unknown or for UTF-16
     (pandas then skips the header's records itself, as pyarrow cannot). A body without records
-    is left to pandas (whose empty frame the callers know)."""
+    is left to pandas (whose empty frame the callers know). `before_pandas` is called before
+    pandas parses (a stream whose file is still being checked waits for the check: pandas reads
+    a giant record, such as a run of NUL bytes, into memory whole)."""
     given = 0
     if offset is not None and _codec(encoding) in _UTF8:
         try:
@@ -77,6 +79,8 @@ def body_frames(source: str | bytes, plan: BodyPlan, encoding: str, offset: int 
                 return
         except pa.ArrowInvalid:
             pass                                    # pandas reads on (see the module)
+    if before_pandas is not None:
+        before_pandas()
     options = plan.read_options(encoding)
     if offset is not None:
         options["skiprows"] = 0     # pandas' own skipping misreads a lone-CR file's first body cell
@@ -146,6 +150,11 @@ def _opened(source: str | bytes, offset: int) -> BinaryIO:
     handle = open(source, "rb")
     handle.seek(offset)
     return handle
+
+
+def parsed_by_arrow(encoding: str) -> bool:
+    """Whether a body in `encoding` is parsed by pyarrow first (see the module): UTF-8."""
+    return _codec(encoding) in _UTF8
 
 
 def _codec(encoding: str) -> str:

@@ -30,7 +30,7 @@ import pandas as pd
 from vetting.errors import InputError
 from vetting.fields import Field, alias_index
 from vetting.inputs import sniff as kinds
-from vetting.inputs.bodyparse import body_frames, body_offset
+from vetting.inputs.bodyparse import body_frames, body_offset, parsed_by_arrow
 from vetting.inputs.delimited import BodyPlan, finish_body, parser_error, plan_body
 from vetting.inputs.limits import MAX_CELL_CHARS, MAX_FILE_BYTES
 from vetting.inputs.reader import open_checked, quoted_lines, read_notes, text_notes
@@ -132,13 +132,28 @@ def scan_file(path: Path, encoding: str | None) -> tuple[str, str]:
 Scan = Callable[[Path, "str | None"], Future]
 
 
+def _answer(checking: Future, path: Path, encoding: str | None) -> tuple[str, str]:
+    """What a file's check found; made here when its worker stopped before it (with the run's
+    others)."""
+    try:
+        return checking.result()
+    except (CancelledError, BrokenExecutor):
+        return scan_file(path, encoding)
+
+
+def _answered(used: str, digest: str) -> Future:
+    done: Future = Future()
+    done.set_result((used, digest))
+    return done
+
+
 def _presumed_encoding(head: bytes, encoding: str | None, whole: bool) -> str | None:
     """The encoding a file's check will most likely confirm, from its first bytes: the one given
     or UTF-8 when they decode in it (a character cut at their end aside) and hold no NUL; None
-    when the check should come first (a GB18030 file is found so)."""
-    if b"\0" in head:
-        return None
+    when the check should come first (a GB18030 file is found so, and any other encoding)."""
     used = encoding or "utf-8-sig"
+    if b"\0" in head or not parsed_by_arrow(used):     # pyarrow refuses a giant record, pandas reads it
+        return None
     try:
         codecs.getincrementaldecoder(used)().decode(head, final=whole)
     except (UnicodeDecodeError, LookupError):
@@ -208,9 +223,8 @@ class RosterStream:
         size = checked.stat().st_size
         presumed = _presumed_encoding(head, encoding, size <= _HEAD_BYTES) if scan is not None else None
         if presumed is None:
-            checking: Future = Future()
-            checking.set_result(scan_file(checked, encoding))
-            used, digest = checking.result()
+            used, digest = scan_file(checked, encoding)
+            checking = _answered(used, digest)
         else:
             checking, used, digest = scan(checked, encoding), presumed, ""
         try:
@@ -220,7 +234,7 @@ class RosterStream:
                 raise InputError("文件是空的（只有空白）", str(checked))
             plan = plan_body(text, complete, alias_index(fields), str(checked), header_row)
         except InputError:
-            if checking.result()[0] != used:    # what the check refuses is said first, as without `scan`
+            if _answer(checking, checked, encoding)[0] != used:     # its refusal is said first, as without `scan`
                 return cls.open(path, fields, rows, sheet, header_row, encoding)   # read as the check found
             raise
         notes += text_notes(used, encoding, plan.delimiter)
@@ -230,16 +244,21 @@ class RosterStream:
     def confirm(self) -> bool:
         """Wait for the file's check (raising what it refuses) and take its fingerprint; False when
         the file is not in the encoding it was read in (every slice must then be read again)."""
-        try:
-            used, digest = self._checking.result()
-        except (CancelledError, BrokenExecutor):        # its worker stopped with the run's others
-            self._checking = Future()
-            self._checking.set_result(scan_file(self.path, self.encoding))
-            used, digest = self._checking.result()
+        used, digest = _answer(self._checking, self.path, self.encoding)
+        self._checking = _answered(used, digest)
         self._digest = digest
         if self.summary is not None:
             self.summary["sha256"] = digest
         return used == self._used
+
+    def checking(self) -> bool:
+        """Whether the file's check is still running."""
+        return not self._checking.done()
+
+    def _confirmed_now(self) -> None:
+        """Take the file's check now: raise its refusal, or that the file must be read again."""
+        if not self.confirm():
+            raise InputError("文件的编码与开头所示不同，须重新读取", str(self.path))
 
     def reopened(self) -> RosterStream:
         """The file opened again, checked first (after `confirm` said False)."""
@@ -256,7 +275,9 @@ class RosterStream:
         plan, path = self._plan, str(self.path)
         tally, carry, line = _Tally(), None, plan.first_line
         try:
-            for chunk in body_frames(path, plan, self._used, self._offset, self.rows):
+            for chunk in body_frames(path, plan, self._used, self._offset, self.rows, self._confirmed_now):
+                if not self.checking():
+                    self._confirmed_now()       # a refusal stops the reading at once
                 if not len(chunk):
                     continue
                 tail = breaks_in_cells(chunk.iloc[-1:])
