@@ -146,13 +146,9 @@ def keep_slice(candidates: Candidates, path: str, compress: bool = True) -> None
     parts = [_CODEC.compress(part) for part in raw] if compress else raw
     with open(path, "r+b") as handle:            # never created here: a worker late after the run ended fails
         handle.write(struct.pack(f"<QQ{2 * len(parts)}Q", int(compress), len(parts), *(r.nbytes for r in raw),
-                                 *(_stored_size(p) for p in parts)))
+                                 *(memoryview(p).nbytes for p in parts)))
         for part in parts:
             handle.write(part)
-
-
-def _stored_size(part: pa.Buffer | memoryview) -> int:
-    return part.size if isinstance(part, pa.Buffer) else part.nbytes
 
 
 def _kept(path: str) -> Candidates:

@@ -223,14 +223,12 @@ class StreamedRun:
             for path in self.paths:
                 self.streams.append(RosterStream.open(path, self.ruleset.fields, rows, self.options.sheet,
                                                       self.options.header_row, self.options.encoding, scan))
-        except Exception:
+        except BaseException as exc:
             try:
-                self._checked()     # an earlier file's refusal is said first, as without workers
+                if isinstance(exc, Exception):
+                    self._checked()     # an earlier file's refusal is said first, as without workers
             finally:
                 self._workers.stop_now()
-            raise
-        except BaseException:
-            self._workers.stop_now()
             raise
 
     def _tables(self) -> Iterator[RawTable]:
@@ -271,9 +269,9 @@ class StreamedRun:
         except Exception:
             if self._checked():
                 raise                   # the files' checks agree with how they were read
-            return self._read_again(progress)
+            return self.index(progress)     # read again, each file in the encoding its check found
         if not self._checked():
-            return self._read_again(progress)
+            return self.index(progress)
         if read > KEEP_WORKERS_ROWS:
             self._workers.close()       # the index is stacked next, the run's peak: no idle worker beside it
         self.inputs = [s.summary for s in self.streams]
@@ -306,11 +304,6 @@ class StreamedRun:
                 self.streams[k] = stream.reopened()
                 agreed = False
         return agreed
-
-    def _read_again(self, progress: Progress) -> list[dict]:
-        """The first pass again (`_checked` opened each file its check found in another encoding
-        again, in that encoding)."""
-        return self.index(progress)
 
     def _cache_file(self) -> str | None:
         """An empty file beside `cache_beside` for a slice the first pass keeps for the second

@@ -70,7 +70,7 @@ def body_frames(source: str | bytes, plan: BodyPlan, encoding: str, offset: int 
     pandas parses (a stream whose file is still being checked waits for the check: pandas reads
     a giant record, such as a run of NUL bytes, into memory whole)."""
     given = 0
-    if offset is not None and _codec(encoding) in _UTF8:
+    if offset is not None and parsed_by_arrow(encoding):
         try:
             for frame in _arrow_frames(source, plan, offset, rows):
                 yield frame

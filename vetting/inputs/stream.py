@@ -156,7 +156,7 @@ def _presumed_encoding(head: bytes, encoding: str | None, whole: bool) -> str | 
         return None
     try:
         codecs.getincrementaldecoder(used)().decode(head, final=whole)
-    except (UnicodeDecodeError, LookupError):
+    except UnicodeDecodeError:
         return None
     return used
 
