@@ -101,6 +101,14 @@ def make_ruleset(tmp_path):
     return make
 
 
+def plain_findings(findings):
+    """Findings with their shared columns (rule, name, severity, basis: categories) as plain text,
+    to compare two runs' findings whatever categories each run's frame holds."""
+    from vetting.engine.findings import SHARED_COLUMNS
+
+    return findings.astype({c: "str" for c in SHARED_COLUMNS if c in findings})
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
 

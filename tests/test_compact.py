@@ -20,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, plain_findings
 from vetting.engine.assemble import evaluate, plan
 from vetting.engine.coverage import assess, resolve_mode
+from vetting.engine.findings import SHARED_COLUMNS, concat_findings, shared
 from vetting.engine.text import joined
 from vetting.engine.vector import vector_decide
 from vetting.inputs import RawTable
@@ -74,8 +75,8 @@ def test_j01_rows_rendered_per_slice_are_the_whole_runs_with_their_text(decided,
     silent = whole[whole["rule"] == SILENT_CODE].reset_index(drop=True)
     assert len(silent) == len(candidates.silence)
     n = len(candidates)
-    sliced = pd.concat([decided.findings(lo, min(n, lo + 37))[0] for lo in range(0, n, 37)], ignore_index=True)
-    by_candidate = [part.sort_values("row_id", kind="stable", ignore_index=True)     # each candidate's in order
+    sliced = concat_findings([decided.findings(lo, min(n, lo + 37))[0] for lo in range(0, n, 37)])
+    by_candidate = [plain_findings(part.sort_values("row_id", kind="stable", ignore_index=True))  # each one's in order
                     for part in (sliced[sliced["rule"] == SILENT_CODE], silent)]
     pd.testing.assert_frame_equal(*by_candidate)
     # the text each J01 always had: the column, what it says, who owes the answer, where it is
@@ -149,22 +150,43 @@ def test_joined_texts_are_the_elementwise_concatenation_made_once_per_combinatio
 
 def test_a_j01_finding_shares_its_name_with_every_candidate_owed_by_the_same_agency(decided):
     """Nine J01 findings per candidate on a roster before the replies: their names ("公安尚未反馈")
-    are one Python string per agency, not one per finding (the reasons are Arrow text)."""
+    are one category per agency, not a text per finding (the reasons are Arrow text)."""
     findings, _ = decided.findings()
     silent = findings[findings["rule"] == SILENT_CODE]
     assert len(silent) > 1000
-    assert len({id(text) for text in silent["rule_name"]}) == silent["rule_name"].nunique() == len(AGENCY_COLUMNS)
+    assert isinstance(silent["rule_name"].dtype, pd.CategoricalDtype)
+    assert silent["rule_name"].nunique() == len(AGENCY_COLUMNS)
 
 
-def test_a_findings_rule_name_severity_and_basis_are_one_shared_string_per_distinct_text(decided):
-    """Every finding names its rule, severity and legal basis: one Python string per distinct
-    text shared by the findings of that text (8 bytes a finding), not a copy of a long legal
-    basis per finding; the rules' own findings as well as the agencies' silence (J01)."""
+def test_a_findings_rule_name_severity_and_basis_are_categories_of_the_distinct_texts(decided):
+    """Every finding names its rule, severity and legal basis: a code into the column's distinct
+    texts (sorted, so that the column sorts as its texts), not a copy of a long legal basis per
+    finding; the rules' own findings as well as the agencies' silence (J01)."""
     findings, _ = decided.findings()
     assert len(findings) > 1000 and findings["rule"].ne(SILENT_CODE).sum() > 3
-    for column in ("rule", "rule_name", "severity", "basis"):
-        values = findings[column].to_numpy(dtype=object)
-        assert len({id(text) for text in values}) == len(set(values)), column
+    for column in SHARED_COLUMNS:
+        values = findings[column]
+        assert isinstance(values.dtype, pd.CategoricalDtype), column
+        categories = list(values.cat.categories)
+        assert categories == sorted(set(values.astype(object))), column
+
+
+def test_findings_put_together_keep_their_texts_and_categories():
+    """Findings frames of different categories put one under another (a slice's data, silence,
+    rules and group findings) keep every text and stay categorical; plain text parts are taken in."""
+    one, both_rows = np.zeros(2, dtype=int), np.array([0, 1])
+    first = pd.DataFrame({"row_id": [0, 1], "rule": shared(["C01", "A07"], both_rows),
+                          "rule_name": shared(["甲", "乙"], both_rows), "severity": shared(["review"], one),
+                          "reason": ["r0", "r1"], "evidence": ["e0", "e1"], "basis": shared(["依据"], one)})
+    second = pd.DataFrame({"row_id": [2], "rule": ["B02"], "rule_name": ["丙"], "severity": ["pending"],
+                           "reason": ["r2"], "evidence": ["e2"], "basis": ["依据二"]})
+    both = concat_findings([first, pd.DataFrame(columns=first.columns), second])
+    assert both["rule"].tolist() == ["C01", "A07", "B02"] and both["severity"].tolist() == ["review", "review", "pending"]
+    assert both["basis"].tolist() == ["依据", "依据", "依据二"] and both["reason"].tolist() == ["r0", "r1", "r2"]
+    for column in SHARED_COLUMNS:
+        assert list(both[column].cat.categories) == sorted(set(both[column].astype(object))), column
+    assert both["rule"].sort_values().tolist() == ["A07", "B02", "C01"]
+    assert concat_findings([]).empty and concat_findings([second])["rule"].tolist() == ["B02"]
 
 
 def test_repeated_cells_refer_to_one_value():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, plain_findings
 from vetting.engine import assemble
 from vetting.pipeline import ReadOptions, load_candidates, record_candidates, run_engine
 
@@ -39,7 +39,7 @@ def test_waiting_rules_are_exactly_the_pending_findings_they_replace(national, c
     def own(result, pending):
         f = result.findings
         keep = f["severity"].eq("pending") == pending
-        return f[keep & f["rule"].ne("J01")][["row_id", "rule", "severity", "reason", "evidence"]]
+        return plain_findings(f[keep & f["rule"].ne("J01")][["row_id", "rule", "severity", "reason", "evidence"]])
 
     pd.testing.assert_frame_equal(own(folded, False).reset_index(drop=True), own(before, False).reset_index(drop=True))
     was = set(zip(*own(before, True)[["row_id", "rule"]].to_numpy().T))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.privacy import mask_text
-from vetting.textbytes import stored_arrow
+from vetting.textbytes import category_text, stored_arrow
 
 #: Hex digits kept of the SHA-256: 8 (32 bits) tell one person's findings for one rule apart.
 CODE_LENGTH = 8
@@ -95,7 +95,10 @@ def _large(text: str) -> pa.Scalar:
 
 def _strings(values: pd.Series) -> pa.Array:
     """A column (text, categories or integers) as Arrow text, a missing value as ""."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    text = category_text(values)
+    if text is not None:
+        array = text
+    elif isinstance(values.dtype, pd.CategoricalDtype):
         labels = _strings(pd.Series(values.cat.categories))
         codes = values.cat.codes.to_numpy()
         array = labels.take(pa.array(codes, mask=codes < 0))

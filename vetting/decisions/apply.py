@@ -175,6 +175,7 @@ def _marked(findings: pd.DataFrame, decided: dict[int, Decision]) -> pd.DataFram
     if not decided:
         return out
     at = list(decided)
+    out["severity"] = out["severity"].astype(object)     # a decided severity may be one no finding had
     before = out.loc[at, "severity"].tolist()
     values = {
         "severity": [decided_severity(d.decision, b) for d, b in zip(decided.values(), before)],

@@ -15,7 +15,15 @@ import pandas as pd
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
-from vetting.engine.findings import applicability, data_findings, not_checked, rule_findings, silent_findings, stacked
+from vetting.engine.findings import (
+    applicability,
+    concat_findings,
+    data_findings,
+    not_checked,
+    rule_findings,
+    silent_findings,
+    stacked,
+)
 from vetting.engine.groups import evaluate_groups
 from vetting.engine.owed import Waiting, silent_rows, waiting_on
 from vetting.engine.plausible import implausible_dates
@@ -24,7 +32,7 @@ from vetting.engine.verdicts import candidate_table
 from vetting.errors import RulesetError
 from vetting.normalize.roster import Candidates
 from vetting.normalize.silence import Silence
-from vetting.result import FINDING_COLUMNS, GROUP_COLUMNS, VettingResult
+from vetting.result import GROUP_COLUMNS, VettingResult
 from vetting.ruleset.model import Rule, Ruleset
 from vetting.textbytes import in_one_chunk
 
@@ -136,7 +144,7 @@ class Plan:
             head = issues.index < self.silent_at
             issued = [data_findings(issues[head], rows), silent_findings(self.silence, waiting, lo, hi, rows),
                       data_findings(issues[~head], rows)]
-            issued = pd.concat([p for p in issued if len(p)], ignore_index=True)
+            issued = concat_findings(issued)
         else:
             issued = data_findings(issues, rows)
         data = [p for p in self.layout.findings([issued]) if not p.empty]
@@ -144,9 +152,8 @@ class Plan:
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
         owner = self.layout.expanded.owner if self.layout.several else None
-        parts = [p for p in [*data, *([stacked(ruled, owner)] if ruled else []), *groups] if not p.empty]
-        findings = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINDING_COLUMNS)
-        findings = self.layout.once(in_one_chunk(findings[FINDING_COLUMNS]))
+        findings = concat_findings([*data, *([stacked(ruled, owner)] if ruled else []), *groups])
+        findings = self.layout.once(in_one_chunk(findings))
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
                      for code, mask in self.unchecked]
         return findings, _unchecked(self.layout, unchecked, findings), waiting

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike
+from pandas.api.types import union_categoricals
 
 from vetting.datachecks import AGENCY_SILENT, DATA_CHECKS
 from vetting.engine.derive import FROM_BIRTH
@@ -211,19 +212,34 @@ def rule_findings(rule: Rule, evaluator: Evaluator, candidates: Candidates, weak
     return out
 
 
-#: One rule's findings, column by column (FINDING_COLUMNS): the rules' columns are stacked into
-#: one frame (`stacked`), as a DataFrame per rule costs more than its findings (~0.5 ms, 50-odd
-#: rules a slice). A rule's code, name and basis are one shared Python string in every row (8
-#: bytes a row): a copy of a long basis per finding would be millions on a roster before replies.
-Part = dict[str, np.ndarray]
+#: One rule's findings, column by column: the rules' parts are stacked into one frame (`stacked`),
+#: as a DataFrame per rule costs more than its findings (~0.5 ms, 50-odd rules a slice). A rule's
+#: code, name and basis are one value for the whole part.
+Part = dict[str, object]
+
+#: Finding columns that hold a few texts shared by many findings (a rule's code, name and legal
+#: basis, the severity): categorical, so that no text is made, copied or compared per finding.
+#: Before the agencies answer a candidate has nine findings with one basis and one severity.
+SHARED_COLUMNS = ("rule", "rule_name", "severity", "basis")
 
 
 def _frame(rows: np.ndarray, rule: Rule, severity: ArrayLike, reason: ArrayLike, evidence: ArrayLike) -> Part:
-    n = len(rows)
-    return {"row_id": np.asarray(rows, dtype=np.int64), "rule": repeated(rule.code, n),
-            "rule_name": repeated(rule.name, n), "severity": np.asarray(severity, dtype=object),
-            "reason": np.asarray(reason, dtype=object), "evidence": np.asarray(evidence, dtype=object),
-            "basis": repeated(rule.basis_text(), n)}
+    return {"row_id": np.asarray(rows, dtype=np.int64), "rule": rule.code, "rule_name": rule.name,
+            "severity": np.asarray(severity, dtype=object), "reason": np.asarray(reason, dtype=object),
+            "evidence": np.asarray(evidence, dtype=object), "basis": rule.basis_text()}
+
+
+def shared(texts: ArrayLike, at: np.ndarray) -> pd.Series:
+    """The column `texts[at]` as a categorical (SHARED_COLUMNS) with its categories sorted, so that
+    it sorts, groups and compares as the texts themselves would."""
+    categories, code = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    return pd.Series(pd.Categorical.from_codes(code.reshape(-1)[at], categories=pd.Index(categories, dtype="str")))
+
+
+def shared_of(values: ArrayLike) -> pd.Series:
+    """A text column (SHARED_COLUMNS) of few distinct values as `shared` gives it."""
+    categories, at = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return shared(categories, at.reshape(-1))
 
 
 def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
@@ -231,15 +247,42 @@ def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
     layout row, when agencies gave several records) the rows become their candidates', each
     part's in candidate order. Reasons and evidence are text columns, as a frame of one part
     would infer them."""
-    columns = {c: np.concatenate([p[c] for p in parts]) for c in FINDING_COLUMNS}
+    sizes = [len(p["row_id"]) for p in parts]
+    part = np.repeat(np.arange(len(parts), dtype=np.int64), sizes)
+    rows = np.concatenate([p["row_id"] for p in parts])
+    order = slice(None)
     if owner is not None:
-        part = np.repeat(np.arange(len(parts), dtype=np.int64), [len(p["row_id"]) for p in parts])
-        mapped = owner[columns["row_id"]]
+        mapped = owner[rows]
         order = np.argsort(part * (int(owner.max(initial=0)) + 1) + mapped, kind="stable")
-        columns = {c: v[order] for c, v in columns.items()}
-        columns["row_id"] = mapped[order]
-    frame = pd.DataFrame({c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in columns.items()})
-    return frame.astype({"reason": "str", "evidence": "str"})
+        rows, part = mapped[order], part[order]
+    severity = np.concatenate([p["severity"] for p in parts])[order]
+    return pd.DataFrame({
+        "row_id": rows, "rule": shared([p["rule"] for p in parts], part),
+        "rule_name": shared([p["rule_name"] for p in parts], part), "severity": shared_of(severity),
+        **{c: pd.Series(np.concatenate([p[c] for p in parts])[order], dtype="str") for c in ("reason", "evidence")},
+        "basis": shared([p["basis"] for p in parts], part)})[FINDING_COLUMNS]
+
+
+def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Findings frames (FINDING_COLUMNS) one under another, SHARED_COLUMNS kept categorical (pandas'
+    concat makes a text per row of categories that differ)."""
+    frames = [f for f in frames if len(f)]
+    if len(frames) <= 1:
+        return frames[0].reset_index(drop=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
+    columns = {}
+    for name in FINDING_COLUMNS:
+        pieces = [f[name] for f in frames]
+        if name in SHARED_COLUMNS:
+            columns[name] = pd.Series(union_categoricals([_categorical(p) for p in pieces], sort_categories=True))
+        else:
+            columns[name] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns)
+
+
+def _categorical(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype == "str":
+        return values
+    return shared_of(values.to_numpy(dtype=object))
 
 
 def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candidates: Candidates) -> pd.DataFrame:
@@ -278,18 +321,13 @@ def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candid
     label = pa.array(labels, type=pa.large_string()).take(np.concatenate(label_at))
     reason = pa.array(list(texts), type=pa.large_string()).take(np.concatenate(reason_at))
     size = len(rows)
+    once = np.zeros(size, dtype=np.int64)
     return pd.DataFrame({
-        "row_id": rows, "rule": _objects(repeated(SILENT_CODE, size)),
-        "rule_name": _objects(np.repeat(np.array(names, dtype=object), counts)),
-        "severity": _objects(repeated(check.severity, size)), "reason": pd.array(reason, dtype="str"),
+        "row_id": rows, "rule": shared([SILENT_CODE], once),
+        "rule_name": shared(names, np.repeat(np.arange(len(names)), counts)),
+        "severity": shared([check.severity], once), "reason": pd.array(reason, dtype="str"),
         "evidence": pd.array(pc.binary_join_element_wise(where, label, pa.scalar("", pa.large_string())), dtype="str"),
-        "basis": _objects(repeated(check.basis, size))})
-
-
-def _objects(values: ArrayLike) -> pd.Series:
-    """Texts as an object column: shared Python strings (a rule's code, name, basis), not a text
-    copy per row as a text column would hold."""
-    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+        "basis": shared([check.basis], once)})
 
 
 def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
@@ -315,8 +353,7 @@ def data_findings(issues: pd.DataFrame, candidates: Candidates) -> pd.DataFrame:
         names[silent] = joined(issues["field"].to_numpy(dtype=object)[silent], AGENCY_SILENT)
     reason = joined("「", columns[column_codes], "」：", issues["problem"].astype(str).to_numpy(dtype=object))
 
-    return pd.DataFrame({"row_id": rows, "rule": _objects(np.asarray(codes, dtype=object)[code_at]),
-                         "rule_name": _objects(names),
-                         "severity": _objects(np.array([c.severity for c in checks], dtype=object)[code_at]),
-                         "reason": reason, "evidence": evidence,
-                         "basis": _objects(np.array([c.basis for c in checks], dtype=object)[code_at])})
+    return pd.DataFrame({"row_id": rows, "rule": shared(list(codes), code_at), "rule_name": shared_of(names),
+                         "severity": shared([c.severity for c in checks], code_at),
+                         "reason": pd.Series(reason, dtype="str"), "evidence": pd.Series(evidence, dtype="str"),
+                         "basis": shared([c.basis for c in checks], code_at)})

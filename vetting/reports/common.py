@@ -17,7 +17,7 @@ from vetting.privacy import cut_text_series, mask_id_series, mask_text_series, m
 from vetting.reports.decided import decision_lines, mask_decisions, review_suffix
 from vetting.result import VettingResult
 from vetting.reviewcode import finding_codes
-from vetting.textbytes import starts_with_byte, stored_arrow
+from vetting.textbytes import category_text, starts_with_byte, stored_arrow
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
@@ -153,7 +153,7 @@ def findings_order(findings: pd.DataFrame) -> np.ndarray:
     each), not a sort on three columns with text in one of them."""
     severities, severity_at = _factorized(findings["severity"])
     rank = np.array([SEVERITY_RANK.get(s, len(SEVERITIES)) for s in severities], dtype=np.int64)[severity_at]
-    rules, rule_at = _factorized(findings["rule"].astype("str").fillna(""))
+    rules, rule_at = _factorized(as_text(findings["rule"]).fillna(""))
     place = np.argsort(np.argsort(np.asarray(rules, dtype=object), kind="stable"))[rule_at]
     row = findings["row_id"].to_numpy(dtype=np.int64)
     row = row - row.min(initial=0)
@@ -463,7 +463,8 @@ def as_text(s: pd.Series) -> pd.Series:
     """`s` as pandas' default string dtype ("str", NA kept as missing)."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
         return s
-    return s.astype("str")
+    text = category_text(s)
+    return s.astype("str") if text is None else pd.Series(pd.array(text, dtype="str"), index=s.index)
 
 
 def relabelled(s: pd.Series, labels: dict[str, str]) -> pd.Series:
