@@ -28,7 +28,7 @@ from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
 from vetting.inputs.table import RawTable
 from vetting.joint.merge import joint_review
-from vetting.memory import hand_back_free_pages, map_large_blocks
+from vetting.memory import reuse_freed_blocks
 from vetting.normalize.roster import Candidates, normalise_tables
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.result import VettingResult
@@ -237,11 +237,11 @@ class SliceDone:
 
 
 def decide_slice(job: SliceJob) -> SliceDone:
-    """A worker's part: one slice decided and written into its spool, a chunk at a time (its
-    memory handed back once done, as the run's own process does: vetting.memory)."""
+    """A worker's part: one slice decided and written into its spool, a chunk at a time (what it
+    frees kept for the next slice: vetting.memory)."""
     from vetting.reports.stream import chunk_writer
 
-    map_large_blocks()
+    reuse_freed_blocks()
     made, awaiting, n = decided_chunks(job)
     tally, chunks = ChunkTally(), []
     keep = job.rows_back and job.spool is not None and job.spool.kept is not None  # one chunk at a time
@@ -261,7 +261,6 @@ def decide_slice(job: SliceJob) -> SliceDone:
     else:
         for _ in counted():
             pass
-    hand_back_free_pages()
     return SliceDone(chunks, tally, awaiting, n, spool, keep)
 
 

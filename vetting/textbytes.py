@@ -35,14 +35,19 @@ def stored_arrow(column: Any) -> pa.ChunkedArray | None:
 
 def category_text(column: Any) -> pa.Array | None:
     """A categorical text column (a finding's rule, name, severity, basis) as Arrow text, NA as
-    null, expanded by Arrow's dictionary cast: pandas' astype goes through a Python string per
-    row, several times slower; None for a column that is not categorical text."""
+    null (`spread`: pandas' astype goes through a Python string per row, several times slower);
+    None for a column that is not categorical text."""
     if not isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_string_dtype(column.cat.categories):
         return None
-    codes = column.cat.codes.to_numpy()
     labels = pa.array(np.asarray(column.cat.categories, dtype=object), type=pa.large_string())
-    indices = pa.array(codes.astype(np.int32, copy=False), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, labels).cast(pa.large_string())
+    return spread(labels, column.cat.codes.to_numpy())
+
+
+def spread(texts: pa.Array, at: np.ndarray) -> pa.Array:
+    """`texts[at]` (null where `at` < 0) as large text, by Arrow's dictionary cast: a take of large
+    text copies long texts several times slower (22 against 5 ms for 220,000 cells of 50 reasons)."""
+    indices = pa.array(at.astype(np.int32, copy=False), mask=at < 0 if (at < 0).any() else None)
+    return pa.DictionaryArray.from_arrays(indices, texts.cast(pa.large_string())).cast(pa.large_string())
 
 
 def in_one_chunk(frame: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from vetting.objarrays import repeated
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule
+from vetting.textbytes import spread
 from vetting.vocab import EDUCATION_LEVELS
 
 WEAK_IDENTITY_NOTE = "（公民身份号码无法核验，比对依据不足，降为人工复核）"
@@ -319,7 +320,7 @@ def silent_findings(silence: Silence, waiting: Waiting, lo: int, hi: int, candid
     unique_rows, row_at = np.unique(rows, return_inverse=True)
     where = pa.array(_where(candidates.raw, unique_rows), type=pa.large_string()).take(row_at.reshape(-1))
     label = pa.array(labels, type=pa.large_string()).take(np.concatenate(label_at))
-    reason = pa.array(list(texts), type=pa.large_string()).take(np.concatenate(reason_at))
+    reason = spread(pa.array(list(texts), type=pa.large_string()), np.concatenate(reason_at))
     size = len(rows)
     once = np.zeros(size, dtype=np.int64)
     return pd.DataFrame({
