@@ -187,6 +187,8 @@ def test_findings_put_together_keep_their_texts_and_categories():
         assert list(both[column].cat.categories) == sorted(set(both[column].astype(object))), column
     assert both["rule"].sort_values().tolist() == ["A07", "B02", "C01"]
     assert concat_findings([]).empty and concat_findings([second])["rule"].tolist() == ["B02"]
+    unnamed = second.assign(rule_name=[None])       # a missing text stays missing
+    assert concat_findings([first, unnamed])["rule_name"].tolist()[2] is np.nan
 
 
 def test_repeated_cells_refer_to_one_value():

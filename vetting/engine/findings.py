@@ -238,8 +238,12 @@ def shared(texts: ArrayLike, at: np.ndarray) -> pd.Series:
 
 
 def shared_of(values: ArrayLike) -> pd.Series:
-    """A text column (SHARED_COLUMNS) of few distinct values as `shared` gives it."""
-    categories, at = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    """A text column (SHARED_COLUMNS) of few distinct values as `shared` gives it (a missing value
+    stays missing)."""
+    values = np.asarray(values, dtype=object)
+    if pd.isna(values).any():
+        return pd.Series(pd.Categorical(pd.Series(values, dtype="str")))
+    categories, at = np.unique(values, return_inverse=True)
     return shared(categories, at.reshape(-1))
 
 
@@ -267,7 +271,7 @@ def stacked(parts: list[Part], owner: np.ndarray | None = None) -> pd.DataFrame:
 def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Findings frames (FINDING_COLUMNS) one under another, SHARED_COLUMNS kept categorical (pandas'
     concat makes a text per row of categories that differ)."""
-    frames = [f for f in frames if len(f)]
+    frames = [f[FINDING_COLUMNS] for f in frames if len(f)]
     if len(frames) <= 1:
         return frames[0].reset_index(drop=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
     columns = {}
