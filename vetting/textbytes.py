@@ -33,6 +33,14 @@ def stored_arrow(column: Any) -> pa.ChunkedArray | None:
     return column.array.__arrow_array__()
 
 
+def as_text(s: pd.Series) -> pd.Series:
+    """`s` as pandas' default string dtype ("str", NA kept as missing)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
+        return s
+    text = category_text(s)
+    return s.astype("str") if text is None else pd.Series(pd.array(text, dtype="str"), index=s.index)
+
+
 def category_text(column: Any) -> pa.Array | None:
     """A categorical text column (a finding's rule, name, severity, basis) as Arrow text, NA as
     null (`spread`: pandas' astype goes through a Python string per row, several times slower);

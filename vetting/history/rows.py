@@ -17,7 +17,7 @@ from vetting.history.keys import id_digester, normalise_id
 from vetting.history.model import RunSummary, StoredCandidate, StoredDecision, StoredFinding
 from vetting.history.schema import DECISION_COLUMNS, RUN_COLUMNS, TEXT_COLUMNS
 from vetting.privacy import mask_id, mask_text, mask_text_series, mask_tree
-from vetting.reports.common import join_by
+from vetting.reports.joining import join_by
 from vetting.result import VettingResult
 from vetting.vocab import SEVERITY_RANK, VERDICTS
 

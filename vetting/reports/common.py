@@ -15,9 +15,10 @@ import pyarrow.compute as pc
 from vetting.datachecks import AGENCY_SILENT
 from vetting.privacy import cut_text_series, mask_id_series, mask_text_series, mask_tree
 from vetting.reports.decided import decision_lines, mask_decisions, review_suffix
+from vetting.reports.joining import join_by
 from vetting.result import VettingResult
 from vetting.reviewcode import finding_codes
-from vetting.textbytes import category_text, starts_with_byte, stored_arrow
+from vetting.textbytes import as_text, starts_with_byte, stored_arrow
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
@@ -167,33 +168,6 @@ def _factorized(values: pd.Series) -> tuple[list, np.ndarray]:
     return [None if pd.isna(u) else u for u in uniques], np.asarray(codes, dtype=np.int64)
 
 
-#: Up to this many values join_by groups in Python: Arrow's group-by loads its query engine
-#: (pyarrow.acero, ~0.1 s) for what is a handful of rows in `vet check`.
-SMALL_JOIN = 256
-
-
-def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
-    """Text `values` joined with `sep` per key, in order of appearance, indexed by key (NA
-    where one of a key's values is): ``groupby(keys).agg(sep.join)`` done in one Arrow kernel
-    instead of a Python call per group (the same, in Python, for at most SMALL_JOIN values)."""
-    text = pa.array(as_text(values), from_pandas=True)
-    key_array = pa.array(keys.to_numpy())
-    if len(text) <= SMALL_JOIN:
-        groups: dict = {}
-        for key, value in zip(key_array.to_pylist(), text.to_pylist()):
-            groups.setdefault(key, []).append(value)
-        joined = pa.chunked_array([pa.array([None if None in parts else sep.join(parts) for parts in groups.values()],
-                                            type=text.type)])
-        unique = pa.chunked_array([pa.array(list(groups), type=key_array.type)])
-    else:
-        grouped = pa.table({"key": key_array, "value": text}).group_by("key", use_threads=False).aggregate(
-            [("value", "list")])
-        joined, unique = pc.binary_join(grouped["value_list"], pa.scalar(sep, text.type)), grouped["key"]
-    out = joined.to_pandas()
-    out.index = pd.Index(unique.to_numpy())
-    return out
-
-
 #: The finding columns the candidate table's summary reads.
 _SUMMARISED = ("row_id", "rule", "rule_name", "severity", "review")
 
@@ -278,8 +252,7 @@ def awaited_summary(f: pd.DataFrame) -> pd.Series:
     an answer and the rules waiting for one ("检察院、信访尚未出具联审意见；暂无法判定：S02 …")."""
     pending = f["severity"].eq("pending").to_numpy()
     silent = pending & f["rule"].eq("J01").to_numpy()
-    agencies = f.loc[silent, ["row_id"]].assign(
-        name=as_text(f.loc[silent, "rule_name"]).str.removesuffix(AGENCY_SILENT)).drop_duplicates()
+    agencies = f.loc[silent, ["row_id"]].assign(name=_agency_names(f.loc[silent, "rule_name"])).drop_duplicates()
     waiting = pending & ~silent
     rules = f.loc[waiting, ["row_id"]].assign(name=as_text(f.loc[waiting, "rule"]) + " "
                                               + as_text(f.loc[waiting, "rule_name"]))
@@ -289,6 +262,16 @@ def awaited_summary(f: pd.DataFrame) -> pd.Series:
     owed, open_rules = (owed + "尚未出具联审意见").reindex(keys), ("暂无法判定：" + open_rules).reindex(keys)
     glue = np.where(owed.notna() & open_rules.notna(), "；", "")
     return (owed.fillna("") + glue + open_rules.fillna("")).astype("str")
+
+
+def _agency_names(names: pd.Series) -> pd.Series:
+    """"公安尚未反馈" -> "公安": per category when the names are categories (`join_by` then joins
+    each candidate's agencies by their codes), else per text."""
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        agencies = [str(c).removesuffix(AGENCY_SILENT) for c in names.cat.categories]
+        if len(set(agencies)) == len(agencies):
+            return names.cat.rename_categories(agencies)
+    return as_text(names).str.removesuffix(AGENCY_SILENT)
 
 
 def findings_table(result: VettingResult) -> pd.DataFrame:
@@ -457,14 +440,6 @@ def _ruleset_name(ruleset: dict[str, Any]) -> str | None:
 
 def _is_text(s: pd.Series) -> bool:
     return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
-
-
-def as_text(s: pd.Series) -> pd.Series:
-    """`s` as pandas' default string dtype ("str", NA kept as missing)."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.na_value is not pd.NA:
-        return s
-    text = category_text(s)
-    return s.astype("str") if text is None else pd.Series(pd.array(text, dtype="str"), index=s.index)
 
 
 def relabelled(s: pd.Series, labels: dict[str, str]) -> pd.Series:

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.objarrays import repeated
-from vetting.reports.common import as_int, as_text, join_by, redact, sorted_findings
+from vetting.reports.common import as_int, as_text, redact, sorted_findings
+from vetting.reports.joining import join_by
 from vetting.result import VettingResult
 
 #: Candidate keys in output order, with the source column each comes from.
