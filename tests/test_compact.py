@@ -215,3 +215,30 @@ def test_the_summary_lists_the_agencies_owed_in_the_packs_order_whether_or_not_a
         result = vet_records([person(0, first, ""), person(1, "", "无")], national, AS_OF)
         names = summary_table(result).query("代码 == 'J01'")["名称"].str.removesuffix("尚未反馈").tolist()
         assert len(names) >= 3 and names == sorted(names, key=order.__getitem__), (first, names)
+
+
+def test_findings_held_as_categories_still_come_worst_first_in_the_summary_and_in_vet_check():
+    """A severity's rank is a number whatever the column's dtype: pandas maps a categorical to a
+    categorical, which sorts by its categories' alphabetical order (pending before review before
+    unsuitable) instead of worst first."""
+    from vetting.engine.verdicts import ranked
+    from vetting.explain import candidate_text
+    from vetting.pipeline import vet_files
+    from vetting.reports.common import summary_table
+    from vetting.ruleset.loader import load_ruleset
+    from vetting.vocab import SEVERITY_LABELS, SEVERITY_RANK
+
+    severities = pd.Series(pd.Categorical(["unsuitable", "pending", None, "disqualify", "review"]))
+    assert ranked(severities, SEVERITY_RANK, 9).tolist() == [SEVERITY_RANK[s] if s else 9 for s in
+                                                            ["unsuitable", "pending", None, "disqualify", "review"]]
+    roster = [str(ROOT / "fixtures" / "demo_roster.csv")]
+    result = vet_files(roster, load_ruleset("national"), AS_OF)
+    assert isinstance(result.findings["severity"].dtype, pd.CategoricalDtype)
+    table = summary_table(result)
+    shown = table.loc[table["分类"] == "规则", "严重程度"].tolist()
+    rank = {label: SEVERITY_RANK[code] for code, label in SEVERITY_LABELS.items() if code in SEVERITY_RANK}
+    assert len(set(shown)) >= 3 and shown == sorted(shown, key=rank.get)
+    county = vet_files(roster, load_ruleset("county-template"), AS_OF)
+    row = int(county.candidates.index[county.candidates["source_row"] == 26][0])
+    listed = [line.split("] ")[1] for line in candidate_text(county, row).splitlines() if line[:3] in ("1. ", "2. ")]
+    assert listed == ["需复核", "提示"]

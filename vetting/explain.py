@@ -17,14 +17,16 @@ if TYPE_CHECKING:
 
 def candidate_text(result: VettingResult, row_id: int, show_id: bool = False) -> str:
     """The verdict and every reason for one candidate, worst first (ID numbers masked unless `show_id`)."""
-    from vetting.reports.common import awaited_summary, redact  # pandas: not for `vet rules`, which explains rules
+    from vetting.engine.verdicts import ranked  # pandas: not for `vet rules`, which explains rules
+    from vetting.reports.common import awaited_summary, redact
 
     result = redact(result, show_id)
     cand = result.candidates.iloc[row_id]
     lines = [f"{_v(cand['name'])}（{_v(cand['role'])}，{_v(cand['village'])}，身份证号 {_v(cand['id_number'])}）",
              f"审查结论：{VERDICT_LABELS[cand['verdict']]}（{cand['verdict']}）"]
     found = result.findings[result.findings["row_id"] == row_id]
-    found = found.assign(_o=found["severity"].map(SEVERITY_RANK)).sort_values(["_o", "rule"], kind="stable")
+    found = found.assign(_o=ranked(found["severity"], SEVERITY_RANK, len(SEVERITY_RANK))).sort_values(
+        ["_o", "rule"], kind="stable")
     if found.empty:
         lines.append("未发现不符合条件的情形。")
     pending = found["severity"] == "pending"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -13,11 +15,20 @@ _RANK = {s.value: VERDICT_RANK[s.verdict.value] for s in Severity if s.verdict i
 PASS_RANK = Verdict.PASS.rank
 
 
+def ranked(severity: pd.Series, ranks: Mapping[str, int], default: int) -> np.ndarray:
+    """Each finding's rank by its severity (`ranks`; `default` for another or a missing one) as
+    integers, worked out per distinct severity. Not ``severity.map(ranks)``: pandas maps a
+    categorical column (as findings hold it) to a categorical, which sorts by the order of its
+    categories, not by the numbers."""
+    codes, uniques = pd.factorize(severity)
+    return np.array([*(ranks.get(u, default) for u in uniques), default], dtype=np.int64)[codes]
+
+
 def verdicts(n: int, findings: pd.DataFrame, first: int = 0) -> np.ndarray:
     """Verdict code per row_id first..first+n-1 (`findings` hold no other row_id)."""
     rank = np.full(n, PASS_RANK, dtype=np.int64)
     if len(findings):
-        severity_rank = findings["severity"].map(_RANK).fillna(PASS_RANK).to_numpy(dtype=np.int64)
+        severity_rank = ranked(findings["severity"], _RANK, PASS_RANK)
         np.minimum.at(rank, findings["row_id"].to_numpy(dtype=np.int64) - first, severity_rank)
     return np.array(VERDICTS, dtype=object)[rank]
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.datachecks import AGENCY_SILENT
+from vetting.engine.verdicts import ranked
 from vetting.privacy import cut_text_series, mask_id_series, mask_text_series, mask_tree
 from vetting.reports.decided import decision_lines, mask_decisions, review_suffix
 from vetting.reports.joining import join_by
@@ -238,7 +239,7 @@ def _finding_lines(f: pd.DataFrame, text_of: Callable[[pd.DataFrame], pd.Series]
     kept = f[~pending]
     text = text_of(kept).fillna("") + review_suffix(kept)
     lines = text.mask(kept["severity"].eq("notice").to_numpy(), NOTICE_PREFIX + text)
-    rank = kept["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES))
+    rank = ranked(kept["severity"], SEVERITY_RANK, len(SEVERITIES))
     shown = pd.DataFrame({"row_id": kept["row_id"], "rank": rank, "text": lines})
     awaited = AWAITED_PREFIX + awaited_summary(f)
     awaited_rows = pd.DataFrame({"row_id": awaited.index, "rank": SEVERITY_RANK["pending"], "text": awaited.to_numpy()})
@@ -319,7 +320,7 @@ def summary_table(result: VettingResult) -> pd.DataFrame:
         "数量": [int(verdicts.get(v, 0)) for v in codes],
     })
     f = result.findings
-    rules = (f.assign(rank=f["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES)))
+    rules = (f.assign(rank=ranked(f["severity"], SEVERITY_RANK, len(SEVERITIES)))
              .groupby(["rule", "rule_name", "severity", "rank"], dropna=False, sort=False)
              .size().reset_index(name="数量")
              .sort_values(["rank", "rule"], kind="stable"))
