@@ -242,3 +242,20 @@ def test_findings_held_as_categories_still_come_worst_first_in_the_summary_and_i
     row = int(county.candidates.index[county.candidates["source_row"] == 26][0])
     listed = [line.split("] ")[1] for line in candidate_text(county, row).splitlines() if line[:3] in ("1. ", "2. ")]
     assert listed == ["需复核", "提示"]
+
+
+def test_counts_per_rule_name_only_the_rules_that_occur():
+    """A findings column held as categories keeps every category when rows are taken from it; the
+    run's counts per rule (what is pending, per chunk and whole) list only the rules that occur."""
+    from vetting.chunked import ChunkTally
+    from vetting.meta import counted
+    from vetting.pipeline import vet_files
+    from vetting.ruleset.loader import load_ruleset
+
+    result = vet_files([str(ROOT / "fixtures" / "compact" / "pending_roster.csv")], load_ruleset("national"), AS_OF)
+    pending = result.findings.loc[result.findings["severity"] == "pending", "rule"]
+    assert 0 in pending.value_counts().tolist()             # the categories no pending finding has
+    assert counted(pending) == {k: v for k, v in pending.astype(object).value_counts().items()}
+    tally = ChunkTally()
+    tally.add(result)
+    assert dict(tally.pending) == counted(pending) and 0 not in tally.pending.values()

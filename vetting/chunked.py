@@ -25,7 +25,7 @@ from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.profile import declared_targets
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
-from vetting.meta import RunCounts, meta_from_counts
+from vetting.meta import RunCounts, counted, meta_from_counts
 from vetting.normalize.roster import Candidates
 from vetting.result import CANDIDATE_COLUMNS, FINDING_COLUMNS, VettingResult
 from vetting.ruleset.model import POOL_KINDS, Ruleset
@@ -74,7 +74,7 @@ class ChunkTally:
         self.findings += len(findings)
         self.unchecked.update(chunk.unchecked["rule"].value_counts().to_dict())
         is_pending = findings["severity"] == Severity.PENDING.value
-        self.pending.update(findings.loc[is_pending, "rule"].value_counts().to_dict())
+        self.pending.update(counted(findings.loc[is_pending, "rule"]))
 
     def merge(self, other: ChunkTally) -> None:
         """Add the counts of chunks another process tallied."""

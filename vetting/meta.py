@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from vetting import __version__
 from vetting.engine.coverage import Coverage, coverage_sentence, not_covered
 from vetting.normalize.roster import Candidates
@@ -24,9 +26,16 @@ def build_meta(result: VettingResult, ruleset: Ruleset, candidates: Candidates, 
         verdicts=result.candidates["verdict"].value_counts().to_dict(),
         candidates=int(len(result.candidates)), findings=int(len(findings)),
         unchecked=result.unchecked["rule"].value_counts().to_dict() if coverage is not None else {},
-        pending=findings.loc[findings["severity"] == Severity.PENDING.value, "rule"].value_counts().to_dict()
+        pending=counted(findings.loc[findings["severity"] == Severity.PENDING.value, "rule"])
         if coverage is not None else {})
     return meta_from_counts(tally, result.group_summary, ruleset, candidates, as_of, engine, generated_at, coverage)
+
+
+def counted(values: pd.Series) -> dict:
+    """How many times each value occurs, for the values that occur: a findings column held as
+    categories would also list its categories that no finding of these has, at 0."""
+    counts = values.value_counts()
+    return counts[counts > 0].to_dict()
 
 
 @dataclass
