@@ -1,7 +1,9 @@
 """The bytes behind a pyarrow text column, searched at once: a check that must find a rare
 character (a line break inside a cell, a control character, the digits of an ID number) can rule
 a whole column out with a memchr over its bytes instead of a search cell by cell. UTF-8 never
-uses a byte below 0x80 inside a multi-byte character, so an ASCII byte found is that character."""
+uses a byte below 0x80 inside a multi-byte character, so an ASCII byte found is that character.
+Also here: text columns as pandas' Arrow strings (`as_text`), categorical ones expanded by Arrow
+(`category_text`, `spread`)."""
 
 from __future__ import annotations
 
