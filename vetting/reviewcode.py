@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vetting.privacy import mask_text
-from vetting.textbytes import category_text, stored_arrow
+from vetting.textbytes import spread, stored_arrow
 
 #: Hex digits kept of the SHA-256: 8 (32 bits) tell one person's findings for one rule apart.
 CODE_LENGTH = 8
@@ -95,13 +95,8 @@ def _large(text: str) -> pa.Scalar:
 
 def _strings(values: pd.Series) -> pa.Array:
     """A column (text, categories or integers) as Arrow text, a missing value as ""."""
-    text = category_text(values)
-    if text is not None:
-        array = text
-    elif isinstance(values.dtype, pd.CategoricalDtype):
-        labels = _strings(pd.Series(values.cat.categories))
-        codes = values.cat.codes.to_numpy()
-        array = labels.take(pa.array(codes, mask=codes < 0))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        array = spread(_strings(pd.Series(values.cat.categories)), values.cat.codes.to_numpy())
     elif pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
         array = pa.array(values.to_numpy(dtype=np.int64)).cast(pa.large_string())
     else:

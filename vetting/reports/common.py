@@ -19,7 +19,7 @@ from vetting.reports.decided import decision_lines, mask_decisions, review_suffi
 from vetting.reports.joining import join_by
 from vetting.result import VettingResult
 from vetting.reviewcode import finding_codes
-from vetting.textbytes import as_text, starts_with_byte, stored_arrow
+from vetting.textbytes import as_text, spread, starts_with_byte, stored_arrow
 from vetting.textsafe import REPLACEMENT, replace_series, replace_tree
 from vetting.vocab import SEVERITIES, SEVERITY_LABELS, SEVERITY_RANK, VERDICT_LABELS, VERDICTS
 
@@ -446,10 +446,12 @@ def _is_text(s: pd.Series) -> bool:
 def relabelled(s: pd.Series, labels: dict[str, str]) -> pd.Series:
     """`s` as text with each value that has a label replaced by it ("pending" -> "待反馈"), the
     others (and NA) as they are; worked out per distinct value (a few over every finding)."""
-    text = stored_arrow(as_text(s)).combine_chunks()
-    encoded = pc.dictionary_encode(text)
-    values = encoded.dictionary.to_pylist()
-    shown = pa.array([labels.get(v, v) for v in values], type=text.type).take(encoded.indices)
+    if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(s.cat.categories):
+        values, at = list(s.cat.categories), s.cat.codes.to_numpy()     # a finding's severity: no text made first
+    else:
+        encoded = pc.dictionary_encode(stored_arrow(as_text(s)).combine_chunks())
+        values, at = encoded.dictionary.to_pylist(), pc.fill_null(encoded.indices, -1).to_numpy()
+    shown = spread(pa.array([labels.get(v, v) for v in values], type=pa.large_string()), at)
     return pd.Series(pd.array(shown, dtype="str"), index=s.index)
 
 

@@ -20,7 +20,7 @@ def join_by(keys: pd.Series, values: pd.Series, sep: str = "\n") -> pd.Series:
     where one of a key's values is): ``groupby(keys).agg(sep.join)`` done in one Arrow kernel
     instead of a Python call per group (the same, in Python, for at most SMALL_JOIN values;
     categorical values by their codes, `_join_codes`)."""
-    if isinstance(values.dtype, pd.CategoricalDtype) and len(values) > max(SMALL_JOIN, 0):
+    if isinstance(values.dtype, pd.CategoricalDtype) and len(values) > SMALL_JOIN and len(values):
         return _join_codes(keys, values, sep)
     text = pa.array(as_text(values), from_pandas=True)
     key_array = pa.array(keys.to_numpy())
