@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from vetting.engine.assemble import Plan, plan
@@ -39,6 +40,8 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: built from them take a few kilobytes each while a chunk is written (about 270 MB at this size;
 #: with two worker processes a 1M-row roster before the agencies reply peaked at 1.6 GB with 150,000).
 FINDINGS_PER_CHUNK = 100_000
+#: Fewest candidates per chunk when none is given.
+MIN_CHUNK_ROWS = 1_000
 #: Called after each slice is written: on_chunk(slice, candidates done, candidates in all); the
 #: CLI records the slice in the history (vetting.history.recorder) and shows the progress.
 OnChunk = Callable[[VettingResult, int, int], None]
@@ -90,7 +93,7 @@ class ChunkTally:
 
 @dataclass
 class ChunkedRun:
-    """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_size`):
+    """One run evaluated in slices of `chunk_rows` candidates (None: sized by `chunk_bounds`):
     iterate `chunks()` (each slice's candidates, findings and unchecked rules; `on_chunk` hears
     each once the slice is written), then `result()` gives the meta block and village findings."""
 
@@ -114,9 +117,7 @@ class ChunkedRun:
     def chunks(self) -> Iterator[VettingResult]:
         """Each slice of candidates with its findings and unchecked rules (meta empty)."""
         n = len(self.candidates)
-        step = max(1, int(self.chunk_rows or chunk_size(self._plan)))
-        for lo in range(0, max(n, 1), step):
-            hi = min(n, lo + step)
+        for lo, hi in chunk_bounds(self._plan, self.chunk_rows):
             findings, not_checked = self._plan.findings(lo, hi)
             table = candidate_table(self.candidates, findings, lo, hi)
             chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
@@ -161,14 +162,28 @@ def shell_of(whole: VettingResult) -> VettingResult:
                          meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
-def chunk_size(decided: Plan) -> int:
-    """Candidates per chunk so that a chunk holds about FINDINGS_PER_CHUNK findings (at most
-    DEFAULT_CHUNK_ROWS): a roster before the agencies reply carries twenty-odd pending findings
-    per candidate, a fully answered one a few per hundred."""
-    n = max(1, len(decided.candidates))
-    expected = decided.issue_count() + sum(int(f.sum()) + int(u.sum()) for _, f, u, _ in decided.decisions)
-    per_row = expected / n
-    return int(max(1000, min(DEFAULT_CHUNK_ROWS, FINDINGS_PER_CHUNK / max(per_row, 1e-9))))
+def chunk_bounds(decided: Plan, chunk_rows: int | None = None) -> Iterator[tuple[int, int]]:
+    """The candidates lo..hi-1 of each chunk, in order (one empty chunk when there are none):
+    `chunk_rows` each, else as many as hold about FINDINGS_PER_CHUNK findings (`expected_findings`,
+    at least MIN_CHUNK_ROWS and at most DEFAULT_CHUNK_ROWS candidates): a roster before the agencies
+    reply gives nine-odd findings per candidate, a fully answered one a few per hundred, and a
+    roster may hold both (one township answered, the next not)."""
+    n = len(decided.candidates)
+    if n == 0:
+        yield 0, 0
+        return
+    if chunk_rows:
+        step = max(1, int(chunk_rows))
+        yield from ((lo, min(n, lo + step)) for lo in range(0, n, step))
+        return
+    reach = np.cumsum(decided.expected_findings())
+    lo = 0
+    while lo < n:
+        before = int(reach[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(reach, before + FINDINGS_PER_CHUNK, side="right"))
+        hi = min(n, max(lo + MIN_CHUNK_ROWS, min(hi, lo + DEFAULT_CHUNK_ROWS)))
+        yield lo, hi
+        lo = hi
 
 
 def write_chunked(run: ChunkedRun, output: str, fmt: str, show_id: bool = False) -> list[Path]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from vetting.chunked import ChunkTally, chunk_size
+from vetting.chunked import ChunkTally, chunk_bounds
 from vetting.engine.assemble import plan
 from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
@@ -208,11 +208,11 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
     candidates = slice_read(job.ruleset, job.options, job.table)
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
-    step = max(1, int(job.chunk_rows or chunk_size(decided)))
 
     def chunks() -> Iterator[tuple[VettingResult, int]]:
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
+        for lo, hi in chunk_bounds(decided, job.chunk_rows):
+            if hi == lo:
+                continue
             findings, not_checked = decided.findings(lo, hi)
             table = candidate_table(candidates, findings, lo, hi)
             table, findings, not_checked = (t.assign(row_id=t["row_id"].to_numpy(dtype=np.int64) + offset)

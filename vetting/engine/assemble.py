@@ -91,6 +91,7 @@ class Plan:
     silent_at: int = 0
     _orders: dict = field(default_factory=dict)
     _silent: dict | None = None
+    _folds: dict = field(default_factory=dict)
 
     def _owner(self) -> np.ndarray:
         return self.layout.expanded.owner if self.layout.several else np.arange(self.layout.n)
@@ -134,11 +135,11 @@ class Plan:
         silent = any(block.owed[lo:hi].any() for block in self.silence.blocks)
         waiting = Waiting(hi - lo)
         ruled = []
-        for rule, fires, unsettled, role_unknown in self.decisions:
+        for index, (rule, fires, unsettled, role_unknown) in enumerate(self.decisions):
             if inside is not None:
                 fires, unsettled = fires & inside, unsettled & inside
             if silent and rule.severity != "notice":
-                unsettled = self._fold_waiting(rule, unsettled, role_unknown, waiting, lo)
+                unsettled = self._fold_waiting(index, unsettled, inside, waiting, lo)
             ruled.extend(rule_findings(rule, self.evaluator, rows, self.weak, fires, unsettled, role_unknown))
         if silent:   # J01 after the issues from reading and the joint review, before the rest
             head = issues.index < self.silent_at
@@ -158,25 +159,59 @@ class Plan:
                      for code, mask in self.unchecked]
         return findings, _unchecked(self.layout, unchecked, findings), waiting
 
-    def _fold_waiting(self, rule: Rule, unsettled: np.ndarray, role_unknown: np.ndarray, waiting: Waiting,
+    def _fold_waiting(self, index: int, unsettled: np.ndarray, inside: np.ndarray | None, waiting: Waiting,
                       lo: int) -> np.ndarray:
-        """`unsettled` without the rows where the rule waits only on silent agencies; those go to
-        `waiting`, to be named in the agencies' J01 findings (vetting.engine.owed)."""
-        if not unsettled.any():
-            return unsettled
-        if self._silent is None:
-            self._silent = silent_rows(self.silence.blocks, self._owner())
-        at = np.flatnonzero(unsettled)
-        folded, per_agency = waiting_on(rule, at, self.evaluator.columns, role_unknown, self._silent,
-                                        self.evaluator.columns.ruleset.agencies)
-        if not folded.any():
+        """`unsettled` (rows of candidates lo..hi-1: `inside`) without the rows where decision
+        `index`'s rule waits only on silent agencies; those go to `waiting`, to be named in the
+        agencies' J01 findings (vetting.engine.owed)."""
+        folded, per_agency = self._folded(index)
+        if not unsettled.any() or not folded.any():
             return unsettled
         owner = self._owner()
-        for agency, mask in per_agency.items():
-            waiting.add(agency, rule, _distinct_sorted(owner[at[mask]]) - lo)
-        kept = unsettled.copy()
-        kept[at[folded]] = False
-        return kept
+        rule = self.decisions[index][0]
+        for agency, owes in per_agency.items():
+            rows = np.flatnonzero(owes if inside is None else owes & inside)
+            if len(rows):
+                waiting.add(agency, rule, _distinct_sorted(owner[rows]) - lo)
+        return unsettled & ~folded
+
+    def _folded(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Decision `index`'s undecided rows (of every candidate) that wait only on silent agencies,
+        and per such agency the rows it owes a fact of the rule (row masks): worked out once for
+        every chunk, since each row's answer depends on that row alone."""
+        if index not in self._folds:
+            rule, _, unsettled, role_unknown = self.decisions[index]
+            folded = np.zeros(len(unsettled), dtype=bool)
+            per_agency: dict[str, np.ndarray] = {}
+            if unsettled.any() and rule.severity != "notice" and len(self.silence):
+                if self._silent is None:
+                    self._silent = silent_rows(self.silence.blocks, self._owner())
+                at = np.flatnonzero(unsettled)
+                among, owed = waiting_on(rule, at, self.evaluator.columns, role_unknown, self._silent,
+                                         self.evaluator.columns.ruleset.agencies)
+                folded[at[among]] = True
+                for agency, mask in owed.items():
+                    per_agency[agency] = np.zeros(len(unsettled), dtype=bool)
+                    per_agency[agency][at[mask]] = True
+            self._folds[index] = folded, per_agency
+        return self._folds[index]
+
+    def expected_findings(self) -> np.ndarray:
+        """Per candidate, the findings the rendering gives them at most (before the same finding
+        of several records is given once; the rules across candidates aside): data problems, one
+        per agency that owes them an answer, and one per rule that fires or is left undecided
+        other than waiting on such an agency. What the chunks of a run are sized by."""
+        n, owner = self.layout.n, self._owner()
+        per_row = np.zeros(len(owner), dtype=np.int64)
+        for index, (_, fires, unsettled, _) in enumerate(self.decisions):
+            per_row += fires
+            per_row += unsettled & ~self._folded(index)[0]
+        counts = np.bincount(owner, weights=per_row, minlength=n).astype(np.int64)
+        if len(self.issues):
+            counts += np.bincount(owner[self.issues["row_id"].to_numpy(dtype=np.int64)], minlength=n)
+        for block in self.silence.blocks:
+            counts += block.owed
+        return counts
 
     def issue_count(self) -> int:
         """Data issues of the run (J01 included), i.e. the findings they give before de-duplication."""
