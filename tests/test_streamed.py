@@ -47,11 +47,13 @@ from vetting.reports.stream import chunk_writer, write_chunks
 from vetting.ruleset.loader import load_ruleset
 from vetting.slicework import INDEX_COLUMNS, slice_read
 from vetting.streamed import (
+    PARALLEL_THRESHOLD_BYTES,
     STREAM_THRESHOLD_BYTES,
     StreamedRun,
     can_stream,
     index_fields,
     stream_jobs,
+    stream_threshold,
     vet_streamed,
 )
 
@@ -305,10 +307,21 @@ def test_a_large_roster_is_decided_by_worker_processes_unless_told(tmp_path):
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
     small.write_bytes(b"x")
     with open(large, "wb") as handle:
-        handle.truncate(STREAM_THRESHOLD_BYTES + 1)
+        handle.truncate(PARALLEL_THRESHOLD_BYTES + 1)
     assert stream_jobs([str(small)], None) == 1
     assert stream_jobs([str(large)], None) == auto_jobs() >= 1
     assert stream_jobs([str(large)], 1) == 1 and stream_jobs([str(small)], 3) == 3
+
+
+@pytest.mark.parametrize("processors, jobs, threshold", [
+    (2, None, PARALLEL_THRESHOLD_BYTES), (4, None, PARALLEL_THRESHOLD_BYTES), (1, None, STREAM_THRESHOLD_BYTES),
+    (4, 1, STREAM_THRESHOLD_BYTES), (1, 2, PARALLEL_THRESHOLD_BYTES)])
+def test_a_mid_sized_roster_is_streamed_only_with_workers(monkeypatch, processors, jobs, threshold):
+    """Between the two thresholds a roster is streamed when the run has worker processes (they win
+    back the second reading); in one process it is read whole, which is then quicker."""
+    monkeypatch.setattr(streamed, "auto_jobs", lambda: processors)
+    assert PARALLEL_THRESHOLD_BYTES < STREAM_THRESHOLD_BYTES
+    assert stream_threshold(jobs) == threshold
 
 
 def test_which_runs_are_read_in_slices(national):

@@ -135,10 +135,10 @@ def cli() -> None:
               help="不显示进度（进度只在标准错误为终端时显示：阶段、已处理行数和每秒行数）。")
 @decisions_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
-              help="分块审查：每块人选数（默认超过5万人时自动分块写出，按问题数定块大小；CSV花名册超过64 MB时分块读取；"
-                   "仅 csv/json 报告写入文件时）。")
+              help="分块审查：每块人选数（默认超过5万人时自动分块写出，按问题数定块大小；"
+                   "CSV花名册超过20 MB（多核时；单核64 MB）时分块读取；仅 csv/json 报告写入文件时）。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="进程数",
-              help="分块读取的大花名册（CSV超过64 MB，或给出 --chunk-rows）由几个进程并行审查"
+              help="分块读取的大花名册（CSV超过20 MB，或给出 --chunk-rows）由几个进程并行审查"
                    "（默认按CPU核数，最多4个；小花名册默认1个）。")
 @handle_errors
 def run_command(rosters, ruleset, as_of, fmt, output, fail_on, show_id, sheet, header_row, encoding, mapping,

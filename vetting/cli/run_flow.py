@@ -48,7 +48,7 @@ def evaluate_and_write(request: RunRequest) -> tuple[VettingResult, ChunkRecordi
     r = request
     with ProgressLine.for_stderr(r.quiet) as progress:
         if not r.decisions and can_stream(r.rosters, r.read, r.fmt, r.output, r.engine, r.rules, r.chunk_rows,
-                                          officers=bool(r.officers)):
+                                          officers=bool(r.officers), jobs=r.jobs):
             from vetting.streamed import vet_streamed
 
             recording = ChunkRecording(r.db_path, progress)   # each slice recorded and counted once written
