@@ -47,11 +47,16 @@ from vetting.reports.stream import chunk_writer, write_chunks
 from vetting.ruleset.loader import load_ruleset
 from vetting.slicework import INDEX_COLUMNS, slice_read
 from vetting.streamed import (
+    LARGE_ROSTER_BYTES,
+    MIN_STREAM_ROWS,
     PARALLEL_THRESHOLD_BYTES,
+    SLICED_ROWS,
+    STREAM_ROWS,
     STREAM_THRESHOLD_BYTES,
     StreamedRun,
     can_stream,
     index_fields,
+    slice_rows,
     stream_jobs,
     stream_threshold,
     vet_streamed,
@@ -311,6 +316,16 @@ def test_a_large_roster_is_decided_by_worker_processes_unless_told(tmp_path):
     assert stream_jobs([str(small)], None) == 1
     assert stream_jobs([str(large)], None) == auto_jobs() >= 1
     assert stream_jobs([str(large)], 1) == 1 and stream_jobs([str(small)], 3) == 3
+
+
+@pytest.mark.parametrize("roster_bytes, jobs, rows", [
+    (30 << 20, 1, 50_000), (30 << 20, 2, 50_000), (30 << 20, 3, 33_333), (30 << 20, 4, 25_000), (30 << 20, 16, 25_000),
+    (LARGE_ROSTER_BYTES + 1, 2, 25_000), (LARGE_ROSTER_BYTES, 2, 50_000)])
+def test_slices_are_sized_by_the_workers_holding_them(roster_bytes, jobs, rows):
+    """The slices the workers hold at once stay within SLICED_ROWS candidates (at least
+    MIN_STREAM_ROWS each); a roster above LARGE_ROSTER_BYTES leaves the room to its index."""
+    assert slice_rows(roster_bytes, jobs) == rows
+    assert MIN_STREAM_ROWS <= rows <= STREAM_ROWS and (rows * jobs <= SLICED_ROWS or rows == MIN_STREAM_ROWS)
 
 
 @pytest.mark.parametrize("processors, jobs, threshold", [

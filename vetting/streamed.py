@@ -83,8 +83,17 @@ STREAM_THRESHOLD_BYTES = 64 << 20
 #: reply 5.4 s against 4.5 s, fully answered 2.4 s either way; 200,000: 10.5 s against 7.6 s;
 #: 300,000 fully answered 5.6 s against 5.2 s).
 PARALLEL_THRESHOLD_BYTES = 20 << 20
-#: Candidates per slice.
-STREAM_ROWS = 25_000
+#: Candidates per slice, at most: each slice costs a fixed ~0.14 s of processor time beside its
+#: rows (1M fully answered on two processors: 13.2 s in slices of 25,000, 12.6 s in 50,000).
+STREAM_ROWS = 50_000
+#: ... and at least, however many workers a run has.
+MIN_STREAM_ROWS = 25_000
+#: Candidates in the slices the workers hold at once (~300 MB a worker with 50,000; four workers
+#: take 25,000 each).
+SLICED_ROWS = 100_000
+#: Rosters larger than this (bytes, all files together; ~2.5M candidates) are read in slices of
+#: MIN_STREAM_ROWS: their index needs the room (10M candidates peak at 1.7 GB so).
+LARGE_ROSTER_BYTES = 512 << 20
 #: Up to this many candidates, the workers of the first pass wait idle for the second while the
 #: index is stacked (~200 MB each beside an index of ~100 bytes a candidate): starting them
 #: again costs a second of imports, 7 % of a 1M run. Above, they stop, and the stacking peak
@@ -126,6 +135,15 @@ def stream_jobs(paths: Sequence[str], jobs: int | None) -> int:
     if jobs is not None:
         return max(1, jobs)
     return auto_jobs() if _roster_bytes(paths) > PARALLEL_THRESHOLD_BYTES else 1
+
+
+def slice_rows(roster_bytes: int, jobs: int) -> int:
+    """Candidates per slice of a streamed run with `jobs` worker processes: as many as
+    SLICED_ROWS shared by the workers allows, between MIN_STREAM_ROWS and STREAM_ROWS, and
+    MIN_STREAM_ROWS for rosters above LARGE_ROSTER_BYTES."""
+    if roster_bytes > LARGE_ROSTER_BYTES:
+        return MIN_STREAM_ROWS
+    return max(MIN_STREAM_ROWS, min(STREAM_ROWS, SLICED_ROWS // max(1, jobs)))
 
 
 def _roster_bytes(paths: Sequence[str]) -> int:
@@ -234,7 +252,7 @@ class StreamedRun:
     def __post_init__(self) -> None:
         self._workers = Workers(self.jobs)
         self._workers.start(ready)                  # their imports overlap reading the files' heads
-        rows = self.chunk_rows or STREAM_ROWS
+        rows = self.chunk_rows or slice_rows(_roster_bytes(self.paths), self.jobs)
         scan = partial(self._workers.submit, scan_file) if self.jobs > 1 else None    # beside the first pass
         try:
             for path in self.paths:
