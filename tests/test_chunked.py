@@ -167,3 +167,11 @@ def test_chunk_bounds_cover_every_candidate_once(per_candidate, aim, fewest, mos
         assert held <= aim or rows <= fewest
         if hi < n and rows < most:
             assert held + per_candidate[hi] > aim
+
+
+def test_workers_share_the_findings_a_chunk_aims_at():
+    """Up to two worker processes each aim at FINDINGS_PER_CHUNK; more share CHUNKED_FINDINGS."""
+    assert chunked.findings_aim(1) == chunked.findings_aim(2) == chunked.FINDINGS_PER_CHUNK
+    assert chunked.findings_aim(4) == chunked.CHUNKED_FINDINGS // 4 < chunked.FINDINGS_PER_CHUNK
+    assert all(chunked.findings_aim(jobs) * jobs <= max(chunked.CHUNKED_FINDINGS, chunked.FINDINGS_PER_CHUNK)
+               for jobs in range(1, 64))

@@ -40,6 +40,10 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: built from them take a few kilobytes each while a chunk is written (with two worker processes a
 #: 1M-row roster before the agencies reply peaked at 923 MB with this aim, 1,046 MB with 150,000).
 FINDINGS_PER_CHUNK = 100_000
+#: Findings in the chunks that the worker processes of a streamed run render at once: with more
+#: than two workers, each aims at its share (1M before the agencies reply, four workers: 1.52 GB
+#: aiming at 100,000 each).
+CHUNKED_FINDINGS = 200_000
 #: Fewest candidates per chunk when none is given.
 MIN_CHUNK_ROWS = 1_000
 #: Called after each slice is written: on_chunk(slice, candidates done, candidates in all); the
@@ -162,12 +166,17 @@ def shell_of(whole: VettingResult) -> VettingResult:
                          meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
-def chunk_bounds(decided: Plan, chunk_rows: int | None = None) -> Iterator[tuple[int, int]]:
+def findings_aim(jobs: int) -> int:
+    """Findings a chunk aims at when `jobs` worker processes render chunks at once."""
+    return max(1, min(FINDINGS_PER_CHUNK, CHUNKED_FINDINGS // max(1, jobs)))
+
+
+def chunk_bounds(decided: Plan, chunk_rows: int | None = None, aim: int | None = None) -> Iterator[tuple[int, int]]:
     """The candidates lo..hi-1 of each chunk, in order (one empty chunk when there are none):
-    `chunk_rows` each, else as many as hold about FINDINGS_PER_CHUNK findings (`expected_findings`,
-    at least MIN_CHUNK_ROWS and at most DEFAULT_CHUNK_ROWS candidates): a roster before the agencies
-    reply gives nine-odd findings per candidate, a fully answered one a few per hundred, and a
-    roster may hold both (one township answered, the next not)."""
+    `chunk_rows` each, else as many as hold about `aim` findings (`expected_findings`; None:
+    FINDINGS_PER_CHUNK), at least MIN_CHUNK_ROWS and at most DEFAULT_CHUNK_ROWS candidates: a
+    roster before the agencies reply gives nine-odd findings per candidate, a fully answered one a
+    few per hundred, and a roster may hold both (one township answered, the next not)."""
     n = len(decided.candidates)
     if n == 0:
         yield 0, 0
@@ -176,11 +185,12 @@ def chunk_bounds(decided: Plan, chunk_rows: int | None = None) -> Iterator[tuple
         step = max(1, int(chunk_rows))
         yield from ((lo, min(n, lo + step)) for lo in range(0, n, step))
         return
+    aim = FINDINGS_PER_CHUNK if aim is None else aim
     reach = np.cumsum(decided.expected_findings())
     lo = 0
     while lo < n:
         before = int(reach[lo - 1]) if lo else 0
-        hi = int(np.searchsorted(reach, before + FINDINGS_PER_CHUNK, side="right"))
+        hi = int(np.searchsorted(reach, before + aim, side="right"))
         hi = min(n, max(lo + MIN_CHUNK_ROWS, min(hi, lo + DEFAULT_CHUNK_ROWS)))
         yield lo, hi
         lo = hi

@@ -200,6 +200,7 @@ class SliceJob:
     fmt: str = "csv"
     show_id: bool = False
     spool: Spool | None = None
+    aim: int | None = None      # findings a chunk aims at (vetting.chunked.findings_aim)
 
 
 def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], int]:
@@ -210,7 +211,7 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
     n, offset = len(candidates), job.offset
 
     def chunks() -> Iterator[tuple[VettingResult, int]]:
-        for lo, hi in chunk_bounds(decided, job.chunk_rows):
+        for lo, hi in chunk_bounds(decided, job.chunk_rows, job.aim):
             if hi == lo:
                 continue
             findings, not_checked = decided.findings(lo, hi)

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from vetting.atomic import check_target, temp_beside
-from vetting.chunked import ChunkTally, OnChunk, run_without_rows, shell_of
+from vetting.chunked import ChunkTally, OnChunk, findings_aim, run_without_rows, shell_of
 from vetting.engine.assemble import params_in_force
 from vetting.engine.coverage import Coverage, assess, resolve_mode
 from vetting.engine.derive import DERIVED_FROM
@@ -393,8 +393,10 @@ class StreamedRun:
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
         tables = iter(self._cache) if self._cache else self._tables()    # kept only for workers
+        aim = findings_aim(self.jobs)
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
-                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id)
+                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
+                         aim=aim)
                 for k, table in enumerate(tables))
         agencies, awaiting, k = list(self.ruleset.agencies), [], 0
         if self.jobs <= 1:
