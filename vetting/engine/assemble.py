@@ -165,34 +165,33 @@ class Plan:
         `index`'s rule waits only on silent agencies; those go to `waiting`, to be named in the
         agencies' J01 findings (vetting.engine.owed)."""
         folded, per_agency = self._folded(index)
-        if not unsettled.any() or not folded.any():
+        if not unsettled.any() or not len(folded):
             return unsettled
         owner = self._owner()
         rule = self.decisions[index][0]
-        for agency, owes in per_agency.items():
-            rows = np.flatnonzero(owes if inside is None else owes & inside)
+        for agency, rows in per_agency.items():
+            rows = rows if inside is None else rows[inside[rows]]
             if len(rows):
                 waiting.add(agency, rule, _distinct_sorted(owner[rows]) - lo)
-        return unsettled & ~folded
+        kept = unsettled.copy()
+        kept[folded] = False
+        return kept
 
     def _folded(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Decision `index`'s undecided rows (of every candidate) that wait only on silent agencies,
-        and per such agency the rows it owes a fact of the rule (row masks): worked out once for
-        every chunk, since each row's answer depends on that row alone."""
+        """Decision `index`'s undecided rows (of every candidate, as row numbers) that wait only on
+        silent agencies, and per such agency the rows it owes a fact of the rule: worked out once
+        for every chunk, since each row's answer depends on that row alone."""
         if index not in self._folds:
             rule, _, unsettled, role_unknown = self.decisions[index]
-            folded = np.zeros(len(unsettled), dtype=bool)
-            per_agency: dict[str, np.ndarray] = {}
-            if unsettled.any() and rule.severity != "notice" and len(self.silence):
+            folded, per_agency = np.array([], dtype=np.int64), {}
+            if rule.severity != "notice" and len(self.silence) and unsettled.any():
                 if self._silent is None:
                     self._silent = silent_rows(self.silence.blocks, self._owner())
                 at = np.flatnonzero(unsettled)
                 among, owed = waiting_on(rule, at, self.evaluator.columns, role_unknown, self._silent,
                                          self.evaluator.columns.ruleset.agencies)
-                folded[at[among]] = True
-                for agency, mask in owed.items():
-                    per_agency[agency] = np.zeros(len(unsettled), dtype=bool)
-                    per_agency[agency][at[mask]] = True
+                at = at.astype(np.int32) if len(unsettled) < 2**31 else at    # kept: 4 bytes a row
+                folded, per_agency = at[among], {agency: at[mask] for agency, mask in owed.items()}
             self._folds[index] = folded, per_agency
         return self._folds[index]
 
@@ -205,7 +204,8 @@ class Plan:
         per_row = np.zeros(len(owner), dtype=np.int64)
         for index, (_, fires, unsettled, _) in enumerate(self.decisions):
             per_row += fires
-            per_row += unsettled & ~self._folded(index)[0]
+            per_row += unsettled
+            per_row[self._folded(index)[0]] -= 1
         counts = np.bincount(owner, weights=per_row, minlength=n).astype(np.int64)
         if len(self.issues):
             counts += np.bincount(owner[self.issues["row_id"].to_numpy(dtype=np.int64)], minlength=n)
