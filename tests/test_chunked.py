@@ -170,8 +170,10 @@ def test_chunk_bounds_cover_every_candidate_once(per_candidate, aim, fewest, mos
 
 
 def test_workers_share_the_findings_a_chunk_aims_at():
-    """Up to two worker processes each aim at FINDINGS_PER_CHUNK; more share CHUNKED_FINDINGS."""
+    """Up to two worker processes each aim at FINDINGS_PER_CHUNK; more share CHUNKED_FINDINGS; a
+    JSON chunk, heavier for the same findings, aims at fewer."""
     assert chunked.findings_aim(1) == chunked.findings_aim(2) == chunked.FINDINGS_PER_CHUNK
     assert chunked.findings_aim(4) == chunked.CHUNKED_FINDINGS // 4 < chunked.FINDINGS_PER_CHUNK
+    assert chunked.findings_aim(2, "json") == chunked.JSON_FINDINGS_PER_CHUNK < chunked.findings_aim(2, "csv")
     assert all(chunked.findings_aim(jobs) * jobs <= max(chunked.CHUNKED_FINDINGS, chunked.FINDINGS_PER_CHUNK)
                for jobs in range(1, 64))

@@ -40,6 +40,10 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: built from them take a few kilobytes each while a chunk is written (with two worker processes a
 #: 1M-row roster before the agencies reply peaked at 923 MB with this aim, 1,046 MB with 150,000).
 FINDINGS_PER_CHUNK = 100_000
+#: ... in a JSON report, whose chunk takes several times the memory of a CSV one for the same
+#: findings (each an indented object, joined in Arrow): 1M before the agencies reply, two
+#: workers, peaked at 1.88 GB aiming at 100,000.
+JSON_FINDINGS_PER_CHUNK = 40_000
 #: Findings in the chunks that the worker processes of a streamed run render at once: with more
 #: than two workers, each aims at its share (1M before the agencies reply, four workers: 1.52 GB
 #: aiming at 100,000 each).
@@ -109,6 +113,7 @@ class ChunkedRun:
     coverage: str | None = None
     on_chunk: OnChunk | None = None
     engine: str = "vector"
+    aim: int | None = None              # findings a chunk aims at (`findings_aim`; None: FINDINGS_PER_CHUNK)
     _plan: Plan | None = None
     _covered: Coverage | None = None
     _tally: ChunkTally = field(default_factory=ChunkTally)
@@ -121,7 +126,7 @@ class ChunkedRun:
     def chunks(self) -> Iterator[VettingResult]:
         """Each slice of candidates with its findings and unchecked rules (meta empty)."""
         n = len(self.candidates)
-        for lo, hi in chunk_bounds(self._plan, self.chunk_rows):
+        for lo, hi in chunk_bounds(self._plan, self.chunk_rows, self.aim):
             findings, not_checked = self._plan.findings(lo, hi)
             table = candidate_table(self.candidates, findings, lo, hi)
             chunk = VettingResult(candidates=table, findings=findings, unchecked=not_checked)
@@ -166,9 +171,10 @@ def shell_of(whole: VettingResult) -> VettingResult:
                          meta=whole.meta, villages=whole.villages, group_summary=whole.group_summary)
 
 
-def findings_aim(jobs: int) -> int:
-    """Findings a chunk aims at when `jobs` worker processes render chunks at once."""
-    return max(1, min(FINDINGS_PER_CHUNK, CHUNKED_FINDINGS // max(1, jobs)))
+def findings_aim(jobs: int = 1, fmt: str = "csv") -> int:
+    """Findings a chunk of a `fmt` report aims at when `jobs` worker processes render chunks at once."""
+    aim = JSON_FINDINGS_PER_CHUNK if fmt == "json" else FINDINGS_PER_CHUNK
+    return max(1, min(aim, CHUNKED_FINDINGS // max(1, jobs)))
 
 
 def chunk_bounds(decided: Plan, chunk_rows: int | None = None, aim: int | None = None) -> Iterator[tuple[int, int]]:
@@ -208,6 +214,7 @@ def vet_chunked(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, output
                 coverage: str | None = None, on_chunk: OnChunk | None = None) -> VettingResult:
     """Evaluate and write the report of a large run chunk by chunk (`on_chunk` hears each slice
     once written); returns the run without its candidates and findings (meta, village findings)."""
-    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, on_chunk)
+    run = ChunkedRun(ruleset, candidates, as_of, chunk_rows, generated_at, coverage, on_chunk,
+                     aim=findings_aim(1, fmt))
     write_chunked(run, output, fmt, show_id)
     return run.result()

@@ -393,7 +393,7 @@ class StreamedRun:
         fmt, show_id = (writer.fmt, writer.show_id) if writer is not None else ("csv", False)
         offsets = np.cumsum([0, *self._sizes])
         tables = iter(self._cache) if self._cache else self._tables()    # kept only for workers
-        aim = findings_aim(self.jobs)
+        aim = findings_aim(self.jobs, fmt)
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
                          aim=aim)
