@@ -104,3 +104,33 @@ def test_candidates_beyond_a_sheet_are_refused_before_anything_is_written(tmp_pa
 
 def test_column_letters():
     assert [column_letters(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_the_workbook_is_packed_at_the_chosen_level(tmp_path, monkeypatch):
+    """The package is deflated at ZIP_LEVEL (xlsxwriter has no option for it): the same workbook
+    packed at zlib's best level is smaller, at no compression far larger; the writer's ZipFile is
+    itself again afterwards, also when saving fails."""
+    import xlsxwriter.workbook
+
+    original = xlsxwriter.workbook.ZipFile
+    rows = [[f"第{i}行 审查理由 {i * 7919 % 1000:03d} 「纪委监委意见」", i] for i in range(20_000)]
+
+    def packed(level):
+        monkeypatch.setattr(xlsx_report, "ZIP_LEVEL", level)
+        path = tmp_path / f"level{level}.xlsx"
+        with xlsx_report.streamed_workbook(str(path)) as wb:
+            ws = wb.add_worksheet()
+            for n, row in enumerate(rows):
+                ws.write_row(n, 0, row)
+        assert xlsxwriter.workbook.ZipFile is original
+        with zipfile.ZipFile(path) as package:
+            assert package.testzip() is None
+            assert {info.compress_type for info in package.infolist()} == {zipfile.ZIP_DEFLATED}
+        return path.stat().st_size
+
+    chosen = xlsx_report.ZIP_LEVEL
+    assert packed(9) < packed(chosen) < packed(0)
+    with pytest.raises(OSError):
+        with xlsx_report.streamed_workbook(str(tmp_path / "missing" / "x.xlsx")) as wb:
+            wb.add_worksheet().write(0, 0, "x")
+    assert xlsxwriter.workbook.ZipFile is original
