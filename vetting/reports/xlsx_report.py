@@ -256,12 +256,12 @@ def _write_body(ws: Any, styles: _Styles, first_row: int, table: pd.DataFrame, f
         except (TypeError, pa.ArrowException):
             columns = None
         if columns is not None:
-            xf = {f: [(_xf(styles.cell(f, w, t)), _xf(styles.cell(f, False, t))) for w, t in zip(wrap, text)]
-                  for f in dict.fromkeys(fill)}
-            by_row = [xf[f] for f in fill]
-            cells = [np.array([row[i][0] for row in by_row], dtype=np.int64) for i in range(len(columns))]
-            blanks = [np.array([row[i][1] for row in by_row], dtype=np.int64) for i in range(len(columns))]
-            stream_rows(ws, first_row, columns, cells, blanks)
+            which, used = pd.factorize(pd.Series(fill, dtype=object), use_na_sentinel=False)
+            xf = np.array([[(_xf(styles.cell(f, w, t)), _xf(styles.cell(f, False, t))) for w, t in zip(wrap, text)]
+                           for f in (None if pd.isna(f) else f for f in used)], dtype=np.int64)
+            xf = xf.reshape(len(used), len(columns), 2)     # by fill (first seen first), column, wrapped/blank
+            stream_rows(ws, first_row, columns, [xf[which, i, 0] for i in range(len(columns))],
+                        [xf[which, i, 1] for i in range(len(columns))])
             return
     columns = [values.to_numpy(dtype=object, na_value=None) for _, values in safe.items()]
     for n in range(len(table)):
