@@ -339,6 +339,22 @@ def test_a_mid_sized_roster_is_streamed_only_with_workers(monkeypatch, processor
     assert stream_threshold(jobs) == threshold
 
 
+@pytest.mark.parametrize("extra, streams", [([], True), (["--jobs", "1"], False), (["--jobs", "2"], True)])
+def test_vet_run_streams_a_mid_sized_roster_only_with_workers(tmp_path, monkeypatch, extra, streams):
+    """`vet run` on a roster between the two thresholds, on two processors: streamed with workers,
+    read whole when told to run in one process (`--jobs 1`); the same report either way."""
+    monkeypatch.setattr(streamed, "auto_jobs", lambda: 2)
+    monkeypatch.setattr(streamed, "PARALLEL_THRESHOLD_BYTES", ROSTER.stat().st_size - 1)
+    calls = []
+    real = streamed.vet_streamed
+    monkeypatch.setattr(streamed, "vet_streamed", lambda *a, **k: calls.append(a[-1]) or real(*a, **k))
+    result = CliRunner().invoke(cli, ["run", str(ROSTER), "--as-of", "2026-12-15", "-o", str(tmp_path / "r.csv"),
+                                      "--no-history", "-q", *extra])
+    assert result.exit_code == 0, result.output
+    assert bool(calls) == streams
+    assert "同一公民身份号码还出现在" in (tmp_path / "r.findings.csv").read_text(encoding="utf-8-sig")
+
+
 def test_which_runs_are_read_in_slices(national):
     xlsx, csv_roster = str(FIXTURES / "demo_roster.xlsx"), str(ROSTER)
     plain = ReadOptions()

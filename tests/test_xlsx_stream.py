@@ -110,6 +110,7 @@ def test_the_workbook_is_packed_at_the_chosen_level(tmp_path, monkeypatch):
     """The package is deflated at ZIP_LEVEL (xlsxwriter has no option for it): the same workbook
     packed at zlib's best level is smaller, at no compression far larger; the writer's ZipFile is
     itself again afterwards, also when saving fails."""
+    import xlsxwriter.exceptions
     import xlsxwriter.workbook
 
     original = xlsxwriter.workbook.ZipFile
@@ -130,7 +131,9 @@ def test_the_workbook_is_packed_at_the_chosen_level(tmp_path, monkeypatch):
 
     chosen = xlsx_report.ZIP_LEVEL
     assert packed(9) < packed(chosen) < packed(0)
-    with pytest.raises(OSError):
-        with xlsx_report.streamed_workbook(str(tmp_path / "missing" / "x.xlsx")) as wb:
+    taken = tmp_path / "taken.xlsx"
+    taken.mkdir()                                   # the package cannot be written there: saving fails
+    with pytest.raises(xlsxwriter.exceptions.FileCreateError):
+        with xlsx_report.streamed_workbook(str(taken)) as wb:
             wb.add_worksheet().write(0, 0, "x")
     assert xlsxwriter.workbook.ZipFile is original

@@ -77,11 +77,11 @@ if TYPE_CHECKING:
 
 #: Text rosters larger than this (bytes, all files together) are streamed when a run may be.
 STREAM_THRESHOLD_BYTES = 64 << 20
-#: ... and larger than this when the run has worker processes: from about 100,000 candidates the
-#: workers win back their start (a second of imports each) and the second reading (the bench's
-#: rosters on two processors, read whole against streamed: 100,000 candidates before the agencies
-#: reply 5.4 s against 4.5 s, fully answered 2.4 s either way; 200,000: 10.5 s against 7.6 s;
-#: 300,000 fully answered 5.6 s against 5.2 s).
+#: ... and larger than this when the run has worker processes: from about 100,000 candidates (of
+#: the bench's 36-column roster, ~200 bytes each) the workers win back their start (a second of
+#: imports each) and the second reading (the bench's rosters on two processors, read whole against
+#: streamed: 100,000 candidates before the agencies reply 5.4 s against 4.5 s, fully answered 2.4 s
+#: either way; 200,000: 10.5 s against 7.6 s; 300,000 fully answered 5.6 s against 5.2 s).
 PARALLEL_THRESHOLD_BYTES = 20 << 20
 #: Candidates per slice, at most: each slice costs a fixed ~0.14 s of processor time beside its
 #: rows (1M fully answered on two processors: 13.2 s in slices of 25,000, 12.6 s in 50,000).

@@ -136,7 +136,7 @@ def cli() -> None:
 @decisions_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), metavar="行数",
               help="分块审查：每块人选数（默认超过5万人时自动分块写出，按问题数定块大小；"
-                   "CSV花名册超过20 MB（多核时；单核64 MB）时分块读取；仅 csv/json 报告写入文件时）。")
+                   "CSV花名册超过20 MB（多进程审查时；单进程64 MB）时分块读取；仅 csv/json 报告写入文件时）。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="进程数",
               help="分块读取的大花名册（CSV超过20 MB，或给出 --chunk-rows）由几个进程并行审查"
                    "（默认按CPU核数，最多4个；小花名册默认1个）。")
