@@ -152,6 +152,28 @@ def test_findings_quote_the_agency_text_as_evidence(runner, tmp_path):
     assert "第3行" in finding["evidence"]
 
 
+def test_a_chase_list_naming_fewer_than_are_awaited_says_so(runner, tmp_path, monkeypatch):
+    """When an agency owes more people than its chase list names (AWAITING_LIST_LIMIT), the count
+    says so wherever it is given (meta, stderr) and where each one's pending is found; a list
+    naming everyone adds nothing."""
+    from vetting.joint import merge
+
+    monkeypatch.setattr(merge, "AWAITING_LIST_LIMIT", 2)
+    out = tmp_path / "r.csv"
+    result = runner.invoke(cli, ["run", str(FIXTURES / "compact" / "pending_roster.csv"), "--as-of", "2026-12-15",
+                                 "--no-history", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    chased = out.with_suffix(".awaiting.csv").read_text(encoding="utf-8-sig").splitlines()
+    meta = out.with_suffix(".meta.csv").read_text(encoding="utf-8-sig")
+    owed = [line for line in meta.splitlines() if line.startswith('"待反馈"')]
+    assert owed and len(chased) == 1 + 2 * len(owed)
+    note = "（待反馈清单只列出其中2人；每人未反馈的部门见问题明细中的 J01）"
+    assert all(line.endswith(note + '"') for line in owed)
+    assert result.output.count("人未反馈" + note) == len(owed)
+    report, whole = _run(runner, tmp_path)
+    assert "只列出" not in whole.output and "待反馈：公安 尚有 1 人未反馈\n" in whole.output
+
+
 def test_blank_opinion_is_pending_and_agency_is_listed_to_chase(runner, tmp_path):
     report, result = _run(runner, tmp_path)
     zheng = next(c for c in report["candidates"] if c["name"] == "郑七")

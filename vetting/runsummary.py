@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 from vetting.engine.coverage import SWITCH_OFF
 from vetting.privacy import mask_text
+from vetting.reports.common import awaiting_listed
 from vetting.reports.decided import decision_lines, entry_person
 from vetting.result import VettingResult
 from vetting.ruleset.loader import bundled_packs
@@ -42,7 +43,8 @@ def summary_lines(result: VettingResult, output: str | None = None, inputs: bool
     lines.extend(coverage_lines(meta))
     lines.extend(unmapped_hint(meta))
     lines.extend(template_hint(meta))
-    lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈" for awaited in meta.get("awaiting", []))
+    lines.extend(f"待反馈：{awaited['agency']} 尚有 {awaited['count']} 人未反馈{awaiting_listed(awaited)}"
+                 for awaited in meta.get("awaiting", []))
     lines.extend(f"提示：{reply['file']} 第{reply['row']}行（{reply['agency']}）在花名册中找不到对应人选"
                  for reply in meta.get("unmatched_replies", [])[:MAX_UNMATCHED_REPLIES])
     lines.extend(decision_summary(meta))

@@ -353,6 +353,15 @@ def village_table(result: VettingResult) -> pd.DataFrame:
     return table.astype("str") if len(table) else table
 
 
+def awaiting_listed(entry: dict[str, Any]) -> str:
+    """What to add where an agency's count of people awaited is said, when its chase list names
+    fewer of them (vetting.joint.merge.AWAITING_LIST_LIMIT): "" when it names them all."""
+    listed = len(entry.get("candidates") or [])
+    if listed >= entry.get("count", 0):
+        return ""
+    return f"（待反馈清单只列出其中{listed}人；每人未反馈的部门见问题明细中的 J01）"
+
+
 def awaiting_table(meta: dict[str, Any]) -> pd.DataFrame:
     """Who each agency has not answered for yet (the chase list); 行号 as integers."""
     rows = [(a["agency"], p["file"], p["row"], p["name"], p["village"])
@@ -392,7 +401,7 @@ def meta_lines(meta: dict[str, Any]) -> list[tuple[str, str]]:
         ("审查引擎", ENGINE_LABELS.get(meta.get("engine"), meta.get("engine"))),
         ("生成时间", local_time_text(meta.get("generated_at"))),
     ]
-    lines += [("待反馈", f"{a['agency']}：{a['count']}人") for a in meta.get("awaiting") or []]
+    lines += [("待反馈", f"{a['agency']}：{a['count']}人{awaiting_listed(a)}") for a in meta.get("awaiting") or []]
     lines += [("回复文件", f"{r['agency']}：{r['file']}，{r['rows']}条记录，匹配{r['matched']}条，未匹配{r['unmatched']}条"
                f"（SHA256：{r['sha256']}）") for r in meta.get("replies") or []]
     lines += [("村级达标", f"{g['name']}：{g['villages']}个村中{g['meeting']}个达标，{g['below_or_above']}个不达标，"
