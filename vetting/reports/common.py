@@ -153,8 +153,7 @@ def findings_order(findings: pd.DataFrame) -> np.ndarray:
     """The positions `sorted_findings` takes: one stable sort of an integer key made of the
     row, the severity's rank and the rule code's place among the codes (a few distinct values
     each), not a sort on three columns with text in one of them."""
-    severities, severity_at = _factorized(findings["severity"])
-    rank = np.array([SEVERITY_RANK.get(s, len(SEVERITIES)) for s in severities], dtype=np.int64)[severity_at]
+    rank = ranked(findings["severity"], SEVERITY_RANK, len(SEVERITIES))
     rules, rule_at = _factorized(as_text(findings["rule"]).fillna(""))
     place = np.argsort(np.argsort(np.asarray(rules, dtype=object), kind="stable"))[rule_at]
     row = findings["row_id"].to_numpy(dtype=np.int64)
