@@ -156,9 +156,9 @@ def test_a_chase_list_naming_fewer_than_are_awaited_says_so(runner, tmp_path, mo
     """When an agency owes more people than its chase list names (AWAITING_LIST_LIMIT), the count
     says so wherever it is given (meta, stderr) and where each one's pending is found; a list
     naming everyone adds nothing."""
-    from vetting.joint import merge
+    from vetting.joint import chase
 
-    monkeypatch.setattr(merge, "AWAITING_LIST_LIMIT", 2)
+    monkeypatch.setattr(chase, "AWAITING_LIST_LIMIT", 2)
     out = tmp_path / "r.csv"
     result = runner.invoke(cli, ["run", str(FIXTURES / "compact" / "pending_roster.csv"), "--as-of", "2026-12-15",
                                  "--no-history", "-o", str(out)])

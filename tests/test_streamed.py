@@ -39,6 +39,7 @@ from vetting.fields import alias_index, header_key
 from vetting.inputs import bodyparse, read_tables
 from vetting.inputs import stream as stream_module
 from vetting.inputs.stream import RosterStream, streamable
+from vetting.joint import chase
 from vetting.normalize.roster import Candidates
 from vetting.parallel import auto_jobs
 from vetting.pipeline import ReadOptions, load_candidates, run_engine
@@ -64,6 +65,7 @@ from vetting.streamed import (
 
 FIXTURES = ROOT / "fixtures"
 ROSTER = FIXTURES / "chunked" / "roster.csv"
+PENDING = FIXTURES / "compact" / "pending_roster.csv"
 AS_OF = dt.date(2026, 12, 15)
 STAMP = "2026-12-15T09:00:00+08:00"
 CSV_FIXTURES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".csv", ".txt", ".tsv") and streamable(p))
@@ -188,6 +190,44 @@ def test_worker_processes_write_the_whole_run_report(tmp_path, national, fmt, ro
     vet_streamed(national, [str(ROSTER)], AS_OF, str(tmp_path / "workers" / f"r.{fmt}"), fmt, chunk_rows=rows,
                  generated_at=STAMP, jobs=jobs)
     assert _files(tmp_path / "workers") == whole     # slices decided and rendered by the workers, in order
+
+
+@pytest.mark.parametrize("rows,jobs", [(40, 1), (45, 3)])
+def test_a_partial_chase_list_is_the_whole_runs_however_the_run_is_sliced(tmp_path, national, monkeypatch, rows,
+                                                                          jobs):
+    """The chase list names an agency's first people in roster order, as many as the whole run's
+    list does, though the slices that name them are decided by workers that never see the limit
+    (each slice is told how many more the list takes)."""
+    monkeypatch.setattr(chase, "AWAITING_LIST_LIMIT", 50)      # more than a slice holds
+    whole, _, _ = _both(tmp_path, national, [PENDING], "csv", rows)
+    (tmp_path / "workers").mkdir()
+    vet_streamed(national, [str(PENDING)], AS_OF, str(tmp_path / "workers" / "r.csv"), "csv", chunk_rows=rows,
+                 generated_at=STAMP, jobs=jobs)
+    assert _files(tmp_path / "workers") == whole
+    listed = pd.read_csv(io.BytesIO(whole["r.awaiting.csv"]), encoding="utf-8-sig")
+    assert listed.groupby(listed.columns[0]).size().eq(50).all() and len(listed) >= 50 * 3
+    assert "（待反馈清单只列出其中50人；" in whole["r.meta.csv"].decode("utf-8-sig")
+
+
+def test_a_slice_names_only_as_many_awaited_people_as_the_run_s_list_takes(national):
+    """`awaiting_list` counts everyone owed but names at most the room left per agency; the run's
+    list (`ChaseList`) takes slices in order, cut at its limit, and says how much room is left."""
+    candidates = load_candidates([str(PENDING)], national, ReadOptions())
+    whole = chase.awaiting_list(candidates, 12)
+    owed = {e["agency"]: e["count"] for e in whole}
+    assert len(owed) >= 3 and all(len(e["candidates"]) == min(12, e["count"]) for e in whole)
+    first = next(iter(owed))
+    some = chase.awaiting_list(candidates, {first: 0})
+    assert {e["agency"]: e["count"] for e in some} == owed
+    assert some[0]["candidates"] == [] and some[0]["truncated"]
+    assert all(len(e["candidates"]) == min(chase.AWAITING_LIST_LIMIT, e["count"]) for e in some[1:])
+    run = chase.ChaseList(list(national.agencies), limit=12)
+    assert set(run.room().values()) == {12}
+    run.add(chase.awaiting_list(candidates, 5))
+    assert run.room()[first] == 7
+    run.add(whole)
+    assert run.room()[first] == 0 and [e["count"] for e in run.entries()] == [2 * c for c in owed.values()]
+    assert [e["candidates"] for e in run.entries()] == [e["candidates"][:5] + e["candidates"][:7] for e in whole]
 
 
 def test_spools_not_taken_into_the_report_are_removed_with_it(tmp_path):

@@ -10,7 +10,7 @@ import pickle
 import struct
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from vetting.engine.values import Vec
 from vetting.engine.vector import vector_decide
 from vetting.engine.verdicts import candidate_table
 from vetting.inputs.table import RawTable
+from vetting.joint.chase import awaiting_list
 from vetting.joint.merge import joint_review
 from vetting.memory import reuse_freed_blocks
 from vetting.normalize.roster import Candidates, normalise_tables
@@ -124,10 +125,11 @@ def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart
 
 
 def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:
-    """One slice normalised with every field and its opinions read (the joint review)."""
+    """One slice normalised with every field and its opinions read (the joint review); its chase
+    list is left for `decided_chunks`, which knows how many people the run's list still takes."""
     fields, required = ruleset.fields, ruleset.required_fields
     return joint_review(normalise_tables([table], fields, required, options.mapping), fields, required,
-                        joint_spec(ruleset))
+                        joint_spec(ruleset), room=0)
 
 
 def keep_slice(candidates: Candidates, path: str, compress: bool = True) -> None:
@@ -201,11 +203,13 @@ class SliceJob:
     show_id: bool = False
     spool: Spool | None = None
     aim: int | None = None      # findings a chunk aims at (vetting.chunked.findings_aim)
+    room: Mapping[str, int] | None = None   # people per agency the run's chase list still takes
 
 
 def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], int]:
     """One slice read and decided: its chunks (row ids over the run, each with the candidates
-    done once it is written), made one at a time as they are taken; the agencies it awaits; its size."""
+    done once it is written), made one at a time as they are taken; the agencies it awaits, naming
+    as many people as `job.room` allows; its size."""
     candidates = slice_read(job.ruleset, job.options, job.table)
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
@@ -220,7 +224,7 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
                                             for t in (table, findings, not_checked))
             yield VettingResult(candidates=table, findings=findings, unchecked=not_checked), offset + hi
 
-    return chunks(), candidates.joint.get("awaiting", []), n
+    return chunks(), awaiting_list(candidates, job.room), n
 
 
 @dataclass

@@ -48,7 +48,7 @@ from vetting.engine.values import Vec
 from vetting.errors import VettingError
 from vetting.inputs.stream import RosterStream, scan_file, streamable
 from vetting.inputs.table import RawTable
-from vetting.joint.merge import AWAITING_LIST_LIMIT
+from vetting.joint.chase import ChaseList
 from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
 from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
@@ -200,25 +200,6 @@ class _IndexEvaluator:
 @dataclass
 class _RulesetView:
     ruleset: Ruleset
-
-
-def _merge_awaiting(parts: list[list[dict]], agencies: Sequence[str]) -> list[dict]:
-    """The agencies still awaited over all slices, as one whole read lists them. Merged slice by
-    slice (a merged list is a part like any other): kept whole, the lists of a 10M run before the
-    agencies reply (500 people per agency and slice) held a gigabyte until the run ended."""
-    merged: dict[str, dict] = {}
-    for part in parts:
-        for entry in part:
-            into = merged.setdefault(entry["agency"], {"agency": entry["agency"], "count": 0, "candidates": []})
-            into["count"] += entry["count"]
-            into["candidates"] = (into["candidates"] + entry["candidates"])[:AWAITING_LIST_LIMIT]
-    out = []
-    for name in agencies:
-        if name in merged:
-            entry = merged[name]
-            entry["truncated"] = entry["count"] > len(entry["candidates"])
-            out.append(entry)
-    return out
 
 
 @dataclass
@@ -394,16 +375,17 @@ class StreamedRun:
         offsets = np.cumsum([0, *self._sizes])
         tables = iter(self._cache) if self._cache else self._tables()    # kept only for workers
         aim = findings_aim(self.jobs, fmt)
+        chase, k = ChaseList(list(self.ruleset.agencies)), 0
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
-                         aim=aim)
+                         aim=aim, room=chase.room())    # made as a worker frees up: the room after the slices back
                 for k, table in enumerate(tables))
-        agencies, awaiting, k = list(self.ruleset.agencies), [], 0
         if self.jobs <= 1:
             for job in jobs:
                 made, waits, size = decided_chunks(job)
                 self._check_size(size, k)
-                awaiting, k = _merge_awaiting([awaiting, waits], agencies), k + 1
+                chase.add(waits)
+                k += 1
                 for chunk, done in made:
                     self._tally.add(chunk)
                     if writer is not None:
@@ -415,7 +397,8 @@ class StreamedRun:
                        for job in jobs)
             for part in self._workers.map(decide_slice, spooled):
                 self._check_size(part.size, k)
-                awaiting, k = _merge_awaiting([awaiting, part.awaiting], agencies), k + 1
+                chase.add(part.awaiting)
+                k += 1
                 self._tally.merge(part.tally)
                 if part.spool is not None:
                     writer.merge(part.spool)
@@ -426,7 +409,7 @@ class StreamedRun:
                     self._written(chunk, done)
                 if kept is not None:
                     kept.close()
-        self._shell.joint["awaiting"] = awaiting
+        self._shell.joint["awaiting"] = chase.entries()
 
     def _check_size(self, size: int, k: int) -> None:
         if size != self._sizes[k]:

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from vetting.errors import InputError
 from vetting.fields import Field, header_key
 from vetting.inputs.scope import same_file
+from vetting.joint.chase import awaiting_list
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.records import combine, evidence_column
@@ -39,10 +40,6 @@ _PREFIXES = ("县委", "市委", "区委", "县级", "市级", "县", "市", "�
 #: What kind of body it is ("统战部门", "公安机关"): left off when the rest names an agency.
 _BODY_SUFFIXES = ("部门", "机关", "单位", "局", "委", "部")
 QUOTE_LIMIT = 200
-#: People listed per agency in the chase list (待反馈清单); beyond, the count says the list is partial,
-#: and each one's J01 finding names the agencies owed. (5,000 cost a 1M streamed run 7 %: every
-#: slice builds and returns its list, though only the first slices' are kept.)
-AWAITING_LIST_LIMIT = 500
 
 
 def _opinion_subject(header: str) -> str | None:
@@ -106,14 +103,13 @@ class JointSpec:
 class JointOutcome:
     """What the review learned: fact text per field on the candidates' own rows (what answering
     agencies cleared) and its evidence, every record the agencies gave (frames for
-    vetting.normalize.records.combine), data issues, who is awaited, reply rows matching nobody,
+    vetting.normalize.records.combine), data issues, reply rows matching nobody,
     the opinion columns it read, and the agencies still owing answers (J01, compact blocks)."""
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     provenance: dict[str, np.ndarray] = field(default_factory=dict)
     issues: list[pd.DataFrame] = field(default_factory=list)
     records: list[pd.DataFrame] = field(default_factory=list)
-    awaiting: list[dict] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)
     opinion_columns: list[str] = field(default_factory=list)
@@ -131,7 +127,6 @@ class _Merger:
         self._blank_cache: dict[str, np.ndarray] = {}
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
-        self.awaited = {name: np.zeros(self.n, dtype=bool) for name in agencies}
         self.silent_column: dict[str, tuple[np.ndarray, pd.Categorical, str]] = {}
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
@@ -341,7 +336,7 @@ class _Merger:
         return np.where(valid, self._typed("id_number"), None)
 
     def finish(self) -> JointOutcome:
-        """Clear what answering agencies did not find, then list who is still awaited."""
+        """Clear what answering agencies did not find, then note who is still awaited."""
         for agency, rows, evidence in self.clears:
             for name in self.agencies[agency].supplies:
                 value = clear_value(self.fields[name])
@@ -362,9 +357,6 @@ class _Merger:
                 unanswered = needed & ~self.answered[name] & ~missing
                 self._silent(name, name, unanswered,
                              f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
-                missing = missing | unanswered  # a new array: the block above keeps its own mask
-            self.awaited[name] = missing
-        self._awaiting_list()
         return self.out
 
     def _set_clear(self, name: str, rows: np.ndarray, value: str, evidence: np.ndarray) -> None:
@@ -374,20 +366,6 @@ class _Merger:
         prov = self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))
         prov[rows] = np.where(evidence[rows] == "", None, evidence[rows])
 
-    def _awaiting_list(self) -> None:
-        for name, rows in self.awaited.items():
-            count = int(rows.sum())
-            if not count:
-                continue
-            listed = np.flatnonzero(rows)[:AWAITING_LIST_LIMIT]
-            # One take per column, not four frame lookups per person (10 agencies x 500 people).
-            column = {c: self.raw[c].iloc[listed].tolist() if c in self.raw else [""] * len(listed)
-                      for c in ("source_file", "source_row", "name", "village")}
-            people = [{"file": str(f), "row": int(r), "name": str(nm), "village": str(v)}
-                      for f, r, nm, v in zip(column["source_file"], column["source_row"], column["name"],
-                                             column["village"])]
-            self.out.awaiting.append({"agency": name, "count": count, "candidates": people,
-                                      "truncated": count > len(listed)})
 
 
 def _unread_reason(clauses: np.ndarray) -> np.ndarray:
@@ -456,23 +434,25 @@ def review(candidates: Candidates, fields: Mapping[str, Field], spec: JointSpec)
 
 
 def apply(candidates: Candidates, outcome: JointOutcome, fields: Mapping[str, Field],
-          required: Sequence[str] = ()) -> Candidates:
-    """A new candidate set with the review's facts, evidence and issues; the opinion columns it read
-    are no longer listed as unmapped."""
+          required: Sequence[str] = (), room: int | Mapping[str, int] | None = None) -> Candidates:
+    """A new candidate set with the review's facts, evidence and issues, and its chase list naming
+    at most `room` people per agency (vetting.joint.chase.awaiting_list); the opinion columns it
+    read are no longer listed as unmapped."""
     updated = with_columns(candidates, fields, required, outcome.columns)
     read = set(outcome.opinion_columns)
-    return replace(updated, provenance={k: evidence_column(v) for k, v in outcome.provenance.items()},
-                   records=combine(outcome.records),
-                   joint={"awaiting": outcome.awaiting, "unmatched_replies": outcome.unmatched,
-                          "replies": outcome.replies, "consulted_agencies": outcome.consulted},
-                   unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
-                   issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True),
-                   silence=Silence(tuple(outcome.silence)))
+    updated = replace(updated, provenance={k: evidence_column(v) for k, v in outcome.provenance.items()},
+                      records=combine(outcome.records),
+                      unmapped=[(table, header) for table, header in updated.unmapped if header not in read],
+                      issues=pd.concat([updated.issues, *outcome.issues], ignore_index=True),
+                      silence=Silence(tuple(outcome.silence)))
+    return replace(updated, joint={"awaiting": awaiting_list(updated, room), "unmatched_replies": outcome.unmatched,
+                                   "replies": outcome.replies, "consulted_agencies": outcome.consulted})
 
 
 def joint_review(candidates: Candidates, fields: Mapping[str, Field], required: Sequence[str],
-                 spec: JointSpec | None) -> Candidates:
-    """The joint review stage: the candidate set with every agency's answers read in."""
+                 spec: JointSpec | None, room: int | Mapping[str, int] | None = None) -> Candidates:
+    """The joint review stage: the candidate set with every agency's answers read in (`room`: see
+    `apply`)."""
     if spec is None:
         return candidates
-    return apply(candidates, review(candidates, fields, spec), fields, required)
+    return apply(candidates, review(candidates, fields, spec), fields, required, room)

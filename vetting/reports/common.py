@@ -354,7 +354,7 @@ def village_table(result: VettingResult) -> pd.DataFrame:
 
 def awaiting_listed(entry: dict[str, Any]) -> str:
     """What to add where an agency's count of people awaited is said, when its chase list names
-    fewer of them (vetting.joint.merge.AWAITING_LIST_LIMIT): "" when it names them all."""
+    fewer of them (vetting.joint.chase.AWAITING_LIST_LIMIT): "" when it names them all."""
     listed = len(entry.get("candidates") or [])
     if listed >= entry.get("count", 0):
         return ""
