@@ -230,6 +230,34 @@ def test_a_slice_names_only_as_many_awaited_people_as_the_run_s_list_takes(natio
     assert [e["candidates"] for e in run.entries()] == [e["candidates"][:5] + e["candidates"][:7] for e in whole]
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("taken_here", [(0, 3), (1, 2), ()])
+def test_a_report_takes_spools_and_its_own_chunks_in_order(tmp_path, national, fmt, taken_here):
+    """Chunks written by the report's own process and spools filled by workers, in any mix, make
+    the whole run's report (a JSON report copies the spools' rows only once, when it is written);
+    a report given up half way leaves no file behind."""
+    whole, _, _ = _both(tmp_path, national, [ROSTER], fmt, 6)
+    run = StreamedRun(national, [str(ROSTER)], AS_OF, ReadOptions(), 6, STAMP)
+    run.index()
+    chunks = list(run.chunks())
+    assert len(chunks) >= 5
+    for finished in (True, False):
+        folder = tmp_path / f"mixed_{finished}"
+        folder.mkdir()
+        writer = chunk_writer(fmt)
+        writer.begin(folder / f"r.{fmt}")
+        for k, chunk in enumerate(chunks if finished else chunks[:4]):
+            if k in taken_here:
+                writer.write_chunk(chunk)
+            else:
+                writer.merge(chunk_writer(fmt).fill(writer.new_spool(keep=False), [chunk]))
+        if finished:
+            writer.finish(run.result())
+            assert _files(folder) == whole
+        writer.abort()
+        assert sorted(p.name for p in folder.iterdir()) == (sorted(whole) if finished else [])
+
+
 def test_spools_not_taken_into_the_report_are_removed_with_it(tmp_path):
     writer = chunk_writer("csv")
     writer.begin(tmp_path / "r.csv")

@@ -54,6 +54,10 @@ class ChunkWriter:
     fmt = ""
     #: (characters the format cannot hold, its name in the warning), or None (JSON holds any).
     forbidden: tuple[str, str] | None = None
+    #: Whether a worker's rows stay in its spool until `finish` copies them into the report, rather
+    #: than into the temporary rows as they arrive: a report whose head is written last (JSON) is
+    #: copied whole at `finish`, and the rows would be copied twice.
+    rows_kept_in_spools = False
 
     def __init__(self, show_id: bool = False) -> None:
         self.show_id = show_id
@@ -63,6 +67,7 @@ class ChunkWriter:
         self._handle = None
         self._chunks = 0
         self._spools: list[str] = []     # spool files made and not yet merged
+        self._pieces: list[tuple[str, int, bytes]] = []  # (file, bytes to skip, prefix) before the rows
 
     def begin(self, path: str | os.PathLike) -> None:
         """Start the report at `path`: the candidate rows go to a temporary file beside it."""
@@ -107,13 +112,27 @@ class ChunkWriter:
     def merge(self, spool: Spool) -> None:
         """Write a worker's chunks after those before them, and remove its files."""
         self.changed += spool.changed
+        kept = spool.chunks and self.rows_kept_in_spools
         if spool.chunks:
             skip, prefix = self._joint(spool)
-            _copy_into(self._handle, spool.rows, skip, prefix)
+            if kept:
+                self._set_rows_aside()
+                self._pieces.append((spool.rows, skip, prefix))
+            else:
+                _copy_into(self._handle, spool.rows, skip, prefix)
         self._chunks += spool.chunks
-        for name in (spool.rows, spool.findings):
+        for name in (spool.findings,) if kept else (spool.rows, spool.findings):
             os.unlink(name)
             self._spools.remove(name)
+
+    def _set_rows_aside(self) -> None:
+        """The rows written here so far become a piece of the report, before a spool's."""
+        if not self._handle.tell():
+            return
+        self._handle.close()
+        self._pieces.append((self._body, 0, b""))
+        fd, self._body = temp_beside(self.path, "body")
+        self._handle = os.fdopen(fd, "wb")
 
     def _joint(self, spool: Spool) -> tuple[int, bytes]:
         """How a spool's rows join the rows so far: bytes of its start to skip, bytes to put first."""
@@ -138,12 +157,10 @@ class ChunkWriter:
         """Remove the temporary rows (after `finish`, or when the run fails)."""
         if self._handle is not None and not self._handle.closed:
             self._handle.close()
-        if self._body and os.path.exists(self._body):
-            os.unlink(self._body)
-        for name in self._spools:
-            if os.path.exists(name):
+        for name in [self._body, *(piece[0] for piece in self._pieces), *self._spools]:
+            if name and os.path.exists(name):
                 os.unlink(name)
-        self._spools = []
+        self._spools, self._pieces = [], []
 
     def _shown(self, result: VettingResult) -> tuple[VettingResult, int]:
         """As `vetting.reports.shown_result`: masked, then cleaned (with the count of texts changed)."""
@@ -162,14 +179,16 @@ class ChunkWriter:
 
     def _body_into(self, head: bytes = b"", tail: bytes = b"") -> Callable[[str], None]:
         """A payload writing `head`, the rows written so far, then `tail` at the staging path."""
-        body = self._body
+        body, pieces = self._body, [*self._pieces, (self._body, 0, b"")]
 
         def write(tmp: str) -> None:
-            if not head and not tail:  # the rows are the file: renamed, not copied
+            if not head and not tail and len(pieces) == 1:  # the rows are the file: renamed, not copied
                 os.replace(body, tmp)
                 return
             with open(tmp, "wb") as out:
-                _copy_into(out, body, prefix=head)
+                out.write(head)
+                for name, skip, prefix in pieces:
+                    _copy_into(out, name, skip, prefix)
                 out.write(tail)
         return write
 
@@ -244,6 +263,7 @@ class JsonChunkWriter(ChunkWriter):
     """The JSON report: the meta block first, so the candidates wait in the temporary file."""
 
     fmt = "json"
+    rows_kept_in_spools = True
 
     def __init__(self, show_id: bool = False) -> None:
         super().__init__(show_id)
