@@ -32,6 +32,7 @@ ID_RUN = f"[{_DIGIT}](?:[{_SEP}]?[{_DIGIT}]){{{MIN_DIGITS - 1},}}"
 _GROUP = f"[{_DIGIT}]+[{_DIGIT}{_X}]"
 _NUMBER = re.compile(f"{_GROUP}(?:([{_SEP}]){_GROUP}(?:\\1{_GROUP})*)?")
 _PREFILTER = re.compile(ID_RUN)
+_FEWER_DIGITS = 10 ** (MIN_DIGITS - 1)     # an integer below this in size has too few digits to mask
 _KEEPS = re.compile(f"[{_DIGIT}{_X}]")
 KEEP_HEAD, KEEP_TAIL = 6, 4
 #: Lengths of real ID numbers: only these keep KEEP_HEAD + KEEP_TAIL characters when masked.
@@ -116,11 +117,33 @@ def mask_text_series(s: pd.Series) -> pd.Series:
 def mask_tree(value: Any, keep: frozenset[str] = frozenset({"sha256", "id_key_id"})) -> Any:
     """A JSON-like structure (dicts, lists, text, numbers) with ID-like runs masked in every
     string, every key and every integer long enough to be an ID number (which becomes masked
-    text), except the values under keys in `keep` (digests are not ID numbers)."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, bool):
-        return value
+    text), except the values under keys in `keep` (digests are not ID numbers). A key is masked
+    once however often it recurs (a meta block lists up to 50,000 people awaited)."""
+    keys: dict[Any, Any] = {}
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return mask_text(item)
+        if isinstance(item, bool):
+            return item
+        if isinstance(item, int):
+            if -_FEWER_DIGITS < item < _FEWER_DIGITS:
+                return item
+            text = str(item)
+            return mask_text(text) if _PREFILTER.search(text) else item
+        if isinstance(item, dict):
+            out = {}
+            for key, inner in item.items():
+                masked = keys.get(key)
+                if masked is None:
+                    masked = keys[key] = mask_text(key)
+                out[masked] = inner if key in keep else walk(inner)
+            return out
+        if isinstance(item, (list, tuple)):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)
     if isinstance(value, int):
         text = str(value)
         return mask_text(text) if _PREFILTER.search(text) else value

@@ -135,18 +135,21 @@ def _cleaned_labels(labels: np.ndarray, forbidden: str) -> np.ndarray | None:
 
 def replace_tree(value: Any, forbidden: str) -> tuple[Any, int]:
     """A JSON-like structure with `replace_text` applied to every string and key, and how many
-    strings it changed."""
-    if isinstance(value, str):
-        new = replace_text(value, forbidden)
-        return new, int(new != value)
-    if isinstance(value, dict):
-        out, count = {}, 0
-        for key, item in value.items():
-            new_key, changed_key = replace_tree(key, forbidden)
-            out[new_key], changed = replace_tree(item, forbidden)
-            count += changed_key + changed
-        return out, count
-    if isinstance(value, (list, tuple)):
-        pairs = [replace_tree(v, forbidden) for v in value]
-        return [v for v, _ in pairs], sum(c for _, c in pairs)
-    return value, 0
+    strings it changed. Each string is searched before it is rewritten: a meta block names up to
+    50,000 people awaited (vetting.joint.chase), nearly all of them clean."""
+    pattern, count = re.compile(forbidden), 0
+
+    def walk(item: Any) -> Any:
+        nonlocal count
+        if isinstance(item, str):
+            if pattern.search(item) is None:
+                return item
+            count += 1
+            return pattern.sub(REPLACEMENT, item)
+        if isinstance(item, dict):
+            return {walk(key): walk(inner) for key, inner in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value), count
