@@ -144,14 +144,6 @@ def mask_tree(value: Any, keep: frozenset[str] = frozenset({"sha256", "id_key_id
         return item
 
     return walk(value)
-    if isinstance(value, int):
-        text = str(value)
-        return mask_text(text) if _PREFILTER.search(text) else value
-    if isinstance(value, dict):
-        return {mask_text(k): (v if k in keep else mask_tree(v, keep)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_tree(v, keep) for v in value]
-    return value
 
 
 _TRAILING_RUN = re.compile(f"[{_DIGIT}{_X}]+$")
