@@ -134,7 +134,7 @@ def mask_tree(value: Any, keep: frozenset[str] = frozenset({"sha256", "id_key_id
         if isinstance(item, dict):
             out = {}
             for key, inner in item.items():
-                masked = keys.get(key)
+                masked = keys.get(key) if type(key) is str else key    # 0, False and 0.0 are one dict key
                 if masked is None:
                     masked = keys[key] = mask_text(key)
                 out[masked] = inner if key in keep else walk(inner)
