@@ -170,8 +170,9 @@ def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     columns = {}
-    for name in list(parts[0].columns):
-        pieces = [p.pop(name) for p in parts]
+    for name in list(dict.fromkeys(name for p in parts for name in p.columns)):
+        model = next(p[name] for p in parts if name in p)
+        pieces = [p.pop(name) if name in p else _missing_like(model, len(p)) for p in parts]
         if isinstance(pieces[0].dtype, pd.CategoricalDtype):
             columns[name] = pd.Series(pd.api.types.union_categoricals(pieces, ignore_order=True))
         else:
@@ -182,6 +183,16 @@ def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
     index[VILLAGE_CODE] = village_codes(index)
     index[REPEATED] = repeated_people(index)
     return index
+
+
+def _missing_like(model: pd.Series, n: int) -> pd.Series:
+    """`n` missing values of `model`'s kind: a slice of a roster file without a column another
+    file has (as a whole read leaves those people's cells)."""
+    if isinstance(model.dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical([None] * n, categories=model.cat.categories[:0]))
+    if isinstance(model.dtype, pd.api.extensions.ExtensionDtype):
+        return pd.Series(pd.array([None] * n, dtype=model.dtype))
+    return pd.Series(np.full(n, np.nan))
 
 
 @dataclass
