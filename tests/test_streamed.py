@@ -177,19 +177,20 @@ def test_two_rosters_in_slices_with_a_duplicate_across_files(tmp_path, national)
     assert "甲.csv 第4行" in whole["r.findings.csv"].decode("utf-8-sig")
 
 
-@pytest.mark.parametrize("without", ["乙.csv", "甲.csv"])
-def test_rosters_in_slices_where_one_file_lacks_a_column_the_index_reads(tmp_path, national, without):
+@pytest.mark.parametrize("without,fmt", [("乙.csv", "csv"), ("甲.csv", "json")])
+def test_rosters_in_slices_where_one_file_lacks_a_column_the_index_reads(tmp_path, national, without, fmt):
     """A file without a column another file has (民族, read by the first pass for the counts per
     village): its people's cells are missing, as a whole read leaves them; the run neither fails
-    nor reports otherwise."""
+    nor reports otherwise, and names every file's columns it did not read (序号), not the first's."""
     frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
     for path, part in ((first, frame.iloc[:100]), (second, frame.iloc[100:])):
         (part.drop(columns=["民族"]) if path.name == without else part).to_csv(path, index=False, encoding="utf-8-sig")
-    whole, sliced, run = _both(tmp_path, national, [first, second], "csv", 30)
+    whole, sliced, run = _both(tmp_path, national, [first, second], fmt, 30)
     for name in whole:
         assert sliced[name] == whole[name], name
     assert run._shell.frame["ethnicity"].isna().sum() == (100 if without == "甲.csv" else 140)
+    assert run.result().meta["unmapped_columns"] == ["甲.csv: 序号", "乙.csv: 序号"]
 
 
 def test_a_template_roster_with_footer_in_slices(tmp_path, national):

@@ -206,10 +206,11 @@ class SliceJob:
     room: Mapping[str, int] | None = None   # people per agency the run's chase list still takes
 
 
-def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], int]:
+def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], list[dict], list[tuple[str, str]],
+                                           int]:
     """One slice read and decided: its chunks (row ids over the run, each with the candidates
     done once it is written), made one at a time as they are taken; the agencies it awaits, naming
-    as many people as `job.room` allows; its size."""
+    as many people as `job.room` allows; the columns no field or agency took (file, header); its size."""
     candidates = slice_read(job.ruleset, job.options, job.table)
     decided = plan(job.ruleset, candidates, job.as_of, vector_decide, job.covered, groups=job.groups)
     n, offset = len(candidates), job.offset
@@ -224,18 +225,20 @@ def decided_chunks(job: SliceJob) -> tuple[Iterator[tuple[VettingResult, int]], 
                                             for t in (table, findings, not_checked))
             yield VettingResult(candidates=table, findings=findings, unchecked=not_checked), offset + hi
 
-    return chunks(), awaiting_list(candidates, job.room), n
+    return chunks(), awaiting_list(candidates, job.room), list(candidates.unmapped), n
 
 
 @dataclass
 class SliceDone:
     """A slice decided by a worker: its chunks (without their rows unless `rows_back`) with the
-    candidates done once each is written, their tally, the agencies it awaits, its size (to check
-    against the first pass) and the spool it was written into."""
+    candidates done once each is written, their tally, the agencies it awaits, the columns no
+    field or agency took, its size (to check against the first pass) and the spool it was written
+    into."""
 
     chunks: list[tuple[VettingResult, int]]
     tally: ChunkTally
     awaiting: list[dict]
+    unmapped: list[tuple[str, str]]
     size: int
     spool: Spool | None
     kept: bool = False          # the chunks with their rows are in the spool (`kept_chunks`)
@@ -247,7 +250,7 @@ def decide_slice(job: SliceJob) -> SliceDone:
     from vetting.reports.stream import chunk_writer
 
     reuse_freed_blocks()
-    made, awaiting, n = decided_chunks(job)
+    made, awaiting, unmapped, n = decided_chunks(job)
     tally, chunks = ChunkTally(), []
     keep = job.rows_back and job.spool is not None and job.spool.kept is not None  # one chunk at a time
 
@@ -266,7 +269,7 @@ def decide_slice(job: SliceJob) -> SliceDone:
     else:
         for _ in counted():
             pass
-    return SliceDone(chunks, tally, awaiting, n, spool, keep)
+    return SliceDone(chunks, tally, awaiting, unmapped, n, spool, keep)
 
 
 def kept_chunks(spool: Spool) -> Iterator[VettingResult]:

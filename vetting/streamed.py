@@ -386,16 +386,17 @@ class StreamedRun:
         offsets = np.cumsum([0, *self._sizes])
         tables = iter(self._cache) if self._cache else self._tables()    # kept only for workers
         aim = findings_aim(self.jobs, fmt)
-        chase, k = ChaseList(list(self.ruleset.agencies)), 0
+        chase, unmapped, k = ChaseList(list(self.ruleset.agencies)), {}, 0
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
                          aim=aim, room=chase.room())    # made as a worker frees up: the room after the slices back
                 for k, table in enumerate(tables))
         if self.jobs <= 1:
             for job in jobs:
-                made, waits, size = decided_chunks(job)
+                made, waits, columns, size = decided_chunks(job)
                 self._check_size(size, k)
                 chase.add(waits)
+                unmapped.update(dict.fromkeys(columns))
                 k += 1
                 for chunk, done in made:
                     self._tally.add(chunk)
@@ -409,6 +410,7 @@ class StreamedRun:
             for part in self._workers.map(decide_slice, spooled):
                 self._check_size(part.size, k)
                 chase.add(part.awaiting)
+                unmapped.update(dict.fromkeys(part.unmapped))
                 k += 1
                 self._tally.merge(part.tally)
                 if part.spool is not None:
@@ -421,6 +423,7 @@ class StreamedRun:
                 if kept is not None:
                     kept.close()
         self._shell.joint["awaiting"] = chase.entries()
+        self._shell = replace(self._shell, unmapped=list(unmapped))     # every file's, as a whole read lists them
 
     def _check_size(self, size: int, k: int) -> None:
         if size != self._sizes[k]:
