@@ -193,6 +193,22 @@ def test_rosters_in_slices_where_one_file_lacks_a_column_the_index_reads(tmp_pat
     assert run.result().meta["unmapped_columns"] == ["甲.csv: 序号", "乙.csv: 序号"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_fact_only_an_agency_answers_reads_the_same_in_slices_where_it_answered_nobody(tmp_path, national, fmt):
+    """The roster has no 被剥夺政治权利 column; the court's opinion fills it for the first people
+    only. Those it did not answer for read "无「被剥夺政治权利」列" in the evidence whether or not
+    the court answered anyone else in their slice (a whole read said "=（空）")."""
+    frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig").iloc[:24].copy()
+    frame["人民法院意见"] = ["经核查，无违法违纪记录"] * 4 + ["有问题需研判"] * 20
+    roster = tmp_path / "court.csv"
+    frame.to_csv(roster, index=False, encoding="utf-8-sig")
+    whole, sliced, _ = _both(tmp_path, national, [roster], fmt, 5)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    text = whole["r.findings.csv" if fmt == "csv" else "r.json"].decode("utf-8-sig")
+    assert "无「被剥夺政治权利」列" in text and "「被剥夺政治权利」=（空）" not in text
+
+
 def test_a_template_roster_with_footer_in_slices(tmp_path, national):
     whole, sliced, _ = _both(tmp_path, national, [FIXTURES / "bad" / "office_utf8.csv"], "csv", 3)
     for name in whole:

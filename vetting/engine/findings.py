@@ -53,18 +53,19 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
     for name in fields:
         if columns.ruleset.fields[name].derived:
             continue
-        label = candidates.headers.get(name)
-        if label is None and name in candidates.provenance:
-            label = columns.ruleset.fields[name].label
-        if label is None:
-            parts.append(repeated(f"无「{columns.ruleset.fields[name].label}」列", len(rows)))
+        label, source = candidates.headers.get(name), candidates.provenance.get(name)
+        missing = f"无「{columns.ruleset.fields[name].label}」列"
+        if label is None and name not in raw:
+            parts.append(repeated(missing, len(rows)))
             continue
         cells = np.asarray(raw[name].array.take(rows).astype("string"), dtype=object)
-        values = np.where(columns.blank(name)[rows], "（空）", cells).astype(object)
+        blank = columns.blank(name)[rows]
+        values = np.where(blank, "（空）", cells).astype(object)
         if name in HIDDEN_VALUES:
             values = np.where(values == "（空）", values, "（已隐去）").astype(object)
-        text_part = f"「{label}」=" + values
-        source = candidates.provenance.get(name)
+        text_part = f"「{label or columns.ruleset.fields[name].label}」=" + values
+        if label is None:   # a column only an agency's answers filled: the others' rows have none
+            text_part = np.where(blank, missing, text_part).astype(object)
         if source is not None:
             said = evidence_objects(source, rows)
             text_part = np.where(pd.isna(said), text_part, said).astype(object)
