@@ -391,13 +391,19 @@ class StreamedRun:
                          self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
                          aim=aim, room=chase.room())    # made as a worker frees up: the room after the slices back
                 for k, table in enumerate(tables))
+
+        def slice_back(size: int, waits: list[dict], columns: list[tuple[str, str]]) -> None:
+            """A slice decided: its size checked against the first pass, what it awaits and did not read kept."""
+            nonlocal k
+            self._check_size(size, k)
+            chase.add(waits)
+            unmapped.update(dict.fromkeys(columns))
+            k += 1
+
         if self.jobs <= 1:
             for job in jobs:
                 made, waits, columns, size = decided_chunks(job)
-                self._check_size(size, k)
-                chase.add(waits)
-                unmapped.update(dict.fromkeys(columns))
-                k += 1
+                slice_back(size, waits, columns)
                 for chunk, done in made:
                     self._tally.add(chunk)
                     if writer is not None:
@@ -408,10 +414,7 @@ class StreamedRun:
             spooled = (replace(job, spool=writer.new_spool(keep=rows_back)) if writer is not None else job
                        for job in jobs)
             for part in self._workers.map(decide_slice, spooled):
-                self._check_size(part.size, k)
-                chase.add(part.awaiting)
-                unmapped.update(dict.fromkeys(part.unmapped))
-                k += 1
+                slice_back(part.size, part.awaiting, part.unmapped)
                 self._tally.merge(part.tally)
                 if part.spool is not None:
                     writer.merge(part.spool)

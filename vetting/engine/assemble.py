@@ -25,7 +25,7 @@ from vetting.engine.findings import (
     stacked,
 )
 from vetting.engine.groups import evaluate_groups
-from vetting.engine.owed import Waiting, silent_rows, waiting_on
+from vetting.engine.owed import Waiting, waiting_on
 from vetting.engine.plausible import implausible_dates
 from vetting.engine.records import Layout
 from vetting.engine.verdicts import candidate_table
@@ -186,7 +186,7 @@ class Plan:
             folded, per_agency = np.array([], dtype=np.int64), {}
             if rule.severity != "notice" and len(self.silence) and unsettled.any():
                 if self._silent is None:
-                    self._silent = silent_rows(self.silence.blocks, self._owner())
+                    self._silent = self.silence.by_agency(self._owner())
                 at = np.flatnonzero(unsettled)
                 among, owed = waiting_on(rule, at, self.evaluator.columns, role_unknown, self._silent,
                                          self.evaluator.columns.ruleset.agencies)

@@ -12,26 +12,15 @@ answers for (a blank 拟任职务, a roster column left empty) keeps its own `pe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from vetting.datachecks import WAITING_LEAD
 from vetting.engine.evaluator import Columns
-from vetting.normalize.silence import SilentBlock
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Agency, Rule
-
-
-def silent_rows(blocks: Iterable[SilentBlock], owner: np.ndarray) -> dict[str, np.ndarray]:
-    """Per agency owing answers, the evaluated rows (own rows and record rows, via `owner`) of the
-    candidates it owes one."""
-    out: dict[str, np.ndarray] = {}
-    for block in blocks:
-        owed = block.owed[owner]
-        out[block.agency] = out[block.agency] | owed if block.agency in out else owed
-    return out
 
 
 @dataclass

@@ -26,11 +26,8 @@ def awaiting_list(candidates: Candidates, room: int | Mapping[str, int] | None =
     listed): how many, and the first of them (roster order), at most `room` people (per agency
     when a mapping; AWAITING_LIST_LIMIT when not given); `truncated` when fewer are named than
     owed."""
-    owed: dict[str, np.ndarray] = {}
-    for block in candidates.silence.blocks:
-        owed[block.agency] = owed[block.agency] | block.owed if block.agency in owed else block.owed
     raw, out = candidates.raw, []
-    for agency, rows in owed.items():
+    for agency, rows in candidates.silence.by_agency().items():
         count = int(np.count_nonzero(rows))
         if not count:
             continue

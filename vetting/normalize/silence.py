@@ -48,6 +48,15 @@ class Silence:
         """The number of J01 issues (one per block and awaited candidate)."""
         return sum(int(np.count_nonzero(b.owed)) for b in self.blocks)
 
+    def by_agency(self, owner: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Per agency owing answers (in the order its blocks come), whether it owes each candidate
+        one; per row of `owner` (the candidate each evaluated row belongs to) when given."""
+        out: dict[str, np.ndarray] = {}
+        for block in self.blocks:
+            owed = block.owed if owner is None else block.owed[owner]
+            out[block.agency] = out[block.agency] | owed if block.agency in out else owed
+        return out
+
 
 def said_per_row(blank: str, quoted: np.ndarray, pending: np.ndarray, tail: str) -> pd.Categorical:
     """Per candidate `blank` + `tail`, or where `pending` the quoted cell 「…」 + `tail`, as a

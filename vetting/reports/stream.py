@@ -121,9 +121,10 @@ class ChunkWriter:
             else:
                 _copy_into(self._handle, spool.rows, skip, prefix)
         self._chunks += spool.chunks
-        for name in (spool.findings,) if kept else (spool.rows, spool.findings):
-            os.unlink(name)
-            self._spools.remove(name)
+        for name in (spool.rows, spool.findings):
+            self._spools.remove(name)       # a kept spool's rows are a piece now
+            if not (kept and name == spool.rows):
+                os.unlink(name)
 
     def _set_rows_aside(self) -> None:
         """The rows written here so far become a piece of the report, before a spool's."""
