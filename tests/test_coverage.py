@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 
@@ -194,3 +195,69 @@ def test_rule_level_coverage_values_are_validated(tmp_path):
 
 def test_fixture_script_reproduces_files(tmp_path):
     assert generated(COUNTY / "make_county.py", tmp_path, (".xlsx", ".yaml")) == committed(COUNTY, (".xlsx", ".yaml"))
+
+
+PENDING_ROSTER = FIXTURES / "compact" / "pending_roster.csv"
+
+
+def _two_files(tmp_path, dropped, renamed=None):
+    """The pending roster as two files of 120 people, 甲.csv without the `dropped` columns (and
+    with columns `renamed`): files of one county that ask different things."""
+    frame = pd.read_csv(PENDING_ROSTER, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    frame.iloc[:120].drop(columns=dropped).rename(columns=renamed or {}).to_csv(first, index=False, encoding="utf-8-sig")
+    frame.iloc[120:].to_csv(second, index=False, encoding="utf-8-sig")
+    return [str(first), str(second)]
+
+
+def _of_file(result, name):
+    rows = result.candidates.loc[result.candidates["source_file"] == name, "row_id"]
+    return result.findings[result.findings["row_id"].isin(rows)]
+
+
+@pytest.mark.parametrize("engine", ["vector", "durable"])
+def test_a_file_without_a_rules_columns_is_not_covered_for_its_people_only(national, tmp_path, engine):
+    """甲.csv has no assessment columns, 乙.csv has: S06 is checked for 乙's people and said once
+    as not covered for 甲's 120 (naming the file), not made 甲's people's `pending`."""
+    files = _two_files(tmp_path, ["最近一次考核", "前一次考核"])
+    result = vet_files(files, national, AS_OF, engine=engine)
+    s06 = next(e for e in result.meta["coverage"]["not_covered"] if e["rule"] == "S06")
+    assert s06["files"] == ["甲.csv"] and s06["candidates"] == 120 and not s06["pending"]
+    assert s06["remedy"].startswith("在甲.csv中增加「最近一次考核」「前一次考核」列")
+    assert "S06" in result.meta["coverage"]["note"]
+    assert not (_of_file(result, "甲.csv")["rule"] == "S06").any()
+    assert "files" not in next(e for e in result.meta["coverage"]["not_covered"] if e["rule"] == "S07")
+    both = vet_files([str(PENDING_ROSTER)], national, AS_OF)
+    assert (_of_file(result, "乙.csv")["rule"] == "S06").sum() == (both.findings["rule"] == "S06").sum() > 0
+    strict = vet_files(files, national, AS_OF, coverage="strict")
+    s06 = next(e for e in strict.meta["coverage"]["not_covered"] if e["rule"] == "S06")
+    assert s06["pending"] and s06["files"] == ["甲.csv"]
+    assert (_of_file(strict, "甲.csv")["rule"] == "S06").sum() == 120
+
+
+def test_people_of_a_file_without_an_agency_column_do_not_owe_it_that_answer(national, tmp_path):
+    """甲.csv has no 政法委意见 column (政法委 is not required): its people were not asked, so none
+    owes 政法委 an answer (the stacked read made their missing cell a blank opinion); 乙's blank
+    ones do. Without 纪委监委意见 (a required agency) 甲's people owe it one as the pack requires."""
+    result = vet_files(_two_files(tmp_path, ["政法委意见", "纪委监委意见"]), national, AS_OF)
+    first, second = _of_file(result, "甲.csv"), _of_file(result, "乙.csv")
+    assert not (first["rule_name"] == "政法委尚未反馈").any()
+    owed = second[second["rule_name"] == "政法委尚未反馈"]
+    assert len(owed) and owed["evidence"].str.endswith("「政法委意见」列").all()
+    assert {a["agency"]: a["count"] for a in result.meta["awaiting"]}["政法委"] == len(owed)
+    assert "政法委" in result.meta["consulted_agencies"]
+    required = first[first["rule_name"] == "纪委监委尚未反馈"]
+    assert len(required) == 120 and required["reason"].str.contains("本规则集要求纪委监委").all()
+
+
+def test_an_agencys_column_named_differently_in_two_files_is_read_for_each_files_people(national, tmp_path):
+    """公安机关意见 in 乙.csv, 派出所意见 in 甲.csv: each file's silent people owe 公安 an answer
+    once, quoting their own file's column."""
+    result = vet_files(_two_files(tmp_path, [], {"公安机关意见": "派出所意见"}), national, AS_OF)
+    police = result.findings[result.findings["rule_name"] == "公安尚未反馈"]
+    assert not police.duplicated("row_id").any()
+    ours = result.candidates.set_index("row_id")["source_file"]
+    files = police["row_id"].map(ours)
+    assert police.loc[files == "甲.csv", "evidence"].str.endswith("「派出所意见」列").all()
+    assert police.loc[files == "乙.csv", "evidence"].str.endswith("「公安机关意见」列").all()
+    assert (files == "甲.csv").any() and (files == "乙.csv").any()

@@ -193,6 +193,30 @@ def test_rosters_in_slices_where_one_file_lacks_a_column_the_index_reads(tmp_pat
     assert run.result().meta["unmapped_columns"] == ["甲.csv: 序号", "乙.csv: 序号"]
 
 
+@pytest.mark.parametrize("without,dropped,fmt", [
+    ("甲.csv", ["政法委意见"], "json"), ("乙.csv", ["政法委意见"], "csv"),
+    ("甲.csv", ["最近一次考核", "前一次考核"], "csv"), ("乙.csv", ["最近一次考核", "前一次考核"], "json")])
+def test_files_asking_different_things_read_the_same_in_slices(tmp_path, national, without, dropped, fmt):
+    """Two files, one without an agency's opinion column (or without the assessment columns):
+    what the run covers, and for whom, does not depend on which file is read first or on the
+    slicing (the run read in slices took coverage and the consulted agencies from its first
+    slice; a whole read made the people of the file without the column owe 政法委 an answer)."""
+    frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    for path, part in ((first, frame.iloc[:120]), (second, frame.iloc[120:])):
+        (part.drop(columns=dropped) if path.name == without else part).to_csv(path, index=False, encoding="utf-8-sig")
+    whole, sliced, run = _both(tmp_path, national, [first, second], fmt, 50)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    meta = run.result().meta
+    assert "政法委" in meta["consulted_agencies"]
+    if dropped == ["政法委意见"]:
+        assert not any(e.get("files") for e in meta["coverage"]["not_covered"])
+    else:
+        s06 = next(e for e in meta["coverage"]["not_covered"] if e["rule"] == "S06")
+        assert s06["files"] == [without] and s06["candidates"] == 120
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_a_fact_only_an_agency_answers_reads_the_same_in_slices_where_it_answered_nobody(tmp_path, national, fmt):
     """The roster has no 被剥夺政治权利 column; the court's opinion fills it for the first people

@@ -9,7 +9,7 @@ import os
 import pickle
 import struct
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Mapping
 
 import numpy as np
@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from vetting.chunked import ChunkTally, chunk_bounds
 from vetting.engine.assemble import plan
-from vetting.engine.coverage import Coverage
+from vetting.engine.coverage import Coverage, consulted_in_files
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.groups import GroupOutcome
@@ -30,12 +30,14 @@ from vetting.inputs.table import RawTable
 from vetting.joint.chase import awaiting_list
 from vetting.joint.merge import joint_review
 from vetting.memory import reuse_freed_blocks
-from vetting.normalize.roster import Candidates, normalise_tables
+from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, file_columns, normalise_tables
+from vetting.normalize.silence import Silence
 from vetting.pipeline import ReadOptions, joint_spec
 from vetting.result import VettingResult
 from vetting.ruleset.model import POOL_KINDS, Ruleset
 
 if TYPE_CHECKING:
+    from vetting.inputs.stream import RosterStream
     from vetting.reports.stream import Spool
 
 #: Columns of a candidate the rules across candidates read (with each rule's village column).
@@ -122,6 +124,24 @@ def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart
         evaluator = Evaluator(Columns(candidates, ruleset, derived), params, as_of)
         where = [evaluator.eval(rule.where) for rule in counted]
     return IndexPart(part, where, len(frame))
+
+
+def run_shell(ruleset: Ruleset, options: ReadOptions, first: Candidates, index: pd.DataFrame,
+              streams: list[RosterStream], inputs: list[dict]) -> Candidates:
+    """A streamed run's candidate set without its rows: the first slice's, with the run's index
+    and what every file asks (its columns, the agencies it has an opinion column for) as a whole
+    read has it, so that coverage does not depend on which file comes first."""
+    columns = {}
+    for stream in streams:
+        own = file_columns(stream.columns, ruleset.fields, options.mapping, str(stream.path))
+        name = stream.path.name
+        columns[name] = columns[name] | own if name in columns else own
+    shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index), file_columns=columns,
+                    present=first.present.union(*(c.fields for c in columns.values())),
+                    issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=inputs, joint=dict(first.joint),
+                    extra=pd.DataFrame(index=index.index), provenance={}, silence=Silence())
+    shell.joint["consulted_agencies"] = consulted_in_files(ruleset, shell)
+    return shell
 
 
 def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candidates:

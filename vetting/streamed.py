@@ -51,8 +51,7 @@ from vetting.inputs.table import RawTable
 from vetting.joint.chase import ChaseList
 from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
-from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
-from vetting.normalize.silence import Silence
+from vetting.normalize.roster import Candidates
 from vetting.parallel import Workers, auto_jobs
 from vetting.pipeline import ReadOptions
 from vetting.progress import READ, Progress, silent
@@ -70,6 +69,7 @@ from vetting.slicework import (
     kept_chunks,
     read_whole,
     ready,
+    run_shell,
 )
 
 if TYPE_CHECKING:
@@ -308,9 +308,7 @@ class StreamedRun:
         index = _stack(parts)
         hand_back_free_pages()
         self._n = len(index)
-        self._shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index),
-                              issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=self.inputs, joint=dict(first.joint),
-                              extra=pd.DataFrame(index=index.index), provenance={}, silence=Silence())
+        self._shell = run_shell(self.ruleset, self.options, first, index, self.streams, self.inputs)
         self._covered = assess(ruleset, self._shell, resolve_mode(self.coverage, ruleset))
         stacked = {key: Vec(v[0].kind, *(np.concatenate([getattr(x, a) for x in v]) for a in ("lo", "hi", "known")))
                    for key, v in where.items() if v}

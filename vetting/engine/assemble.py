@@ -243,23 +243,42 @@ def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engin
     dated = implausible_dates(rows, ruleset.fields, as_of, birth_lo, birth_hi)
     issues = layout.data_issues(pd.concat([rows.issues, derived_issues, dated], ignore_index=True))
     decision = decide(ruleset, evaluator, rows)
+    files = rows.frame["source_file"].astype(str).to_numpy(dtype=object) \
+        if coverage is not None and coverage.by_file else None
     decisions, unchecked = [], []
     for rule in ruleset.rules:
         fires, unsettled = decision(rule)
         keep = layout.rule_rows(rule)
         if keep is not None:
             fires, unsettled = fires & keep, unsettled & keep
-        skip = coverage.skipped(rule.code) if coverage else frozenset()
-        if skip and unsettled.any():
-            dropped = not_checked(rule, evaluator, rows, unsettled, skip)
-            unsettled = unsettled & ~dropped
-            unchecked.append((rule.code, dropped))
+        if coverage is not None and unsettled.any():
+            dropped = _not_checked(rule, coverage, evaluator, rows, unsettled, files)
+            if dropped is not None:
+                unsettled = unsettled & ~dropped
+                unchecked.append((rule.code, dropped))
         decisions.append((rule, fires, unsettled, applicability(rule, rows)[1]))
     if groups is None:
         own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
         groups = evaluate_groups(ruleset.group_rules, candidates, own)
     return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups,
                 silence=candidates.silence, silent_at=len(candidates.issues))
+
+
+def _not_checked(rule: Rule, coverage: Coverage, evaluator: Evaluator, rows: Candidates, unsettled: np.ndarray,
+                 files: np.ndarray | None) -> np.ndarray | None:
+    """The undecided rows a rule could not be checked for: by what the run carries for nobody,
+    and by what it does not carry for the people of their roster file (`files`: each row's);
+    None when the run skips nothing of the rule."""
+    skip = coverage.skipped(rule.code)
+    in_files = coverage.skipped_in_files(rule.code)
+    if not skip and not in_files:
+        return None
+    dropped = not_checked(rule, evaluator, rows, unsettled, skip) if skip else np.zeros(len(unsettled), dtype=bool)
+    for name, facts in in_files.items():
+        here = unsettled & (files == name)
+        if here.any():
+            dropped |= not_checked(rule, evaluator, rows, here, skip | facts)
+    return dropped
 
 
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:

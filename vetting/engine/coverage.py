@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from vetting.errors import VettingError, did_you_mean
+from vetting.joint.merge import agency_of_header
 from vetting.normalize.roster import Candidates
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import Rule, Ruleset
@@ -24,15 +25,29 @@ _ALWAYS_CARRIED = frozenset({"role"})
 @dataclass(frozen=True)
 class Coverage:
     """The run's coverage: `gaps` maps a rule's code to the facts nothing in the run carries;
-    `said_once` holds the codes whose gaps are stated per run instead of per candidate."""
+    `by_file` per roster file, the rules whose facts the run carries but not for that file's
+    people (the file has no column for them and no agency was asked of it); `said_once` holds
+    the codes whose gaps are stated per run instead of per candidate."""
 
     mode: str = "strict"
     gaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     said_once: frozenset = frozenset()
+    by_file: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def skipped(self, code: str) -> frozenset:
         """The facts of a rule whose absence is not any candidate's `pending` (said once instead)."""
         return frozenset(self.gaps.get(code, ())) if code in self.said_once else frozenset()
+
+    def skipped_in_files(self, code: str) -> dict[str, frozenset]:
+        """Per roster file, the further facts of a rule whose absence is not the `pending` of
+        that file's people (said once instead)."""
+        if code not in self.said_once:
+            return {}
+        return {name: frozenset(gaps[code]) for name, gaps in self.by_file.items() if code in gaps}
+
+    def files_missing(self, code: str) -> list[str]:
+        """The roster files whose people a rule could not be checked for though others' could."""
+        return [name for name, gaps in self.by_file.items() if code in gaps]
 
 
 def resolve_mode(given: str | None, ruleset: Ruleset) -> str:
@@ -53,25 +68,59 @@ def carried_facts(ruleset: Ruleset, candidates: Candidates) -> frozenset:
     return frozenset(candidates.present) | answering | derived | _ALWAYS_CARRIED
 
 
+def file_facts(ruleset: Ruleset, candidates: Candidates) -> dict[str, frozenset]:
+    """Per roster file, the fact fields some source answers for its people: its own columns, the
+    agencies it has an opinion column for, reply files and required agencies."""
+    replied = {str(r["agency"]) for r in candidates.joint.get("replies", ())}
+    common = {name for agency in ruleset.agencies.values()
+              if agency.required or agency.name in replied for name in agency.supplies}
+    common |= {name for name, spec in ruleset.fields.items() if spec.derived} | _ALWAYS_CARRIED
+    out = {}
+    for name, columns in candidates.file_columns.items():
+        asked = {agency_of_header(h, ruleset.agencies) for h in columns.others} - {None}
+        out[name] = frozenset(columns.fields | common
+                              | {f for agency in asked for f in ruleset.agencies[agency].supplies})
+    return out
+
+
 def rule_gaps(rule: Rule, carried: frozenset) -> tuple[str, ...]:
     """The decisive facts of a rule that nothing in the run carries."""
     return tuple(f for f in C.decisive_fields(rule.condition) if f not in carried)
 
 
 def assess(ruleset: Ruleset, candidates: Candidates, mode: str = "partial") -> Coverage:
-    """Which rules this run covers, and which gaps are said once rather than per candidate."""
-    carried = carried_facts(ruleset, candidates)
+    """Which rules this run covers (for everyone, or only for some roster files' people), and
+    which gaps are said once rather than per candidate."""
+    per_file = file_facts(ruleset, candidates)
+    carried = carried_facts(ruleset, candidates).union(*per_file.values())
     gaps = {rule.code: missing for rule in ruleset.rules if (missing := rule_gaps(rule, carried))}
+    by_file = {}
+    if len(per_file) > 1:
+        for name, have in per_file.items():
+            lacking = {rule.code: missing for rule in ruleset.rules
+                       if (missing := tuple(f for f in rule_gaps(rule, have) if f in carried))}
+            if lacking:
+                by_file[name] = lacking
+    codes = set(gaps).union(*by_file.values())
     said_once = frozenset() if mode == "strict" else \
-        frozenset(code for code in gaps if not ruleset.rule(code).must_cover)
-    return Coverage(mode, gaps, said_once)
+        frozenset(code for code in codes if not ruleset.rule(code).must_cover)
+    return Coverage(mode, gaps, said_once, by_file)
 
 
-def remedy(ruleset: Ruleset, facts: tuple[str, ...]) -> str:
-    """What would cover a rule missing `facts`: the column to add, or the agency that answers for it."""
+def consulted_in_files(ruleset: Ruleset, candidates: Candidates) -> list[str]:
+    """The agencies some roster file has an opinion column for, in the order a whole read meets
+    them (files in order, columns in order)."""
+    found = (agency_of_header(h, ruleset.agencies) for columns in candidates.file_columns.values()
+             for h in columns.others)
+    return [name for name in dict.fromkeys(found) if name]
+
+
+def remedy(ruleset: Ruleset, facts: tuple[str, ...], files: list[str] | None = None) -> str:
+    """What would cover a rule missing `facts` (in `files` only, when given): the column to add,
+    or the agency that answers for it."""
     labels = "」「".join(ruleset.fields[f].label for f in facts)
     suppliers = [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)]
-    text = f"在花名册中增加「{labels}」列"
+    text = f"在{'、'.join(files) if files else '花名册'}中增加「{labels}」列"
     if suppliers:
         text += (f"，或请{'或'.join(suppliers)}出具联审意见（花名册中的「{suppliers[0]}意见」列，"
                  f"或 --findings {suppliers[0]}=回复文件）")
@@ -89,16 +138,23 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
     (`unchecked`), or, when such a rule stays `pending` (strict mode, a rule that must be
     covered), how many it left pending. A gap that touched nobody is not stated."""
     out = []
-    for code, facts in coverage.gaps.items():
-        said_once = code in coverage.said_once
-        count = int((unchecked if said_once else pending).get(code, 0))
+    for rule in ruleset.rules:
+        files = coverage.files_missing(rule.code)
+        if rule.code not in coverage.gaps and not files:
+            continue
+        facts = tuple(dict.fromkeys([*coverage.gaps.get(rule.code, ()),
+                                     *(f for name in files for f in coverage.by_file[name][rule.code])]))
+        said_once = rule.code in coverage.said_once
+        count = int((unchecked if said_once else pending).get(rule.code, 0))
         if not count:
             continue
-        rule = ruleset.rule(code)
-        out.append({"rule": code, "name": rule.name,
-                    "facts": [ruleset.fields[f].label for f in facts],
-                    "agencies": [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)],
-                    "candidates": count, "pending": not said_once, "remedy": remedy(ruleset, facts)})
+        entry = {"rule": rule.code, "name": rule.name, "facts": [ruleset.fields[f].label for f in facts],
+                 "agencies": [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)],
+                 "candidates": count, "pending": not said_once}
+        only_some = rule.code not in coverage.gaps
+        if only_some:
+            entry["files"] = files
+        out.append({**entry, "remedy": remedy(ruleset, facts, files if only_some else None)})
     return out
 
 

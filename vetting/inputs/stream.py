@@ -265,6 +265,11 @@ class RosterStream:
         return RosterStream.open(self.path, self.fields, self.rows, self._sheet, self.header_row, self.encoding)
 
     @property
+    def columns(self) -> list[str]:
+        """The header's column names, as every slice's table names them."""
+        return list(self._plan.header.names)
+
+    @property
     def size(self) -> int:
         """The file's size in bytes."""
         return self._size

@@ -127,7 +127,8 @@ class _Merger:
         self._blank_cache: dict[str, np.ndarray] = {}
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
-        self.silent_column: dict[str, tuple[np.ndarray, pd.Categorical, str]] = {}
+        self.silent_columns: dict[str, list[list]] = {}     # agency -> [silent, said, header] per column
+        self.asked_before: dict[str, np.ndarray] = {}
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
         answered = np.zeros(self.n, dtype=bool)
@@ -218,14 +219,25 @@ class _Merger:
         if len(partly):                 # each candidate's "file 第N行" made only when quoted
             self._issue(partly, "J02", header, _unread_reason(unread[codes[partly]]),
                         self._where[partly] + "：" + evidence[codes[partly]])
-        silent = np.isin(status, [BLANK, PENDING])[codes]
+        asked = self._asked(header)
+        silent = np.isin(status, [BLANK, PENDING])[codes] & asked
         said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
         said = pd.Categorical.from_codes(said.codes[codes], dtype=said.dtype)
-        if agency in self.silent_column:  # a second column of the same agency: silent only if both are
-            before, before_said, before_header = self.silent_column[agency]
-            silent &= before
-            said, header = before_said, before_header
-        self.silent_column[agency] = (silent, said, header)
+        columns = self.silent_columns.setdefault(agency, [])
+        for before in columns:          # a second column of the same agency: silent only if both are
+            before[0] &= ~asked | silent
+        before_asked = self.asked_before.get(agency, np.zeros(self.n, dtype=bool))
+        columns.append([silent & ~before_asked, said, header])
+        self.asked_before[agency] = before_asked | asked
+
+    def _asked(self, header: str) -> np.ndarray:
+        """The candidates whose roster file has this column: the people of a file without it
+        were not asked of its agency by it (several files can ask different things)."""
+        files = self.candidates.file_columns
+        lacking = [name for name, columns in files.items() if header not in columns.others]
+        if not lacking:
+            return np.ones(self.n, dtype=bool)
+        return ~self.raw["source_file"].astype(str).isin(lacking).to_numpy(dtype=bool)
 
     def _column(self, header: str) -> pd.Series:
         """An unmapped column's cells as text objects (the candidate set keeps them as categoricals)."""
@@ -346,10 +358,11 @@ class _Merger:
                 self._set_clear(name, target, value, evidence)
         parsed = self.candidates.frame["role"] if "role" in self.candidates.frame else None
         for name, agency in self.agencies.items():
-            silent, said, header = self.silent_column.get(name, (np.zeros(self.n, dtype=bool), None, name))
-            missing = silent & ~self.answered[name]
-            if said is not None:
-                self._silent(name, header, missing, said)
+            missing = np.zeros(self.n, dtype=bool)
+            for silent, said, header in self.silent_columns.get(name, ()):
+                owed = silent & ~self.answered[name]
+                self._silent(name, header, owed, said)
+                missing |= owed
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:

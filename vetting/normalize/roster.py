@@ -54,9 +54,30 @@ class Candidates:
     groups: dict = field(default_factory=dict)       # `extra` header -> the group title above it (联审部门意见)
     records: Records | None = None                   # agencies' records beyond each candidate's own row
     silence: Silence = field(default_factory=Silence)  # J01 per agency as masks, rendered when reported
+    file_columns: dict = field(default_factory=dict)   # source_file -> FileColumns (what each file asked)
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+@dataclass(frozen=True)
+class FileColumns:
+    """What one roster file has columns for: the fields it maps and its other headers (agency
+    opinion columns among them). A run of several files may ask different things of each."""
+
+    fields: frozenset = frozenset()
+    others: tuple[str, ...] = ()
+
+    def __or__(self, other: "FileColumns") -> "FileColumns":
+        """Two tables named alike (their people cannot be told apart): what either has."""
+        return FileColumns(self.fields | other.fields, tuple(dict.fromkeys(self.others + other.others)))
+
+
+def file_columns(headers: Sequence, fields: Mapping[str, Field], user_mapping: Mapping[str, str] | None = None,
+                 path: str | None = None) -> FileColumns:
+    """A roster file's columns as a run reads them (its header mapped as `normalise_tables` maps it)."""
+    mapping = map_headers(headers, fields, user_mapping, path)
+    return FileColumns(frozenset(mapping.values()), tuple(str(h) for h in headers if h not in mapping))
 
 
 def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series,
@@ -170,6 +191,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
     parsed, for a pass that reads a few columns: no data issues and no `extra` are made."""
     check_user_mapping(user_mapping, tables)
     parts, extras, inputs, unmapped, headers, numbers, groups = [], [], [], [], {}, [], {}
+    columns_of: dict[str, FileColumns] = {}
     for table in tables:
         mapping = map_headers(table.frame.columns, fields, user_mapping, table.path)
         blank = table.skipped if table.skipped is not None else template_rows(table.frame)
@@ -188,6 +210,8 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()) - repeated,
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [(table.name, str(c)) for c in others]
+        own = FileColumns(frozenset(mapping.values()), tuple(str(c) for c in others))
+        columns_of[table.name] = columns_of[table.name] | own if table.name in columns_of else own
         groups.update({str(c): table.groups[c] for c in others if c in table.groups})
         headers.update({v: k for k, v in mapping.items()})
     raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -206,7 +230,8 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
             issues += _field_issues(fields[name], raw[name], problems, headers, columns)
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
-                            headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups)
+                            headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups,
+                            file_columns=columns_of)
     if keep is not None:
         return candidates
     return replace(candidates, issues=_ordered_issues(issues + _required_issues(candidates, fields, required),
