@@ -26,12 +26,14 @@ UNANSWERED = COUNTY / "联审花名册_未反馈.xlsx"
 EXPECTED = yaml.safe_load((COUNTY / "expected.yaml").read_text(encoding="utf-8"))
 AS_OF = __import__("datetime").date.fromisoformat(EXPECTED["as_of"])
 #: The national rules whose facts the township and the organisation department assess in 考察, the
-#: village's voter registration and 户籍 (村委会 candidates), 党龄 (secretaries) and 组织处理.
-NOT_COVERED = ["E01", "S03", "S04", "S05", "S06", "S07", "A05", "A06", "A07", "O01"]
-#: How many of the ten each rule applies to: A05/A06 the 村委会 candidates (两委委员 too), A07 the secretaries.
-APPLIES_TO = {**{code: 10 for code in NOT_COVERED}, "A05": 7, "A06": 7, "A07": 2}
+#: village's voter registration and 户籍 (村委会 candidates), 党龄 (secretaries) and 组织处理; then
+#: the relatives on one slate (G02, G06), which need a 户号 or 亲属关系 column.
+NOT_COVERED = ["E01", "S03", "S04", "S05", "S06", "S07", "A05", "A06", "A07", "O01", "G02", "G06"]
+#: How many of the ten each rule applies to: A05/A06/G02 the 村委会 candidates (两委委员 too), A07 the
+#: secretaries, G06 the 村务监督委员会 member.
+APPLIES_TO = {**{code: 10 for code in NOT_COVERED}, "A05": 7, "A06": 7, "A07": 2, "G02": 7, "G06": 1}
 #: What the first candidate (林国栋, 党组织书记) was not checked for.
-FIRST_NOT_COVERED = [code for code in NOT_COVERED if code not in ("A05", "A06")]
+FIRST_NOT_COVERED = [code for code in NOT_COVERED if code not in ("A05", "A06", "G02", "G06")]
 
 
 def _outcomes(result) -> dict[str, tuple[str, list[str], list[str]]]:
@@ -261,3 +263,52 @@ def test_an_agencys_column_named_differently_in_two_files_is_read_for_each_files
     assert police.loc[files == "甲.csv", "evidence"].str.endswith("「派出所意见」列").all()
     assert police.loc[files == "乙.csv", "evidence"].str.endswith("「公安机关意见」列").all()
     assert (files == "甲.csv").any() and (files == "乙.csv").any()
+
+
+SLATES = FIXTURES / "groups" / "slate_roster.csv"
+
+
+def _slates_in_two_files(tmp_path):
+    """The slate roster as 甲.csv (东村, without 户号 and 亲属关系) and 乙.csv (西村, with both)."""
+    frame = pd.read_csv(SLATES, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    east = frame["村(社区)"] == "东村"
+    frame[east].drop(columns=["户号", "亲属关系"]).to_csv(first, index=False, encoding="utf-8-sig")
+    frame[~east].to_csv(second, index=False, encoding="utf-8-sig")
+    return [str(first), str(second)]
+
+
+def test_relatives_on_a_slate_are_not_covered_where_no_column_tells_them(national, tmp_path):
+    """Relatives on one slate need a 户号 or 亲属关系 column: a roster with neither says G02 once
+    (never a silent 通过 of the relatives check); a file without them, for its slate members only."""
+    whole = vet_files([str(ANSWERED)], national, AS_OF)
+    g02 = next(e for e in whole.meta["coverage"]["not_covered"] if e["rule"] == "G02")
+    assert g02["facts"] == ["户号", "亲属关系"] and g02["candidates"] == 7 and "files" not in g02
+    assert g02["remedy"] == "在花名册中增加「户号」或「亲属关系」列"
+    both = vet_files([str(SLATES)], national, AS_OF)
+    assert not any(e["rule"].startswith("G") for e in both.meta["coverage"]["not_covered"])
+    split = vet_files(_slates_in_two_files(tmp_path), national, AS_OF)
+    g02 = next(e for e in split.meta["coverage"]["not_covered"] if e["rule"] == "G02")
+    assert g02["files"] == ["甲.csv"] and g02["candidates"] == 3      # 东村's 书记兼主任 and two 委员
+    west = split.candidates.loc[split.candidates["source_file"] == "乙.csv", "row_id"]
+    found = split.findings[split.findings["rule"] == "G02"]
+    assert len(found) == 2 and found["row_id"].isin(west).all()
+    unchecked = split.unchecked[split.unchecked["rule"] == "G02"]["row_id"]
+    assert sorted(split.candidates.loc[unchecked, "name"]) == sorted(
+        split.candidates.loc[(split.candidates["source_file"] == "甲.csv")
+                             & split.candidates["role"].isin(["书记兼主任", "村委会委员"]), "name"])
+
+
+def test_strict_coverage_keeps_relatives_not_covered_pending_for_the_slate(national):
+    strict = vet_files([str(ANSWERED)], national, AS_OF, coverage="strict")
+    g02 = strict.findings[strict.findings["rule"] == "G02"]
+    assert len(g02) == 7 and (g02["severity"] == "pending").all()
+    assert g02["reason"].str.startswith("尚无「户号」或「亲属关系」信息").all()
+    assert g02["evidence"].str.endswith("：无「户号」列；无「亲属关系」列").all()
+
+
+def test_one_candidate_is_not_told_about_relatives(national):
+    """`vet check` of one person: rules across candidates have no one to compare with (nothing said)."""
+    result = vet_records([{"name": "张三", "id_number": "11010519491231002X", "role": "村委会委员"}], national,
+                         AS_OF)
+    assert not any(e["rule"].startswith("G") for e in result.meta["coverage"]["not_covered"])

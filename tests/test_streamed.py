@@ -218,6 +218,23 @@ def test_files_asking_different_things_read_the_same_in_slices(tmp_path, nationa
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_relatives_not_covered_for_one_files_slates_read_the_same_in_slices(tmp_path, national, fmt):
+    """东村 in a file without 户号 and 亲属关系, 西村 in one with them, slices of 2: G02 is said
+    once for 东村's slate members and checked for 西村's, as a whole read does."""
+    frame = pd.read_csv(FIXTURES / "groups" / "slate_roster.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    east = frame["村(社区)"] == "东村"
+    frame[east].drop(columns=["户号", "亲属关系"]).to_csv(first, index=False, encoding="utf-8-sig")
+    frame[~east].to_csv(second, index=False, encoding="utf-8-sig")
+    whole, sliced, run = _both(tmp_path, national, [first, second], fmt, 2)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    g02 = next(e for e in run.result().meta["coverage"]["not_covered"] if e["rule"] == "G02")
+    assert g02["files"] == ["甲.csv"] and g02["candidates"] == 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_a_fact_only_an_agency_answers_reads_the_same_in_slices_where_it_answered_nobody(tmp_path, national, fmt):
     """The roster has no 被剥夺政治权利 column; the court's opinion fills it for the first people
     only. Those it did not answer for read "无「被剥夺政治权利」列" in the evidence whether or not

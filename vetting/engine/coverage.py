@@ -11,11 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+import numpy as np
+import pandas as pd
+
+from vetting.engine.slate import slate, where_text
 from vetting.errors import VettingError, did_you_mean
 from vetting.joint.merge import agency_of_header
 from vetting.normalize.roster import Candidates
+from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
-from vetting.ruleset.model import Rule, Ruleset
+from vetting.ruleset.model import GroupRule, Rule, Ruleset
 from vetting.vocab import COVERAGE_MODES
 
 #: Facts every roster has or the tool works out; their absence is a finding of its own.
@@ -83,8 +88,22 @@ def file_facts(ruleset: Ruleset, candidates: Candidates) -> dict[str, frozenset]
     return out
 
 
-def rule_gaps(rule: Rule, carried: frozenset) -> tuple[str, ...]:
-    """The decisive facts of a rule that nothing in the run carries."""
+def group_needs(rule: GroupRule) -> tuple[str, ...]:
+    """The facts a rule across candidates reads, any one of which lets it check: a shared 户号 or
+    a declared relation for relatives; () for the rules every roster lets the run check (the
+    same ID number) and for the counts and village columns, which say per village what they
+    could not check (meta.group_summary)."""
+    if rule.kind != "relatives":
+        return ()
+    return ("household_id", "relatives") if rule.same_household else ("relatives",)
+
+
+def rule_gaps(rule: Rule | GroupRule, carried: frozenset) -> tuple[str, ...]:
+    """The decisive facts of a rule that nothing in the run carries (of a rule across
+    candidates: the facts it reads, when none of them is carried)."""
+    if isinstance(rule, GroupRule):
+        needs = group_needs(rule)
+        return needs if needs and not carried.intersection(needs) else ()
     return tuple(f for f in C.decisive_fields(rule.condition) if f not in carried)
 
 
@@ -93,18 +112,58 @@ def assess(ruleset: Ruleset, candidates: Candidates, mode: str = "partial") -> C
     which gaps are said once rather than per candidate."""
     per_file = file_facts(ruleset, candidates)
     carried = carried_facts(ruleset, candidates).union(*per_file.values())
-    gaps = {rule.code: missing for rule in ruleset.rules if (missing := rule_gaps(rule, carried))}
+    across = ruleset.group_rules if len(candidates) > 1 else ()     # one candidate has no one to compare with
+    rules = [*ruleset.rules, *(g for g in across if group_needs(g))]
+    gaps = {rule.code: missing for rule in rules if (missing := rule_gaps(rule, carried))}
     by_file = {}
     if len(per_file) > 1:
         for name, have in per_file.items():
-            lacking = {rule.code: missing for rule in ruleset.rules
-                       if (missing := tuple(f for f in rule_gaps(rule, have) if f in carried))}
+            lacking = {rule.code: missing for rule in rules if (missing := _file_gaps(rule, have, carried, gaps))}
             if lacking:
                 by_file[name] = lacking
     codes = set(gaps).union(*by_file.values())
     said_once = frozenset() if mode == "strict" else \
-        frozenset(code for code in codes if not ruleset.rule(code).must_cover)
+        frozenset(code for code in codes if not getattr(ruleset.rule(code), "must_cover", False))
     return Coverage(mode, gaps, said_once, by_file)
+
+
+def _file_gaps(rule: Rule | GroupRule, have: frozenset, carried: frozenset,
+               gaps: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The facts of a rule one roster file's people lack though the run carries them for others."""
+    if isinstance(rule, GroupRule):
+        return () if rule.code in gaps else rule_gaps(rule, have)
+    return tuple(f for f in rule_gaps(rule, have) if f in carried)
+
+
+def slates_not_checked(ruleset: Ruleset, coverage: Coverage,
+                       candidates: Candidates) -> tuple[list[tuple[str, np.ndarray]], list[pd.DataFrame]]:
+    """The members of a rule across candidates' slate it cannot check (no column it reads, for
+    anyone or in their roster file): per rule, the members (a mask) when the gap is said once,
+    else (strict) a `pending` finding each, as a rule's blank fact gives."""
+    frame = candidates.frame
+    said, pending = [], []
+    for rule in ruleset.group_rules:
+        facts = coverage.gaps.get(rule.code, ())
+        members = np.full(len(frame), bool(facts))
+        for name in coverage.files_missing(rule.code):
+            facts = coverage.by_file[name][rule.code]
+            members |= (frame["source_file"].astype(str) == name).to_numpy(dtype=bool)
+        if members.any():
+            sure, maybe = slate(rule, frame)
+            members &= sure | maybe
+        if not members.any():
+            continue
+        if rule.code in coverage.said_once:
+            said.append((rule.code, members))
+            continue
+        at = np.flatnonzero(members)
+        labels = [ruleset.fields[f].label for f in facts]
+        pending.append(pd.DataFrame({
+            "row_id": at, "rule": rule.code, "rule_name": rule.name, "severity": "pending",
+            "reason": f"尚无「{'」或「'.join(labels)}」信息，无法判定是否属于「{rule.name}」",
+            "evidence": where_text(frame.iloc[at]).to_numpy(dtype=object) + "：" + "；".join(f"无「{x}」列" for x in labels),
+            "basis": rule.basis_text()})[FINDING_COLUMNS])
+    return said, pending
 
 
 def consulted_in_files(ruleset: Ruleset, candidates: Candidates) -> list[str]:
@@ -115,10 +174,10 @@ def consulted_in_files(ruleset: Ruleset, candidates: Candidates) -> list[str]:
     return [name for name in dict.fromkeys(found) if name]
 
 
-def remedy(ruleset: Ruleset, facts: tuple[str, ...], files: list[str] | None = None) -> str:
-    """What would cover a rule missing `facts` (in `files` only, when given): the column to add,
-    or the agency that answers for it."""
-    labels = "」「".join(ruleset.fields[f].label for f in facts)
+def remedy(ruleset: Ruleset, facts: tuple[str, ...], files: list[str] | None = None, either: bool = False) -> str:
+    """What would cover a rule missing `facts` (in `files` only, when given; `either`: any one of
+    them would): the column to add, or the agency that answers for it."""
+    labels = ("」或「" if either else "」「").join(ruleset.fields[f].label for f in facts)
     suppliers = [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)]
     text = f"在{'、'.join(files) if files else '花名册'}中增加「{labels}」列"
     if suppliers:
@@ -138,7 +197,7 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
     (`unchecked`), or, when such a rule stays `pending` (strict mode, a rule that must be
     covered), how many it left pending. A gap that touched nobody is not stated."""
     out = []
-    for rule in ruleset.rules:
+    for rule in [*ruleset.rules, *ruleset.group_rules]:
         files = coverage.files_missing(rule.code)
         if rule.code not in coverage.gaps and not files:
             continue
@@ -154,7 +213,8 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
         only_some = rule.code not in coverage.gaps
         if only_some:
             entry["files"] = files
-        out.append({**entry, "remedy": remedy(ruleset, facts, files if only_some else None)})
+        out.append({**entry, "remedy": remedy(ruleset, facts, files if only_some else None,
+                                              either=isinstance(rule, GroupRule))})
     return out
 
 
