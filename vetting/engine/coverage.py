@@ -4,7 +4,10 @@ when a required agency answers for it (then its silence is that agency's `pendin
 with a fact that nothing in the run carries is *not covered*: in the `partial` mode it is said
 once per run, with what would cover it, and does not make anyone `pending`; in the `strict`
 mode (or for a rule the pack marks `coverage: required`) it stays `pending` for everyone.
-`pending` keeps meaning that someone owes an answer."""
+`pending` keeps meaning that someone owes an answer. Roster files of one run may carry
+different facts: a rule is not covered for the people of a file that lacks a fact the run carries
+for others (`Coverage.by_file`). Relatives on one slate are read from a
+户号 or 亲属关系 column; a run (or file) with neither does not cover them for the slate."""
 
 from __future__ import annotations
 
