@@ -15,7 +15,7 @@ import yaml
 
 from conftest import FIXTURES, committed, generated
 from vetting.cli import cli
-from vetting.pipeline import vet_files, vet_records
+from vetting.pipeline import ReadOptions, vet_files, vet_records
 from vetting.reports import write_report
 from vetting.ruleset.loader import load_ruleset
 from vetting.runsummary import summary_lines
@@ -312,3 +312,30 @@ def test_one_candidate_is_not_told_about_relatives(national):
     result = vet_records([{"name": "张三", "id_number": "11010519491231002X", "role": "村委会委员"}], national,
                          AS_OF)
     assert not any(e["rule"].startswith("G") for e in result.meta["coverage"]["not_covered"])
+
+
+def test_a_reply_for_one_file_covers_that_files_people_only(national, tmp_path):
+    """甲.csv has no 民政局意见; 民政's reply answers for 乙.csv only: E01 is not covered for 甲's
+    people (no pending that nobody owes), checked for 乙's."""
+    files = _two_files(tmp_path, ["民政局意见"])
+    frame = pd.read_csv(files[1], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    reply = tmp_path / "民政回复.csv"
+    frame.iloc[[5]][["姓名", "公民身份号码"]].assign(核查情况="2024年拉票贿选").to_csv(reply, index=False,
+                                                                                     encoding="utf-8-sig")
+    result = vet_files(files, national, AS_OF, ReadOptions(replies=(("民政", str(reply), "乙.csv"),)))
+    e01 = next(e for e in result.meta["coverage"]["not_covered"] if e["rule"] == "E01")
+    assert e01["files"] == ["甲.csv"] and e01["candidates"] == 120
+    assert not (_of_file(result, "甲.csv")["rule"] == "E01").any()
+    assert (_of_file(result, "乙.csv")["rule"] == "E01").sum() == 1
+
+
+def test_each_file_is_told_what_it_lacks(national, tmp_path):
+    """甲.csv lacks the assessment columns, 乙.csv 入党时间: each file is named with its own columns."""
+    frame = pd.read_csv(PENDING_ROSTER, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    paths = [tmp_path / "甲.csv", tmp_path / "乙.csv", tmp_path / "丙.csv"]
+    frame.iloc[:80].drop(columns=["最近一次考核", "前一次考核"]).to_csv(paths[0], index=False, encoding="utf-8-sig")
+    frame.iloc[80:160].drop(columns=["入党时间"]).to_csv(paths[1], index=False, encoding="utf-8-sig")
+    frame.iloc[160:].to_csv(paths[2], index=False, encoding="utf-8-sig")
+    entries = {e["rule"]: e for e in vet_files([str(p) for p in paths], national, AS_OF).meta["coverage"]["not_covered"]}
+    assert entries["S06"]["files"] == ["甲.csv"] and entries["S06"]["remedy"].startswith("在甲.csv中增加「最近一次考核」")
+    assert entries["A07"]["files"] == ["乙.csv"] and entries["A07"]["remedy"] == "在乙.csv中增加「入党时间」列"

@@ -23,6 +23,7 @@ from vetting.inputs.delimited import read_delimited
 from vetting.inputs.reader import row_list
 from vetting.inputs.region import Cells, footer_rows, is_footer_text, last_person, repeated_header_rows, template_rows
 from vetting.inputs.sniff import BINARY, EMPTY, HTML, OLE2, TEXT, ZIP, detect_encoding, head_text, sniff
+from vetting.inputs.table import distinct_names
 from vetting.normalize.roster import normalise_tables
 
 FIELDS = builtin_fields()
@@ -350,3 +351,9 @@ def test_any_bytes_give_a_table_or_a_project_error(tmp_path_factory, prefix, bod
 def test_date_cells_keep_their_day_unless_it_is_the_first():
     values = np.array([dt.date(2025, 10, 8), dt.date(2025, 10, 1), dt.datetime(2025, 2, 1)], dtype=object)
     assert list(column_text(values)) == ["2025-10-08", "2025-10", "2025-02"]
+
+
+def test_files_of_one_name_are_named_from_the_folder_where_their_paths_part(tmp_path):
+    paths = [tmp_path / "甲镇" / "x" / "名册.csv", tmp_path / "乙镇" / "x" / "名册.csv", tmp_path / "丙.csv"]
+    assert distinct_names(paths) == ["甲镇/x/名册.csv", "乙镇/x/名册.csv", "丙.csv"]
+    assert distinct_names([tmp_path / "a" / "名册.csv", tmp_path / "名册.xlsx"]) == ["名册.csv", "名册.xlsx"]

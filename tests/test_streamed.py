@@ -217,6 +217,81 @@ def test_files_asking_different_things_read_the_same_in_slices(tmp_path, nationa
         assert s06["files"] == [without] and s06["candidates"] == 120
 
 
+def _police_columns_in_two_orders(frame):
+    """Both files with 公安机关意见 and 派出所意见 (blank for every third person), in opposite orders."""
+    frame = frame.assign(派出所意见=frame["公安机关意见"].where(frame.index % 3 != 0, ""))
+    columns = list(frame.columns[:-1])
+    at = columns.index("公安机关意见")
+    swapped = columns[:at] + ["派出所意见"] + columns[at:]
+    return frame.iloc[:120][[*columns, "派出所意见"]], frame.iloc[120:][swapped]
+
+
+#: Two files of one run that differ: (what differs, the first file's part, the second's).
+_LAYOUTS = {
+    "a fact column one file lacks": lambda f: (f.iloc[:120].drop(columns=["政治面貌"]), f.iloc[120:]),
+    "one agency's two columns in each file's own order": _police_columns_in_two_orders,
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_files_that_differ_otherwise_read_the_same_in_slices(tmp_path, national, layout):
+    """The people of a file without 政治面貌 read "无「政治面貌」列" in a whole read too; someone
+    silent in both of 公安's columns is quoted by the column their own file has first."""
+    frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    for path, part in zip((first, second), _LAYOUTS[layout](frame)):
+        part.to_csv(path, index=False, encoding="utf-8-sig")
+    whole, sliced, _ = _both(tmp_path, national, [first, second], "csv", 50)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    findings = whole["r.findings.csv"].decode("utf-8-sig").splitlines()
+    if layout.startswith("a fact"):
+        assert any(line.startswith('"甲.csv"') and "无「政治面貌」列" in line for line in findings)
+        assert not any("「政治面貌」=（空）" in line for line in findings)
+    else:
+        lines = [line for line in findings if "公安尚未反馈" in line]
+        assert all("「公安机关意见」列" in line for line in lines if line.startswith('"甲.csv"'))
+        assert all("「派出所意见」列" in line for line in lines if line.startswith('"乙.csv"'))
+        assert any(line.startswith('"乙.csv"') for line in lines)
+
+
+def test_files_of_one_name_in_two_folders_are_told_apart(tmp_path, national):
+    """a/名册.csv and b/名册.csv: reports name them by folder ("a/名册.csv 第2行"), and the one
+    without 政法委意见 asks its people nothing through it, read whole or in slices."""
+    frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "名册.csv", tmp_path / "b" / "名册.csv"
+    frame.iloc[:120].drop(columns=["政法委意见"]).to_csv(first, index=False, encoding="utf-8-sig")
+    frame.iloc[120:].to_csv(second, index=False, encoding="utf-8-sig")
+    whole, sliced, run = _both(tmp_path, national, [first, second], "csv", 50)
+    for name in whole:
+        assert sliced[name] == whole[name], name
+    assert [i["file"] for i in run.inputs] == ["a/名册.csv", "b/名册.csv"]
+    lines = whole["r.findings.csv"].decode("utf-8-sig").splitlines()
+    assert not any(line.startswith('"a/名册.csv"') and "政法委尚未反馈" in line for line in lines)
+    assert any(line.startswith('"b/名册.csv"') and "政法委尚未反馈" in line for line in lines)
+
+
+def test_a_mapped_header_only_one_file_has_is_read_in_slices(tmp_path, national):
+    """--map 近考=assessment_last where only the first file says 近考: each slice does not check the
+    mapping on its own (a slice of the second file refused it), and a header no file has is refused."""
+    frame = pd.read_csv(PENDING, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    first, second = tmp_path / "甲.csv", tmp_path / "乙.csv"
+    frame.iloc[:120].rename(columns={"最近一次考核": "近考"}).to_csv(first, index=False, encoding="utf-8-sig")
+    frame.iloc[120:].to_csv(second, index=False, encoding="utf-8-sig")
+    options = ReadOptions(mapping={"近考": "assessment_last"})
+    run = StreamedRun(national, [str(first), str(second)], AS_OF, options, 50, STAMP)
+    run.index()
+    sliced = pd.concat([c.candidates for c in run.chunks()], ignore_index=True)
+    whole = run_engine(national, load_candidates([str(first), str(second)], national, options), AS_OF)
+    assert sliced["verdict"].tolist() == whole.candidates["verdict"].tolist()
+    run.close()
+    with pytest.raises(InputError, match="近考X"):
+        StreamedRun(national, [str(first), str(second)], AS_OF, ReadOptions(mapping={"近考X": "assessment_last"}),
+                    50, STAMP)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_relatives_not_covered_for_one_files_slates_read_the_same_in_slices(tmp_path, national, fmt):
     """东村 in a file without 户号 and 亲属关系, 西村 in one with them, slices of 2: G02 is said

@@ -11,6 +11,7 @@ from vetting.engine.profile import candidate_profile, declared_targets
 from vetting.engine.vector import evaluate
 from vetting.errors import VettingError, did_you_mean
 from vetting.inputs import read_tables
+from vetting.inputs.table import distinct_names, named
 from vetting.joint.merge import JointSpec, joint_review
 from vetting.joint.replies import read_replies
 from vetting.meta import build_meta
@@ -52,8 +53,9 @@ def load_candidates(paths: Sequence[str], ruleset: Ruleset, options: ReadOptions
     the rows read after each file, and the start and end of normalising and the joint review."""
     tables = []
     progress(READ, 0, None)
-    for p in paths:
-        tables += read_tables(p, ruleset.fields, options.sheet, options.header_row, options.encoding)
+    for p, name in zip(paths, distinct_names(paths)):
+        tables += [named(t, name) for t in read_tables(p, ruleset.fields, options.sheet, options.header_row,
+                                                       options.encoding)]
         progress(READ, sum(len(t.frame) for t in tables), None)
     rows = sum(len(t.frame) for t in tables)
     progress(NORMALISE, 0, rows)

@@ -112,7 +112,7 @@ def index_part(job: IndexJob, candidates: Candidates | None = None) -> IndexPart
     if candidates is None:
         fields, required, mapping = ruleset.fields, ruleset.required_fields, job.options.mapping
         candidates = read_whole(ruleset, job.options, job.table) if job.keep is None or job.cache is not None \
-            else normalise_tables([job.table], fields, required, mapping, job.keep)
+            else normalise_tables([job.table], fields, required, mapping, job.keep, check_mapping=False)
     if job.cache is not None:
         keep_slice(candidates, job.cache, job.compress)
     frame = candidates.frame
@@ -134,8 +134,7 @@ def run_shell(ruleset: Ruleset, options: ReadOptions, first: Candidates, index: 
     columns = {}
     for stream in streams:
         own = file_columns(stream.columns, ruleset.fields, options.mapping, str(stream.path))
-        name = stream.path.name
-        columns[name] = columns[name] | own if name in columns else own
+        columns[stream.name] = columns[stream.name] | own if stream.name in columns else own
     shell = replace(first, frame=index, raw=pd.DataFrame(index=index.index), file_columns=columns,
                     present=first.present.union(*(c.fields for c in columns.values())),
                     issues=pd.DataFrame(columns=ISSUE_COLUMNS), inputs=inputs, joint=dict(first.joint),
@@ -148,8 +147,8 @@ def read_whole(ruleset: Ruleset, options: ReadOptions, table: RawTable) -> Candi
     """One slice normalised with every field and its opinions read (the joint review); its chase
     list is left for `decided_chunks`, which knows how many people the run's list still takes."""
     fields, required = ruleset.fields, ruleset.required_fields
-    return joint_review(normalise_tables([table], fields, required, options.mapping), fields, required,
-                        joint_spec(ruleset), room=0)
+    return joint_review(normalise_tables([table], fields, required, options.mapping, check_mapping=False),
+                        fields, required, joint_spec(ruleset), room=0)
 
 
 def keep_slice(candidates: Candidates, path: str, compress: bool = True) -> None:

@@ -47,10 +47,11 @@ from vetting.engine.slate import REPEATED, VILLAGE_CODE, repeated_people, villag
 from vetting.engine.values import Vec
 from vetting.errors import VettingError
 from vetting.inputs.stream import RosterStream, scan_file, streamable
-from vetting.inputs.table import RawTable
+from vetting.inputs.table import RawTable, distinct_names
 from vetting.joint.chase import ChaseList
 from vetting.memory import hand_back_free_pages, map_large_blocks
 from vetting.meta import meta_from_counts
+from vetting.normalize.headers import check_mapped_headers
 from vetting.normalize.roster import Candidates
 from vetting.parallel import Workers, auto_jobs
 from vetting.pipeline import ReadOptions
@@ -247,9 +248,11 @@ class StreamedRun:
         rows = self.chunk_rows or slice_rows(_roster_bytes(self.paths), self.jobs)
         scan = partial(self._workers.submit, scan_file) if self.jobs > 1 else None    # beside the first pass
         try:
-            for path in self.paths:
+            for path, name in zip(self.paths, distinct_names(self.paths)):
                 self.streams.append(RosterStream.open(path, self.ruleset.fields, rows, self.options.sheet,
                                                       self.options.header_row, self.options.encoding, scan))
+                self.streams[-1].label = None if name == Path(path).name else name
+            check_mapped_headers(self.options.mapping, [(s.name, s.columns) for s in self.streams])
         except BaseException as exc:
             try:
                 if isinstance(exc, Exception):

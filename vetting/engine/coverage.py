@@ -19,7 +19,7 @@ import pandas as pd
 
 from vetting.engine.slate import slate, where_text
 from vetting.errors import VettingError, did_you_mean
-from vetting.joint.merge import agency_of_header
+from vetting.joint.merge import agency_of_header, scope_files
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
@@ -54,7 +54,7 @@ class Coverage:
         return {name: frozenset(gaps[code]) for name, gaps in self.by_file.items() if code in gaps}
 
     def files_missing(self, code: str) -> list[str]:
-        """The roster files whose people a rule could not be checked for though others' could."""
+        """The roster files that lack a fact of a rule the run carries for other files' people."""
         return [name for name, gaps in self.by_file.items() if code in gaps]
 
 
@@ -78,16 +78,19 @@ def carried_facts(ruleset: Ruleset, candidates: Candidates) -> frozenset:
 
 def file_facts(ruleset: Ruleset, candidates: Candidates) -> dict[str, frozenset]:
     """Per roster file, the fact fields some source answers for its people: its own columns, the
-    agencies it has an opinion column for, reply files and required agencies."""
-    replied = {str(r["agency"]) for r in candidates.joint.get("replies", ())}
-    common = {name for agency in ruleset.agencies.values()
-              if agency.required or agency.name in replied for name in agency.supplies}
+    agencies it has an opinion column for, the reply files answering for it (a reply scoped to
+    a township: for every file) and required agencies."""
+    common = {name for agency in ruleset.agencies.values() if agency.required for name in agency.supplies}
     common |= {name for name, spec in ruleset.fields.items() if spec.derived} | _ALWAYS_CARRIED
+    replied = [(str(r["agency"]), scope_files(candidates.inputs, r["scope"]) if r.get("scope") else set())
+               for r in candidates.joint.get("replies", ())]
     out = {}
     for name, columns in candidates.file_columns.items():
         asked = {agency_of_header(h, ruleset.agencies) for h in columns.others} - {None}
+        asked |= {agency for agency, files in replied if not files or name in files}
         out[name] = frozenset(columns.fields | common
-                              | {f for agency in asked for f in ruleset.agencies[agency].supplies})
+                              | {f for agency in asked if agency in ruleset.agencies
+                                 for f in ruleset.agencies[agency].supplies})
     return out
 
 
@@ -204,8 +207,11 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
         files = coverage.files_missing(rule.code)
         if rule.code not in coverage.gaps and not files:
             continue
-        facts = tuple(dict.fromkeys([*coverage.gaps.get(rule.code, ()),
-                                     *(f for name in files for f in coverage.by_file[name][rule.code])]))
+        everywhere = coverage.gaps.get(rule.code, ())
+        per_file: dict[tuple[str, ...], list[str]] = {}
+        for name in files:
+            per_file.setdefault(coverage.by_file[name][rule.code], []).append(name)
+        facts = tuple(dict.fromkeys([*everywhere, *(f for lacking in per_file for f in lacking)]))
         said_once = rule.code in coverage.said_once
         count = int((unchecked if said_once else pending).get(rule.code, 0))
         if not count:
@@ -213,11 +219,12 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
         entry = {"rule": rule.code, "name": rule.name, "facts": [ruleset.fields[f].label for f in facts],
                  "agencies": [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)],
                  "candidates": count, "pending": not said_once}
-        only_some = rule.code not in coverage.gaps
-        if only_some:
+        if not everywhere:
             entry["files"] = files
-        out.append({**entry, "remedy": remedy(ruleset, facts, files if only_some else None,
-                                              either=isinstance(rule, GroupRule))})
+        either = isinstance(rule, GroupRule)
+        remedies = ([remedy(ruleset, everywhere, None, either)] if everywhere else []) + \
+            [remedy(ruleset, lacking, names, either) for lacking, names in per_file.items()]
+        out.append({**entry, "remedy": "；".join(remedies)})
     return out
 
 

@@ -66,6 +66,9 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         text_part = f"「{label or columns.ruleset.fields[name].label}」=" + values
         if label is None:   # a column only an agency's answers filled: the others' rows have none
             text_part = np.where(blank, missing, text_part).astype(object)
+        elif lacking := [f for f, c in candidates.file_columns.items() if name not in c.fields]:
+            without = raw["source_file"].iloc[rows].astype(str).isin(lacking).to_numpy(dtype=bool)
+            text_part = np.where(blank & without, missing, text_part).astype(object)   # a file without it
         if source is not None:
             said = evidence_objects(source, rows)
             text_part = np.where(pd.isna(said), text_part, said).astype(object)

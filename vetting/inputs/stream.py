@@ -207,6 +207,7 @@ class RosterStream:
     _offset: int | None = None      # of the body's first line (bodyparse.body_offset)
     _checking: Future | None = None  # the file's check: (encoding, SHA-256) (`scan_file`)
     _sheet: str | None = None       # as given (a note says it is ignored)
+    label: str | None = None        # the run's name for the file when another file shares its name
 
     @classmethod
     def open(cls, path: str | Path, fields: Mapping[str, Field], rows: int, sheet: str | None = None,
@@ -262,7 +263,14 @@ class RosterStream:
 
     def reopened(self) -> RosterStream:
         """The file opened again, checked first (after `confirm` said False)."""
-        return RosterStream.open(self.path, self.fields, self.rows, self._sheet, self.header_row, self.encoding)
+        again = RosterStream.open(self.path, self.fields, self.rows, self._sheet, self.header_row, self.encoding)
+        again.label = self.label
+        return again
+
+    @property
+    def name(self) -> str:
+        """How reports and evidence name the file (RawTable.name)."""
+        return self.label or self.path.name
 
     @property
     def columns(self) -> list[str]:
@@ -328,7 +336,7 @@ class RosterStream:
 
     def _table(self, frame: pd.DataFrame, lines: np.ndarray, template: np.ndarray, headings: np.ndarray) -> RawTable:
         return RawTable(str(self.path), self._digest, frame.reset_index(drop=True), np.asarray(lines),
-                        self._plan.header_lines[1], None, [], skipped=np.asarray(template | headings),
+                        self._plan.header_lines[1], None, [], skipped=np.asarray(template | headings), label=self.label,
                         groups=dict(self._plan.header.groups), headings=np.asarray(headings))
 
     def _summarise(self, tally: _Tally, footer_texts: list[str]) -> None:
@@ -336,7 +344,7 @@ class RosterStream:
         headings = np.concatenate(tally.headings) if tally.headings else np.array([], dtype=np.int64)
         notes = self.notes + read_notes(self.path, self._plan.header, self._plan.header_lines, self.header_row,
                                         tally.span(), blank, footer_texts, headings)
-        self.summary = {"file": self.path.name, "path": str(self.path), "sha256": self._digest, "sheet": None,
+        self.summary = {"file": self.name, "path": str(self.path), "sha256": self._digest, "sheet": None,
                         "header_row": self._plan.header_lines[1], "rows": tally.people,
                         "blank_rows_skipped": len(blank), "footer_rows_skipped": len(footer_texts),
                         "notes": notes}

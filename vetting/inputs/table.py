@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,32 @@ class RawTable:
     def name(self) -> str:
         """How reports and evidence name this table: the label, else the file name."""
         return self.label or Path(self.path).name
+
+
+def distinct_names(paths: Sequence[str | Path]) -> list[str]:
+    """How a run names each of its files in reports and evidence: the file name, or, for files
+    that share it, the path from the folder where they part ("甲镇/花名册.xlsx"), so that a
+    finding's "file 第N行" says which file."""
+    parts = [Path(p).absolute().parts for p in paths]
+    depth = [1] * len(parts)
+    names = [p[-1] for p in parts]
+    while True:
+        seen = Counter(names)
+        clash = [i for i, name in enumerate(names) if seen[name] > 1 and depth[i] < len(parts[i])]
+        if not clash:
+            return names
+        for i in clash:
+            depth[i] += 1
+            names[i] = Path(*parts[i][-depth[i]:]).as_posix()
+
+
+def named(table: RawTable, name: str) -> RawTable:
+    """The table as a run whose files share names calls it (`distinct_names`; a sheet keeps its
+    [sheet] after the name)."""
+    own = Path(table.path).name
+    if name == own:
+        return table
+    return replace(table, label=name + (table.label[len(own):] if table.label else ""))
 
 
 def file_sha256(path: Path) -> str:

@@ -127,8 +127,7 @@ class _Merger:
         self._blank_cache: dict[str, np.ndarray] = {}
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
-        self.silent_columns: dict[str, list[list]] = {}     # agency -> [silent, said, header] per column
-        self.asked_before: dict[str, np.ndarray] = {}
+        self.silent_columns: dict[str, list[tuple]] = {}   # agency -> (header, silent, said, asked) per column
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
         answered = np.zeros(self.n, dtype=bool)
@@ -223,12 +222,7 @@ class _Merger:
         silent = np.isin(status, [BLANK, PENDING])[codes] & asked
         said = said_per_row("意见为空", quoted, status == PENDING, f"：{agency}尚未反馈联审意见")
         said = pd.Categorical.from_codes(said.codes[codes], dtype=said.dtype)
-        columns = self.silent_columns.setdefault(agency, [])
-        for before in columns:          # a second column of the same agency: silent only if both are
-            before[0] &= ~asked | silent
-        before_asked = self.asked_before.get(agency, np.zeros(self.n, dtype=bool))
-        columns.append([silent & ~before_asked, said, header])
-        self.asked_before[agency] = before_asked | asked
+        self.silent_columns.setdefault(agency, []).append((header, silent, said, asked))
 
     def _asked(self, header: str) -> np.ndarray:
         """The candidates whose roster file has this column: the people of a file without it
@@ -323,8 +317,7 @@ class _Merger:
         those of one township; a scope that names neither is refused."""
         if not reply.scope:
             return np.ones(self.n, dtype=bool)
-        files = {str(i["file"]) for i in self.candidates.inputs if same_file(str(i.get("path", "")), reply.scope)
-                 or Path(str(i.get("path", ""))).name == reply.scope}
+        files = scope_files(self.candidates.inputs, reply.scope)
         if files:
             return self.raw["source_file"].astype(str).isin(files).to_numpy(dtype=bool)
         townships = self.raw["township"].astype(str).str.strip() if "township" in self.raw else pd.Series(dtype=str)
@@ -358,11 +351,7 @@ class _Merger:
                 self._set_clear(name, target, value, evidence)
         parsed = self.candidates.frame["role"] if "role" in self.candidates.frame else None
         for name, agency in self.agencies.items():
-            missing = np.zeros(self.n, dtype=bool)
-            for silent, said, header in self.silent_columns.get(name, ()):
-                owed = silent & ~self.answered[name]
-                self._silent(name, header, owed, said)
-                missing |= owed
+            missing = self._owed(name)
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
@@ -372,6 +361,27 @@ class _Merger:
                              f"{name}尚未出具联审意见（本规则集要求{name}对此类人选出具意见）")
         return self.out
 
+    def _owed(self, agency: str) -> np.ndarray:
+        """Who still owes `agency` an answer through its opinion columns: silent in every one of
+        its columns their roster file has (公安机关意见 and 派出所意见 both), each quoted by the
+        first of them in their own file's order; their silence is kept per column quoted."""
+        columns = self.silent_columns.get(agency, [])
+        if not columns:
+            return np.zeros(self.n, dtype=bool)
+        asked = np.vstack([c[3] for c in columns])
+        owed = (np.vstack([c[1] for c in columns]) | ~asked).all(axis=0) & asked.any(axis=0) & ~self.answered[agency]
+        first = asked.argmax(axis=0)
+        headers = [c[0] for c in columns]
+        if len(columns) > 1:
+            files = self.raw["source_file"].astype(str).to_numpy(dtype=object)
+            for name, own in self.candidates.file_columns.items():
+                order = [headers.index(h) for h in own.others if h in headers]
+                if order:
+                    first[files == name] = order[0]
+        for k, (header, _, said, _) in enumerate(columns):
+            self._silent(agency, header, owed & (first == k), said)
+        return owed
+
     def _set_clear(self, name: str, rows: np.ndarray, value: str, evidence: np.ndarray) -> None:
         if not len(rows):
             return
@@ -379,6 +389,13 @@ class _Merger:
         prov = self.out.provenance.setdefault(name, np.full(self.n, None, dtype=object))
         prov[rows] = np.where(evidence[rows] == "", None, evidence[rows])
 
+
+
+def scope_files(inputs: Sequence[Mapping], scope: str) -> set[str]:
+    """The roster files of a run (as `Candidates.inputs` names them) a reply's scope names; none
+    when it names a township."""
+    return {str(i["file"]) for i in inputs if same_file(str(i.get("path", "")), scope)
+            or Path(str(i.get("path", ""))).name == scope}
 
 
 def _unread_reason(clauses: np.ndarray) -> np.ndarray:

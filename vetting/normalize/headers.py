@@ -38,14 +38,20 @@ def map_headers(headers: Iterable[str], fields: Mapping[str, Field],
 def check_user_mapping(user_mapping: Mapping[str, str] | None, tables: Sequence[RawTable]) -> None:
     """Refuse a --map header that no roster has: a typo would otherwise leave the column unread
     without a word. The message lists the headers that do exist (and the closest one)."""
-    if not user_mapping or not tables:
+    check_mapped_headers(user_mapping, [(t.name, list(t.frame.columns)) for t in tables])
+
+
+def check_mapped_headers(user_mapping: Mapping[str, str] | None, headers: Sequence[tuple[str, Sequence]]) -> None:
+    """`check_user_mapping` over (file name, its headers) pairs: a run read in slices checks
+    every file's header once, not each slice on its own."""
+    if not user_mapping or not headers:
         return
-    seen = list(dict.fromkeys(str(c) for table in tables for c in table.frame.columns))
+    seen = list(dict.fromkeys(str(c) for _, columns in headers for c in columns))
     keys = {header_key(h) for h in seen}
     for header, name in user_mapping.items():
         if header_key(header) in keys:
             continue
         listed = "、".join(seen[:_LISTED]) + ("等" if len(seen) > _LISTED else "")
-        files = "、".join(dict.fromkeys(t.name for t in tables))
+        files = "、".join(dict.fromkeys(file for file, _ in headers))
         raise InputError(f"--map「{header}={name}」中的表头「{header}」在花名册中不存在{did_you_mean(header, seen)}；"
                          f"现有表头：{listed}", files)

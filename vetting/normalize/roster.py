@@ -185,11 +185,13 @@ def _problem(bad: pd.Series, text: pd.Series, what: str) -> pd.Series:
 
 def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                      required: Sequence[str] = (), user_mapping: Mapping[str, str] | None = None,
-                     keep: Collection[str] | None = None) -> Candidates:
+                     keep: Collection[str] | None = None, check_mapping: bool = True) -> Candidates:
     """Normalise one or more roster tables into one candidate set (input order kept, blank rows
     counted, columns no field maps to kept as text in `extra`). With `keep`, only those fields are
-    parsed, for a pass that reads a few columns: no data issues and no `extra` are made."""
-    check_user_mapping(user_mapping, tables)
+    parsed, for a pass that reads a few columns: no data issues and no `extra` are made.
+    `check_mapping` False: the --map headers were checked against every file of the run already."""
+    if check_mapping:
+        check_user_mapping(user_mapping, tables)
     parts, extras, inputs, unmapped, headers, numbers, groups = [], [], [], [], {}, [], {}
     columns_of: dict[str, FileColumns] = {}
     for table in tables:
