@@ -149,10 +149,8 @@ def slates_not_checked(ruleset: Ruleset, coverage: Coverage,
     frame = candidates.frame
     said, pending = [], []
     for rule in ruleset.group_rules:
-        facts = coverage.gaps.get(rule.code, ())
-        members = np.full(len(frame), bool(facts))
+        members = np.full(len(frame), rule.code in coverage.gaps)
         for name in coverage.files_missing(rule.code):
-            facts = coverage.by_file[name][rule.code]
             members |= (frame["source_file"].astype(str) == name).to_numpy(dtype=bool)
         if members.any():
             sure, maybe = slate(rule, frame)
@@ -163,7 +161,7 @@ def slates_not_checked(ruleset: Ruleset, coverage: Coverage,
             said.append((rule.code, members))
             continue
         at = np.flatnonzero(members)
-        labels = [ruleset.fields[f].label for f in facts]
+        labels = [ruleset.fields[f].label for f in group_needs(rule)]
         pending.append(pd.DataFrame({
             "row_id": at, "rule": rule.code, "rule_name": rule.name, "severity": "pending",
             "reason": f"尚无「{'」或「'.join(labels)}」信息，无法判定是否属于「{rule.name}」",
