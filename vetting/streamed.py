@@ -317,7 +317,7 @@ class StreamedRun:
                    for key, v in where.items() if v}
         del where
         evaluator = _IndexEvaluator(stacked, ruleset.params_at(self.as_of), _RulesetView(ruleset))
-        self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator)
+        self._groups = evaluate_groups(ruleset.group_rules, self._shell, evaluator, self._covered)
         hand_back_free_pages()
         return self.inputs
 
@@ -347,16 +347,6 @@ class StreamedRun:
     def candidates(self) -> int:
         """Candidates in the run (known once the first pass is done)."""
         return self._n
-
-    def _own_groups(self, lo: int, hi: int) -> GroupOutcome:
-        """The cross-candidate findings of candidates lo..hi-1, their row ids made slice-local."""
-        mine = []
-        for found in self._groups.findings:
-            rows = found["row_id"].to_numpy(dtype=np.int64)
-            inside = (rows >= lo) & (rows < hi)
-            if inside.any():
-                mine.append(found[inside].assign(row_id=rows[inside] - lo).reset_index(drop=True))
-        return GroupOutcome(findings=mine, villages=[], summary=self._groups.summary)
 
     def chunks(self) -> Iterator[VettingResult]:
         """The second pass: each slice with its findings (row ids over the whole run)."""
@@ -389,7 +379,7 @@ class StreamedRun:
         aim = findings_aim(self.jobs, fmt)
         chase, unmapped, k = ChaseList(list(self.ruleset.agencies)), {}, 0
         jobs = (SliceJob(self.ruleset, self.as_of, self.options, self._covered, self.chunk_rows, int(offsets[k]),
-                         self._own_groups(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
+                         self._groups.of_candidates(int(offsets[k]), int(offsets[k + 1])), table, rows_back, fmt, show_id,
                          aim=aim, room=chase.room())    # made as a worker frees up: the room after the slices back
                 for k, table in enumerate(tables))
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from vetting.engine.coverage import Coverage, slates_not_checked
+from vetting.engine.coverage import Coverage
 from vetting.engine.derive import derive
 from vetting.engine.evaluator import Columns, Evaluator
 from vetting.engine.findings import (
@@ -89,7 +89,6 @@ class Plan:
     groups: Any
     silence: Silence = field(default_factory=Silence)
     silent_at: int = 0
-    uncovered: list[pd.DataFrame] = field(default_factory=list)   # strict: rules across candidates not covered
     _orders: dict = field(default_factory=dict)
     _silent: dict | None = None
     _folds: dict = field(default_factory=dict)
@@ -150,7 +149,7 @@ class Plan:
         else:
             issued = data_findings(issues, rows)
         data = [p for p in self.layout.findings([issued]) if not p.empty]
-        groups = [*self.groups.findings, *self.uncovered]
+        groups = self.groups.findings
         if inside is not None:
             groups = [self._slice(g, lo, hi, own_rows=False) for g in groups]
         owner = self.layout.expanded.owner if self.layout.several else None
@@ -158,6 +157,7 @@ class Plan:
         findings = self.layout.once(in_one_chunk(findings))
         unchecked = [pd.DataFrame({"row_id": np.flatnonzero(mask if inside is None else mask & inside), "rule": code})
                      for code, mask in self.unchecked]
+        unchecked += [g if inside is None else self._slice(g, lo, hi, own_rows=False) for g in self.groups.unchecked]
         return findings, _unchecked(self.layout, unchecked, findings), waiting
 
     def _fold_waiting(self, index: int, unsettled: np.ndarray, inside: np.ndarray | None, waiting: Waiting,
@@ -258,18 +258,11 @@ def plan(ruleset: Ruleset, candidates: Candidates, as_of: dt.date, decide: Engin
                 unsettled = unsettled & ~dropped
                 unchecked.append((rule.code, dropped))
         decisions.append((rule, fires, unsettled, applicability(rule, rows)[1]))
-    uncovered: list[pd.DataFrame] = []
-    if coverage is not None and ruleset.group_rules:
-        said, uncovered = slates_not_checked(ruleset, coverage, candidates)
-        for code, members in said:
-            mask = np.zeros(len(rows), dtype=bool)
-            mask[:len(members)] = members
-            unchecked.append((code, mask))
     if groups is None:
         own = evaluator.subset(np.arange(len(candidates))) if layout.several else evaluator
-        groups = evaluate_groups(ruleset.group_rules, candidates, own)
+        groups = evaluate_groups(ruleset.group_rules, candidates, own, coverage)
     return Plan(candidates, layout, evaluator, weak, issues, decisions, unchecked, groups,
-                silence=candidates.silence, silent_at=len(candidates.issues), uncovered=uncovered)
+                silence=candidates.silence, silent_at=len(candidates.issues))
 
 
 def _not_checked(rule: Rule, coverage: Coverage, evaluator: Evaluator, rows: Candidates, unsettled: np.ndarray,

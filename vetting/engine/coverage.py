@@ -17,8 +17,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from vetting.engine.slate import slate, where_text
+from vetting.engine.slate import slate, slate_rows, village_key, where_text
 from vetting.errors import VettingError, did_you_mean
+from vetting.fields import Field
 from vetting.joint.merge import agency_of_header, scope_files
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
@@ -141,33 +142,39 @@ def _file_gaps(rule: Rule | GroupRule, have: frozenset, carried: frozenset,
     return tuple(f for f in rule_gaps(rule, have) if f in carried)
 
 
-def slates_not_checked(ruleset: Ruleset, coverage: Coverage,
-                       candidates: Candidates) -> tuple[list[tuple[str, np.ndarray]], list[pd.DataFrame]]:
-    """The members of a rule across candidates' slate it cannot check (no column it reads, for
-    anyone or in their roster file): per rule, the members (a mask) when the gap is said once,
-    else (strict) a `pending` finding each, as a rule's blank fact gives."""
+def slate_gaps(rule: GroupRule, coverage: Coverage, candidates: Candidates, found: pd.DataFrame | None,
+               fields: Mapping[str, Field]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The members of a relatives rule's slate it could not check (no 户号 or 亲属关系 column, for
+    anyone or in their roster file), leaving out those it found something for (G06 also compares
+    ID numbers) and those with no one on a slate of their village to compare with: their
+    (row_id, rule) pairs when the gap is said once, else (strict) a `pending` finding each."""
     frame = candidates.frame
-    said, pending = [], []
-    for rule in ruleset.group_rules:
-        members = np.full(len(frame), rule.code in coverage.gaps)
-        for name in coverage.files_missing(rule.code):
-            members |= (frame["source_file"].astype(str) == name).to_numpy(dtype=bool)
-        if members.any():
-            sure, maybe = slate(rule, frame)
-            members &= sure | maybe
-        if not members.any():
-            continue
-        if rule.code in coverage.said_once:
-            said.append((rule.code, members))
-            continue
-        at = np.flatnonzero(members)
-        labels = [ruleset.fields[f].label for f in group_needs(rule)]
-        pending.append(pd.DataFrame({
-            "row_id": at, "rule": rule.code, "rule_name": rule.name, "severity": "pending",
-            "reason": f"尚无「{'」或「'.join(labels)}」信息，无法判定是否属于「{rule.name}」",
-            "evidence": where_text(frame.iloc[at]).to_numpy(dtype=object) + "：" + "；".join(f"无「{x}」列" for x in labels),
-            "basis": rule.basis_text()})[FINDING_COLUMNS])
-    return said, pending
+    members = np.full(len(frame), rule.code in coverage.gaps)
+    for name in coverage.files_missing(rule.code):
+        members |= (frame["source_file"].astype(str) == name).to_numpy(dtype=bool)
+    if not members.any():
+        return None, None
+    sure, maybe = slate(rule, frame)
+    key = village_key(frame).to_numpy()
+    if rule.against:
+        other, _ = slate_rows(rule.against, frame)
+        members &= sure & np.isin(key, key[other])
+    else:
+        on = sure | maybe
+        members &= on & (pd.Series(key).map(pd.Series(key[on]).value_counts()).fillna(0).to_numpy() >= 2)
+    if found is not None:
+        members[found["row_id"].to_numpy(dtype=np.int64)] = False
+    at = np.flatnonzero(members)
+    if not len(at):
+        return None, None
+    if rule.code in coverage.said_once:
+        return pd.DataFrame({"row_id": at, "rule": rule.code}), None
+    labels = [fields[f].label for f in group_needs(rule)]
+    return None, pd.DataFrame({
+        "row_id": at, "rule": rule.code, "rule_name": rule.name, "severity": "pending",
+        "reason": f"尚无「{'」或「'.join(labels)}」信息，无法判定是否属于「{rule.name}」",
+        "evidence": where_text(frame.iloc[at]).to_numpy(dtype=object) + "：" + "；".join(f"无「{x}」列" for x in labels),
+        "basis": rule.basis_text()})[FINDING_COLUMNS]
 
 
 def consulted_in_files(ruleset: Ruleset, candidates: Candidates) -> list[str]:

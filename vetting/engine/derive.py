@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from vetting.engine.civil import civil_from_days
 from vetting.engine.values import text_objects
-from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
+from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, column_label
 
 #: Derived values computed from the birth date (evidence says where the birth date came from).
 FROM_BIRTH = ("age", "birth_used")
@@ -56,7 +56,7 @@ def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd
     if mismatch.any():
         rows = np.flatnonzero(mismatch)
         stated = candidates.raw["birth_date"].to_numpy(dtype=object)[rows]
-        issues.append(_issue_frame(rows, "V02", "birth_date", candidates.headers.get("birth_date", "出生年月"),
+        issues.append(_issue_frame(rows, "V02", "birth_date", column_label(candidates, "birth_date", "出生年月", rows),
                                    stated, ["填报的出生年月与公民身份号码中的出生日期不一致"] * len(rows)))
     if future.any():
         rows = np.flatnonzero(future)
@@ -68,7 +68,7 @@ def derive(candidates: Candidates, as_of: dt.date) -> tuple[dict[str, tuple], pd
         wrong = id_ok & (sex != None) & (id_sex != None) & (sex != id_sex)  # noqa: E711
         if wrong.any():
             rows = np.flatnonzero(wrong)
-            issues.append(_issue_frame(rows, "V03", "sex", candidates.headers.get("sex", "性别"), sex[rows],
+            issues.append(_issue_frame(rows, "V03", "sex", column_label(candidates, "sex", "性别", rows), sex[rows],
                                        [f"填报性别「{s}」与身份证号显示的性别「{i}」不一致"
                                         for s, i in zip(sex[rows], id_sex[rows])]))
     age_hi = age_on(birth_lo, as_of)

@@ -22,7 +22,7 @@ from vetting.engine.text import format_vec, joined
 from vetting.normalize.dates import two_readings
 from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
-from vetting.normalize.roster import Candidates
+from vetting.normalize.roster import Candidates, column_label
 from vetting.normalize.silence import SILENT_CODE, Silence
 from vetting.objarrays import repeated
 from vetting.result import FINDING_COLUMNS
@@ -63,7 +63,9 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         values = np.where(blank, "（空）", cells).astype(object)
         if name in HIDDEN_VALUES:
             values = np.where(values == "（空）", values, "（已隐去）").astype(object)
-        text_part = f"「{label or columns.ruleset.fields[name].label}」=" + values
+        shown = column_label(candidates, name, columns.ruleset.fields[name].label, rows) if label else None
+        text_part = (f"「{shown or columns.ruleset.fields[name].label}」=" if shown is None or isinstance(shown, str)
+                     else "「" + shown + "」=") + values
         if label is None:   # a column only an agency's answers filled: the others' rows have none
             text_part = np.where(blank, missing, text_part).astype(object)
         elif lacking := [f for f, c in candidates.file_columns.items() if name not in c.fields]:
@@ -83,6 +85,11 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
     return text
 
 
+def _quoted(label: str | np.ndarray) -> str | np.ndarray:
+    """「header」, or each row's."""
+    return f"「{label}」" if isinstance(label, str) else ("「" + label + "」").astype(object)
+
+
 def _where(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """'文件 第N行' for the given rows."""
     return (raw["source_file"].iloc[rows].to_numpy(dtype=object).astype(str) + " 第"
@@ -99,9 +106,9 @@ def _imprecise(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> n
             continue
         vec = vec.take(rows)
         vague = vec.known & (vec.lo != vec.hi)
-        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
+        label = _quoted(column_label(columns.candidates, name, columns.ruleset.fields[name].label, rows))
         verb = np.where(two_readings(vec.lo, vec.hi), "可能是", "仅为")
-        out = np.where(vague, out + np.where(out == "", "", "、") + f"「{label}」" + verb + format_vec(vec), out)
+        out = np.where(vague, out + np.where(out == "", "", "、") + label + verb + format_vec(vec), out)
     return out
 
 
@@ -158,8 +165,8 @@ def _blank_facts(rule: Rule, rows: np.ndarray, columns: Columns, role_unknown: n
         is_blank = columns.blank(name)[rows]
         if name == "role":
             is_blank &= role_unknown[rows]
-        label = columns.candidates.headers.get(name, columns.ruleset.fields[name].label)
-        missing = np.where(is_blank, missing + np.where(missing == "", "", "、") + f"「{label}」", missing)
+        label = _quoted(column_label(columns.candidates, name, columns.ruleset.fields[name].label, rows))
+        missing = np.where(is_blank, missing + np.where(missing == "", "", "、") + label, missing)
         blank |= is_blank
     return blank, missing
 

@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from vetting.engine import village as village_rules
+from vetting.engine.coverage import Coverage, slate_gaps
 from vetting.engine.evaluator import Evaluator
 from vetting.engine.slate import (
     VILLAGE_CODE,
@@ -54,6 +55,20 @@ class GroupOutcome:
     findings: list[pd.DataFrame] = field(default_factory=list)
     villages: list[pd.DataFrame] = field(default_factory=list)
     summary: list[dict] = field(default_factory=list)
+    unchecked: list[pd.DataFrame] = field(default_factory=list)    # (row_id, rule): slate members not covered
+
+    def of_candidates(self, lo: int, hi: int) -> GroupOutcome:
+        """The person findings and unchecked pairs of candidates lo..hi-1, their row ids made
+        local to them (a slice of a streamed run; villages are the run's, reported once)."""
+        def own(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+            mine = []
+            for found in frames:
+                rows = found["row_id"].to_numpy(dtype=np.int64)
+                inside = (rows >= lo) & (rows < hi)
+                if inside.any():
+                    mine.append(found[inside].assign(row_id=rows[inside] - lo).reset_index(drop=True))
+            return mine
+        return GroupOutcome(findings=own(self.findings), summary=self.summary, unchecked=own(self.unchecked))
 
 
 OTHERS_SHOWN = 10
@@ -269,8 +284,10 @@ def _fill_group_reason(template: str, flagged: pd.DataFrame, count: pd.Series, l
     return out
 
 
-def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluator: Evaluator) -> GroupOutcome:
-    """Every group rule of a ruleset over the whole candidate set."""
+def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluator: Evaluator,
+                    coverage: Coverage | None = None) -> GroupOutcome:
+    """Every group rule of a ruleset over the whole candidate set; with `coverage`, the slate
+    members a relatives rule could not check are said (vetting.engine.coverage.slate_gaps)."""
     outcome = GroupOutcome()
     for rule in rules:
         if rule.kind in POOL_KINDS:
@@ -279,6 +296,10 @@ def evaluate_groups(rules: Sequence[GroupRule], candidates: Candidates, evaluato
             found = duplicates(rule, candidates)
         elif rule.kind == "relatives":
             found = relatives(rule, candidates)
+            said, pending = slate_gaps(rule, coverage, candidates, found, evaluator.columns.ruleset.fields) \
+                if coverage is not None else (None, None)
+            outcome.unchecked += [said] if said is not None else []
+            outcome.findings += [pending] if pending is not None else []
         else:
             if rule.kind in ("seats", "minority"):
                 label = evaluator.columns.ruleset.fields[rule.village_field].label

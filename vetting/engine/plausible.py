@@ -18,7 +18,7 @@ import pandas as pd
 
 from vetting.fields import Field
 from vetting.normalize.records import evidence_objects
-from vetting.normalize.roster import ISSUE_COLUMNS, Candidates
+from vetting.normalize.roster import ISSUE_COLUMNS, Candidates, column_label
 
 
 def _days(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -55,5 +55,5 @@ def _issues(candidates: Candidates, spec: Field, rows: np.ndarray, problem: str)
     source = candidates.provenance.get(spec.name)
     evidence = evidence_objects(source, rows) if source is not None else np.full(len(rows), None)
     return pd.DataFrame({"row_id": rows, "code": "V06", "field": spec.name,
-                         "column": candidates.headers.get(spec.name, spec.label),
+                         "column": column_label(candidates, spec.name, spec.label, rows),
                          "value": values, "problem": [f"「{v}」{problem}" for v in values], "evidence": evidence})

@@ -318,6 +318,10 @@ class _Merger:
         if not reply.scope:
             return np.ones(self.n, dtype=bool)
         files = scope_files(self.candidates.inputs, reply.scope)
+        paths = {str(i.get("path", "")) for i in self.candidates.inputs if str(i["file"]) in files}
+        if len(paths) > 1:      # a name several roster files share: which one the reply means is not said
+            raise InputError(f"回复文件的答复范围「{reply.scope}」对应多个花名册文件（{'、'.join(sorted(files))}），"
+                             "请写明其中一个（如上列名称，或文件路径）", reply.table.path)
         if files:
             return self.raw["source_file"].astype(str).isin(files).to_numpy(dtype=bool)
         townships = self.raw["township"].astype(str).str.strip() if "township" in self.raw else pd.Series(dtype=str)
@@ -392,10 +396,12 @@ class _Merger:
 
 
 def scope_files(inputs: Sequence[Mapping], scope: str) -> set[str]:
-    """The roster files of a run (as `Candidates.inputs` names them) a reply's scope names; none
-    when it names a township."""
-    return {str(i["file"]) for i in inputs if same_file(str(i.get("path", "")), scope)
-            or Path(str(i.get("path", ""))).name == scope}
+    """The roster files of a run (as `Candidates.inputs` names them) a reply's scope names: by
+    path, by the name reports give it ("a/名册.csv" when files share a name), else by file name
+    (every file so named); none when it names a township."""
+    exact = {str(i["file"]) for i in inputs if same_file(str(i.get("path", "")), scope)
+             or str(i["file"]) == scope or str(i["file"]).startswith(scope + "[")}
+    return exact or {str(i["file"]) for i in inputs if Path(str(i.get("path", ""))).name == scope}
 
 
 def _unread_reason(clauses: np.ndarray) -> np.ndarray:

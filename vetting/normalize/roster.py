@@ -67,17 +67,37 @@ class FileColumns:
 
     fields: frozenset = frozenset()
     others: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)    # field -> the header it is read from
 
     def __or__(self, other: "FileColumns") -> "FileColumns":
         """Two tables named alike (their people cannot be told apart): what either has."""
-        return FileColumns(self.fields | other.fields, tuple(dict.fromkeys(self.others + other.others)))
+        return FileColumns(self.fields | other.fields, tuple(dict.fromkeys(self.others + other.others)),
+                           {**other.headers, **self.headers})
+
+
+def column_label(candidates: Candidates, name: str, fallback: str, rows: np.ndarray | None = None) -> str | np.ndarray:
+    """The header a field was read from ("年度考核" for assessment_last; `fallback` where there is
+    none), or, when the run's roster files name it differently, each row's (of `rows`, else of
+    every row) from its own file, as a run read in slices names it."""
+    return _labels(candidates.file_columns, candidates.raw["source_file"] if len(candidates.file_columns) > 1
+                   else None, candidates.headers, name, fallback, rows)
+
+
+def _labels(files: Mapping[str, FileColumns], source: pd.Series | None, headers: Mapping[str, str], name: str,
+            fallback: str, rows: np.ndarray | None = None) -> str | np.ndarray:
+    own = {file: columns.headers.get(name) for file, columns in files.items()}
+    if source is None or len(set(own.values())) <= 1:
+        return headers.get(name, fallback)
+    source = source if rows is None else source.iloc[rows]
+    return source.astype(str).map({f: h or fallback for f, h in own.items()}).fillna(fallback).to_numpy(dtype=object)
 
 
 def file_columns(headers: Sequence, fields: Mapping[str, Field], user_mapping: Mapping[str, str] | None = None,
                  path: str | None = None) -> FileColumns:
     """A roster file's columns as a run reads them (its header mapped as `normalise_tables` maps it)."""
     mapping = map_headers(headers, fields, user_mapping, path)
-    return FileColumns(frozenset(mapping.values()), tuple(str(h) for h in headers if h not in mapping))
+    return FileColumns(frozenset(mapping.values()), tuple(str(h) for h in headers if h not in mapping),
+                       {v: str(k) for k, v in mapping.items()})
 
 
 def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series,
@@ -212,7 +232,8 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()) - repeated,
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [(table.name, str(c)) for c in others]
-        own = FileColumns(frozenset(mapping.values()), tuple(str(c) for c in others))
+        own = FileColumns(frozenset(mapping.values()), tuple(str(c) for c in others),
+                          {v: str(k) for k, v in mapping.items()})
         columns_of[table.name] = columns_of[table.name] | own if table.name in columns_of else own
         groups.update({str(c): table.groups[c] for c in others if c in table.groups})
         headers.update({v: k for k, v in mapping.items()})
@@ -229,7 +250,9 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
         if keep is None:
-            issues += _field_issues(fields[name], raw[name], problems, headers, columns)
+            label = _labels(columns_of, raw["source_file"] if len(columns_of) > 1 else None, headers, name,
+                            fields[name].label)
+            issues += _field_issues(fields[name], raw[name], problems, label, columns)
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
                             headers=headers, inputs=inputs, unmapped=unmapped, extra=extra, groups=groups,
@@ -291,19 +314,22 @@ PERMIT_PROBLEM = (HMT_NOTE + "：持证人为香港、澳门或台湾居民，�
                   "须核实其是否已登记参加本村选举")
 
 
-def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, headers: Mapping[str, str],
+def _field_issues(spec: Field, text: pd.Series, problems: pd.Series, column: str | np.ndarray,
                   columns: Mapping[str, pd.Series] | None = None) -> list[pd.DataFrame]:
     """V01 (ID numbers) or V05 for the rows of one field whose text could not be read, and V07 for
-    ID numbers of 港澳台居民居住证 (read from the parser's note); none for a field read cleanly."""
+    ID numbers of 港澳台居民居住证 (read from the parser's note); none for a field read cleanly.
+    `column`: the header, or each row's of `text` (`column_label`)."""
     bad = problems.notna().to_numpy()
     code = "V01" if spec.type == "id_number" else "V05"
-    column = headers.get(spec.name, spec.label)
-    found = [_issues(text.index[bad], code, spec.name, column, text[bad], problems[bad])] if bad.any() else []
+
+    def where(rows: np.ndarray) -> str | np.ndarray:
+        return column if isinstance(column, str) else column[rows]
+    found = [_issues(text.index[bad], code, spec.name, where(bad), text[bad], problems[bad])] if bad.any() else []
     note = (columns or {}).get("id_note")
     if note is not None:
         permit = note.str.contains(HMT_NOTE, regex=False).fillna(False).to_numpy(dtype=bool)
         if permit.any():
-            found.append(_issues(text.index[permit], "V07", spec.name, column, text[permit],
+            found.append(_issues(text.index[permit], "V07", spec.name, where(permit), text[permit],
                                  pd.Series(PERMIT_PROBLEM, index=text.index[permit])))
     return found
 
@@ -312,14 +338,18 @@ def _required_issues(candidates: Candidates, fields: Mapping[str, Field], requir
     """V04 for every blank required cell (a whole missing column is blank everywhere)."""
     raw, out = candidates.raw, []
     for name in required:
-        header = candidates.headers.get(name, fields[name].label)
         blank = (raw[name].astype(str).str.strip() == "").to_numpy() if name in candidates.present \
             else np.ones(len(raw), dtype=bool)
-        if blank.any():
-            why = "为空" if name in candidates.present else "花名册中没有此列"
-            count = int(blank.sum())
-            out.append(_issues(raw.index[blank], "V04", name, header, pd.Series([""] * count),
-                               pd.Series([f"必填项「{header}」{why}"] * count)))
+        if not blank.any():
+            continue
+        rows = np.flatnonzero(blank)
+        header = column_label(candidates, name, fields[name].label, rows)
+        lacking = [f for f, c in candidates.file_columns.items() if name not in c.fields]
+        without = raw["source_file"].iloc[rows].astype(str).isin(lacking).to_numpy(dtype=bool) \
+            if name in candidates.present and lacking else np.full(len(rows), name not in candidates.present)
+        why = np.where(without, "花名册中没有此列", "为空").astype(object)
+        out.append(_issues(raw.index[blank], "V04", name, header, pd.Series([""] * len(rows)),
+                           pd.Series(("必填项「" + np.asarray(header, dtype=object) + "」" + why).astype(object))))
     return out
 
 
@@ -368,7 +398,8 @@ def with_columns(candidates: Candidates, fields: Mapping[str, Field], required: 
             frame[column] = updated
         stale = (kept["field"] == name) & (kept["code"] != "V04") & kept["row_id"].isin(np.flatnonzero(changed))
         kept = kept[~stale.to_numpy(dtype=bool)]
-        fresh += _field_issues(spec, text[changed], problems, candidates.headers, typed)
+        fresh += _field_issues(spec, text[changed], problems,
+                               column_label(candidates, name, spec.label, np.flatnonzero(changed)), typed)
     updated = replace(candidates, raw=raw, frame=frame, present=present)
     kept = kept[~((kept["code"] == "V04") & kept["field"].isin(list(columns))).to_numpy(dtype=bool)]
     renewed = _required_issues(updated, fields, [r for r in required if r in columns])
