@@ -15,6 +15,7 @@ import yaml
 
 from conftest import FIXTURES, committed, generated
 from vetting.cli import cli
+from vetting.errors import VettingError
 from vetting.pipeline import ReadOptions, vet_files, vet_records
 from vetting.reports import write_report
 from vetting.ruleset.loader import load_ruleset
@@ -339,3 +340,38 @@ def test_each_file_is_told_what_it_lacks(national, tmp_path):
     entries = {e["rule"]: e for e in vet_files([str(p) for p in paths], national, AS_OF).meta["coverage"]["not_covered"]}
     assert entries["S06"]["files"] == ["甲.csv"] and entries["S06"]["remedy"].startswith("在甲.csv中增加「最近一次考核」")
     assert entries["A07"]["files"] == ["乙.csv"] and entries["A07"]["remedy"] == "在乙.csv中增加「入党时间」列"
+
+
+def test_relatives_not_covered_leave_out_who_the_rule_found_and_who_has_no_one_to_compare(national, tmp_path):
+    """Without 户号 and 亲属关系, strict: 马德 is on the 村务监督委员会 slate and the 村委会's under one
+    ID number (G06 found it, no G06 pending for him); 陈一, alone on 东村's slate once 陈二 is left
+    out, has no one to be related to (no G02 pending)."""
+    frame = pd.read_csv(FIXTURES / "groups" / "statutory_roster.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    roster = tmp_path / "s.csv"
+    frame[frame["姓名"] != "陈二"].drop(columns=["户号", "亲属关系"]).to_csv(roster, index=False, encoding="utf-8-sig")
+    strict = vet_files([str(roster)], national, AS_OF, coverage="strict")
+    g06 = strict.findings[strict.findings["rule"] == "G06"].merge(strict.candidates[["row_id", "name"]])
+    assert g06.groupby("name")["severity"].apply(list).to_dict() == {
+        "马德": ["review"], "苏梅": ["pending"], "马成": ["pending"], "王平": ["pending"]}
+    g02 = strict.findings[strict.findings["rule"] == "G02"].merge(strict.candidates[["row_id", "name"]])
+    assert "陈一" not in set(g02["name"]) and "林一" in set(g02["name"])
+    partial = vet_files([str(roster)], national, AS_OF)
+    assert {e["rule"]: e["candidates"] for e in partial.meta["coverage"]["not_covered"]}["G06"] == 3
+
+
+def test_a_reply_scope_names_one_roster_file(national, tmp_path):
+    """Two files named 名册.csv: a scope by that name alone is refused (which one is not said);
+    the name reports give them (a/名册.csv) is taken wherever the command is run."""
+    frame = pd.read_csv(PENDING_ROSTER, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for folder, part in (("a", frame.iloc[:5]), ("b", frame.iloc[5:10])):
+        (tmp_path / folder).mkdir()
+        part.to_csv(tmp_path / folder / "名册.csv", index=False, encoding="utf-8-sig")
+    reply = tmp_path / "公安.csv"
+    frame.iloc[[0]][["姓名", "公民身份号码"]].assign(核查情况="2023年4月2日因吸毒被行政拘留十日").to_csv(
+        reply, index=False, encoding="utf-8-sig")
+    rosters = [str(tmp_path / "a" / "名册.csv"), str(tmp_path / "b" / "名册.csv")]
+    with pytest.raises(VettingError, match="对应多个花名册文件（a/名册.csv、b/名册.csv）"):
+        vet_files(rosters, national, AS_OF, ReadOptions(replies=(("公安", str(reply), "名册.csv"),)))
+    result = vet_files(rosters, national, AS_OF, ReadOptions(replies=(("公安", str(reply), "a/名册.csv"),)))
+    assert [r["answers_for"] for r in result.meta["replies"]] == [5]

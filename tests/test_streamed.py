@@ -230,6 +230,9 @@ def _police_columns_in_two_orders(frame):
 _LAYOUTS = {
     "a fact column one file lacks": lambda f: (f.iloc[:120].drop(columns=["政治面貌"]), f.iloc[120:]),
     "one agency's two columns in each file's own order": _police_columns_in_two_orders,
+    "a field's column named differently": lambda f: (f.iloc[:120],
+                                                     f.iloc[120:].rename(columns={"最近一次考核": "年度考核"})),
+    "a required column one file lacks": lambda f: (f.iloc[:120].drop(columns=["拟任职务"]), f.iloc[120:]),
 }
 
 
@@ -248,6 +251,12 @@ def test_files_that_differ_otherwise_read_the_same_in_slices(tmp_path, national,
     if layout.startswith("a fact"):
         assert any(line.startswith('"甲.csv"') and "无「政治面貌」列" in line for line in findings)
         assert not any("「政治面貌」=（空）" in line for line in findings)
+    elif layout.startswith("a field"):
+        assert any(line.startswith('"乙.csv"') and "「年度考核」=" in line for line in findings)
+        assert not any(line.startswith('"甲.csv"') and "年度考核" in line for line in findings)
+    elif layout.startswith("a required"):
+        assert sum(line.startswith('"甲.csv"') and "必填项「拟任职务」花名册中没有此列" in line for line in findings) == 120
+        assert not any(line.startswith('"乙.csv"') and "花名册中没有此列" in line for line in findings)
     else:
         lines = [line for line in findings if "公安尚未反馈" in line]
         assert all("「公安机关意见」列" in line for line in lines if line.startswith('"甲.csv"'))

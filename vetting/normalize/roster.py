@@ -338,8 +338,8 @@ def _required_issues(candidates: Candidates, fields: Mapping[str, Field], requir
     """V04 for every blank required cell (a whole missing column is blank everywhere)."""
     raw, out = candidates.raw, []
     for name in required:
-        blank = (raw[name].astype(str).str.strip() == "").to_numpy() if name in candidates.present \
-            else np.ones(len(raw), dtype=bool)
+        blank = (raw[name].fillna("").astype(str).str.strip() == "").to_numpy(dtype=bool) \
+            if name in candidates.present else np.ones(len(raw), dtype=bool)    # a cell of a file without it: NA
         if not blank.any():
             continue
         rows = np.flatnonzero(blank)
