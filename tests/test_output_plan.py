@@ -13,7 +13,7 @@ import pytest
 
 from conftest import FIXTURES, ROOT
 from vetting.errors import InputError
-from vetting.outplan import Place, check_plan, run_inputs, run_outputs, same_file
+from vetting.outplan import Place, check_plan, check_run, run_inputs, run_outputs, same_file
 
 
 def test_same_file_follows_the_file_system(tmp_path, monkeypatch):
@@ -59,3 +59,14 @@ def test_standard_output_appended_to_the_roster_is_refused(tmp_path):
     stderr = done.stderr.decode("utf-8")
     assert done.returncode == 2 and "标准输出被重定向到了花名册「" in stderr, stderr
     assert roster.read_bytes() == before
+
+
+def test_one_roster_given_twice_is_refused(tmp_path, monkeypatch):
+    """The same file twice (its people would all be duplicates of themselves, named by full paths)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("x", encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "r.csv").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="同一个花名册文件给出了两次"):
+        check_run(["r.csv", "./r.csv"], [], [], None, "csv", None)
+    check_run(["r.csv", "a/r.csv"], [], [], None, "csv", None)     # two files of one name: both read

@@ -58,6 +58,12 @@ def check_run(rosters: Iterable[str], replies: Iterable[tuple[str, ...]], rulese
     """`vet run`'s plan checked (see `check_plan`): its outputs (`run_outputs`) against its
     inputs (`run_inputs`, and the decisions file of --decisions); `stdout` matters only when
     there is no `output`."""
+    rosters = list(rosters)
+    for i, roster in enumerate(rosters):
+        for other in rosters[i + 1:]:
+            if same_file(Path(roster), Path(other)):
+                raise InputError(f"同一个花名册文件给出了两次：「{roster}」就是「{other}」；每个花名册只需给出一次。"
+                                 + _NOTHING_DONE)
     inputs = run_inputs(rosters, replies, ruleset_chain)
     inputs += [Place(Path(decisions), "复核结论文件")] if decisions else []
     check_plan(run_outputs(output, fmt, db), inputs, stdout=None if output else stdout)

@@ -221,12 +221,13 @@ def not_covered(ruleset: Ruleset, coverage: Coverage, unchecked: Mapping[str, in
         count = int((unchecked if said_once else pending).get(rule.code, 0))
         if not count:
             continue
-        entry = {"rule": rule.code, "name": rule.name, "facts": [ruleset.fields[f].label for f in facts],
+        labels = [ruleset.fields[f].label for f in facts]
+        either = isinstance(rule, GroupRule)        # any one of a relatives rule's columns would do
+        entry = {"rule": rule.code, "name": rule.name, "facts": ["或".join(labels)] if either else labels,
                  "agencies": [a.name for a in ruleset.agencies.values() if set(facts) & set(a.supplies)],
                  "candidates": count, "pending": not said_once}
         if not everywhere:
             entry["files"] = files
-        either = isinstance(rule, GroupRule)
         remedies = ([remedy(ruleset, everywhere, None, either)] if everywhere else []) + \
             [remedy(ruleset, lacking, names, either) for lacking, names in per_file.items()]
         out.append({**entry, "remedy": "；".join(remedies)})
