@@ -315,18 +315,22 @@ def test_one_candidate_is_not_told_about_relatives(national):
     assert not any(e["rule"].startswith("G") for e in result.meta["coverage"]["not_covered"])
 
 
-def test_a_reply_for_one_file_covers_that_files_people_only(national, tmp_path):
-    """甲.csv has no 民政局意见; 民政's reply answers for 乙.csv only: E01 is not covered for 甲's
-    people (no pending that nobody owes), checked for 乙's."""
+def test_people_outside_a_replys_scope_still_owe_that_agency_an_answer(national, tmp_path):
+    """甲.csv has no 民政局意见; 民政 (not a required agency) replies for 乙.csv only: 甲's people
+    stay pending for 民政 until their own reply arrives: its J01, naming E01 as waiting on it, and
+    its chase list; E01 is checked for 乙's."""
     files = _two_files(tmp_path, ["民政局意见"])
     frame = pd.read_csv(files[1], dtype=str, keep_default_na=False, encoding="utf-8-sig")
     reply = tmp_path / "民政回复.csv"
     frame.iloc[[5]][["姓名", "公民身份号码"]].assign(核查情况="2024年拉票贿选").to_csv(reply, index=False,
                                                                                      encoding="utf-8-sig")
     result = vet_files(files, national, AS_OF, ReadOptions(replies=(("民政", str(reply), "乙.csv"),)))
-    e01 = next(e for e in result.meta["coverage"]["not_covered"] if e["rule"] == "E01")
-    assert e01["files"] == ["甲.csv"] and e01["candidates"] == 120
-    assert not (_of_file(result, "甲.csv")["rule"] == "E01").any()
+    assert not any(e["rule"] == "E01" for e in result.meta["coverage"]["not_covered"])
+    owed = _of_file(result, "甲.csv")
+    owed = owed[owed["rule_name"] == "民政尚未反馈"]
+    assert len(owed) == 120 and owed["reason"].str.contains("民政的回复文件只答复了部分人选").all()
+    assert owed["reason"].str.contains("E01").all()
+    assert {a["agency"]: a["count"] for a in result.meta["awaiting"]}["民政"] == 120
     assert (_of_file(result, "乙.csv")["rule"] == "E01").sum() == 1
 
 

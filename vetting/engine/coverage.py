@@ -20,7 +20,7 @@ import pandas as pd
 from vetting.engine.slate import slate, slate_rows, village_key, where_text
 from vetting.errors import VettingError, did_you_mean
 from vetting.fields import Field
-from vetting.joint.merge import agency_of_header, scope_files
+from vetting.joint.merge import agency_of_header
 from vetting.normalize.roster import Candidates
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
@@ -79,16 +79,15 @@ def carried_facts(ruleset: Ruleset, candidates: Candidates) -> frozenset:
 
 def file_facts(ruleset: Ruleset, candidates: Candidates) -> dict[str, frozenset]:
     """Per roster file, the fact fields some source answers for its people: its own columns, the
-    agencies it has an opinion column for, the reply files answering for it (a reply scoped to
-    a township: for every file) and required agencies."""
-    common = {name for agency in ruleset.agencies.values() if agency.required for name in agency.supplies}
+    agencies it has an opinion column for, agencies with a reply file (one that answers for part
+    of the run leaves the others owing it an answer: their `pending`) and required agencies."""
+    replied = {str(r["agency"]) for r in candidates.joint.get("replies", ())}
+    common = {name for agency in ruleset.agencies.values()
+              if agency.required or agency.name in replied for name in agency.supplies}
     common |= {name for name, spec in ruleset.fields.items() if spec.derived} | _ALWAYS_CARRIED
-    replied = [(str(r["agency"]), scope_files(candidates.inputs, r["scope"]) if r.get("scope") else set())
-               for r in candidates.joint.get("replies", ())]
     out = {}
     for name, columns in candidates.file_columns.items():
         asked = {agency_of_header(h, ruleset.agencies) for h in columns.others} - {None}
-        asked |= {agency for agency, files in replied if not files or name in files}
         out[name] = frozenset(columns.fields | common
                               | {f for agency in asked if agency in ruleset.agencies
                                  for f in ruleset.agencies[agency].supplies})

@@ -128,6 +128,7 @@ class _Merger:
         self.clears: list[tuple[str, np.ndarray, np.ndarray]] = []
         self.answered = {name: self._structured_answer(a) for name, a in agencies.items()}
         self.silent_columns: dict[str, list[tuple]] = {}   # agency -> (header, silent, said, asked) per column
+        self.replied: dict[str, np.ndarray] = {}           # agency -> the candidates its reply files answer for
 
     def _structured_answer(self, agency: Agency) -> np.ndarray:
         answered = np.zeros(self.n, dtype=bool)
@@ -296,6 +297,7 @@ class _Merger:
         self._issue(rows[partly], "J02", reply.file, _unread_reason(unread[partly]), evidence[idx[partly]])
         scope = self._scope(reply)
         self.answered[reply.agency] |= scope
+        self.replied[reply.agency] = self.replied.get(reply.agency, np.zeros(self.n, dtype=bool)) | scope
         listed = np.zeros(self.n, dtype=bool)
         listed[rows] = True
         within = f"（答复范围：{reply.scope}）" if reply.scope else ""
@@ -356,6 +358,10 @@ class _Merger:
         parsed = self.candidates.frame["role"] if "role" in self.candidates.frame else None
         for name, agency in self.agencies.items():
             missing = self._owed(name)
+            if name in self.replied and not agency.required:    # its replies answer for part of the run
+                rest = ~self.replied[name] & ~self.answered[name] & ~missing
+                self._silent(name, name, rest, f"{name}的回复文件只答复了部分人选，尚未就此人出具联审意见")
+                missing |= rest
             if agency.required:
                 needed = np.ones(self.n, dtype=bool)
                 if agency.roles and parsed is not None:
