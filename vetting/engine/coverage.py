@@ -21,7 +21,7 @@ from vetting.engine.slate import slate, slate_rows, village_key, where_text
 from vetting.errors import VettingError, did_you_mean
 from vetting.fields import Field
 from vetting.joint.merge import agency_of_header
-from vetting.normalize.roster import Candidates
+from vetting.normalize.roster import Candidates, FileColumns
 from vetting.result import FINDING_COLUMNS
 from vetting.ruleset import condition as C
 from vetting.ruleset.model import GroupRule, Rule, Ruleset
@@ -85,13 +85,14 @@ def file_facts(ruleset: Ruleset, candidates: Candidates) -> dict[str, frozenset]
     common = {name for agency in ruleset.agencies.values()
               if agency.required or agency.name in replied for name in agency.supplies}
     common |= {name for name, spec in ruleset.fields.items() if spec.derived} | _ALWAYS_CARRIED
-    out = {}
-    for name, columns in candidates.file_columns.items():
-        asked = {agency_of_header(h, ruleset.agencies) for h in columns.others} - {None}
-        out[name] = frozenset(columns.fields | common
-                              | {f for agency in asked if agency in ruleset.agencies
-                                 for f in ruleset.agencies[agency].supplies})
-    return out
+    return {name: frozenset(columns.fields | common | {f for agency in _asked(ruleset, columns)
+                                                       for f in ruleset.agencies[agency].supplies})
+            for name, columns in candidates.file_columns.items()}
+
+
+def _asked(ruleset: Ruleset, columns: FileColumns) -> list[str]:
+    """The agencies a roster file has an opinion column for, in its columns' order."""
+    return [a for a in dict.fromkeys(agency_of_header(h, ruleset.agencies) for h in columns.others) if a]
 
 
 def group_needs(rule: GroupRule) -> tuple[str, ...]:
@@ -127,9 +128,9 @@ def assess(ruleset: Ruleset, candidates: Candidates, mode: str = "partial") -> C
             lacking = {rule.code: missing for rule in rules if (missing := _file_gaps(rule, have, carried, gaps))}
             if lacking:
                 by_file[name] = lacking
-    codes = set(gaps).union(*by_file.values())
+    codes = set(gaps).union(*by_file.values())      # a rule across candidates has no `must_cover`
     said_once = frozenset() if mode == "strict" else \
-        frozenset(code for code in codes if not getattr(ruleset.rule(code), "must_cover", False))
+        frozenset(r.code for r in rules if r.code in codes and (isinstance(r, GroupRule) or not r.must_cover))
     return Coverage(mode, gaps, said_once, by_file)
 
 
@@ -179,9 +180,7 @@ def slate_gaps(rule: GroupRule, coverage: Coverage, candidates: Candidates, foun
 def consulted_in_files(ruleset: Ruleset, candidates: Candidates) -> list[str]:
     """The agencies some roster file has an opinion column for, in the order a whole read meets
     them (files in order, columns in order)."""
-    found = (agency_of_header(h, ruleset.agencies) for columns in candidates.file_columns.values()
-             for h in columns.others)
-    return [name for name in dict.fromkeys(found) if name]
+    return list(dict.fromkeys(a for columns in candidates.file_columns.values() for a in _asked(ruleset, columns)))
 
 
 def remedy(ruleset: Ruleset, facts: tuple[str, ...], files: list[str] | None = None, either: bool = False) -> str:

@@ -22,7 +22,7 @@ from vetting.engine.text import format_vec, joined
 from vetting.normalize.dates import two_readings
 from vetting.normalize.records import evidence_objects
 from vetting.normalize.roles import roles_match
-from vetting.normalize.roster import Candidates, column_label
+from vetting.normalize.roster import Candidates, column_label, in_files_lacking
 from vetting.normalize.silence import SILENT_CODE, Silence
 from vetting.objarrays import repeated
 from vetting.result import FINDING_COLUMNS
@@ -63,13 +63,11 @@ def _evidence(columns: Columns, rows: np.ndarray, fields: tuple[str, ...]) -> np
         values = np.where(blank, "（空）", cells).astype(object)
         if name in HIDDEN_VALUES:
             values = np.where(values == "（空）", values, "（已隐去）").astype(object)
-        shown = column_label(candidates, name, columns.ruleset.fields[name].label, rows) if label else None
-        text_part = (f"「{shown or columns.ruleset.fields[name].label}」=" if shown is None or isinstance(shown, str)
-                     else "「" + shown + "」=") + values
+        field_label = columns.ruleset.fields[name].label
+        text_part = _quoted(column_label(candidates, name, field_label, rows) if label else field_label) + "=" + values
         if label is None:   # a column only an agency's answers filled: the others' rows have none
             text_part = np.where(blank, missing, text_part).astype(object)
-        elif lacking := [f for f, c in candidates.file_columns.items() if name not in c.fields]:
-            without = raw["source_file"].iloc[rows].astype(str).isin(lacking).to_numpy(dtype=bool)
+        elif (without := in_files_lacking(candidates, name, rows)) is not None:
             text_part = np.where(blank & without, missing, text_part).astype(object)   # a file without it
         if source is not None:
             said = evidence_objects(source, rows)

@@ -26,7 +26,7 @@ from vetting.joint.chase import awaiting_list
 from vetting.joint.classify import BLANK, CLEAR, FINDING, PENDING, UNCLASSIFIED, classify_opinions
 from vetting.joint.replies import Reply, match_rows
 from vetting.normalize.records import combine, evidence_column
-from vetting.normalize.roster import Candidates, with_columns
+from vetting.normalize.roster import Candidates, in_files_lacking, with_columns
 from vetting.normalize.silence import Silence, SilentBlock, said_per_row
 from vetting.normalize.text import blank_mask
 from vetting.objarrays import repeated
@@ -228,11 +228,8 @@ class _Merger:
     def _asked(self, header: str) -> np.ndarray:
         """The candidates whose roster file has this column: the people of a file without it
         were not asked of its agency by it (several files can ask different things)."""
-        files = self.candidates.file_columns
-        lacking = [name for name, columns in files.items() if header not in columns.others]
-        if not lacking:
-            return np.ones(self.n, dtype=bool)
-        return ~self.raw["source_file"].astype(str).isin(lacking).to_numpy(dtype=bool)
+        lacking = in_files_lacking(self.candidates, header)
+        return np.ones(self.n, dtype=bool) if lacking is None else ~lacking
 
     def _column(self, header: str) -> pd.Series:
         """An unmapped column's cells as text objects (the candidate set keeps them as categoricals)."""

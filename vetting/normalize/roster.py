@@ -69,6 +69,12 @@ class FileColumns:
     others: tuple[str, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)    # field -> the header it is read from
 
+    @classmethod
+    def of(cls, headers: Sequence, mapping: Mapping) -> "FileColumns":
+        """A file's columns from its header and what `map_headers` made of it."""
+        return cls(frozenset(mapping.values()), tuple(str(h) for h in headers if h not in mapping),
+                   {v: str(k) for k, v in mapping.items()})
+
     def __or__(self, other: "FileColumns") -> "FileColumns":
         """Two tables named alike (their people cannot be told apart): what either has."""
         return FileColumns(self.fields | other.fields, tuple(dict.fromkeys(self.others + other.others)),
@@ -79,25 +85,33 @@ def column_label(candidates: Candidates, name: str, fallback: str, rows: np.ndar
     """The header a field was read from ("年度考核" for assessment_last; `fallback` where there is
     none), or, when the run's roster files name it differently, each row's (of `rows`, else of
     every row) from its own file, as a run read in slices names it."""
-    return _labels(candidates.file_columns, candidates.raw["source_file"] if len(candidates.file_columns) > 1
-                   else None, candidates.headers, name, fallback, rows)
+    return _labels(candidates.file_columns, candidates.raw["source_file"], candidates.headers, name, fallback, rows)
 
 
-def _labels(files: Mapping[str, FileColumns], source: pd.Series | None, headers: Mapping[str, str], name: str,
+def _labels(files: Mapping[str, FileColumns], source: pd.Series, headers: Mapping[str, str], name: str,
             fallback: str, rows: np.ndarray | None = None) -> str | np.ndarray:
     own = {file: columns.headers.get(name) for file, columns in files.items()}
-    if source is None or len(set(own.values())) <= 1:
+    if len(set(own.values())) <= 1:
         return headers.get(name, fallback)
     source = source if rows is None else source.iloc[rows]
     return source.astype(str).map({f: h or fallback for f, h in own.items()}).fillna(fallback).to_numpy(dtype=object)
 
 
+def in_files_lacking(candidates: Candidates, name: str, rows: np.ndarray | None = None) -> np.ndarray | None:
+    """Per row (of `rows`, else every row), whether its roster file lacks a field (`name` a field
+    name) or a column no field maps to (`name` its header); None when no file of the run lacks it."""
+    lacking = [file for file, columns in candidates.file_columns.items()
+               if name not in columns.fields and name not in columns.others]
+    if not lacking:
+        return None
+    source = candidates.raw["source_file"] if rows is None else candidates.raw["source_file"].iloc[rows]
+    return source.astype(str).isin(lacking).to_numpy(dtype=bool)
+
+
 def file_columns(headers: Sequence, fields: Mapping[str, Field], user_mapping: Mapping[str, str] | None = None,
                  path: str | None = None) -> FileColumns:
     """A roster file's columns as a run reads them (its header mapped as `normalise_tables` maps it)."""
-    mapping = map_headers(headers, fields, user_mapping, path)
-    return FileColumns(frozenset(mapping.values()), tuple(str(h) for h in headers if h not in mapping),
-                       {v: str(k) for k, v in mapping.items()})
+    return FileColumns.of(headers, map_headers(headers, fields, user_mapping, path))
 
 
 def _issues(rows: pd.Index, code: str, name: str, column: str, values: pd.Series,
@@ -232,8 +246,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
                        "rows": int((~blank).sum()), "blank_rows_skipped": int(blank.sum()) - repeated,
                        "footer_rows_skipped": int(table.footer_rows), "notes": list(table.notes)})
         unmapped += [(table.name, str(c)) for c in others]
-        own = FileColumns(frozenset(mapping.values()), tuple(str(c) for c in others),
-                          {v: str(k) for k, v in mapping.items()})
+        own = FileColumns.of(table.frame.columns, mapping)
         columns_of[table.name] = columns_of[table.name] | own if table.name in columns_of else own
         groups.update({str(c): table.groups[c] for c in others if c in table.groups})
         headers.update({v: k for k, v in mapping.items()})
@@ -250,8 +263,7 @@ def normalise_tables(tables: Sequence[RawTable], fields: Mapping[str, Field],
         columns, problems = _parse_column(fields[name], raw[name], _stacked(numbers, parts, name))
         typed.update(columns)
         if keep is None:
-            label = _labels(columns_of, raw["source_file"] if len(columns_of) > 1 else None, headers, name,
-                            fields[name].label)
+            label = _labels(columns_of, raw["source_file"], headers, name, fields[name].label)
             issues += _field_issues(fields[name], raw[name], problems, label, columns)
     frame = pd.DataFrame(typed, index=raw.index)
     candidates = Candidates(frame=frame, raw=raw, issues=pd.DataFrame(columns=ISSUE_COLUMNS), present=present,
@@ -344,9 +356,9 @@ def _required_issues(candidates: Candidates, fields: Mapping[str, Field], requir
             continue
         rows = np.flatnonzero(blank)
         header = column_label(candidates, name, fields[name].label, rows)
-        lacking = [f for f, c in candidates.file_columns.items() if name not in c.fields]
-        without = raw["source_file"].iloc[rows].astype(str).isin(lacking).to_numpy(dtype=bool) \
-            if name in candidates.present and lacking else np.full(len(rows), name not in candidates.present)
+        without = in_files_lacking(candidates, name, rows) \
+            if name in candidates.present else None
+        without = np.full(len(rows), name not in candidates.present) if without is None else without
         why = np.where(without, "花名册中没有此列", "为空").astype(object)
         out.append(_issues(raw.index[blank], "V04", name, header, pd.Series([""] * len(rows)),
                            pd.Series(("必填项「" + np.asarray(header, dtype=object) + "」" + why).astype(object))))
